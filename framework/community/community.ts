@@ -1,0 +1,331 @@
+/**
+ * The base class of every overlay. A community has a 20-byte id (its packets carry it in the prefix),
+ * declares its messages with schemas, registers one handler per message, and sends with
+ * {@link Community.send}. Every packet is decoded and, when signed, verified before a handler sees it;
+ * a bad packet is dropped and counted in {@link Community.stats}.
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import { InvalidArgumentError, LifecycleError, PacketTooLargeError } from '../errors.js';
+import type { PublicKey } from '../crypto/keys.js';
+import type { Address } from '../endpoint/address.js';
+import type { TimerHandle } from '../time/clock.js';
+import { toHex } from '../util/bytes.js';
+import type { MessageSpec, Signer } from '../wire/packet.js';
+import { decodePacket, encodePacket, makePrefix } from '../wire/packet.js';
+import type { CommunityContext } from './context.js';
+import { FIRST_RESERVED_MESSAGE_ID } from './messages.js';
+import { PeerDiscovery } from './discovery.js';
+import type { DiscoverySettings } from './discovery.js';
+import type { Peer } from './peer.js';
+import { PeerStore } from './peer-store.js';
+import { RequestCache } from './request-cache.js';
+import { CommunityStats } from './stats.js';
+
+/** A decoded, verified incoming message as a handler receives it. */
+export interface Incoming<T> {
+  /** The decoded body. */
+  readonly value: T;
+  /** Where the packet came from. */
+  readonly from: Address;
+  /** The signer, for signed messages; `undefined` for unsigned ones. */
+  readonly sender: PublicKey | undefined;
+  /** Size of the packet in bytes. */
+  readonly size: number;
+}
+
+/** A message handler; may be async (a rejection is caught and counted, never thrown into the event loop). */
+export type Handler<T> = (message: Incoming<T>) => void | Promise<void>;
+
+/** Events every community emits. */
+export interface CommunityEvents {
+  /** A verified peer joined this community's peer store. */
+  'peer:added': [peer: Peer];
+  /** A peer was dropped (silent too long, or removed). */
+  'peer:removed': [peer: Peer];
+  /** A packet was dropped before reaching a handler. */
+  'packet:dropped': [reason: string, from: Address];
+  /** A verified peer sent us a puncture packet (it was asked to reach us). */
+  'peer:punctured': [peer: Peer, identifier: bigint];
+}
+
+/**
+ * What the overlay host needs of a community: the non-generic surface of {@link Community}, so hosts can
+ * hold communities with different event maps side by side.
+ */
+export interface OverlayCommunity {
+  /** The 22-byte packet prefix. */
+  readonly prefix: Uint8Array;
+  /** Hex of the 20-byte community id. */
+  readonly communityIdHex: string;
+  /** Display name. */
+  readonly name: string;
+  /** True while started. */
+  readonly isRunning: boolean;
+  /** Verified peers. */
+  readonly peers: PeerStore;
+  /** Message and drop counters. */
+  readonly stats: CommunityStats;
+  /** Handles one packet whose prefix matched. */
+  receive(data: Uint8Array, messageId: number, from: Address): void;
+  /** Starts (idempotent). */
+  start(): Promise<void>;
+  /** Stops (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Settings every community accepts (through the overlay host). */
+export interface CommunitySettings {
+  /** Peer discovery: bootstrap addresses, walking and churn. */
+  discovery?: DiscoverySettings;
+}
+
+/**
+ * Base class of an overlay. Subclass it, give it a community id, declare messages with
+ * {@link defineMessage}, register handlers with {@link Community.handle}, and register the class with an
+ * {@link OverlayHost}.
+ *
+ * @typeParam Events the subclass's own event map (`{ 'value:stored': [key: Uint8Array] }`).
+ */
+export abstract class Community<Events extends object = object>
+  extends EventEmitter<Events & CommunityEvents>
+  implements OverlayCommunity
+{
+  /** The 20-byte community id. */
+  readonly communityId: Uint8Array;
+  /** The 22-byte packet prefix (`0x00`, version, community id). */
+  readonly prefix: Uint8Array;
+  /** Lowercase hex of the community id. */
+  readonly communityIdHex: string;
+  /** Verified peers and walkable addresses. */
+  readonly peers: PeerStore;
+  /** Outstanding requests. */
+  readonly requests: RequestCache;
+  /** Message and drop counters. */
+  readonly stats = new CommunityStats();
+  /** Introduction walks and churn. */
+  readonly discovery: PeerDiscovery;
+  private readonly handlers = new Map<number, { spec: MessageSpec<unknown>; handler: Handler<unknown> }>();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly signer: Signer;
+  private running = false;
+
+  /**
+   * @param ctx the node's services (inject with `@inject(TOKENS.Context)`).
+   * @param communityId 20 bytes identifying this overlay on the wire.
+   * @param settings common settings (inject with `@inject(TOKENS.Settings)`).
+   */
+  constructor(
+    protected readonly ctx: CommunityContext,
+    communityId: Uint8Array,
+    settings: CommunitySettings = {},
+  ) {
+    super();
+    this.communityId = communityId;
+    this.prefix = makePrefix(communityId);
+    this.communityIdHex = toHex(communityId);
+    this.peers = new PeerStore({ maxPeers: settings.discovery?.maxPeers });
+    this.requests = new RequestCache(ctx.clock, ctx.random);
+    const key = ctx.key;
+    const publicKeyBinary = key.publicKey.toBinary();
+    this.signer = { publicKeyBinary, sign: (m) => key.sign(m) };
+    this.discovery = new PeerDiscovery(this as unknown as Community, settings.discovery ?? {});
+  }
+
+  /** A short name for logs and status pages; defaults to the class name. */
+  get name(): string {
+    return this.constructor.name;
+  }
+
+  /** The node's services. */
+  get context(): CommunityContext {
+    return this.ctx;
+  }
+
+  /** True between `start()` and `stop()`. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Registers the handler for one message type. Call it in the subclass constructor.
+   * @throws {@link InvalidArgumentError} when the message id is taken, or reserved for the framework (240..255).
+   */
+  handle<T>(spec: MessageSpec<T>, handler: Handler<T>): void {
+    this.registerHandler(spec as MessageSpec<unknown>, handler as Handler<unknown>, false);
+  }
+
+  /** Registers a handler for a framework message (ids 240..255); used by the framework itself. */
+  registerFrameworkHandler<T>(spec: MessageSpec<T>, handler: Handler<T>): void {
+    this.registerHandler(spec as MessageSpec<unknown>, handler as Handler<unknown>, true);
+  }
+
+  /**
+   * Encodes (and, for signed specs, signs) one message into a packet, without sending it.
+   * @throws {@link InvalidMessageError} when `value` does not fit the schema.
+   */
+  encode<T>(spec: MessageSpec<T>, value: T): Uint8Array {
+    return encodePacket(this.prefix, spec, value, spec.signed ? this.signer : undefined);
+  }
+
+  /**
+   * Encodes, signs if the spec says so, and sends one message.
+   * @returns the packet size in bytes.
+   * @throws {@link PacketTooLargeError} when the packet exceeds the transport's limit (nothing is sent).
+   * @throws {@link InvalidMessageError} when `value` does not fit the schema.
+   */
+  send<T>(to: Address, spec: MessageSpec<T>, value: T): number {
+    const packet = this.encode(spec, value);
+    this.sendPacket(to, spec.name, packet);
+    return packet.length;
+  }
+
+  /** Sends an already encoded packet of message `name` (see {@link Community.encode}). */
+  sendPacket(to: Address, name: string, packet: Uint8Array): void {
+    const max = this.ctx.transport.maxPacketBytes;
+    if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
+    this.ctx.transport.send(to, packet);
+    CommunityStats.bump(this.stats.sent, name);
+    CommunityStats.bump(this.stats.bytesSent, name, packet.length);
+  }
+
+  /**
+   * Entry point for a packet whose prefix matched this community (called by the overlay host).
+   * Never throws: every failure is a counted drop.
+   */
+  receive(data: Uint8Array, messageId: number, from: Address): void {
+    if (!this.running) return this.drop('not-running', from);
+    const entry = this.handlers.get(messageId);
+    if (entry === undefined) return this.drop('unknown-message', from);
+    if (!this.admit(from, entry.spec, data.length)) return this.drop('rate-limited', from);
+    const decoded = decodePacket(entry.spec, data, this.ctx.keys.verify);
+    if (!decoded.ok) return this.drop(classifyReason(decoded.reason), from);
+    const sender = decoded.publicKeyBinary === undefined ? undefined : this.ctx.keys.get(decoded.publicKeyBinary);
+    CommunityStats.bump(this.stats.received, entry.spec.name);
+    if (sender !== undefined) {
+      const known = this.peers.getByMid(sender.midHex);
+      if (known !== undefined) known.lastSeen = this.ctx.clock.now();
+    }
+    try {
+      const result = entry.handler({ value: decoded.value, from, sender, size: data.length });
+      if (result instanceof Promise) result.catch((error: unknown) => this.handlerFailed(entry.spec.name, error));
+    } catch (error) {
+      this.handlerFailed(entry.spec.name, error);
+    }
+  }
+
+  /**
+   * Starts the community (idempotent): opens the request cache, runs {@link Community.onStart}, starts discovery.
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.requests.open();
+    await this.onStart();
+    if (this.running) this.discovery.start(); // a stop() during onStart wins
+
+  }
+
+  /**
+   * Stops the community (idempotent): clears every timer and rejects every pending request, then runs
+   * {@link Community.onStop}. A stopped community leaves no timer on the clock.
+   */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.discovery.stop();
+    for (const t of this.timers) this.ctx.clock.clear(t);
+    this.timers.clear();
+    this.requests.clear();
+    await this.onStop();
+  }
+
+  /** Runs `fn` every `ms` while the community runs; the timer is cleared by {@link Community.stop}. */
+  every(ms: number, fn: () => void): TimerHandle {
+    this.assertRunning('every');
+    const handle = this.ctx.clock.setInterval(() => {
+      try {
+        fn();
+      } catch (error) {
+        this.handlerFailed('timer', error);
+      }
+    }, ms);
+    this.timers.add(handle);
+    return handle;
+  }
+
+  /** Runs `fn` once after `ms` while the community runs; cleared by {@link Community.stop}. */
+  after(ms: number, fn: () => void): TimerHandle {
+    this.assertRunning('after');
+    const handle = this.ctx.clock.setTimeout(() => {
+      this.timers.delete(handle);
+      try {
+        fn();
+      } catch (error) {
+        this.handlerFailed('timer', error);
+      }
+    }, ms);
+    this.timers.add(handle);
+    return handle;
+  }
+
+  /** Cancels a timer made with {@link Community.every} or {@link Community.after}. */
+  cancel(handle: TimerHandle | undefined): void {
+    if (handle === undefined) return;
+    this.ctx.clock.clear(handle);
+    this.timers.delete(handle);
+  }
+
+  /** Emits a community event (typed for the base events). */
+  emitEvent<K extends keyof CommunityEvents>(event: K, ...args: CommunityEvents[K]): void {
+    (this as unknown as { emit(name: string, ...values: unknown[]): boolean }).emit(event, ...args);
+  }
+
+  /** Hook run at start, before discovery begins. Override to start timers. */
+  protected async onStart(): Promise<void> {}
+
+  /** Hook run at stop, after timers and requests are cleared. Override to release resources. */
+  protected async onStop(): Promise<void> {}
+
+  /**
+   * Admission hook consulted before decoding a packet (rate limits live here). Default: admit all.
+   * @returns false to drop the packet as `rate-limited`.
+   */
+  protected admit(_from: Address, _spec: MessageSpec<unknown>, _size: number): boolean {
+    return true;
+  }
+
+  /** Counts and reports a dropped packet (also used by handlers that reject a well-formed message). */
+  drop(reason: string, from: Address): void {
+    CommunityStats.bump(this.stats.dropped, reason);
+    this.emitEvent('packet:dropped', reason, from);
+  }
+
+  private registerHandler(spec: MessageSpec<unknown>, handler: Handler<unknown>, framework: boolean): void {
+    if (!framework && spec.id >= FIRST_RESERVED_MESSAGE_ID) {
+      throw new InvalidArgumentError(`message id ${spec.id} (${spec.name}) is reserved for the framework (use 0..${FIRST_RESERVED_MESSAGE_ID - 1})`);
+    }
+    const taken = this.handlers.get(spec.id);
+    if (taken !== undefined) {
+      throw new InvalidArgumentError(`message id ${spec.id} of ${spec.name} is already used by ${taken.spec.name}`);
+    }
+    this.handlers.set(spec.id, { spec, handler });
+  }
+
+  private handlerFailed(name: string, error: unknown): void {
+    this.stats.handlerErrors++;
+    this.ctx.logger.warn(`${this.name}: handler for ${name} failed`, { error: String(error) });
+  }
+
+  private assertRunning(what: string): void {
+    if (!this.running) throw new LifecycleError(`${this.name}.${what}() needs a started community`);
+  }
+}
+
+/** Maps a codec rejection reason to a short counter name. */
+function classifyReason(reason: string): string {
+  if (/signature/i.test(reason)) return 'bad-signature';
+  if (/version/i.test(reason)) return 'bad-version';
+  if (/public key/i.test(reason)) return 'bad-public-key';
+  return 'malformed';
+}

@@ -1,0 +1,207 @@
+/**
+ * Peer discovery inside a community, as py-ipv8 does it: introduction requests and responses (each
+ * introduction also asks the introduced peer to puncture toward the requester), a random-walk strategy
+ * and a churn strategy that pings quiet peers and drops silent ones, all on one configurable tick.
+ * @module
+ */
+import type { Address } from '../endpoint/address.js';
+import { addressKey, sameAddress } from '../endpoint/address.js';
+import { pick } from '../random/random.js';
+import type { TimerHandle } from '../time/clock.js';
+import type { Community, Incoming } from './community.js';
+import { IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest } from './messages.js';
+import type { Peer } from './peer.js';
+
+/** Discovery settings of a community. */
+export interface DiscoverySettings {
+  /** Addresses to introduce ourselves to when we know nobody. @default [] */
+  bootstrap?: readonly Address[];
+  /** Tick of the walk and churn strategies, in ms. @default 500 */
+  intervalMs?: number;
+  /** Walk while fewer verified peers than this are known. @default 30 */
+  targetPeers?: number;
+  /** Most verified peers kept. @default 40 */
+  maxPeers?: number;
+  /** Run the random-walk strategy. @default true */
+  walk?: boolean;
+  /** Run the churn strategy. @default true */
+  churn?: boolean;
+  /** Ping a peer silent for this long, in ms. @default 25_000 */
+  pingAfterMs?: number;
+  /** Drop a peer silent for this long, in ms. @default 60_000 */
+  dropAfterMs?: number;
+}
+
+/** One discovery behaviour run on every tick. */
+export interface DiscoveryStrategy {
+  /** Called once per tick while the community runs. */
+  tick(discovery: PeerDiscovery): void;
+}
+
+/** Walks to a random introduced address or known peer while below the target peer count. */
+export class RandomWalkStrategy implements DiscoveryStrategy {
+  /** @param targetPeers walk while fewer verified peers than this are known. */
+  constructor(private readonly targetPeers: number) {}
+
+  /** @inheritDoc */
+  tick(d: PeerDiscovery): void {
+    const peers = d.community.peers;
+    if (peers.size >= this.targetPeers) return;
+    const random = d.community.context.random;
+    if (peers.size === 0 && peers.walkableCount === 0) {
+      const boot = pick(random, d.bootstrap);
+      if (boot !== undefined) d.walkTo(boot);
+      return;
+    }
+    const useWalkable = peers.walkableCount > 0 && (peers.size === 0 || random.float() < 0.5);
+    const target = useWalkable ? peers.takeWalkable(random) : peers.randomPeer(random)?.address;
+    if (target !== undefined) d.walkTo(target);
+  }
+}
+
+/** Pings peers that went quiet and drops those silent past the limit. */
+export class ChurnStrategy implements DiscoveryStrategy {
+  private readonly lastPinged = new WeakMap<Peer, number>();
+
+  /** @param pingAfterMs ping after this much silence. @param dropAfterMs drop after this much silence. */
+  constructor(
+    private readonly pingAfterMs: number,
+    private readonly dropAfterMs: number,
+  ) {}
+
+  /** @inheritDoc */
+  tick(d: PeerDiscovery): void {
+    const now = d.community.context.clock.now();
+    for (const peer of d.community.peers.peers()) {
+      const silent = now - peer.lastSeen;
+      if (silent >= this.dropAfterMs) {
+        d.community.peers.remove(peer);
+        d.community.emitEvent('peer:removed', peer);
+      } else if (silent >= this.pingAfterMs && now - (this.lastPinged.get(peer) ?? 0) >= this.pingAfterMs) {
+        this.lastPinged.set(peer, now);
+        d.walkTo(peer.address);
+      }
+    }
+  }
+}
+
+const MAX_OUTSTANDING_WALKS = 256;
+
+/** Runs introductions and strategies for one community. */
+export class PeerDiscovery {
+  /** Addresses used when no peer is known. */
+  readonly bootstrap: readonly Address[];
+  /** Strategies run on every tick. */
+  readonly strategies: DiscoveryStrategy[] = [];
+  /** Our address as the last responder saw it (learned from introduction responses). */
+  externalAddress: Address | undefined;
+  private readonly outstanding = new Map<bigint, string>();
+  private readonly intervalMs: number;
+  private timer: TimerHandle | undefined;
+
+  /** @param community the owner. @param settings see {@link DiscoverySettings}. */
+  constructor(
+    readonly community: Community,
+    settings: DiscoverySettings,
+  ) {
+    this.bootstrap = settings.bootstrap ?? [];
+    this.intervalMs = settings.intervalMs ?? 500;
+    if (settings.walk ?? true) this.strategies.push(new RandomWalkStrategy(settings.targetPeers ?? 30));
+    if (settings.churn ?? true) {
+      this.strategies.push(new ChurnStrategy(settings.pingAfterMs ?? 25_000, settings.dropAfterMs ?? 60_000));
+    }
+    community.registerFrameworkHandler(IntroductionRequest, (m) => this.onIntroductionRequest(m));
+    community.registerFrameworkHandler(IntroductionResponse, (m) => this.onIntroductionResponse(m));
+    community.registerFrameworkHandler(PunctureRequest, (m) => this.onPunctureRequest(m));
+    community.registerFrameworkHandler(Puncture, (m) => this.onPuncture(m));
+  }
+
+  /** Starts the tick and introduces us to every bootstrap address once. */
+  start(): void {
+    for (const address of this.bootstrap) this.walkTo(address);
+    if (this.strategies.length > 0) this.timer = this.community.every(this.intervalMs, () => this.tick());
+  }
+
+  /** Runs every strategy once (the timer calls this; tests may too). */
+  tick(): void {
+    for (const strategy of this.strategies) strategy.tick(this);
+  }
+
+  /** Sends an introduction request to `address`. */
+  walkTo(address: Address): void {
+    const c = this.community;
+    if (sameAddress(address, c.context.transport.localAddress)) return;
+    const identifier = this.newIdentifier();
+    this.outstanding.set(identifier, addressKey(address));
+    if (this.outstanding.size > MAX_OUTSTANDING_WALKS) {
+      const oldest = this.outstanding.keys().next().value;
+      if (oldest !== undefined) this.outstanding.delete(oldest);
+    }
+    c.send(address, IntroductionRequest, { identifier, destination: address, sourceLan: c.context.transport.localAddress });
+  }
+
+  /** Asks `via` (a verified peer) to send a puncture packet toward `target`. */
+  requestPuncture(via: Address, target: Address, identifier: bigint): void {
+    this.community.send(via, PunctureRequest, { identifier, target });
+  }
+
+  /** Stops the tick (the community's `stop()` also clears it). */
+  stop(): void {
+    this.community.cancel(this.timer);
+    this.timer = undefined;
+    this.outstanding.clear();
+  }
+
+  private learn(sender: Incoming<unknown>['sender'], from: Address): Peer | undefined {
+    if (sender === undefined) return undefined;
+    const c = this.community;
+    const result = c.peers.addVerified(sender, from, c.context.clock.now());
+    if (result.added) c.emitEvent('peer:added', result.peer);
+    return result.peer;
+  }
+
+  private onIntroductionRequest(m: Incoming<{ identifier: bigint; destination: Address; sourceLan: Address }>): void {
+    const c = this.community;
+    this.learn(m.sender, m.from);
+    const introduced = c.peers.randomPeer(c.context.random, m.from);
+    c.send(m.from, IntroductionResponse, {
+      identifier: m.value.identifier,
+      destination: m.from,
+      introduced: introduced?.address,
+    });
+    if (introduced !== undefined) this.requestPuncture(introduced.address, m.from, m.value.identifier);
+  }
+
+  private onIntroductionResponse(m: Incoming<{ identifier: bigint; destination: Address; introduced: Address | undefined }>): void {
+    const expected = this.outstanding.get(m.value.identifier);
+    if (expected !== addressKey(m.from)) {
+      this.community.drop('unsolicited-response', m.from);
+      return;
+    }
+    this.outstanding.delete(m.value.identifier);
+    this.externalAddress = m.value.destination;
+    this.learn(m.sender, m.from);
+    const introduced = m.value.introduced;
+    const local = this.community.context.transport.localAddress;
+    if (introduced !== undefined && !sameAddress(introduced, local) && !sameAddress(introduced, m.value.destination)) {
+      this.community.peers.addWalkable(introduced);
+    }
+  }
+
+  private onPunctureRequest(m: Incoming<{ identifier: bigint; target: Address }>): void {
+    if (m.sender === undefined || this.community.peers.getByMid(m.sender.midHex) === undefined) return;
+    this.community.send(m.value.target, Puncture, { identifier: m.value.identifier, source: this.community.context.transport.localAddress });
+  }
+
+  private onPuncture(m: Incoming<{ identifier: bigint; source: Address }>): void {
+    const peer = this.learn(m.sender, m.from);
+    if (peer !== undefined) this.community.emitEvent('peer:punctured', peer, m.value.identifier);
+  }
+
+  private newIdentifier(): bigint {
+    const b = this.community.context.random.bytes(8);
+    let id = 0n;
+    for (const byte of b) id = (id << 8n) | BigInt(byte);
+    return id;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Per-community counters, readable for a status page.
+ * @module
+ */
+
+/** Counts of messages by name and of drops by reason. */
+export class CommunityStats {
+  /** Messages accepted and handed to a handler, by message name. */
+  readonly received: Record<string, number> = {};
+  /** Messages sent, by message name. */
+  readonly sent: Record<string, number> = {};
+  /** Bytes sent, by message name. */
+  readonly bytesSent: Record<string, number> = {};
+  /** Packets dropped before any handler ran, by reason (`bad-signature`, `unknown-message`, ...). */
+  readonly dropped: Record<string, number> = {};
+  /** Handlers that threw or rejected. */
+  handlerErrors = 0;
+
+  /** Adds one to `counter[name]`. */
+  static bump(counter: Record<string, number>, name: string, by = 1): void {
+    counter[name] = (counter[name] ?? 0) + by;
+  }
+
+  /** Total packets dropped, all reasons. */
+  get droppedTotal(): number {
+    return Object.values(this.dropped).reduce((a, b) => a + b, 0);
+  }
+
+  /** A plain JSON-ready copy. */
+  toJSON(): { received: Record<string, number>; sent: Record<string, number>; bytesSent: Record<string, number>; dropped: Record<string, number>; handlerErrors: number } {
+    return {
+      received: { ...this.received },
+      sent: { ...this.sent },
+      bytesSent: { ...this.bytesSent },
+      dropped: { ...this.dropped },
+      handlerErrors: this.handlerErrors,
+    };
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Identity and signatures: py-ipv8-compatible key pairs, Ed25519 backends, and key files.
+ * @module
+ */
+export type { SignatureBackend, Signer, Verifier } from './backend.js';
+export { backendSelfTest, defaultBackend, nobleBackend, nodeBackend } from './backend.js';
+export {
+  computeMid,
+  hasKeyPrefix,
+  MID_BYTES,
+  PRIVATE_KEY_BYTES,
+  PRIVATE_KEY_PREFIX,
+  PrivateKey,
+  PUBLIC_KEY_BYTES,
+  PUBLIC_KEY_PREFIX,
+  PublicKey,
+  SIGNATURE_BYTES,
+} from './keys.js';
+export { KEY_FILE_MODE, loadKeyFile, loadOrCreateKeyFile, saveKeyFile } from './key-file.js';

@@ -1,0 +1,61 @@
+/**
+ * Peerlay's framework: identity, wire format, endpoints, communities and the overlay host.
+ * Communities (DHT, discovery, bag, namespace) are separate entry points under `peerlay/…`.
+ * @module
+ */
+import 'reflect-metadata';
+
+export * from './errors.js';
+export * from './util/bytes.js';
+export * from './time/clock.js';
+export * from './time/system-clock.js';
+export * from './time/manual-clock.js';
+export * from './random/random.js';
+export * from './log/logger.js';
+export * from './di/tokens.js';
+export type { SignatureBackend, Signer as BackendSigner, Verifier as BackendVerifier } from './crypto/backend.js';
+export { backendSelfTest, defaultBackend, nobleBackend, nodeBackend } from './crypto/backend.js';
+export {
+  computeMid,
+  hasKeyPrefix,
+  MID_BYTES,
+  PRIVATE_KEY_BYTES,
+  PRIVATE_KEY_PREFIX,
+  PrivateKey,
+  PUBLIC_KEY_BYTES,
+  PUBLIC_KEY_PREFIX,
+  PublicKey,
+  SIGNATURE_BYTES,
+} from './crypto/keys.js';
+export { KEY_FILE_MODE, loadKeyFile, loadOrCreateKeyFile, saveKeyFile } from './crypto/key-file.js';
+export { defineSchema, t } from './wire/schema.js';
+export type {
+  BytesOptions,
+  Fields,
+  Infer,
+  InferFields,
+  ListOptions,
+  OptionalWireType,
+  Schema,
+  StringOptions,
+  WireType,
+} from './wire/schema.js';
+export { decodeBody, encodeBody } from './wire/codec.js';
+export type { DecodeResult } from './wire/codec.js';
+export {
+  COMMUNITY_ID_BYTES,
+  HEADER_BYTES,
+  MAX_PUBLIC_KEY_BYTES,
+  PREFIX_BYTES,
+  PROTOCOL_VERSION,
+  decodePacket,
+  defineMessage,
+  encodePacket,
+  makePrefix,
+  readHeader,
+  splitSignedEnvelope,
+} from './wire/packet.js';
+export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';
+export * from './endpoint/index.js';
+export * from './community/index.js';
+export * from './overlay/overlay-host.js';

@@ -1,0 +1,208 @@
+/**
+ * The overlay host: one node. It owns one key, one endpoint, a clock and a random source, and many
+ * communities, demultiplexing incoming packets to them by their 22-byte prefix. Communities are built by
+ * tsyringe in a child container per node, so hundreds of nodes can live in one process.
+ * @module
+ */
+import 'reflect-metadata';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
+import type { CommunityContext, Transport } from '../community/context.js';
+import { PublicKeyCache } from '../community/context.js';
+import type { CommunitySettings, OverlayCommunity } from '../community/community.js';
+import { PrivateKey } from '../crypto/keys.js';
+import { TOKENS } from '../di/tokens.js';
+import type { Address } from '../endpoint/address.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { LifecycleError, InvalidArgumentError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import type { Random } from '../random/random.js';
+import { CryptoRandom } from '../random/random.js';
+import type { Clock } from '../time/clock.js';
+import { SystemClock } from '../time/system-clock.js';
+import { toHex } from '../util/bytes.js';
+import { PREFIX_BYTES, readHeader } from '../wire/packet.js';
+
+/** A community class the host can build: its constructor parameters carry `@inject` tokens. */
+export type CommunityClass<C extends OverlayCommunity = OverlayCommunity> = new (...args: never[]) => C;
+
+/** Options of an {@link OverlayHost}. */
+export interface OverlayHostOptions {
+  /** The transport (a {@link UdpEndpoint} or an in-memory one). */
+  endpoint: Endpoint;
+  /** The node's identity. @default a fresh key from `random` */
+  key?: PrivateKey;
+  /** Time and timers. @default a {@link SystemClock} */
+  clock?: Clock;
+  /** Randomness. @default a {@link CryptoRandom} */
+  random?: Random;
+  /** Diagnostics. @default silent */
+  logger?: Logger;
+  /** Bootstrap addresses given to every community that does not set its own. @default [] */
+  bootstrap?: readonly Address[];
+  /** Parent DI container. @default tsyringe's root container */
+  container?: DependencyContainer;
+}
+
+/** Counters of the host's demultiplexer. */
+export interface HostStats {
+  /** Packets that reached a community. */
+  routed: number;
+  /** Packets too short or not starting with byte 0. */
+  malformed: number;
+  /** Packets for a community this node does not run. */
+  unknownCommunity: number;
+}
+
+/**
+ * One node: a key, an endpoint and its communities.
+ *
+ * @example
+ * ```ts
+ * const host = new OverlayHost({ endpoint: new UdpEndpoint({ port: 0 }), bootstrap: [parseAddress('127.0.0.1:8090')] });
+ * const dht = host.register(DHTCommunity, { bucketSize: 8 });
+ * await host.start();
+ * await dht.storeValue('my key', utf8('my value'), { sign: true });
+ * await host.stop();
+ * ```
+ */
+export class OverlayHost {
+  /** This node's child container; communities are resolved from it. */
+  readonly container: DependencyContainer;
+  /** The node's identity. */
+  readonly key: PrivateKey;
+  /** The node's clock. */
+  readonly clock: Clock;
+  /** The node's random source. */
+  readonly random: Random;
+  /** The node's endpoint. */
+  readonly endpoint: Endpoint;
+  /** The services handed to every community. */
+  readonly context: CommunityContext;
+  /** Demultiplexer counters. */
+  readonly stats: HostStats = { routed: 0, malformed: 0, unknownCommunity: 0 };
+  private readonly byPrefix = new Map<string, OverlayCommunity>();
+  private readonly ordered: OverlayCommunity[] = [];
+  private readonly bootstrap: readonly Address[];
+  private running = false;
+  private readonly listener = (data: Uint8Array, from: Address): void => this.route(data, from);
+
+  /** @param options see {@link OverlayHostOptions}. */
+  constructor(options: OverlayHostOptions) {
+    this.endpoint = options.endpoint;
+    this.clock = options.clock ?? new SystemClock();
+    this.random = options.random ?? new CryptoRandom();
+    this.key = options.key ?? PrivateKey.generate(this.random);
+    this.bootstrap = options.bootstrap ?? [];
+    const endpoint = this.endpoint;
+    const transport: Transport = {
+      send: (to, data) => endpoint.send(to, data),
+      get maxPacketBytes() {
+        return endpoint.maxPacketBytes;
+      },
+      get localAddress() {
+        return endpoint.address;
+      },
+    };
+    this.context = {
+      key: this.key,
+      clock: this.clock,
+      random: this.random,
+      transport,
+      keys: new PublicKeyCache(),
+      logger: options.logger ?? silentLogger,
+    };
+    this.container = (options.container ?? rootContainer).createChildContainer();
+    this.container.register(TOKENS.Clock, { useValue: this.clock });
+    this.container.register(TOKENS.Random, { useValue: this.random });
+    this.container.register(TOKENS.Endpoint, { useValue: this.endpoint });
+    this.container.register(TOKENS.PrivateKey, { useValue: this.key });
+    this.container.register(TOKENS.Logger, { useValue: this.context.logger });
+    this.container.register(TOKENS.Context, { useValue: this.context });
+    this.container.register(OverlayHost, { useValue: this });
+  }
+
+  /** True between `start()` and `stop()`. */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** The node's mid (SHA-1 of its public key binary), hex. */
+  get midHex(): string {
+    return this.key.publicKey.midHex;
+  }
+
+  /**
+   * Builds a community with the node's container and registers it; later communities can inject it by
+   * its class. `settings` is injected as {@link TOKENS.Settings}; `discovery.bootstrap` defaults to the
+   * host's bootstrap list. Register before `start()`, or the community is started at once.
+   * @throws {@link InvalidArgumentError} when a community with the same id is already registered.
+   */
+  register<C extends OverlayCommunity, S extends CommunitySettings = CommunitySettings>(cls: CommunityClass<C>, settings?: S): C {
+    const scope = this.container.createChildContainer();
+    const merged: CommunitySettings = {
+      ...settings,
+      discovery: { bootstrap: this.bootstrap, ...settings?.discovery },
+    };
+    scope.register(TOKENS.Settings, { useValue: merged });
+    const community = scope.resolve(cls as InjectionToken<C>);
+    const key = toHex(community.prefix);
+    if (this.byPrefix.has(key)) {
+      throw new InvalidArgumentError(`a community with id ${community.communityIdHex} is already registered`);
+    }
+    this.byPrefix.set(key, community);
+    this.ordered.push(community);
+    this.container.register(cls as InjectionToken<C>, { useValue: community });
+    if (this.running) void community.start();
+    return community;
+  }
+
+  /**
+   * The registered instance of `cls`.
+   * @throws {@link LifecycleError} when no such community is registered.
+   */
+  get<C extends OverlayCommunity>(cls: CommunityClass<C>): C {
+    const found = this.ordered.find((c) => c instanceof cls);
+    if (found === undefined) throw new LifecycleError(`no ${cls.name} is registered on this node`);
+    return found as C;
+  }
+
+  /** Every registered community, in registration order. */
+  communities(): readonly OverlayCommunity[] {
+    return this.ordered;
+  }
+
+  /** Opens the endpoint and starts every community in registration order. Idempotent. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.endpoint.open();
+    this.endpoint.addListener(this.listener);
+    for (const c of this.ordered) await c.start();
+  }
+
+  /** Stops every community (reverse order) and closes the endpoint. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const c of [...this.ordered].reverse()) await c.stop();
+    this.endpoint.removeListener(this.listener);
+    await this.endpoint.close();
+  }
+
+  private route(data: Uint8Array, from: Address): void {
+    const header = readHeader(data);
+    if (header === undefined) {
+      this.stats.malformed++;
+      return;
+    }
+    const community = this.byPrefix.get(toHex(data.subarray(0, PREFIX_BYTES)));
+    if (community === undefined) {
+      this.stats.unknownCommunity++;
+      return;
+    }
+    this.stats.routed++;
+    community.receive(data, header.messageId, from);
+  }
+}

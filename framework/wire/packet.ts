@@ -1,0 +1,239 @@
+/**
+ * The packet envelope, compatible with py-ipv8:
+ *
+ * ```text
+ * prefix (22 bytes: 0x00, version 0x02, 20-byte community id) | message id (1 byte)
+ * | [signed only: u16 big-endian public key length | public key binary]
+ * | body (msgpack, see codec)
+ * | [signed only: 64-byte Ed25519 signature over ALL preceding bytes]
+ * ```
+ *
+ * Signing and verifying are structural ({@link Signer}, {@link SignatureVerifier}) so this module does
+ * not depend on the crypto module.
+ * @module
+ */
+import { InvalidArgumentError, InvalidMessageError } from '../errors.js';
+import { encodeBodyView, decodeBody } from './codec.js';
+import type { Infer, Schema } from './schema.js';
+
+/** Length of the packet prefix in bytes: marker byte, version byte, community id. */
+export const PREFIX_BYTES = 22;
+/** The protocol version byte (second byte of every packet). */
+export const PROTOCOL_VERSION = 0x02;
+/** Length of an Ed25519 signature in bytes. */
+export const SIGNATURE_BYTES = 64;
+/** Length of a community id in bytes. */
+export const COMMUNITY_ID_BYTES = 20;
+/** Length of prefix plus message id: the smallest possible packet. */
+export const HEADER_BYTES = PREFIX_BYTES + 1;
+/** Largest public key binary a signed packet can carry (its length is a u16). */
+export const MAX_PUBLIC_KEY_BYTES = 0xffff;
+
+const PK_LENGTH_BYTES = 2;
+
+/**
+ * The 22-byte packet prefix of a community: `0x00`, {@link PROTOCOL_VERSION}, community id.
+ * @throws {@link InvalidArgumentError} unless `communityId` is 20 bytes.
+ */
+export function makePrefix(communityId: Uint8Array): Uint8Array {
+  if (!(communityId instanceof Uint8Array) || communityId.length !== COMMUNITY_ID_BYTES) {
+    throw new InvalidArgumentError(`community id must be ${COMMUNITY_ID_BYTES} bytes`);
+  }
+  const prefix = new Uint8Array(PREFIX_BYTES);
+  prefix[1] = PROTOCOL_VERSION;
+  prefix.set(communityId, 2);
+  return prefix;
+}
+
+/** A message a community sends: its id byte, a name for logs and stats, its body schema, and whether it is signed. */
+export interface MessageSpec<T> {
+  /** Message id byte, 0..255, unique within the community. */
+  readonly id: number;
+  /** Human-readable name, e.g. `store-request`. */
+  readonly name: string;
+  /** Body schema. */
+  readonly schema: Schema<T>;
+  /** True if the packet carries the sender's public key and a signature. */
+  readonly signed: boolean;
+}
+
+/**
+ * Declares a message.
+ * @param spec `signed` defaults to false.
+ * @throws {@link InvalidArgumentError} unless `id` is an integer 0..255.
+ * @example
+ * ```ts
+ * const Ping = defineMessage({ id: 1, name: 'ping', schema: defineSchema({ identifier: t.u32() }), signed: true });
+ * ```
+ */
+export function defineMessage<S extends Schema<unknown>>(spec: {
+  id: number;
+  name: string;
+  schema: S;
+  signed?: boolean;
+}): MessageSpec<Infer<S>> {
+  if (!Number.isInteger(spec.id) || spec.id < 0 || spec.id > 0xff) {
+    throw new InvalidArgumentError(`message id must be an integer 0..255, got ${String(spec.id)}`);
+  }
+  return { id: spec.id, name: spec.name, schema: spec.schema as Schema<Infer<S>>, signed: spec.signed ?? false };
+}
+
+/** Signs outgoing packets; a private key object fits structurally. */
+export interface Signer {
+  /** The signer's public key binary, carried in every signed packet (74 bytes for py-ipv8 keys). */
+  readonly publicKeyBinary: Uint8Array;
+  /** Returns the 64-byte Ed25519 signature of `message`. */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Checks a signature made by the key whose public key binary is given; returns false (or throws) when invalid. */
+export interface SignatureVerifier {
+  (publicKeyBinary: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/**
+ * Builds a packet: prefix, message id, then for signed messages the public key, then the msgpack body,
+ * then for signed messages the signature over everything before it.
+ * @throws {@link InvalidMessageError} if `value` does not fit the schema, or a signer is missing for a
+ *   signed message or given for an unsigned one.
+ * @throws {@link InvalidArgumentError} for a prefix that is not 22 bytes, or a signer returning a
+ *   signature that is not 64 bytes.
+ */
+export function encodePacket<T>(prefix: Uint8Array, spec: MessageSpec<T>, value: T, signer?: Signer): Uint8Array {
+  if (!(prefix instanceof Uint8Array) || prefix.length !== PREFIX_BYTES) {
+    throw new InvalidArgumentError(`packet prefix must be ${PREFIX_BYTES} bytes`);
+  }
+  if (spec.signed !== (signer !== undefined)) {
+    throw new InvalidMessageError(
+      spec.signed ? `message ${spec.name} is signed: a signer is required` : `message ${spec.name} is not signed: no signer expected`,
+    );
+  }
+  const body = encodeBodyView(spec.schema, value);
+  if (signer === undefined) {
+    const out = new Uint8Array(HEADER_BYTES + body.length);
+    out.set(prefix, 0);
+    out[PREFIX_BYTES] = spec.id;
+    out.set(body, HEADER_BYTES);
+    return out;
+  }
+  const pk = signer.publicKeyBinary;
+  if (pk.length > MAX_PUBLIC_KEY_BYTES) throw new InvalidArgumentError(`public key binary of ${pk.length} bytes is too long`);
+  const signedLength = HEADER_BYTES + PK_LENGTH_BYTES + pk.length + body.length;
+  const out = new Uint8Array(signedLength + SIGNATURE_BYTES);
+  out.set(prefix, 0);
+  out[PREFIX_BYTES] = spec.id;
+  out[HEADER_BYTES] = pk.length >> 8;
+  out[HEADER_BYTES + 1] = pk.length & 0xff;
+  out.set(pk, HEADER_BYTES + PK_LENGTH_BYTES);
+  out.set(body, HEADER_BYTES + PK_LENGTH_BYTES + pk.length);
+  const signature = signer.sign(out.subarray(0, signedLength));
+  if (signature.length !== SIGNATURE_BYTES) {
+    throw new InvalidArgumentError(`signer returned ${signature.length} bytes, expected ${SIGNATURE_BYTES}`);
+  }
+  out.set(signature, signedLength);
+  return out;
+}
+
+/** The first 23 bytes of a packet, enough to route it to a community and a handler. */
+export interface PacketHeader {
+  /** The 22-byte prefix (a view into the packet). */
+  readonly prefix: Uint8Array;
+  /** The message id byte. */
+  readonly messageId: number;
+}
+
+/**
+ * Reads prefix and message id, without checking the version byte or anything after the header.
+ * @returns `undefined` if `data` is shorter than 23 bytes or does not start with `0x00`.
+ */
+export function readHeader(data: Uint8Array): PacketHeader | undefined {
+  if (!(data instanceof Uint8Array) || data.length < HEADER_BYTES || data[0] !== 0) return undefined;
+  return { prefix: view(data, 0, PREFIX_BYTES), messageId: data[PREFIX_BYTES]! };
+}
+
+/** The parts of a signed packet; every part is a view into the packet. */
+export interface SignedEnvelope {
+  /** Prefix and message id. */
+  readonly header: PacketHeader;
+  /** The sender's public key binary. */
+  readonly publicKeyBinary: Uint8Array;
+  /** The body bytes (between the public key and the signature). */
+  readonly body: Uint8Array;
+  /** Every byte before the signature: what the signature covers. */
+  readonly signedPart: Uint8Array;
+  /** The trailing 64-byte signature. */
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Splits a signed packet into its parts without verifying or decoding anything.
+ * @returns `undefined` if the header is unreadable or the packet is too short for its declared key
+ *   length plus a signature.
+ */
+export function splitSignedEnvelope(data: Uint8Array): SignedEnvelope | undefined {
+  const header = readHeader(data);
+  if (header === undefined || data.length < HEADER_BYTES + PK_LENGTH_BYTES + SIGNATURE_BYTES) return undefined;
+  const pkLength = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+  const bodyStart = HEADER_BYTES + PK_LENGTH_BYTES + pkLength;
+  const signedLength = data.length - SIGNATURE_BYTES;
+  if (bodyStart > signedLength) return undefined;
+  return {
+    header,
+    publicKeyBinary: view(data, HEADER_BYTES + PK_LENGTH_BYTES, bodyStart),
+    body: view(data, bodyStart, signedLength),
+    signedPart: view(data, 0, signedLength),
+    signature: view(data, signedLength, data.length),
+  };
+}
+
+/** Outcome of {@link decodePacket}: the body and, for signed messages, the verified sender key. */
+export type DecodedPacket<T> =
+  | {
+      /** Accepted. */
+      readonly ok: true;
+      /** The validated body. */
+      readonly value: T;
+      /** The verified sender's public key binary (a copy), or `undefined` for an unsigned message. */
+      readonly publicKeyBinary: Uint8Array | undefined;
+    }
+  | {
+      /** Rejected. */
+      readonly ok: false;
+      /** Why: bad header, wrong message id, truncated envelope, bad signature or an invalid body. */
+      readonly reason: string;
+    };
+
+/**
+ * Checks and decodes an untrusted packet as message `spec`: marker and version bytes, message id, then
+ * for signed messages the envelope and signature (before any body byte is parsed), then the body.
+ * Never throws, also when `verify` throws.
+ * @param verify checks the signature of a signed message; not called for unsigned ones.
+ * @returns the body and, for a signed message, a copy of the sender's public key binary.
+ */
+export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: SignatureVerifier): DecodedPacket<T> {
+  const header = readHeader(data);
+  if (header === undefined) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
+  if (data[1] !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${data[1]}` };
+  if (header.messageId !== spec.id) {
+    return { ok: false, reason: `expected message id ${spec.id}, got ${header.messageId}` };
+  }
+  if (!spec.signed) {
+    const r = decodeBody(spec.schema, view(data, HEADER_BYTES, data.length));
+    return r.ok ? { ok: true, value: r.value, publicKeyBinary: undefined } : r;
+  }
+  const env = splitSignedEnvelope(data);
+  if (env === undefined) return { ok: false, reason: 'truncated signed packet' };
+  let valid: boolean;
+  try {
+    valid = verify(env.publicKeyBinary, env.signedPart, env.signature) === true;
+  } catch {
+    valid = false;
+  }
+  if (!valid) return { ok: false, reason: 'bad signature' };
+  const r = decodeBody(spec.schema, env.body);
+  return r.ok ? { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice() } : r;
+}
+
+function view(data: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset + start, end - start);
+}
