@@ -1,0 +1,355 @@
+/**
+ * DHTCommunity: a Kademlia DHT with signed values on the overlay framework. py-ipv8's
+ * `store_value`/`find_values` contract in TypeScript, with BEP 5 store tokens, adaptive lookups,
+ * expiry, replication and republishing on the injected clock, and values up to 1,024 bytes.
+ * @module
+ */
+import 'reflect-metadata';
+import { inject, injectable } from 'tsyringe';
+import { Community, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
+import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
+import { DHTError } from './errors.js';
+import { onFind, onPing, onStore } from './handlers.js';
+import type { LookupPeer, LookupResult, QueryReply } from './lookup.js';
+import { iterativeLookup } from './lookup.js';
+import { Maintenance } from './maintenance.js';
+import {
+  CacheRequest,
+  FindRequest,
+  FindResponse,
+  PingRequest,
+  PingResponse,
+  StoreRequest,
+  StoreResponse,
+  VERDICT_CODES,
+} from './messages.js';
+import type { WireVerdict } from './messages.js';
+import { RoutingTable } from './routing/routing-table.js';
+import type { Contact } from './routing/contact.js';
+import { RttEstimator } from './rtt.js';
+import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
+import { resolveDHTSettings } from './settings.js';
+import { DHTStatistics } from './statistics.js';
+import { TokenManager } from './storage/token-manager.js';
+import { ValueStore } from './storage/value-store.js';
+import type { ValueRecord } from './storage/value-record.js';
+import { checkRecord } from './storage/value-record.js';
+import type { WireRecordValue } from './wire-records.js';
+import { fromWire } from './wire-records.js';
+import { ValueOps } from './value-ops.js';
+import type { FindOptions, FoundValue, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
+
+/** Events of a {@link DHTCommunity}. */
+export interface DHTEvents {
+  /** This node accepted a value from another node (`origin` is `store` or `cache`). */
+  'value:stored': [key: Uint8Array, origin: 'store' | 'cache'];
+  /** A contact entered the routing table. */
+  'contact:added': [contact: Contact];
+  /** A contact left the routing table. */
+  'contact:removed': [contact: Contact];
+}
+
+/** A find-response as the requester keeps it. */
+export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
+  /** The store token the responder issued to us. */
+  readonly token: Uint8Array;
+  /** Values the responder holds for the key in all (it may have sent only a page). */
+  readonly total: number;
+  /** The responder's public key (it signed the response). */
+  readonly sender: PublicKey;
+}
+
+/** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
+export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
+
+/**
+ * A Kademlia DHT.
+ *
+ * @example
+ * ```ts
+ * const dht = host.register(DHTCommunity, { discovery: { bootstrap: [parseAddress('127.0.0.1:8090')] } });
+ * await host.start();
+ * await dht.storeValue('my key', utf8('my value'), { sign: true });
+ * const [value] = await dht.findValues('my key');
+ * ```
+ */
+@injectable()
+export class DHTCommunity extends Community<DHTEvents> {
+  /** Settings with defaults applied. */
+  readonly settings: ResolvedDHTSettings;
+  /** Our node id: the mid of our public key. */
+  readonly nodeId: Uint8Array;
+  /** The Kademlia routing table. */
+  readonly routingTable: RoutingTable;
+  /** Values this node holds for others. */
+  readonly store: ValueStore;
+  /** Store tokens issued to requesters (BEP 5). */
+  readonly tokens: TokenManager;
+  /** Counters for a status page. */
+  readonly statistics = new DHTStatistics();
+  /** Round-trip times and the timeouts derived from them. */
+  readonly rtt: RttEstimator;
+  private readonly ops: ValueOps;
+  private readonly maintenance: Maintenance;
+  private readonly pinging = new Set<string>();
+
+  /**
+   * @param ctx the node's services. @param settings see {@link DHTSettings}.
+   * @param communityId override for subclasses that run their own DHT. @default DHT_COMMUNITY_ID
+   */
+  constructor(
+    @inject(TOKENS.Context) ctx: CommunityContext,
+    @inject(TOKENS.Settings) settings: DHTSettings,
+    communityId: Uint8Array = DHT_COMMUNITY_ID,
+  ) {
+    const resolved = resolveDHTSettings(settings ?? {});
+    super(ctx, communityId, resolved);
+    this.settings = resolved;
+    this.nodeId = ctx.key.publicKey.mid;
+    this.routingTable = new RoutingTable(this.nodeId, ctx.clock, {
+      bucketSize: resolved.bucketSize,
+      maxFailures: resolved.maxFailures,
+      staleAfterMs: resolved.refreshIntervalMs,
+      random: ctx.random,
+    });
+    this.routingTable.on('peer:added', (c) => this.emit('contact:added', c));
+    this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
+    this.store = new ValueStore(ctx.clock, {
+      maxDataBytes: resolved.maxDataBytes,
+      maxUnsignedPerKey: resolved.maxUnsignedPerKey,
+      maxTtlMs: resolved.maxTtlMs,
+      maxKeys: resolved.maxKeys,
+      maxEntries: resolved.maxEntries,
+      keyCache: ctx.keys,
+    });
+    this.tokens = new TokenManager(ctx.clock, ctx.random);
+    this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
+    this.ops = new ValueOps(this);
+    this.maintenance = new Maintenance(this, this.ops);
+    this.handle(PingRequest, (m) => this.learned(m) && onPing(this, m));
+    this.handle(FindRequest, (m) => this.learned(m) && onFind(this, m));
+    this.handle(StoreRequest, (m) => this.learned(m) && onStore(this, m, 'store'));
+    this.handle(CacheRequest, (m) => this.learned(m) && onStore(this, m, 'cache'));
+    this.handle(PingResponse, (m) => this.respond(m));
+    this.handle(FindResponse, (m) => this.respond(m));
+    this.handle(StoreResponse, (m) => this.respond(m));
+    this.on('peer:added', (peer) => this.addContact(peer.publicKey, peer.address));
+  }
+
+  /**
+   * Stores `data` under `key` on the k nodes closest to it.
+   * @param key a string (hashed with SHA-1 to 20 bytes) or bytes (20 bytes used as is, others hashed).
+   * @param data up to `maxDataBytes` (default 1,024) bytes.
+   * @param options `sign` to make the value authentic (newest version per publisher wins), `ttl` in
+   *   seconds (default 24 h), `signal` to cancel.
+   * @returns how many nodes acknowledged the store.
+   * @throws {@link DHTError} `too-large` before anything is sent; `no-nodes` when no node took it (try
+   *   again later); `aborted`; `stopped`.
+   */
+  storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions = {}): Promise<number> {
+    return this.ops.storeValue(key, data, options);
+  }
+
+  /**
+   * Finds the values stored under `key`. Signed values are verified (a forged one is never returned) and
+   * only the newest version per publisher is kept; unsigned values are deduplicated.
+   * @returns the values, possibly none.
+   * @throws {@link DHTError} `no-nodes` when there is nobody to ask; `aborted`; `stopped`.
+   */
+  findValues(key: string | Uint8Array, options: FindOptions = {}): Promise<FoundValue[]> {
+    return this.ops.findValues(key, options);
+  }
+
+  /** Stores several values (in parallel, bounded); one result per item, never throws for one item. */
+  storeMany(items: readonly StoreItem[], options: { signal?: AbortSignal; concurrency?: number } = {}): Promise<ManyResult<number>[]> {
+    return this.ops.storeMany(items, options);
+  }
+
+  /** Finds several keys (in parallel, bounded); one result per key. */
+  findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindOptions & { concurrency?: number } = {}): Promise<ManyResult<FoundValue[]>[]> {
+    return this.ops.findMany(keys, options);
+  }
+
+  /**
+   * Finds the k nodes closest to `target` that answered (the building block other communities reuse).
+   * @throws {@link DHTError} `no-nodes` when the routing table is empty.
+   */
+  async findClosestNodes(target: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<FindReplyAnswer[]> {
+    const result = await this.lookup(target, false, options.signal);
+    return result.closest.map((a) => ({ peer: a.peer, token: a.reply.token, publicKey: a.reply.sender }));
+  }
+
+  /**
+   * Joins the network: pings `addresses` (default: the bootstrap list), then looks up our own id so
+   * nodes near us learn about us.
+   * @returns the routing table size afterwards.
+   */
+  async bootstrap(addresses: readonly Address[] = this.discovery.bootstrap, signal?: AbortSignal): Promise<number> {
+    await Promise.allSettled(addresses.map((a) => this.ping({ address: a }, signal)));
+    if (this.routingTable.size > 0) await this.lookup(this.nodeId, false, signal).catch(() => undefined);
+    return this.routingTable.size;
+  }
+
+  /**
+   * Pings a node. Resolves with its public key and the round-trip time in ms.
+   * @throws {@link TimeoutError} / {@link AbortError}.
+   */
+  async ping(to: { id?: Uint8Array; address: Address }, signal?: AbortSignal): Promise<{ publicKey: PublicKey; rttMs: number }> {
+    const started = this.context.clock.now();
+    const m = await this.request(to, PingRequest, {}, signal);
+    return { publicKey: m.sender!, rttMs: this.context.clock.now() - started };
+  }
+
+  /**
+   * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts.
+   * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled.
+   */
+  async lookup(
+    target: Uint8Array,
+    values: boolean,
+    signal?: AbortSignal,
+    isDone?: (found: ReadonlyArray<{ reply: FindReply }>) => boolean,
+  ): Promise<LookupResult<FindReply>> {
+    const seeds = this.routingTable.closest(target, this.settings.bucketSize).map((c) => ({ id: c.id, address: c.address }));
+    if (seeds.length === 0) throw new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
+    try {
+      const result = await iterativeLookup<readonly WireRecordValue[], FindReply>({
+        target,
+        selfId: this.nodeId,
+        k: this.settings.bucketSize,
+        alpha: this.settings.alpha,
+        seeds,
+        signal,
+        isDone,
+        query: (peer) => this.queryFind(peer, target, values),
+        softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
+        schedule: (ms, fn) => this.after(ms, fn),
+        cancel: (h) => this.cancel(h),
+      });
+      this.statistics.recordLookup(result.hops, result.queried);
+      return result;
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  /** Sends one find request and returns the reply with verified values only. */
+  async queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, offset = 0): Promise<FindReply> {
+    const m = await this.request(peer, FindRequest, { target, values, offset, token: undefined });
+    const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number };
+    const good = v.values.filter((w) => {
+      const ok = equalKey(w.key, target) && checkRecord(fromWire(w), this.context.keys) === 'valid';
+      if (!ok) this.statistics.valuesRejected++;
+      return ok;
+    });
+    return { nodes: v.nodes, found: good.length > 0 ? good : undefined, token: v.token, total: v.total, sender: m.sender! };
+  }
+
+  /**
+   * Sends `records` to `peer` with its `token` as a store (or a cache store).
+   * @returns one verdict per record.
+   */
+  async sendStore(peer: LookupPeer, token: Uint8Array, records: readonly WireRecordValue[], cache = false): Promise<WireVerdict[]> {
+    const spec = cache ? CacheRequest : StoreRequest;
+    const m = await this.request(peer, spec, { token, records: [...records] });
+    const results = (m.value as { results: number[] }).results;
+    return results.map((code) => VERDICT_CODES[code] ?? 'invalid');
+  }
+
+  /** Sends a request and awaits the matching signed response from the same address. */
+  async request<T extends { id: bigint }>(
+    to: { id?: Uint8Array; address: Address },
+    spec: import('../../framework/index.js').MessageSpec<T>,
+    body: Omit<T, 'id'>,
+    signal?: AbortSignal,
+  ): Promise<Incoming<unknown>> {
+    const peerKey = to.id === undefined ? addressKey(to.address) : toHex(to.id);
+    const started = this.context.clock.now();
+    const pending = this.requests.register<Incoming<unknown>>({
+      timeoutMs: this.rtt.timeoutMs(peerKey),
+      signal,
+      tag: addressKey(to.address),
+    });
+    this.send(to.address, spec, { ...body, id: pending.id } as unknown as T);
+    try {
+      const m = await pending.promise;
+      const mid = m.sender!.mid;
+      this.rtt.observe(toHex(mid), this.context.clock.now() - started);
+      if (to.id !== undefined && !equalKey(mid, to.id)) {
+        this.statistics.idMismatches++;
+        this.routingTable.remove(to.id);
+      }
+      return m;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'TimeoutError') {
+        this.statistics.timeouts++;
+        if (to.id !== undefined && this.routingTable.has(to.id)) this.routingTable.fail(to.id);
+      }
+      throw error;
+    }
+  }
+
+  /** Maps framework errors to {@link DHTError}s. */
+  wrap(error: unknown): Error {
+    if (error instanceof DHTError) return error;
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new DHTError(this.isRunning ? 'operation aborted' : 'the DHT community stopped', this.isRunning ? 'aborted' : 'stopped', { cause: error });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  /** @inheritDoc */
+  protected override async onStart(): Promise<void> {
+    this.maintenance.start();
+    if (this.discovery.bootstrap.length > 0) void this.bootstrap().catch(() => undefined);
+  }
+
+  /** @inheritDoc */
+  protected override async onStop(): Promise<void> {
+    this.maintenance.stop();
+    this.pinging.clear();
+  }
+
+  /** Adds a (verified) sender to the routing table; when its bucket is full, pings the stalest contact. */
+  addContact(publicKey: PublicKey, address: Address): void {
+    const result = this.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
+    if (result.status !== 'full') return;
+    const candidate = result.pingCandidate;
+    const hex = toHex(candidate.id);
+    if (this.pinging.has(hex) || !this.isRunning) return;
+    this.pinging.add(hex);
+    this.ping(candidate)
+      .then(() => this.routingTable.touch(candidate.id))
+      .catch(() => undefined)
+      .finally(() => this.pinging.delete(hex));
+  }
+
+  private learned(m: Incoming<unknown>): true {
+    if (m.sender !== undefined) this.addContact(m.sender, m.from);
+    return true;
+  }
+
+  private respond(m: Incoming<{ id: bigint }>): void {
+    if (this.requests.resolve(m.value.id, m, addressKey(m.from)) && m.sender !== undefined) {
+      this.addContact(m.sender, m.from);
+    }
+  }
+}
+
+/** A node found by {@link DHTCommunity.findClosestNodes}, with the store token it issued to us. */
+export interface FindReplyAnswer {
+  /** The node. */
+  readonly peer: LookupPeer;
+  /** Its store token for our address. */
+  readonly token: Uint8Array;
+  /** Its public key. */
+  readonly publicKey: PublicKey;
+}
+
+function equalKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export type { ValueRecord };

@@ -1,0 +1,82 @@
+/**
+ * The DHT's server side: answering pings, finds (with paged values that always fit one datagram) and
+ * stores (token-checked, each record verified by the value store).
+ * @module
+ */
+import type { Incoming } from '../../framework/index.js';
+import { CommunityStats, PacketTooLargeError } from '../../framework/index.js';
+import type { DHTCommunity } from './dht-community.js';
+import { FindRequest, FindResponse, PingRequest, PingResponse, StoreResponse, VERDICT_CODES } from './messages.js';
+import type { CacheRequest, StoreRequest } from './messages.js';
+import type { Infer } from '../../framework/index.js';
+import { fromWire, takeWithin, toWire } from './wire-records.js';
+
+/** Bytes of a signed find-response that are not node entries or values (envelope and fixed fields). */
+const FIND_RESPONSE_OVERHEAD_BYTES = 163 + 40;
+/** Upper bound of one node entry on the wire (IPv6 address). */
+const NODE_ENTRY_BYTES = 46;
+
+/** Answers a ping. */
+export function onPing(dht: DHTCommunity, m: Incoming<Infer<typeof PingRequest.schema>>): void {
+  dht.send(m.from, PingResponse, { id: m.value.id });
+}
+
+/** Answers a find: the k closest nodes we know (never the requester) and, if asked, a page of values. */
+export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.schema>>): void {
+  const { target, values: wantValues, offset } = m.value;
+  const requesterId = m.sender?.mid;
+  const max = dht.context.transport.maxPacketBytes;
+  const k = dht.settings.bucketSize;
+  let nodes = dht.routingTable
+    .closest(target, k, (c) => requesterId === undefined || !sameId(c.id, requesterId))
+    .map((c) => ({ id: c.id, address: c.address }));
+  const now = dht.context.clock.now();
+  const stored = wantValues ? dht.store.get(target, now) : [];
+  const page = stored.slice(offset).map((s) => toWire(s.record, s.expiresAt - now));
+  const budget = max - FIND_RESPONSE_OVERHEAD_BYTES;
+  let values = takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES);
+  if (page.length > 0 && values.length === 0) {
+    nodes = []; // a large value needs the whole datagram; the requester has other nodes to ask
+    values = takeWithin(page, budget);
+  }
+  const token = dht.tokens.issue(m.from);
+  for (;;) {
+    const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length });
+    if (packet.length <= max) return dht.sendPacket(m.from, FindResponse.name, packet);
+    if (values.length > 0) values = values.slice(0, -1);
+    else if (nodes.length > 0) nodes = nodes.slice(0, -1);
+    else throw new PacketTooLargeError(packet.length, max);
+  }
+}
+
+/** Handles a store (or a cache store): checks the token, stores each record, answers with verdicts. */
+export function onStore(
+  dht: DHTCommunity,
+  m: Incoming<Infer<typeof StoreRequest.schema> | Infer<typeof CacheRequest.schema>>,
+  origin: 'store' | 'cache',
+): void {
+  const { id, token, records } = m.value;
+  if (!dht.tokens.verify(token, m.from)) {
+    CommunityStats.bump(dht.statistics.storeVerdicts, 'bad-token', records.length);
+    dht.drop('bad-token', m.from);
+    dht.send(m.from, StoreResponse, { id, results: records.map(() => 0) });
+    return;
+  }
+  const now = dht.context.clock.now();
+  const results = records.map((w) => {
+    const verdict = dht.store.put(fromWire(w), w.ttl, origin);
+    CommunityStats.bump(dht.statistics.storeVerdicts, verdict);
+    if (verdict === 'stored' || verdict === 'updated' || verdict === 'refreshed') {
+      if (origin === 'store') dht.store.markReplicated({ record: fromWire(w) }, now);
+      dht.emit('value:stored', w.key, origin);
+    }
+    return VERDICT_CODES.indexOf(verdict);
+  });
+  dht.send(m.from, StoreResponse, { id, results });
+}
+
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,75 @@
+/**
+ * DHT counters for a status page: lookups, hops, timeouts, stores and rejected values.
+ * @module
+ */
+
+/** Counters kept by a {@link DHTCommunity}. */
+export class DHTStatistics {
+  /** Lookups started (node and value lookups, including maintenance). */
+  lookups = 0;
+  /** Sum of hops over finished lookups (see {@link DHTStatistics.averageHops}). */
+  hopsTotal = 0;
+  /** Most hops any lookup took. */
+  hopsMax = 0;
+  /** Queries sent by lookups. */
+  queries = 0;
+  /** Requests that timed out. */
+  timeouts = 0;
+  /** `storeValue` calls that succeeded / failed. */
+  storesSucceeded = 0;
+  /** `storeValue` calls that failed with a {@link DHTError}. */
+  storesFailed = 0;
+  /** Store acknowledgements received. */
+  storeAcks = 0;
+  /** `findValues` calls. */
+  finds = 0;
+  /** `findValues` calls that returned at least one value. */
+  findsWithValues = 0;
+  /** Values received that failed verification or did not match the key, and were dropped. */
+  valuesRejected = 0;
+  /** Stores accepted from other nodes, by verdict. */
+  readonly storeVerdicts: Record<string, number> = {};
+  /** Replication rounds run (keys re-stored by this node as a storer). */
+  replications = 0;
+  /** Republications of this node's own values. */
+  republications = 0;
+  /** Bucket refresh lookups. */
+  refreshes = 0;
+  /** Contacts seen with an id that did not match their key, dropped. */
+  idMismatches = 0;
+
+  /** Mean hops per lookup. */
+  get averageHops(): number {
+    return this.lookups === 0 ? 0 : this.hopsTotal / this.lookups;
+  }
+
+  /** Records a finished lookup. */
+  recordLookup(hops: number, queries: number): void {
+    this.lookups++;
+    this.hopsTotal += hops;
+    this.hopsMax = Math.max(this.hopsMax, hops);
+    this.queries += queries;
+  }
+
+  /** A plain JSON-ready copy. */
+  toJSON(): Record<string, number | Record<string, number>> {
+    return {
+      lookups: this.lookups,
+      averageHops: Number(this.averageHops.toFixed(2)),
+      hopsMax: this.hopsMax,
+      queries: this.queries,
+      timeouts: this.timeouts,
+      storesSucceeded: this.storesSucceeded,
+      storesFailed: this.storesFailed,
+      storeAcks: this.storeAcks,
+      finds: this.finds,
+      findsWithValues: this.findsWithValues,
+      valuesRejected: this.valuesRejected,
+      storeVerdicts: { ...this.storeVerdicts },
+      replications: this.replications,
+      republications: this.republications,
+      refreshes: this.refreshes,
+      idMismatches: this.idMismatches,
+    };
+  }
+}

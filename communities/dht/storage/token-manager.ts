@@ -1,0 +1,103 @@
+/**
+ * BEP 5 style store tokens: a node answering a lookup hands the asker a token bound to the asker's address,
+ * and accepts a store only with a token it issued recently. This stops a node from storing on behalf of an
+ * address it does not hold.
+ * @module
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { Address } from '../../../framework/endpoint/address.js';
+import { addressKey } from '../../../framework/endpoint/address.js';
+import { InvalidArgumentError } from '../../../framework/errors.js';
+import type { Random } from '../../../framework/random/random.js';
+import type { Clock } from '../../../framework/time/clock.js';
+import { concatBytes, utf8 } from '../../../framework/util/bytes.js';
+
+/** Size of a store token in bytes. */
+export const TOKEN_BYTES = 8;
+
+/** How often the token secret changes: 5 minutes, so a token stays valid for 5 to 10 minutes. */
+export const TOKEN_ROTATE_MS = 5 * 60_000;
+
+/** Size of the token secret in bytes. */
+export const TOKEN_SECRET_BYTES = 32;
+
+/**
+ * Issues and checks store tokens: the first {@link TOKEN_BYTES} bytes of
+ * `SHA-256(secret | utf8(addressKey(address)))`, where `addressKey` is `host:port` (`[host]:port` for
+ * IPv6). A token is accepted under the current secret or the previous one. The secret rotates lazily,
+ * judged against `clock.now()` on each call, so there are no timers to clean up.
+ *
+ * @example
+ * ```ts
+ * const tokens = new TokenManager(clock, random);
+ * const token = tokens.issue(sender);      // sent in the find-value answer
+ * tokens.verify(token, sender);            // true for the next 5 to 10 minutes
+ * ```
+ */
+export class TokenManager {
+  private current: Uint8Array;
+  private previous: Uint8Array | undefined;
+  private rotatedAt: number;
+
+  /**
+   * @param clock the time source for rotation.
+   * @param random the source of the secrets.
+   * @param rotateMs how often the secret changes, in ms. @default 300_000 ({@link TOKEN_ROTATE_MS})
+   * @throws `InvalidArgumentError` when `rotateMs` is not a positive number.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly rotateMs: number = TOKEN_ROTATE_MS,
+  ) {
+    if (!(typeof rotateMs === 'number' && Number.isFinite(rotateMs) && rotateMs > 0)) {
+      throw new InvalidArgumentError(`rotateMs must be a positive number of ms, got ${rotateMs}`);
+    }
+    this.current = random.bytes(TOKEN_SECRET_BYTES);
+    this.previous = undefined;
+    this.rotatedAt = clock.now();
+  }
+
+  /**
+   * @param address the address the token is for (the sender of the request being answered).
+   * @returns a {@link TOKEN_BYTES}-byte token valid for that address only.
+   */
+  issue(address: Address): Uint8Array {
+    this.rotate();
+    return tokenFor(this.current, address);
+  }
+
+  /**
+   * Checks a token presented with a store request, in constant time per secret.
+   * @param token the token the requester sent.
+   * @param address the address the store request came from.
+   * @returns true if it was issued to `address` under the current or the previous secret.
+   */
+  verify(token: Uint8Array, address: Address): boolean {
+    this.rotate();
+    if (!(token instanceof Uint8Array) || token.length !== TOKEN_BYTES) return false;
+    const current = constantTimeEqual(token, tokenFor(this.current, address));
+    const previous = this.previous !== undefined && constantTimeEqual(token, tokenFor(this.previous, address));
+    return current || previous;
+  }
+
+  private rotate(): void {
+    const steps = Math.floor((this.clock.now() - this.rotatedAt) / this.rotateMs);
+    if (steps <= 0) return;
+    // After two or more periods nothing issued under either old secret may be accepted.
+    this.previous = steps === 1 ? this.current : undefined;
+    this.current = this.random.bytes(TOKEN_SECRET_BYTES);
+    this.rotatedAt += steps * this.rotateMs;
+  }
+}
+
+function tokenFor(secret: Uint8Array, address: Address): Uint8Array {
+  return sha256(concatBytes(secret, utf8(addressKey(address)))).subarray(0, TOKEN_BYTES);
+}
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

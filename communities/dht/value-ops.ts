@@ -1,0 +1,250 @@
+/**
+ * The client side of values: store to the k closest (with their tokens), find with early stop and
+ * verification, cache on the closest node that lacked the value, and remember what we published so it
+ * can be republished.
+ * @module
+ */
+import type { PublicKey } from '../../framework/index.js';
+import { toHex } from '../../framework/index.js';
+import { DHTError } from './errors.js';
+import type { DHTCommunity, FindReply } from './dht-community.js';
+import type { Answered } from './lookup.js';
+import { ACCEPTED_VERDICTS } from './messages.js';
+import { mergeNewest } from './storage/merge-newest.js';
+import type { ValueRecord } from './storage/value-record.js';
+import { hashKey, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
+import type { WireRecordValue } from './wire-records.js';
+import { fromWire, toWire, wireRecordSize } from './wire-records.js';
+
+/** Options of `storeValue`. */
+export interface StoreOptions {
+  /** Sign the value with the node's key: authentic, newest version per publisher wins. @default false */
+  sign?: boolean;
+  /** Lifetime in seconds. @default the community's `defaultTtlMs` (24 h) */
+  ttl?: number;
+  /** Cancels the store. */
+  signal?: AbortSignal;
+}
+
+/** Options of `findValues`. */
+export interface FindOptions {
+  /** Cancels the lookup. */
+  signal?: AbortSignal;
+  /** Most values returned. @default 100 */
+  limit?: number;
+}
+
+/** One value found. */
+export interface FoundValue {
+  /** The value's bytes. */
+  readonly data: Uint8Array;
+  /** The publisher, for signed values; `null` for unsigned ones. */
+  readonly publicKey: PublicKey | null;
+  /** The publisher's version (0 for unsigned values). */
+  readonly version: number;
+  /** When the value expires (ms since the epoch, on the node's clock). */
+  readonly expiresAt: number;
+}
+
+/** One item of `storeMany`. */
+export interface StoreItem {
+  /** The key. */
+  readonly key: string | Uint8Array;
+  /** The data. */
+  readonly data: Uint8Array;
+  /** Sign it. @default false */
+  readonly sign?: boolean;
+  /** Lifetime in seconds. */
+  readonly ttl?: number;
+}
+
+/** The result of one item of a batch. */
+export type ManyResult<T> = { ok: true; value: T } | { ok: false; error: DHTError };
+
+interface Published {
+  record: ValueRecord;
+  expiresAt: number;
+  lastPublished: number;
+}
+
+const MAX_PAGES = 16;
+/** Bytes of a signed store request that are not records. */
+const STORE_OVERHEAD_BYTES = 163 + 30;
+
+/** Store/find logic of a {@link DHTCommunity}. */
+export class ValueOps {
+  /** Values this node published, by key hex and record id, for republishing. */
+  readonly published = new Map<string, Published>();
+  private lastVersion = 0;
+
+  /** @param dht the owner. */
+  constructor(private readonly dht: DHTCommunity) {}
+
+  /** See {@link DHTCommunity.storeValue}. */
+  async storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions): Promise<number> {
+    const dht = this.dht;
+    const k = hashKey(key);
+    const max = dht.settings.maxDataBytes;
+    if (!(data instanceof Uint8Array)) throw new DHTError('data must be a Uint8Array', 'invalid-key');
+    if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
+    const ttlMs = options.ttl === undefined ? dht.settings.defaultTtlMs : options.ttl * 1_000;
+    if (!(ttlMs > 0) || ttlMs > dht.settings.maxTtlMs) {
+      throw new DHTError(`ttl must be in (0, ${dht.settings.maxTtlMs / 1_000}] seconds, got ${options.ttl}`, 'rejected');
+    }
+    const now = dht.context.clock.now();
+    const record = options.sign === true ? signRecord(dht.context.key, k, data, this.nextVersion(now)) : unsignedRecord(k, data);
+    if (wireRecordSize(record) + STORE_OVERHEAD_BYTES > dht.context.transport.maxPacketBytes) {
+      throw new DHTError(`a ${data.length}-byte value does not fit one ${dht.context.transport.maxPacketBytes}-byte datagram`, 'too-large');
+    }
+    if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    try {
+      const acks = await this.replicate(k, [{ record, expiresAt: now + ttlMs }], options.signal);
+      if (acks === 0) throw new DHTError('no node acknowledged the store; try again later', 'no-nodes');
+      dht.statistics.storesSucceeded++;
+      this.published.set(`${toHex(k)}/${recordId(record)}`, { record, expiresAt: now + ttlMs, lastPublished: now });
+      return acks;
+    } catch (error) {
+      dht.statistics.storesFailed++;
+      throw dht.wrap(error);
+    }
+  }
+
+  /**
+   * Looks up the k closest nodes to `key` and stores `records` (each with its own expiry) on them.
+   * @returns how many nodes accepted at least one record.
+   */
+  async replicate(key: Uint8Array, records: ReadonlyArray<{ record: ValueRecord; expiresAt: number }>, signal?: AbortSignal): Promise<number> {
+    const dht = this.dht;
+    const result = await dht.lookup(key, false, signal);
+    const now = dht.context.clock.now();
+    const wire = records.filter((r) => r.expiresAt > now).map((r) => toWire(r.record, r.expiresAt - now));
+    if (wire.length === 0) return 0;
+    const outcomes = await Promise.allSettled(result.closest.map((a) => dht.sendStore(a.peer, a.reply.token, wire)));
+    let acks = 0;
+    for (const o of outcomes) if (o.status === 'fulfilled' && o.value.some((v) => ACCEPTED_VERDICTS.has(v))) acks++;
+    dht.statistics.storeAcks += acks;
+    return acks;
+  }
+
+  /** See {@link DHTCommunity.findValues}. */
+  async findValues(key: string | Uint8Array, options: FindOptions): Promise<FoundValue[]> {
+    const dht = this.dht;
+    const k = hashKey(key);
+    const limit = options.limit ?? 100;
+    if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    dht.statistics.finds++;
+    const quorum = dht.settings.quorum;
+    try {
+      const result = await dht.lookup(k, true, options.signal, (found) => found.length >= quorum);
+      const answers = await Promise.all(result.found.map((a) => this.allPages(a, k, limit)));
+      const now = dht.context.clock.now();
+      const expiry = new Map<string, number>();
+      const records: ValueRecord[] = [];
+      for (const { values, receivedAt } of answers) {
+        for (const w of values) {
+          const r = fromWire(w);
+          records.push(r);
+          const id = recordId(r) + '/' + r.version;
+          expiry.set(id, Math.max(expiry.get(id) ?? 0, receivedAt + w.ttl));
+        }
+      }
+      for (const s of dht.store.get(k, now)) {
+        records.push(s.record);
+        const id = recordId(s.record) + '/' + s.record.version;
+        expiry.set(id, Math.max(expiry.get(id) ?? 0, s.expiresAt));
+      }
+      const merged = mergeNewest(records, () => true).slice(0, limit);
+      if (merged.length > 0) {
+        dht.statistics.findsWithValues++;
+        void this.cacheOnClosestLacking(k, result.closest, merged, expiry).catch(() => undefined);
+      }
+      return merged.map((r) => ({
+        data: r.data,
+        publicKey: r.publicKey === undefined ? null : (dht.context.keys.get(r.publicKey) ?? null),
+        version: r.version,
+        expiresAt: expiry.get(recordId(r) + '/' + r.version) ?? now,
+      }));
+    } catch (error) {
+      throw dht.wrap(error);
+    }
+  }
+
+  /** Stores several values with bounded parallelism. */
+  async storeMany(items: readonly StoreItem[], options: { signal?: AbortSignal; concurrency?: number }): Promise<ManyResult<number>[]> {
+    return this.batch(items, options.concurrency ?? 8, (item) =>
+      this.storeValue(item.key, item.data, { sign: item.sign, ttl: item.ttl, signal: options.signal }),
+    );
+  }
+
+  /** Finds several keys with bounded parallelism. */
+  async findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindOptions & { concurrency?: number }): Promise<ManyResult<FoundValue[]>[]> {
+    return this.batch(keys, options.concurrency ?? 8, (key) => this.findValues(key, options));
+  }
+
+  private async batch<I, T>(items: readonly I[], concurrency: number, run: (item: I) => Promise<T>): Promise<ManyResult<T>[]> {
+    const results: ManyResult<T>[] = new Array(items.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        const i = next++;
+        try {
+          results[i] = { ok: true, value: await run(items[i]!) };
+        } catch (error) {
+          results[i] = { ok: false, error: error instanceof DHTError ? error : new DHTError(String(error), 'rejected', { cause: error }) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    return results;
+  }
+
+  /** Fetches the remaining pages of values from a responder that holds more than it sent. */
+  private async allPages(a: Answered<FindReply>, key: Uint8Array, limit: number): Promise<{ values: WireRecordValue[]; receivedAt: number }> {
+    const values = [...(a.reply.found ?? [])];
+    const receivedAt = this.dht.context.clock.now();
+    let pages = 1;
+    let offset = a.reply.found?.length ?? 0;
+    while (offset < a.reply.total && values.length < limit && pages < MAX_PAGES) {
+      try {
+        const next = await this.dht.queryFind(a.peer, key, true, offset);
+        const page = next.found ?? [];
+        if (page.length === 0) break;
+        values.push(...page);
+        offset += page.length;
+        pages++;
+      } catch {
+        break;
+      }
+    }
+    return { values, receivedAt };
+  }
+
+  /** Kademlia caching: store the found values on the closest node that answered without them. */
+  private async cacheOnClosestLacking(
+    key: Uint8Array,
+    closest: ReadonlyArray<Answered<FindReply>>,
+    records: readonly ValueRecord[],
+    expiry: ReadonlyMap<string, number>,
+  ): Promise<void> {
+    const target = closest.find((a) => a.reply.found === undefined);
+    if (target === undefined) return;
+    const now = this.dht.context.clock.now();
+    const budget = this.dht.context.transport.maxPacketBytes - STORE_OVERHEAD_BYTES;
+    const wire: WireRecordValue[] = [];
+    let used = 0;
+    for (const r of records) {
+      const ttl = (expiry.get(recordId(r) + '/' + r.version) ?? now) - now;
+      const size = wireRecordSize(r);
+      if (ttl <= 0 || used + size > budget) continue;
+      wire.push(toWire(r, ttl));
+      used += size;
+    }
+    if (wire.length > 0) await this.dht.sendStore(target.peer, target.reply.token, wire, true);
+    void key;
+  }
+
+  private nextVersion(now: number): number {
+    this.lastVersion = Math.max(now, this.lastVersion + 1);
+    return this.lastVersion;
+  }
+}

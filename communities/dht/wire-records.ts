@@ -1,0 +1,48 @@
+/**
+ * Conversions between stored records and their wire form, and packing records into a datagram budget.
+ * @module
+ */
+import type { Infer } from '../../framework/index.js';
+import type { WireRecord } from './messages.js';
+import type { ValueRecord } from './storage/value-record.js';
+
+/** A record as it travels: the record plus its remaining lifetime in ms. */
+export type WireRecordValue = Infer<typeof WireRecord>;
+
+/** Wire form of `record` with `ttlMs` left to live. */
+export function toWire(record: ValueRecord, ttlMs: number): WireRecordValue {
+  return {
+    key: record.key,
+    data: record.data,
+    publicKey: record.publicKey,
+    version: record.version,
+    signature: record.signature,
+    ttl: Math.max(0, Math.floor(ttlMs)),
+  };
+}
+
+/** The record carried by a wire record. */
+export function fromWire(w: WireRecordValue): ValueRecord {
+  return { key: w.key, data: w.data, publicKey: w.publicKey, version: w.version, signature: w.signature };
+}
+
+/** Upper bound of the msgpack size of one wire record, in bytes. */
+export function wireRecordSize(r: { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }): number {
+  return 1 + 22 + (r.data.length + 5) + (r.publicKey === undefined ? 1 : 76) + 9 + (r.signature === undefined ? 1 : 66) + 9;
+}
+
+/** Takes records from the front of `records` while their estimated size fits in `budget` bytes. */
+export function takeWithin<T extends { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }>(
+  records: readonly T[],
+  budget: number,
+): T[] {
+  const out: T[] = [];
+  let used = 0;
+  for (const r of records) {
+    const size = wireRecordSize(r);
+    if (used + size > budget) break;
+    out.push(r);
+    used += size;
+  }
+  return out;
+}

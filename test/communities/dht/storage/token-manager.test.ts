@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { TOKEN_BYTES, TOKEN_ROTATE_MS, TokenManager } from '../../../../communities/dht/storage/token-manager.js';
+import { InvalidArgumentError } from '../../../../framework/errors.js';
+import { SeededRandom } from '../../../../framework/random/random.js';
+import { ManualClock } from '../../../../framework/time/manual-clock.js';
+
+const ALICE = { host: '10.0.0.1', port: 8090 };
+
+function setup(seed = 1): { clock: ManualClock; tokens: TokenManager } {
+  const clock = new ManualClock();
+  return { clock, tokens: new TokenManager(clock, new SeededRandom(seed)) };
+}
+
+describe('TokenManager', () => {
+  it('issues 8-byte tokens valid for the same address only', () => {
+    const { tokens } = setup();
+    const token = tokens.issue(ALICE);
+    expect(token).toHaveLength(TOKEN_BYTES);
+    expect(tokens.verify(token, { host: '10.0.0.1', port: 8090 })).toBe(true);
+    expect(tokens.verify(token, { host: '10.0.0.2', port: 8090 })).toBe(false);
+    expect(tokens.verify(token, { host: '10.0.0.1', port: 8091 })).toBe(false);
+    expect(tokens.verify(tokens.issue({ host: '::1', port: 1 }), { host: '::1', port: 1 })).toBe(true);
+  });
+
+  it('is stable within a period and differs per address', () => {
+    const { tokens } = setup();
+    expect(tokens.issue(ALICE)).toEqual(tokens.issue(ALICE));
+    expect(tokens.issue(ALICE)).not.toEqual(tokens.issue({ host: '10.0.0.1', port: 8091 }));
+  });
+
+  it('stays valid after one rotation and not after two', async () => {
+    const { clock, tokens } = setup();
+    const token = tokens.issue(ALICE);
+    await clock.advance(TOKEN_ROTATE_MS - 1);
+    expect(tokens.verify(token, ALICE)).toBe(true);
+    await clock.advance(1); // first rotation
+    expect(tokens.issue(ALICE)).not.toEqual(token);
+    expect(tokens.verify(token, ALICE)).toBe(true);
+    await clock.advance(TOKEN_ROTATE_MS); // second rotation
+    expect(tokens.verify(token, ALICE)).toBe(false);
+  });
+
+  it('forgets both secrets after a long idle gap', async () => {
+    const { clock, tokens } = setup();
+    const token = tokens.issue(ALICE);
+    await clock.advance(1); // the token is now a little older than the period start
+    const fresh = tokens.issue(ALICE);
+    await clock.advance(2 * TOKEN_ROTATE_MS + 5);
+    expect(tokens.verify(token, ALICE)).toBe(false);
+    expect(tokens.verify(fresh, ALICE)).toBe(false);
+  });
+
+  it('keeps its rotation schedule when checked rarely', async () => {
+    const { clock, tokens } = setup();
+    await clock.advance(TOKEN_ROTATE_MS + TOKEN_ROTATE_MS / 2); // one rotation, checked late
+    const token = tokens.issue(ALICE);
+    await clock.advance(TOKEN_ROTATE_MS / 2); // second rotation at 2 periods: token now previous
+    expect(tokens.verify(token, ALICE)).toBe(true);
+    await clock.advance(TOKEN_ROTATE_MS); // third rotation
+    expect(tokens.verify(token, ALICE)).toBe(false);
+  });
+
+  it('rejects tokens of the wrong length or from another manager', () => {
+    const { tokens } = setup(1);
+    const other = setup(2).tokens;
+    const token = tokens.issue(ALICE);
+    expect(tokens.verify(token.subarray(0, 7), ALICE)).toBe(false);
+    expect(tokens.verify(new Uint8Array(9), ALICE)).toBe(false);
+    expect(other.verify(token, ALICE)).toBe(false);
+  });
+
+  it('schedules no timers and validates rotateMs', () => {
+    const { clock } = setup();
+    expect(clock.pendingTimers()).toBe(0);
+    expect(() => new TokenManager(clock, new SeededRandom(1), 0)).toThrow(InvalidArgumentError);
+  });
+});
