@@ -1,0 +1,212 @@
+/**
+ * DHTDiscoveryCommunity: find and connect to a peer by its mid (SHA-1 of its public key), py-ipv8's
+ * `connect_peer`. Every node keeps a record of its address on the k nodes closest to its own mid; a
+ * lookup asks those nodes, which introduce the requester to the peer (the peer punctures toward the
+ * requester); the requester accepts the peer only after a signed packet from it.
+ * @module
+ */
+import 'reflect-metadata';
+import { inject, injectable } from 'tsyringe';
+import { Community, Peer, TOKENS, addressKey, communityIdFromName, computeMid, equalBytes, toHex } from '../../framework/index.js';
+import type { Address, CommunityContext, CommunitySettings, Incoming, MessageSpec } from '../../framework/index.js';
+import { DHTCommunity, DHTError } from '../dht/index.js';
+import { Announcer } from './announcer.js';
+import {
+  AnnounceRequest,
+  AnnounceResponse,
+  FindPeerRequest,
+  FindPeerResponse,
+  HelloRequest,
+  HelloResponse,
+  IntroduceRequest,
+  PeerPuncture,
+} from './messages.js';
+import { PeerRecords } from './peer-records.js';
+import { onAnnounce, onFindPeer } from './storer.js';
+
+/** Settings of a {@link DHTDiscoveryCommunity}. */
+export interface DiscoveryCommunitySettings extends CommunitySettings {
+  /** Keepalive to the nodes holding our record, in ms. @default 10_000 */
+  keepaliveIntervalMs?: number;
+  /** Storers drop a record silent this long, in ms. @default 60_000 */
+  recordSilenceMs?: number;
+  /** Re-announce to the current k closest this often, in ms. @default 300_000 */
+  reannounceIntervalMs?: number;
+  /** Re-announce at once when fewer storers than this hold our record. @default 4 */
+  minStorers?: number;
+  /** Default `connectPeer` timeout, in ms. @default 10_000 */
+  connectTimeoutMs?: number;
+  /** Per-request timeout, in ms. @default 2_000 */
+  requestTimeoutMs?: number;
+}
+
+/** Options of {@link DHTDiscoveryCommunity.connectPeer}. */
+export interface ConnectOptions {
+  /** Cancels the search. */
+  signal?: AbortSignal;
+  /** Gives up after this many ms. @default the community's `connectTimeoutMs` (10 s) */
+  timeoutMs?: number;
+}
+
+/** The discovery community's id: SHA-1 of `peerlay/dht-discovery/v1`. */
+export const DISCOVERY_COMMUNITY_ID = communityIdFromName('peerlay/dht-discovery/v1');
+
+/**
+ * Finds peers by mid. Register it after {@link DHTCommunity}, whose routing table and lookups it uses.
+ *
+ * @example
+ * ```ts
+ * host.register(DHTCommunity);
+ * const discovery = host.register(DHTDiscoveryCommunity);
+ * await host.start();
+ * const [peer] = await discovery.connectPeer(fromHex(mid));
+ * ```
+ */
+@injectable()
+export class DHTDiscoveryCommunity extends Community {
+  /** Records this node holds for others. */
+  readonly records = new PeerRecords();
+  /** Resolved settings. */
+  readonly settings: Required<Omit<DiscoveryCommunitySettings, 'discovery'>>;
+  /** Keeps our own record alive on the nodes closest to our mid. */
+  readonly announcer: Announcer;
+  private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
+
+  /** @param ctx the node's services. @param dht the node's DHT. @param settings see {@link DiscoveryCommunitySettings}. */
+  constructor(
+    @inject(TOKENS.Context) ctx: CommunityContext,
+    @inject(DHTCommunity) readonly dht: DHTCommunity,
+    @inject(TOKENS.Settings) settings: DiscoveryCommunitySettings,
+  ) {
+    super(ctx, DISCOVERY_COMMUNITY_ID, { discovery: { walk: false, churn: false, ...settings.discovery } });
+    this.settings = {
+      keepaliveIntervalMs: settings.keepaliveIntervalMs ?? 10_000,
+      recordSilenceMs: settings.recordSilenceMs ?? 60_000,
+      reannounceIntervalMs: settings.reannounceIntervalMs ?? 300_000,
+      minStorers: settings.minStorers ?? 4,
+      connectTimeoutMs: settings.connectTimeoutMs ?? 10_000,
+      requestTimeoutMs: settings.requestTimeoutMs ?? 2_000,
+    };
+    this.announcer = new Announcer(this);
+    this.handle(AnnounceRequest, (m) => onAnnounce(this, m));
+    this.handle(FindPeerRequest, (m) => onFindPeer(this, m));
+    this.handle(IntroduceRequest, (m) => this.onIntroduce(m));
+    this.handle(PeerPuncture, (m) => this.onVerified(m));
+    this.handle(HelloRequest, (m) => {
+      this.send(m.from, HelloResponse, { id: m.value.id });
+    });
+    for (const spec of [AnnounceResponse, FindPeerResponse, HelloResponse]) {
+      this.handle(spec, (m: Incoming<{ id: bigint }>) => {
+        this.requests.resolve(m.value.id, m, addressKey(m.from));
+      });
+    }
+  }
+
+  /**
+   * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet from each.
+   * Returns at once when the peer is already known.
+   * @throws {@link DHTError} `not-found` when no verified peer answered before the timeout; `aborted`;
+   *   `invalid-key` for a mid that is not 20 bytes.
+   */
+  async connectPeer(mid: Uint8Array, options: ConnectOptions = {}): Promise<Peer[]> {
+    if (!(mid instanceof Uint8Array) || mid.length !== 20) throw new DHTError('a mid is 20 bytes', 'invalid-key');
+    const midHex = toHex(mid);
+    const known = this.knownPeer(midHex);
+    if (known !== undefined) return [known];
+    if (!this.isRunning) throw new DHTError('the discovery community is not running', 'stopped');
+    const timeoutMs = options.timeoutMs ?? this.settings.connectTimeoutMs;
+    return new Promise<Peer[]>((resolve, reject) => {
+      let done = false;
+      const finish = (error: DHTError | undefined, peer?: Peer): void => {
+        if (done) return;
+        done = true;
+        this.cancel(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        const set = this.waiting.get(midHex);
+        set?.delete(onPeer);
+        if (set?.size === 0) this.waiting.delete(midHex);
+        if (error !== undefined) reject(error);
+        else resolve([peer!]);
+      };
+      const onPeer = (peer: Peer): void => finish(undefined, peer);
+      const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
+      const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
+      if (options.signal?.aborted === true) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const set = this.waiting.get(midHex) ?? new Set();
+      set.add(onPeer);
+      this.waiting.set(midHex, set);
+      void this.search(mid, () => done).catch((error: unknown) => {
+        if (error instanceof DHTError && error.reason === 'no-nodes') finish(error);
+      });
+    });
+  }
+
+  /** Sends a signed request and awaits the signed response from the same address. */
+  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>): Promise<Incoming<unknown>> {
+    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, tag: addressKey(to) });
+    this.send(to, spec, { ...body, id: pending.id } as unknown as T);
+    return pending.promise;
+  }
+
+  /** @inheritDoc */
+  protected override async onStart(): Promise<void> {
+    this.announcer.start();
+    this.every(this.settings.keepaliveIntervalMs, () => {
+      this.records.sweep(this.context.clock.now() - this.settings.recordSilenceMs);
+    });
+  }
+
+  /** @inheritDoc */
+  protected override async onStop(): Promise<void> {
+    this.announcer.stop();
+    this.records.clear();
+    this.waiting.clear();
+  }
+
+  private async search(mid: Uint8Array, cancelled: () => boolean): Promise<void> {
+    const nodes = await this.dht.findClosestNodes(mid);
+    await Promise.allSettled(
+      nodes.map(async (node) => {
+        if (cancelled()) return;
+        const m = await this.request(node.peer.address, FindPeerRequest, { mid });
+        const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
+        for (const p of peers) {
+          if (cancelled() || !equalBytes(computeMid(p.publicKey), mid)) continue;
+          void this.hello(p.address).catch(() => undefined);
+        }
+      }),
+    );
+  }
+
+  private async hello(address: Address): Promise<void> {
+    const m = await this.request(address, HelloRequest, {});
+    this.onVerified(m);
+  }
+
+  private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array }>): void {
+    // Only storers we announced to may ask us to reach out, so we cannot be used to spray packets.
+    if (m.sender === undefined || !this.announcer.isStorer(m.sender.mid)) {
+      this.drop('introduce-from-stranger', m.from);
+      return;
+    }
+    this.send(m.value.requester, PeerPuncture, { nonce: m.value.nonce });
+  }
+
+  private onVerified(m: Incoming<unknown>): void {
+    if (m.sender === undefined) return;
+    const result = this.peers.addVerified(m.sender, m.from, this.context.clock.now());
+    const peer = result.peer ?? this.peers.getByMid(m.sender.midHex);
+    if (result.added && result.peer !== undefined) this.emitEvent('peer:added', result.peer);
+    const waiters = this.waiting.get(m.sender.midHex);
+    if (waiters === undefined) return;
+    const resolved = peer ?? new Peer(m.sender, m.from, this.context.clock.now());
+    for (const w of [...waiters]) w(resolved);
+  }
+
+  private knownPeer(midHex: string): Peer | undefined {
+    const peer = this.peers.getByMid(midHex);
+    if (peer !== undefined && this.context.clock.now() - peer.lastSeen < this.settings.recordSilenceMs) return peer;
+    return undefined;
+  }
+}
