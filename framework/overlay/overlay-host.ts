@@ -134,17 +134,16 @@ export class OverlayHost {
   }
 
   /**
-   * Builds a community with the node's container and registers it; later communities can inject it by
+   * Builds a community with the node's container and registers it (pass the settings type explicitly,
+   * `host.register<DHTCommunity, DHTSettings>(DHTCommunity, {...})`, to have it checked); later communities can inject it by
    * its class. `settings` is injected as {@link TOKENS.Settings}; `discovery.bootstrap` defaults to the
    * host's bootstrap list. Register before `start()`, or the community is started at once.
    * @throws {@link InvalidArgumentError} when a community with the same id is already registered.
    */
-  register<C extends OverlayCommunity, S extends CommunitySettings = CommunitySettings>(cls: CommunityClass<C>, settings?: S): C {
+  register<C extends OverlayCommunity, S extends object = CommunitySettings>(cls: CommunityClass<C>, settings?: S): C {
     const scope = this.container.createChildContainer();
-    const merged: CommunitySettings = {
-      ...settings,
-      discovery: { bootstrap: this.bootstrap, ...settings?.discovery },
-    };
+    const given = (settings ?? {}) as CommunitySettings;
+    const merged: CommunitySettings = { ...given, discovery: { bootstrap: this.bootstrap, ...given.discovery } };
     scope.register(TOKENS.Settings, { useValue: merged });
     const community = scope.resolve(cls as InjectionToken<C>);
     const key = toHex(community.prefix);

@@ -1,0 +1,117 @@
+/**
+ * `peerlay demo` (what `npm start` runs): a local network on UDP loopback doing real work — signed
+ * values stored and found, versions updated, peers connected by mid — printed as a summary table.
+ * @module
+ */
+import type { Writable } from 'node:stream';
+import { toHex, utf8 } from '../framework/index.js';
+import { DHTCommunity } from '../communities/dht/index.js';
+import { DHTDiscoveryCommunity } from '../communities/discovery/index.js';
+import { LoopbackCluster } from './cluster.js';
+import { Recorder } from './recorder.js';
+import type { OperationSummary } from './recorder.js';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Nodes in the local network. @default 32 */
+  nodes?: number;
+  /** Print the summary as JSON instead of a table. @default false */
+  json?: boolean;
+  /** Where to write. @default process.stdout */
+  out?: Writable;
+}
+
+/** Runs the demo; resolves with the exit code: 0 only if every operation succeeded. */
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const n = Math.max(4, options.nodes ?? 32);
+  const say = (line: string): void => {
+    if (options.json !== true) out.write(line + '\n');
+  };
+  say(`peerlay demo: ${n} nodes on 127.0.0.1 (UDP), one process`);
+  const started = performance.now();
+  const cluster = await LoopbackCluster.start({ nodes: n, onProgress: (done, total) => progress(out, options.json === true, done, total) });
+  say(`bootstrapped in ${((performance.now() - started) / 1000).toFixed(1)} s; routing tables hold ${median(cluster.hosts.map((h) => h.get(DHTCommunity).routingTable.size))} contacts (median)\n`);
+  const rec = new Recorder();
+  const dhts = cluster.hosts.map((h) => h.get(DHTCommunity));
+  const pick = (i: number) => dhts[(i * 7 + 3) % dhts.length]!;
+  try {
+    // 1. Each of 8 publishers stores two signed values.
+    const keys: Array<{ key: string; text: string }> = [];
+    for (let p = 0; p < 8; p++) {
+      for (let v = 0; v < 2; v++) {
+        const key = `demo/key-${p}-${v}`;
+        const text = `value ${v} from publisher ${p}`;
+        keys.push({ key, text });
+        await rec.time('store signed value', () => pick(p).storeValue(key, utf8(text), { sign: true }), (acks) => acks > 0);
+      }
+    }
+    // 2. Ten other nodes find every value; the value must be the signed one, from its publisher.
+    for (const [i, { key, text }] of keys.entries()) {
+      const publisher = pick(Math.floor(i / 2)).nodeId;
+      for (let f = 0; f < 10; f++) {
+        const finder = dhts[(i * 13 + f * 5 + 1) % dhts.length]!;
+        const before = finder.statistics.hopsTotal;
+        await rec.time(
+          'find value',
+          () => finder.findValues(key),
+          (found) => found.length === 1 && new TextDecoder().decode(found[0]!.data) === text && toHex(found[0]!.publicKey?.mid ?? new Uint8Array()) === toHex(publisher),
+          () => finder.statistics.hopsTotal - before,
+        );
+      }
+    }
+    // 3. A publisher updates a value twice; everyone sees only the newest version.
+    for (let u = 1; u <= 2; u++) await rec.time('update signed value', () => pick(0).storeValue(keys[0]!.key, utf8(`updated ${u}`), { sign: true }), (a) => a > 0);
+    for (let f = 0; f < 10; f++) {
+      await rec.time('find newest version', () => dhts[(f * 3 + 2) % dhts.length]!.findValues(keys[0]!.key), (found) => found.length === 1 && new TextDecoder().decode(found[0]!.data) === 'updated 2');
+    }
+    // 4. Connect peers by mid: the peer must prove its key.
+    for (let c = 0; c < Math.min(16, n - 1); c++) {
+      const from = cluster.hosts[(c * 5 + 1) % n]!;
+      const to = cluster.hosts[(c * 11 + 4) % n]!;
+      if (from === to) continue;
+      await rec.time('connect peer by mid', () => from.get(DHTDiscoveryCommunity).connectPeer(to.key.publicKey.mid), (peers) => peers.some((p) => p.midHex === to.midHex));
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const summary = rec.summary();
+  if (options.json === true) out.write(JSON.stringify({ nodes: n, operations: summary }, null, 2) + '\n');
+  else {
+    out.write(renderTable(summary) + '\n');
+    out.write(rec.allSucceeded() ? '\nevery operation succeeded\n' : '\nSOME OPERATIONS FAILED\n');
+  }
+  return rec.allSucceeded() ? 0 : 1;
+}
+
+/** Renders operation summaries as an aligned table. */
+export function renderTable(rows: readonly OperationSummary[]): string {
+  const header = ['operation', 'ok/total', 'success', 'median ms', 'p95 ms', 'max ms', 'hops'];
+  const body = rows.map((r) => [
+    r.operation,
+    `${r.success}/${r.total}`,
+    `${(r.success_rate * 100).toFixed(1)}%`,
+    r.median_ms.toFixed(2),
+    r.p95_ms.toFixed(2),
+    r.max_ms.toFixed(2),
+    r.hops_median === null ? '-' : String(r.hops_median),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function progress(out: Writable, quiet: boolean, done: number, total: number): void {
+  if (quiet) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} nodes joined`;
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  if (tty) out.write(`\r${bar}${done === total ? '\n' : ''}`);
+  else if (done === total || done % Math.max(1, Math.ceil(total / 4)) === 0) out.write(bar + '\n');
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
