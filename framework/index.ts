@@ -59,3 +59,4 @@ export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, Signe
 export * from './endpoint/index.js';
 export * from './community/index.js';
 export * from './overlay/overlay-host.js';
+export * from './overlay/rate-limiter.js';

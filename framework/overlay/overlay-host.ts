@@ -23,6 +23,9 @@ import type { Clock } from '../time/clock.js';
 import { SystemClock } from '../time/system-clock.js';
 import { toHex } from '../util/bytes.js';
 import { PREFIX_BYTES, readHeader } from '../wire/packet.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { RateLimitOptions } from './rate-limiter.js';
+import { addressKey } from '../endpoint/address.js';
 
 /** A community class the host can build: its constructor parameters carry `@inject` tokens. */
 export type CommunityClass<C extends OverlayCommunity = OverlayCommunity> = new (...args: never[]) => C;
@@ -43,6 +46,8 @@ export interface OverlayHostOptions {
   bootstrap?: readonly Address[];
   /** Parent DI container. @default tsyringe's root container */
   container?: DependencyContainer;
+  /** Per-source rate limit checked before any packet is parsed; `false` turns it off. @default {} (the defaults of {@link RateLimitOptions}) */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** Counters of the host's demultiplexer. */
@@ -53,6 +58,8 @@ export interface HostStats {
   malformed: number;
   /** Packets for a community this node does not run. */
   unknownCommunity: number;
+  /** Packets dropped by the rate limiter (limited or banned source). */
+  rateLimited: number;
 }
 
 /**
@@ -81,7 +88,9 @@ export class OverlayHost {
   /** The services handed to every community. */
   readonly context: CommunityContext;
   /** Demultiplexer counters. */
-  readonly stats: HostStats = { routed: 0, malformed: 0, unknownCommunity: 0 };
+  readonly stats: HostStats = { routed: 0, malformed: 0, unknownCommunity: 0, rateLimited: 0 };
+  /** The per-source rate limiter, if enabled. */
+  readonly rateLimiter: RateLimiter | undefined;
   private readonly byPrefix = new Map<string, OverlayCommunity>();
   private readonly ordered: OverlayCommunity[] = [];
   private readonly bootstrap: readonly Address[];
@@ -95,6 +104,7 @@ export class OverlayHost {
     this.random = options.random ?? new CryptoRandom();
     this.key = options.key ?? PrivateKey.generate(this.random);
     this.bootstrap = options.bootstrap ?? [];
+    this.rateLimiter = options.rateLimit === false ? undefined : new RateLimiter(this.clock, options.rateLimit);
     const endpoint = this.endpoint;
     const transport: Transport = {
       send: (to, data) => endpoint.send(to, data),
@@ -191,6 +201,10 @@ export class OverlayHost {
   }
 
   private route(data: Uint8Array, from: Address): void {
+    if (this.rateLimiter !== undefined && !this.rateLimiter.allow(addressKey(from))) {
+      this.stats.rateLimited++;
+      return;
+    }
     const header = readHeader(data);
     if (header === undefined) {
       this.stats.malformed++;

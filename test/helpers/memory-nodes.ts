@@ -6,7 +6,7 @@ import {
   PrivateKey,
   SeededRandom,
 } from '../../framework/index.js';
-import type { Address, MemoryNetworkOptions } from '../../framework/index.js';
+import type { Address, MemoryNetworkOptions, RateLimitOptions } from '../../framework/index.js';
 
 /** A simulated network of overlay hosts on one ManualClock. */
 export interface SimNet {
@@ -14,7 +14,7 @@ export interface SimNet {
   random: SeededRandom;
   network: MemoryNetwork;
   hosts: OverlayHost[];
-  addHost(options?: { bootstrap?: readonly Address[]; setup?: (host: OverlayHost) => void }): Promise<OverlayHost>;
+  addHost(options?: { bootstrap?: readonly Address[]; setup?: (host: OverlayHost) => void; rateLimit?: RateLimitOptions | false }): Promise<OverlayHost>;
   stopAll(): Promise<void>;
 }
 
@@ -37,6 +37,7 @@ export function simNet(seed: number, options: MemoryNetworkOptions = {}): SimNet
         clock,
         random: nodeRandom,
         bootstrap: o.bootstrap,
+        rateLimit: o.rateLimit,
       });
       o.setup?.(host);
       await host.start();

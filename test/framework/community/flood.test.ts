@@ -6,7 +6,7 @@ import { simNet } from '../../helpers/memory-nodes.js';
 describe('bad input never crashes a node', () => {
   it('drops and counts 10,000 random, truncated and mutated packets, then still answers a valid ping', async () => {
     const net = simNet(99, { latencyMs: 1 });
-    const target = await net.addHost({ setup: (h) => h.register(PingPongCommunity) });
+    const target = await net.addHost({ setup: (h) => h.register(PingPongCommunity), rateLimit: false }); // exercise every validator
     const client = await net.addHost({ setup: (h) => h.register(PingPongCommunity) });
     const attacker = net.network.createEndpoint();
     await attacker.open();
@@ -46,6 +46,31 @@ describe('bad input never crashes a node', () => {
     // and the node still serves honest peers
     const echoed = await net.clock.settle(clientCommunity.ping(target.endpoint.address, 'still there?'));
     expect(echoed).toBe('still there?');
+    await net.stopAll();
+  });
+
+  it('rate-limits and bans a flooding source while other peers are still served, with bounded state', async () => {
+    const net = simNet(100, { latencyMs: 1 });
+    const target = await net.addHost({ setup: (h) => h.register(PingPongCommunity), rateLimit: { ratePerSecond: 50, burst: 100, banAfterDrops: 200, banMs: 60_000 } });
+    const honest = await Promise.all([1, 2, 3].map(() => net.addHost({ setup: (h) => h.register(PingPongCommunity) })));
+    const flooder = await net.addHost({ setup: (h) => h.register(PingPongCommunity) });
+    const fc = flooder.get(PingPongCommunity);
+    const packet = fc.encode(Ping, { id: 5n, text: 'flood' });
+    const answered: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 1_000; i++) flooder.endpoint.send(target.endpoint.address, packet);
+      const pings = honest.map((h, i) => h.get(PingPongCommunity).ping(target.endpoint.address, `r${round}-${i}`).then((t) => answered.push(t)));
+      await net.clock.settle(Promise.allSettled(pings));
+    }
+    const limiter = target.rateLimiter!;
+    expect(answered.length).toBe(60); // every honest ping of every round answered
+    expect(limiter.stats.bans).toBe(1);
+    expect(limiter.isBanned(`${flooder.endpoint.address.host}:${flooder.endpoint.address.port}`)).toBe(true);
+    const community = target.get(PingPongCommunity);
+    // the flooder got at most its burst (plus refill) through; the rest never reached a signature check
+    expect(community.stats.received['ping']! - 60).toBeLessThanOrEqual(100 + 50);
+    expect(target.stats.rateLimited).toBeGreaterThanOrEqual(20_000 - 150);
+    expect(limiter.size).toBeLessThanOrEqual(5);
     await net.stopAll();
   });
 });
