@@ -10,6 +10,8 @@ describe('RateLimiter', () => {
     await clock.advance(100); // +1 token
     expect(rl.allow('a')).toBe(true);
     expect(rl.allow('b')).toBe(true); // other sources unaffected
+    expect([rl.allow('a'), rl.allow('a')]).toEqual([false, false]);
+    expect(rl.stats.bans).toBe(0); // a success in between reset the count of drops in a row
     expect(rl.allow('a')).toBe(false); // third drop in a row → ban
     expect(rl.stats.bans).toBe(1);
     expect(rl.isBanned('a')).toBe(true);
@@ -19,7 +21,7 @@ describe('RateLimiter', () => {
     await clock.advance(1);
     expect(rl.isBanned('a')).toBe(false);
     expect(rl.allow('a')).toBe(true);
-    expect(rl.stats).toEqual({ allowed: 8, limited: 3, banned: 1, bans: 1 });
+    expect(rl.stats).toEqual({ allowed: 8, limited: 5, banned: 1, bans: 1 });
   });
 
   it('keeps at most maxSources buckets and rejects bad options', () => {
