@@ -59,6 +59,9 @@ export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
   readonly sender: PublicKey;
 }
 
+/** Most per-node tokens remembered. */
+const MAX_REMEMBERED_TOKENS = 4_096;
+
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
 
@@ -92,6 +95,10 @@ export class DHTCommunity extends Community<DHTEvents> {
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
   private readonly pinging = new Set<string>();
+  /** The last store token each node issued us (hex id → token), so finds prove our address. */
+  private readonly peerTokens = new Map<string, Uint8Array>();
+  /** Aborted by `stop()`, so lookups in flight end with `stopped` instead of scheduling on a stopped node. */
+  private lifetime = new AbortController();
 
   /**
    * @param ctx the node's services. @param settings see {@link DHTSettings}.
@@ -202,7 +209,8 @@ export class DHTCommunity extends Community<DHTEvents> {
 
   /**
    * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts.
-   * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled.
+   * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled;
+   *   `stopped` when the community is not running or stops meanwhile.
    */
   async lookup(
     target: Uint8Array,
@@ -210,8 +218,15 @@ export class DHTCommunity extends Community<DHTEvents> {
     signal?: AbortSignal,
     isDone?: (found: ReadonlyArray<{ reply: FindReply }>) => boolean,
   ): Promise<LookupResult<FindReply>> {
+    if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     const seeds = this.routingTable.closest(target, this.settings.bucketSize).map((c) => ({ id: c.id, address: c.address }));
     if (seeds.length === 0) throw new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
+    const stopped = this.lifetime.signal;
+    const linked = new AbortController();
+    const abort = (): void => linked.abort();
+    if (signal?.aborted === true) abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    stopped.addEventListener('abort', abort, { once: true });
     try {
       const result = await iterativeLookup<readonly WireRecordValue[], FindReply>({
         target,
@@ -219,7 +234,7 @@ export class DHTCommunity extends Community<DHTEvents> {
         k: this.settings.bucketSize,
         alpha: this.settings.alpha,
         seeds,
-        signal,
+        signal: linked.signal,
         isDone,
         query: (peer) => this.queryFind(peer, target, values),
         softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
@@ -230,19 +245,45 @@ export class DHTCommunity extends Community<DHTEvents> {
       return result;
     } catch (error) {
       throw this.wrap(error);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      stopped.removeEventListener('abort', abort);
     }
   }
 
-  /** Sends one find request and returns the reply with verified values only. */
+  /**
+   * Sends one find request and returns the reply with verified values only. The last token the node
+   * issued us is sent along (proving our address, so it may answer in full); when an unproven reply held
+   * back values, the request is repeated once with the fresh token.
+   */
   async queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, offset = 0): Promise<FindReply> {
-    const m = await this.request(peer, FindRequest, { target, values, offset, token: undefined });
-    const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number };
-    const good = v.values.filter((w) => {
-      const ok = equalKey(w.key, target) && checkRecord(fromWire(w), this.context.keys) === 'valid';
-      if (!ok) this.statistics.valuesRejected++;
-      return ok;
-    });
-    return { nodes: v.nodes, found: good.length > 0 ? good : undefined, token: v.token, total: v.total, sender: m.sender! };
+    const hex = toHex(peer.id);
+    let token = this.peerTokens.get(hex);
+    for (let attempt = 0; ; attempt++) {
+      const m = await this.request(peer, FindRequest, { target, values, offset, token });
+      const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number };
+      this.rememberToken(hex, v.token);
+      const withheld = values && v.values.length === 0 && v.total > offset;
+      if (withheld && attempt === 0 && (token === undefined || !equalKey(token, v.token))) {
+        token = v.token;
+        continue;
+      }
+      const good = v.values.filter((w) => {
+        const ok = equalKey(w.key, target) && checkRecord(fromWire(w), this.context.keys) === 'valid';
+        if (!ok) this.statistics.valuesRejected++;
+        return ok;
+      });
+      return { nodes: v.nodes, found: good.length > 0 ? good : undefined, token: v.token, total: v.total, sender: m.sender! };
+    }
+  }
+
+  private rememberToken(hex: string, token: Uint8Array): void {
+    this.peerTokens.delete(hex);
+    this.peerTokens.set(hex, token);
+    if (this.peerTokens.size > MAX_REMEMBERED_TOKENS) {
+      const oldest = this.peerTokens.keys().next().value;
+      if (oldest !== undefined) this.peerTokens.delete(oldest);
+    }
   }
 
   /**
@@ -300,12 +341,14 @@ export class DHTCommunity extends Community<DHTEvents> {
 
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
+    if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
     this.maintenance.start();
     if (this.discovery.bootstrap.length > 0) void this.bootstrap().catch(() => undefined);
   }
 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
+    this.lifetime.abort();
     this.maintenance.stop();
     this.pinging.clear();
   }

@@ -21,11 +21,21 @@ export function onPing(dht: DHTCommunity, m: Incoming<Infer<typeof PingRequest.s
   dht.send(m.from, PingResponse, { id: m.value.id });
 }
 
-/** Answers a find: the k closest nodes we know (never the requester) and, if asked, a page of values. */
+/** A reply to a source that has not proved its address is at most this many times its request. */
+export const AMPLIFICATION_FACTOR = 3;
+
+/**
+ * Answers a find: the k closest nodes we know (never the requester) and, if asked, a page of values.
+ * Until the requester proves its address (a valid token of ours in the request), the reply is at most
+ * {@link AMPLIFICATION_FACTOR} times the request, so a spoofed source cannot use us as an amplifier; the
+ * reply always carries a token, and the requester asks again with it.
+ */
 export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.schema>>): void {
   const { target, values: wantValues, offset } = m.value;
   const requesterId = m.sender?.mid;
-  const max = dht.context.transport.maxPacketBytes;
+  const proven = m.value.token !== undefined && dht.tokens.verify(m.value.token, m.from);
+  const max = proven ? dht.context.transport.maxPacketBytes : Math.min(dht.context.transport.maxPacketBytes, AMPLIFICATION_FACTOR * m.size);
+  if (!proven) CommunityStats.bump(dht.statistics.storeVerdicts, 'unproven-find');
   const k = dht.settings.bucketSize;
   let nodes = dht.routingTable
     .closest(target, k, (c) => requesterId === undefined || !sameId(c.id, requesterId))
@@ -35,9 +45,11 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
   const page = stored.slice(offset).map((s) => toWire(s.record, s.expiresAt - now));
   const budget = max - FIND_RESPONSE_OVERHEAD_BYTES;
   let values = takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES);
-  if (page.length > 0 && values.length === 0) {
+  if (page.length > 0 && values.length === 0 && proven) {
     nodes = []; // a large value needs the whole datagram; the requester has other nodes to ask
     values = takeWithin(page, budget);
+    // The estimate is an upper bound: try one record anyway, the exact size check below drops it if needed.
+    if (values.length === 0) values = page.slice(0, 1);
   }
   const token = dht.tokens.issue(m.from);
   for (;;) {

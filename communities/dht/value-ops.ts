@@ -67,9 +67,17 @@ interface Published {
   lastPublished: number;
 }
 
-const MAX_PAGES = 16;
-/** Bytes of a signed store request that are not records. */
-const STORE_OVERHEAD_BYTES = 163 + 30;
+/**
+ * Most pages fetched from one responder: enough for a full key of 64 unsigned 1-KB values (the default
+ * `maxUnsignedPerKey`), which come one per datagram.
+ */
+const MAX_PAGES = 64;
+/**
+ * Bytes of a signed store request that are not records (an upper bound): 163 of envelope, then the body
+ * array header (1), the u64 id (9), the 8-byte token (10) and the records list header (3). Tight enough that
+ * a signed 1,024-byte value fits a 1,400-byte datagram (1,396 bytes at most).
+ */
+const STORE_OVERHEAD_BYTES = 163 + 23;
 
 /** Store/find logic of a {@link DHTCommunity}. */
 export class ValueOps {
@@ -99,6 +107,7 @@ export class ValueOps {
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     try {
       const acks = await this.replicate(k, [{ record, expiresAt: now + ttlMs }], options.signal);
+      if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
       if (acks === 0) throw new DHTError('no node acknowledged the store; try again later', 'no-nodes');
       dht.statistics.storesSucceeded++;
       this.published.set(`${toHex(k)}/${recordId(record)}`, { record, expiresAt: now + ttlMs, lastPublished: now });

@@ -28,7 +28,9 @@ export function fromWire(w: WireRecordValue): ValueRecord {
 
 /** Upper bound of the msgpack size of one wire record, in bytes. */
 export function wireRecordSize(r: { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }): number {
-  return 1 + 22 + (r.data.length + 5) + (r.publicKey === undefined ? 1 : 76) + 9 + (r.signature === undefined ? 1 : 66) + 9;
+  const n = r.data.length;
+  const dataHeader = n < 256 ? 2 : n < 65_536 ? 3 : 5; // msgpack bin8 / bin16 / bin32
+  return 1 + 22 + (n + dataHeader) + (r.publicKey === undefined ? 1 : 76) + 9 + (r.signature === undefined ? 1 : 66) + 9;
 }
 
 /** Takes records from the front of `records` while their estimated size fits in `budget` bytes. */

@@ -1,12 +1,14 @@
 /**
  * Keeps our own address record alive: announce to the k nodes closest to our mid (with the store token
- * each issued us), keep alive those that accepted, re-announce when too few hold it, periodically, and
- * whenever our address changed.
+ * each issued us), keep alive those that accepted, re-announce when too few hold it, periodically,
+ * whenever our address changed, and when the DHT learned of a node that belongs among those k (the
+ * network grew around our mid, so a lookup for it would no longer reach the nodes holding our record).
  * @module
  */
 import type { Address, TimerHandle } from '../../framework/index.js';
 import { addressKey, toHex } from '../../framework/index.js';
-import type { LookupPeer } from '../dht/index.js';
+import { compareDistance } from '../dht/index.js';
+import type { Contact, LookupPeer } from '../dht/index.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
 import { AnnounceRequest } from './messages.js';
 
@@ -23,6 +25,10 @@ export class Announcer {
   private announcedFrom: string | undefined;
   private lastFullAnnounce = Number.NEGATIVE_INFINITY;
   private busy = false;
+  private closerSeen = false;
+  private readonly onContact = (contact: Contact): void => {
+    if (!this.closerSeen && this.belongsAmongStorers(contact.id)) this.closerSeen = true;
+  };
 
   /** @param d the owner. */
   constructor(private readonly d: DHTDiscoveryCommunity) {}
@@ -34,6 +40,7 @@ export class Announcer {
 
   /** Starts the keepalive tick (first tick soon, at a random offset). */
   start(): void {
+    this.d.dht.on('contact:added', this.onContact);
     const first = 500 + this.d.context.random.int(1_000);
     this.timer = this.d.after(first, () => {
       void this.tick();
@@ -43,6 +50,7 @@ export class Announcer {
 
   /** Stops the tick. */
   stop(): void {
+    this.d.dht.off('contact:added', this.onContact);
     this.d.cancel(this.timer);
     this.timer = undefined;
     this.storers.clear();
@@ -57,7 +65,8 @@ export class Announcer {
       const now = this.d.context.clock.now();
       const here = addressKey(this.d.context.transport.localAddress);
       const stale = now - this.lastFullAnnounce >= this.d.settings.reannounceIntervalMs;
-      if (here !== this.announcedFrom || stale || this.storers.size < this.d.settings.minStorers) {
+      const few = this.storers.size < this.d.settings.minStorers;
+      if (here !== this.announcedFrom || stale || few || this.closerSeen) {
         await this.announce();
       } else {
         await Promise.allSettled([...this.storers.entries()].map(([hex, s]) => this.keepalive(hex, s)));
@@ -77,25 +86,39 @@ export class Announcer {
     const local: Address = d.context.transport.localAddress;
     this.lastFullAnnounce = d.context.clock.now();
     const nodes = await d.dht.findClosestNodes(d.context.key.publicKey.mid).catch(() => []);
+    // The lookup just found the current k closest: contacts learned until now are accounted for.
+    this.closerSeen = false;
+    // Fill a new table and swap it in, so `isStorer` keeps answering for the old one meanwhile.
+    const next = new Map<string, Storer>();
+    await Promise.allSettled(nodes.map((n) => this.send(toHex(n.peer.id), { peer: n.peer, token: n.token }, next)));
     this.storers.clear();
-    await Promise.allSettled(nodes.map((n) => this.send(toHex(n.peer.id), { peer: n.peer, token: n.token })));
+    for (const [hex, s] of next) this.storers.set(hex, s);
     this.announcedFrom = addressKey(local);
     return this.storers.size;
   }
 
   private async keepalive(hex: string, storer: Storer): Promise<void> {
-    await this.send(hex, storer).catch(() => undefined);
+    await this.send(hex, storer, this.storers).catch(() => undefined);
   }
 
-  private async send(hex: string, storer: Storer): Promise<void> {
+  private async send(hex: string, storer: Storer, into: Map<string, Storer>): Promise<void> {
     const d = this.d;
     try {
       const m = await d.request(storer.peer.address, AnnounceRequest, { mid: d.context.key.publicKey.mid, token: storer.token });
       const v = m.value as { accepted: boolean; token: Uint8Array };
-      if (v.accepted) this.storers.set(hex, { peer: storer.peer, token: v.token });
-      else this.storers.delete(hex);
+      if (v.accepted) into.set(hex, { peer: storer.peer, token: v.token });
+      else into.delete(hex);
     } catch {
-      this.storers.delete(hex);
+      into.delete(hex);
     }
+  }
+
+  /** True if a node with this id is not holding our record but is closer to our mid than one that is (or we have fewer than k). */
+  private belongsAmongStorers(id: Uint8Array): boolean {
+    if (this.storers.has(toHex(id))) return false;
+    if (this.storers.size < this.d.dht.settings.bucketSize) return true;
+    const mid = this.d.context.key.publicKey.mid;
+    for (const s of this.storers.values()) if (compareDistance(mid, id, s.peer.id) < 0) return true;
+    return false;
   }
 }
