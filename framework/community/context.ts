@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import type { Random } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
 import { toHex } from '../util/bytes.js';
+import { createHash } from 'node:crypto';
 
 /** How a community puts bytes on the wire. */
 export interface Transport {
@@ -69,6 +70,31 @@ export class PublicKeyCache {
     }
     return key ?? undefined;
   }
+
+  /**
+   * Verifies with a memo of positive results, for signatures checked again and again (a stored value
+   * is verified by each storer and by every node that finds it). The memo key covers the public key,
+   * the signature and a SHA-256 of the message, so a different message never hits. Per node (not
+   * process-wide), bounded LRU.
+   */
+  verifyCached(publicKey: PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
+    const id = `${publicKey.midHex}:${toHex(signature)}:${createHash('sha256').update(message).digest('base64')}`;
+    if (this.verified.has(id)) {
+      this.verifiedHits++;
+      return true;
+    }
+    if (!publicKey.verify(message, signature)) return false;
+    this.verified.add(id);
+    if (this.verified.size > this.capacity) {
+      const oldest = this.verified.values().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    return true;
+  }
+
+  /** How often {@link PublicKeyCache.verifyCached} answered from its memo. */
+  verifiedHits = 0;
+  private readonly verified = new Set<string>();
 
   /** A verifier for the wire codec: true only for a valid key and a valid signature. */
   readonly verify = (publicKeyBinary: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean =>

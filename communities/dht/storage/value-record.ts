@@ -58,6 +58,11 @@ export interface PublicKeyCache {
    * @returns the parsed key, or `undefined` if not cached (the binary is then parsed directly).
    */
   get(binary: Uint8Array): PublicKey | undefined;
+  /**
+   * Optional memoised verification (the node's verified-signature memo); used instead of
+   * `PublicKey.verify` when present.
+   */
+  verifyCached?(publicKey: PublicKey, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
 /**
@@ -196,7 +201,8 @@ export function checkRecord(record: ValueRecord, keyCache?: PublicKeyCache): Rec
     }
   }
   const message = signedMessage(record.key, record.version, record.data);
-  return publicKey.verify(message, record.signature) ? 'valid' : 'bad-signature';
+  const ok = keyCache?.verifyCached !== undefined ? keyCache.verifyCached(publicKey, message, record.signature) : publicKey.verify(message, record.signature);
+  return ok ? 'valid' : 'bad-signature';
 }
 
 /**
