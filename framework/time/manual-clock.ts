@@ -31,9 +31,9 @@ export class ManualClock implements Clock {
   private readonly heap: Timer[] = [];
   private readonly live = new Map<number, Timer>();
 
-  /** @param startMs the initial virtual time in ms since the epoch. @default 1_700_000_000_000 */
+  /** @param startMs the initial virtual time in ms since the epoch (rounded down to a whole ms). @default 1_700_000_000_000 */
   constructor(startMs = 1_700_000_000_000) {
-    this.current = startMs;
+    this.current = Math.floor(startMs);
   }
 
   /** @inheritDoc */
@@ -68,7 +68,7 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new InvalidArgumentError(`advance needs ms >= 0, got ${ms}`);
-    const target = this.current + ms;
+    const target = this.current + Math.ceil(ms);
     await yieldToEventLoop();
     for (;;) {
       const next = this.peek();
@@ -109,7 +109,8 @@ export class ManualClock implements Clock {
   }
 
   private schedule(fn: () => void, ms: number, interval: number | undefined): TimerHandle {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    // Whole milliseconds, like real timers: keeps now() an integer (timestamps go on the wire as uints).
+    const delay = Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : 0;
     const timer: Timer = { id: this.nextId++, due: this.current + delay, seq: this.seq++, fn, interval };
     this.live.set(timer.id, timer);
     this.push(timer);

@@ -54,3 +54,16 @@ describe('ManualClock', () => {
     expect(clock.now()).toBeGreaterThanOrEqual(3_600_000);
   });
 });
+
+describe('ManualClock whole milliseconds', () => {
+  it('keeps now() an integer when delays and advances are fractional', async () => {
+    const clock = new ManualClock(0);
+    let firedAt = -1;
+    clock.setTimeout(() => (firedAt = clock.now()), 2.3);
+    await clock.advance(2.1);
+    expect(Number.isInteger(clock.now())).toBe(true);
+    await clock.advance(1);
+    expect(firedAt).toBe(3);
+    expect(Number.isInteger(clock.now())).toBe(true);
+  });
+});
