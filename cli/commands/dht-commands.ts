@@ -1,0 +1,167 @@
+/**
+ * `peerlay put`, `get`, `connect` and `status`: clients of a running node's HTTP API.
+ * @module
+ */
+import { segment } from '../client/api-client.js';
+import { EXIT } from '../errors.js';
+import type { Command } from './command.js';
+import { intOption, println } from './command.js';
+import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, duration, printJson, short, valueArgument } from './client-common.js';
+
+const KEY_HELP = `
+KEY is a UTF-8 string (hashed to a 20-byte DHT key as the DHT hashes strings), or hex:<hex> / b64:<base64url>
+for raw bytes (20 bytes are used as the DHT key itself); utf8:<text> forces a string key.`;
+
+interface ValueJson {
+  value: string;
+  encoding: string;
+  signed: boolean;
+  mid: string | null;
+  version: number;
+  ttl: number;
+}
+
+/** `peerlay put KEY VALUE`. */
+export const putCommand: Command = {
+  path: ['put'],
+  summary: 'store a value in the DHT through a running node',
+  help: `Usage: peerlay put KEY VALUE [--sign] [--ttl S] [--encoding utf8|hex|base64url] [client options]
+
+Stores VALUE under KEY on the k nodes closest to it (and on the node itself, which keeps it across restarts
+with --state). VALUE "-" reads standard input.
+  --sign         sign with the node's key: only the newest version per publisher is kept
+  --ttl S        lifetime in seconds (default 86400, at most 86400)
+  --encoding E   how VALUE is written: utf8 (default), hex or base64url${CLIENT_HELP}
+${KEY_HELP}
+Exit: 0 stored, 1 no node acknowledged it, 2 bad input, 3 node unreachable.`,
+  options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' } },
+  positionals: [2, 2],
+  async run(values, [key, text], io) {
+    const ttl = intOption(values, 'ttl', undefined, 1, 86_400);
+    const body = { ...(await valueArgument(text!, values, io)), sign: values.sign === true, ...(ttl === undefined ? {} : { ttl }) };
+    const result = await clientFor(values, io).request<{ key: string; acks: number; signed: boolean; version: number; expiresAt: number }>(
+      'PUT',
+      `/dht/values/${segment(key!)}`,
+      body,
+    );
+    if (values.json === true) printJson(io, result);
+    else println(io.stdout, `stored on ${result.acks} node${result.acks === 1 ? '' : 's'} (key ${result.key}, ${result.signed ? `signed, version ${result.version}` : 'unsigned'}, expires ${new Date(result.expiresAt).toISOString()})`);
+    return EXIT.ok;
+  },
+};
+
+/** `peerlay get KEY`. */
+export const getCommand: Command = {
+  path: ['get'],
+  summary: 'find the values stored under a key',
+  help: `Usage: peerlay get KEY [--local] [--limit N] [--encoding utf8|hex|base64url] [client options]
+
+Prints every value found under KEY, one per line, followed by who signed it and how long it lives.
+  --local        only what the node itself holds (no network lookup)
+  --limit N      at most N values (default 100)
+  --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)${CLIENT_HELP}
+${KEY_HELP}
+Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreachable.`,
+  options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, encoding: { type: 'string' } },
+  positionals: [1, 1],
+  async run(values, [key], io) {
+    const query = new URLSearchParams();
+    if (values.local === true) query.set('local', 'true');
+    const limit = intOption(values, 'limit', undefined, 1, 1_000);
+    if (limit !== undefined) query.set('limit', String(limit));
+    if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
+    const qs = query.size > 0 ? `?${query.toString()}` : '';
+    const result = await clientFor(values, io).request<{ key: string; source: string; values: ValueJson[] }>('GET', `/dht/values/${segment(key!)}${qs}`);
+    if (values.json === true) {
+      printJson(io, result);
+      return EXIT.ok;
+    }
+    for (const v of result.values) {
+      const who = v.signed ? `signed by ${short(v.mid ?? '')} v${v.version}` : 'unsigned';
+      const shown = v.encoding === 'utf8' ? v.value : `${v.encoding}:${v.value}`;
+      println(io.stdout, `${shown}\t(${who}, expires in ${duration(v.ttl)})`);
+    }
+    return EXIT.ok;
+  },
+};
+
+/** `peerlay connect MID`. */
+export const connectCommand: Command = {
+  path: ['connect'],
+  summary: 'find a peer by its mid and connect to it',
+  help: `Usage: peerlay connect MID [--timeout S] [client options]
+
+Finds the peer whose mid (40 hex digits, as \`peerlay node\` prints it) is MID through the DHT and
+verifies it with a signed handshake; prints its address.
+  --timeout S    give up after S seconds (default 10)${CLIENT_HELP}
+
+Exit: 0 connected, 1 not found, 2 bad MID, 3 node unreachable.`,
+  options: { ...CLIENT_OPTIONS, timeout: { type: 'string' } },
+  positionals: [1, 1],
+  async run(values, [mid], io) {
+    const timeout = intOption(values, 'timeout', undefined, 1, 60);
+    const qs = timeout === undefined ? '' : `?timeout=${timeout * 1_000}`;
+    const result = await clientFor(values, io).request<{ mid: string; peers: Array<{ mid: string; address: string }> }>('GET', `/dht/peers/${segment(mid!)}${qs}`);
+    if (values.json === true) printJson(io, result);
+    else for (const p of result.peers) println(io.stdout, `connected to ${p.mid} at ${p.address}`);
+    return EXIT.ok;
+  },
+};
+
+interface Health {
+  mid: string;
+  address: string;
+  version: string;
+  uptimeSeconds: number;
+  contacts: number;
+  persistent: boolean;
+}
+interface Overlays {
+  overlays: Array<{ name: string; id: string; peers: number; messages: { received: Record<string, number>; sent: Record<string, number>; dropped: Record<string, number> } }>;
+}
+interface Statistics {
+  dht: Record<string, number>;
+  store: { values: number; keys: number; bytes: number; onDisk: number | null };
+  routingTable: { contacts: number; buckets: number };
+}
+
+/** `peerlay status`. */
+export const statusCommand: Command = {
+  path: ['status'],
+  summary: "show a running node's identity, contacts, values and overlays",
+  help: `Usage: peerlay status [client options]
+
+Prints the node's mid, address, uptime, routing table, stored values, DHT counters and overlays.${CLIENT_HELP}
+
+Exit: 0 ok, 3 node unreachable.`,
+  options: { ...CLIENT_OPTIONS },
+  positionals: [0, 0],
+  async run(values, _positionals, io) {
+    const api = clientFor(values, io);
+    const [health, stats, overlays] = await Promise.all([
+      api.request<Health>('GET', '/health'),
+      api.request<Statistics>('GET', '/dht/statistics'),
+      api.request<Overlays>('GET', '/overlays'),
+    ]);
+    if (values.json === true) {
+      printJson(io, { health, statistics: stats, overlays: overlays.overlays });
+      return EXIT.ok;
+    }
+    const d = stats.dht;
+    const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+    const lines = [
+      ['mid', health.mid],
+      ['address', health.address],
+      ['version', `${health.version}, up ${duration(health.uptimeSeconds)}${health.persistent ? ', persistent state' : ''}`],
+      ['contacts', `${stats.routingTable.contacts} in ${stats.routingTable.buckets} bucket${stats.routingTable.buckets === 1 ? '' : 's'}`],
+      ['values', `${stats.store.values} held under ${stats.store.keys} key${stats.store.keys === 1 ? '' : 's'} (${stats.store.bytes} bytes)${stats.store.onDisk === null ? '' : `, ${stats.store.onDisk} on disk`}`],
+      ['dht', `${d.lookups} lookups (${d.averageHops} hops avg), ${d.storesSucceeded} stores ok / ${d.storesFailed} failed, ${d.finds} finds, ${d.timeouts} timeouts`],
+      ...overlays.overlays.map((o) => [
+        'overlay',
+        `${o.name} ${short(o.id)}: ${o.peers} peer${o.peers === 1 ? '' : 's'}, ${sum(o.messages.received)} in / ${sum(o.messages.sent)} out, ${sum(o.messages.dropped)} dropped`,
+      ]),
+    ];
+    for (const [k, v] of lines) println(io.stdout, `${k!.padEnd(9)} ${v}`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,148 @@
+/**
+ * DHT routes: `GET/PUT /dht/values/{key}`, `GET /dht/peers/{mid}`, `GET /dht/statistics`, `GET /dht/buckets`.
+ * @module
+ */
+import { addressKey, toHex } from '../../../framework/index.js';
+import type { FoundValue } from '../../../communities/dht/index.js';
+import { DHTError } from '../../../communities/dht/index.js';
+import { encodeValue, parseKey, valueFromBody } from '../codec.js';
+import type { ValueEncoding } from '../codec.js';
+import { HttpError } from '../errors.js';
+import { boolField, boolParam, encodingParam, hexId, intField, intParam } from '../params.js';
+import type { Route } from '../router.js';
+import type { ApiServices } from './services.js';
+
+/** Most values one `GET /dht/values/{key}` returns. */
+export const MAX_VALUES_LIMIT = 1_000;
+
+/** The DHT routes. */
+export function dhtRoutes(s: ApiServices): Route[] {
+  const { dht, discovery } = s;
+  return [
+    {
+      method: 'GET',
+      path: '/dht/values/:key',
+      handler: async ({ params, query, signal }) => {
+        const key = parseKey(params.key!);
+        const encoding = encodingParam(query);
+        const limit = intParam(query, 'limit', 100, 1, MAX_VALUES_LIMIT);
+        let source: 'network' | 'local' = 'network';
+        let found: FoundValue[];
+        if (boolParam(query, 'local')) {
+          source = 'local';
+          found = localValues(s, key.dhtKey).slice(0, limit);
+        } else {
+          try {
+            found = await dht.findValues(key.dhtKey, { signal, limit });
+          } catch (error) {
+            if (!(error instanceof DHTError && error.reason === 'no-nodes')) throw error;
+            source = 'local';
+            found = localValues(s, key.dhtKey).slice(0, limit);
+          }
+        }
+        if (found.length === 0) throw new HttpError(404, 'not-found', `no value found under ${toHex(key.dhtKey)}`);
+        const now = dht.context.clock.now();
+        return { body: { key: toHex(key.dhtKey), source, values: found.map((v) => valueJson(v, now, encoding)) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/dht/values/:key',
+      handler: async ({ params, json, signal }) => {
+        const key = parseKey(params.key!);
+        const body = await json();
+        const data = valueFromBody(body);
+        const sign = boolField(body, 'sign') ?? false;
+        const ttl = intField(body, 'ttl', 1, dht.settings.maxTtlMs / 1_000);
+        const result = await s.publisher.publish(key.dhtKey, data, { sign, ttl, signal });
+        return {
+          body: {
+            key: toHex(key.dhtKey),
+            acks: result.acks,
+            signed: sign,
+            version: result.record.version,
+            expiresAt: result.expiresAt,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/dht/peers/:mid',
+      handler: async ({ params, query, signal }) => {
+        const mid = hexId(params.mid!, 20, 'mid');
+        const timeoutMs = intParam(query, 'timeout', discovery.settings.connectTimeoutMs, 100, 60_000);
+        const peers = await discovery.connectPeer(mid, { signal, timeoutMs });
+        return {
+          body: {
+            mid: toHex(mid),
+            peers: peers.map((p) => ({ mid: p.midHex, address: addressKey(p.address), publicKey: toHex(p.publicKey.toBinary()) })),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/dht/statistics',
+      handler: () => ({
+        body: {
+          dht: dht.statistics.toJSON(),
+          store: {
+            values: dht.store.size,
+            keys: dht.store.keyCount,
+            bytes: dht.store.bytes,
+            evictions: dht.store.evictions,
+            verdicts: dht.store.stats,
+            onDisk: s.db?.size ?? null,
+          },
+          routingTable: { contacts: dht.routingTable.size, buckets: dht.routingTable.buckets().length },
+        },
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/dht/buckets',
+      handler: () => ({
+        body: {
+          nodeId: toHex(dht.nodeId),
+          buckets: dht.routingTable.buckets().map((b) => ({
+            depth: b.depth,
+            prefix: b.prefixBits,
+            containsSelf: b.containsSelf,
+            lastChanged: b.lastChanged,
+            contacts: b.contacts.map((c) => ({
+              id: toHex(c.id),
+              address: addressKey(c.address),
+              lastSeen: c.lastSeen,
+              failures: c.failures,
+              rttMs: c.rttMs ?? null,
+            })),
+            replacements: b.replacements.map((c) => ({ id: toHex(c.id), address: addressKey(c.address) })),
+          })),
+        },
+      }),
+    },
+  ];
+}
+
+/** The values this node itself holds under `key`, as `findValues` reports values. */
+function localValues(s: ApiServices, key: Uint8Array): FoundValue[] {
+  return s.dht.store.get(key).map((v) => ({
+    data: v.record.data,
+    publicKey: v.record.publicKey === undefined ? null : (s.dht.context.keys.get(v.record.publicKey) ?? null),
+    version: v.record.version,
+    expiresAt: v.expiresAt,
+  }));
+}
+
+function valueJson(v: FoundValue, now: number, encoding: ValueEncoding | undefined): Record<string, unknown> {
+  return {
+    ...encodeValue(v.data, encoding),
+    signed: v.publicKey !== null,
+    publicKey: v.publicKey === null ? null : toHex(v.publicKey.toBinary()),
+    mid: v.publicKey?.midHex ?? null,
+    version: v.version,
+    expiresAt: v.expiresAt,
+    ttl: Math.max(0, Math.floor((v.expiresAt - now) / 1_000)),
+  };
+}

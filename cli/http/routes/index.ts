@@ -1,0 +1,23 @@
+/**
+ * Every route of the node's HTTP API.
+ * @module
+ */
+import type { Route } from '../router.js';
+import { bagRoutes } from './bag.js';
+import { dhtRoutes } from './dht.js';
+import { namespaceRoutes } from './namespace.js';
+import { nodeRoutes } from './node.js';
+import type { ApiServices } from './services.js';
+
+export type { ApiServices } from './services.js';
+
+/**
+ * The API's routes.
+ * @param services the node's services.
+ * @returns the routes, matched in order.
+ */
+export function apiRoutes(services: ApiServices): Route[] {
+  const routes: Route[] = [];
+  routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services));
+  return routes;
+}

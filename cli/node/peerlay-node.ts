@@ -1,0 +1,164 @@
+/**
+ * A complete Peerlay node as `peerlay node` runs it: UDP endpoint, DHT, DHT discovery, bag and namespace
+ * communities, optional state directory (key, routing table, values) and the JSON HTTP API.
+ * @module
+ */
+import 'reflect-metadata';
+import type { Address, Logger, PrivateKey } from '../../framework/index.js';
+import { OverlayHost, UdpEndpoint, silentLogger } from '../../framework/index.js';
+import type { DHTSettings } from '../../communities/dht/index.js';
+import { DHTCommunity } from '../../communities/dht/index.js';
+import { DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
+import { BagCommunity } from '../../communities/bag/index.js';
+import { NamespaceCommunity } from '../../communities/namespace/index.js';
+import { NodeStartError } from '../errors.js';
+import { ApiServer } from '../http/server.js';
+import { apiRoutes } from '../http/routes/index.js';
+import { peerlayVersion } from '../version.js';
+import { Publisher } from './publisher.js';
+import { RoutingPersistence } from './routing-persistence.js';
+import type { OpenedState } from './state-dir.js';
+import { openStateDir } from './state-dir.js';
+import { ValuePersistence } from './value-persistence.js';
+
+/** Options of {@link PeerlayNode.start}. */
+export interface PeerlayNodeOptions {
+  /** UDP address to bind (an IP literal). @default '127.0.0.1' */
+  host?: string;
+  /** UDP port; 0 picks a free one. @default 8090 */
+  port?: number;
+  /** Nodes to join through. @default [] */
+  bootstrap?: readonly Address[];
+  /** State directory (key, routing table, values); without it the node forgets everything on exit. */
+  stateDir?: string;
+  /** Where the HTTP API listens; `null` runs no API. @default { host: '127.0.0.1', port: 8091 } */
+  http?: Address | null;
+  /** API token; required by the caller's policy when the API is not on loopback. */
+  token?: string;
+  /** Diagnostics. @default silent */
+  logger?: Logger;
+  /** DHT settings (tests shorten intervals). @default {} */
+  dht?: DHTSettings;
+}
+
+/**
+ * A running node.
+ *
+ * @example
+ * ```ts
+ * const node = await PeerlayNode.start({ port: 0, http: { host: '127.0.0.1', port: 0 }, stateDir: './state' });
+ * console.log(node.host.midHex, node.apiAddress);
+ * await node.stop();
+ * ```
+ */
+export class PeerlayNode {
+  private stopped = false;
+
+  private constructor(
+    /** The overlay host. */
+    readonly host: OverlayHost,
+    /** The DHT. */
+    readonly dht: DHTCommunity,
+    /** DHT discovery. */
+    readonly discovery: DHTDiscoveryCommunity,
+    /** The bag community. */
+    readonly bag: BagCommunity,
+    /** The namespace community. */
+    readonly namespace: NamespaceCommunity,
+    /** Publishes this node's own values. */
+    readonly publisher: Publisher,
+    /** The HTTP API, if any. */
+    readonly api: ApiServer | undefined,
+    private readonly state: OpenedState | undefined,
+    private readonly values: ValuePersistence | undefined,
+    private readonly routing: RoutingPersistence | undefined,
+  ) {}
+
+  /** The UDP address other nodes can `--bootstrap` from. */
+  get address(): Address {
+    return this.host.endpoint.address;
+  }
+
+  /** The HTTP API's address, or `undefined` without an API. */
+  get apiAddress(): Address | undefined {
+    return this.api?.address;
+  }
+
+  /**
+   * Builds and starts a node: opens the state directory, restores values and the routing table, binds UDP,
+   * starts the communities, rejoins through the saved contacts, then opens the HTTP API.
+   * @throws {@link NodeStartError} when the state directory, the UDP port or the HTTP port cannot be used.
+   */
+  static async start(options: PeerlayNodeOptions = {}): Promise<PeerlayNode> {
+    const logger = options.logger ?? silentLogger;
+    const state = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir);
+    try {
+      return await PeerlayNode.build(options, logger, state);
+    } catch (error) {
+      await state?.close();
+      throw error instanceof NodeStartError ? error : new NodeStartError(`cannot start the node: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private static async build(options: PeerlayNodeOptions, logger: Logger, state: OpenedState | undefined): Promise<PeerlayNode> {
+    const key: PrivateKey | undefined = state?.key;
+    const endpoint = new UdpEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
+    const host = new OverlayHost({ endpoint, key, logger, bootstrap: options.bootstrap ?? [] });
+    const dht = host.register(DHTCommunity, options.dht ?? {});
+    const discovery = host.register(DHTDiscoveryCommunity);
+    const bag = host.register(BagCommunity);
+    const namespace = host.register(NamespaceCommunity);
+    let values: ValuePersistence | undefined;
+    let routing: RoutingPersistence | undefined;
+    let rejoin: Address[] = [];
+    let lastOwnVersion = 0;
+    if (state !== undefined) {
+      values = new ValuePersistence(dht, state.db, host.clock, logger);
+      const report = values.restore();
+      lastOwnVersion = report.lastOwnVersion;
+      routing = new RoutingPersistence(dht, state.db, host.clock, logger);
+      rejoin = routing.restore();
+      logger.info('state restored', { dir: state.dir, values: report.restored, expired: report.expired, contacts: rejoin.length });
+    }
+    const publisher = new Publisher(dht, values, lastOwnVersion);
+    try {
+      await host.start();
+    } catch (cause) {
+      throw new NodeStartError((cause as Error).message, { cause });
+    }
+    values?.start();
+    routing?.start();
+    if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
+    let api: ApiServer | undefined;
+    if (options.http !== null) {
+      const services = { host, dht, discovery, bag, namespace, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion() };
+      const http = options.http ?? { host: '127.0.0.1', port: 8091 };
+      api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
+    }
+    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, values, routing);
+    try {
+      await api?.listen();
+    } catch (cause) {
+      await node.stop();
+      const http = options.http ?? { host: '127.0.0.1', port: 8091 };
+      throw new NodeStartError(`cannot listen on HTTP ${http.host}:${http.port}: ${(cause as Error).message}`, { cause });
+    }
+    return node;
+  }
+
+  /**
+   * Stops the node: closes the API, saves the routing table, stops the communities and the socket, and closes
+   * the database. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.api?.close();
+    this.values?.stop();
+    this.routing?.stop();
+    this.routing?.save();
+    await this.host.stop();
+    this.values?.sweep();
+    await this.state?.close();
+  }
+}
