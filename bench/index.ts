@@ -1,38 +1,87 @@
 /**
- * Benchmark entry point: `npm run bench -- <name> [--json FILE] [--duration MS]`.
- * Prints a table to stdout and writes JSON to FILE (or prints it after the table).
+ * Benchmark entry point: `npm run bench -- <name> [options] [--json FILE]`.
+ * Each benchmark prints a table to stdout and writes JSON to FILE (or prints it after the table).
+ * Progress goes to stderr.
+ *
+ * - `micro [--duration MS]`: crypto and wire throughput.
+ * - `loopback [--nodes N] [--keys K] [--rounds R]`: N nodes on 127.0.0.1 UDP (see {@link runLoopback}).
+ * - `simulate [--nodes N] [--lookups L] [--rtt-ms A..B] [--churn RATE --hours H] [--seed S]`: the
+ *   in-memory network on simulated time (see {@link runSimulate}).
+ * - `libp2p [--nodes N] [--gets G]`: js-libp2p kad-dht vs Peerlay, same put/get scenario (see {@link runLibp2pComparison}).
+ * - `adversarial [--nodes N] [--values V] [--lookups F]`: 20% adversaries, find success with 1, 4 and 8 disjoint
+ *   paths (see {@link runAdversarial}).
+ * - `all`: micro + loopback (N=50) + a small simulate.
  * @module
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { table } from './measure.js';
-import { runMicro } from './micro.js';
+import { benchLibp2p, benchLoopback, benchMicro, benchSimulate } from './commands.js';
+import type { BenchArgs } from './commands.js';
+import { benchAdversarial } from './adversarial.js';
 
-const USAGE = 'usage: npm run bench -- micro [--json FILE] [--duration MS]';
+const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|all> [options] [--json FILE]
+  micro     [--duration MS]
+  loopback  [--nodes 50] [--keys 20] [--rounds 2] [--settle MS]
+  simulate  [--nodes 1000] [--lookups 1000] [--rtt-ms 20..200] [--values 100] [--churn RATE --hours 4] [--seed 1]
+  libp2p    [--nodes 20] [--keys 5] [--gets 100]
+  adversarial [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
+  all       micro + loopback (N=50) + simulate (N=300, L=200)`;
+
+const OPTIONS = {
+  json: { type: 'string' },
+  duration: { type: 'string' },
+  nodes: { type: 'string' },
+  keys: { type: 'string' },
+  rounds: { type: 'string' },
+  settle: { type: 'string' },
+  lookups: { type: 'string' },
+  values: { type: 'string' },
+  'rtt-ms': { type: 'string' },
+  churn: { type: 'string' },
+  hours: { type: 'string' },
+  seed: { type: 'string' },
+  gets: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: 'string' }, duration: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   const which = positionals[0];
   if (values.help === true || which === undefined) {
     console.log(USAGE);
     return which === undefined && values.help !== true ? 2 : 0;
   }
-  if (which !== 'micro') {
-    console.error(`unknown benchmark ${JSON.stringify(which)}\n${USAGE}`);
-    return 2;
+  const args: BenchArgs = values;
+  let output: unknown;
+  switch (which) {
+    case 'micro':
+      output = await benchMicro(args);
+      break;
+    case 'loopback':
+      output = await benchLoopback(args);
+      break;
+    case 'simulate':
+      output = await benchSimulate(args);
+      break;
+    case 'libp2p':
+      output = await benchLibp2p(args);
+      break;
+    case 'adversarial':
+      output = await benchAdversarial(args);
+      break;
+    case 'all':
+      output = {
+        micro: await benchMicro(args),
+        loopback: await benchLoopback({ quiet: args.quiet, nodes: '50', keys: '20' }),
+        simulate: await benchSimulate({ quiet: args.quiet, nodes: '300', lookups: '200', seed: args.seed }),
+      };
+      break;
+    default:
+      console.error(`unknown benchmark ${JSON.stringify(which)}\n${USAGE}`);
+      return 2;
   }
-  const durationMs = values.duration === undefined ? 300 : Number(values.duration);
-  const rows = await runMicro(durationMs);
-  console.log(table(rows, ['name', 'backend', 'opsPerSec']));
-  const node = (name: string) => rows.find((r) => r.name === name && r.backend === 'node')?.opsPerSec ?? 0;
-  const noble = (name: string) => rows.find((r) => r.name === name && r.backend === 'noble')?.opsPerSec ?? 0;
-  const ratios = { sign: node('sign') / noble('sign'), verify: node('verify') / noble('verify') };
-  console.log(`\nnode:crypto / noble: sign ${ratios.sign.toFixed(1)}x, verify ${ratios.verify.toFixed(1)}x`);
-  const json = JSON.stringify({ benchmark: 'micro', durationMs, results: rows, ratios }, null, 2);
+  const json = JSON.stringify(output, null, 2);
   if (values.json !== undefined) writeFileSync(values.json, json + '\n');
   else console.log(json);
   return 0;

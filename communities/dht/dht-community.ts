@@ -6,12 +6,12 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
+import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
-import { DHTError } from './errors.js';
+import { DHTError, ImpostorError } from './errors.js';
 import { onFind, onPing, onStore } from './handlers.js';
-import type { LookupPeer, LookupResult, QueryReply } from './lookup.js';
-import { iterativeLookup } from './lookup.js';
+import type { Answered, LookupPeer, LookupResult, QueryReply } from './lookup.js';
+import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
 import {
   CacheRequest,
@@ -25,6 +25,8 @@ import {
 } from './messages.js';
 import type { WireVerdict } from './messages.js';
 import { RoutingTable } from './routing/routing-table.js';
+import { randomIdInRange } from './routing/node-id.js';
+import { ipDiversityPolicy } from './routing/ip-diversity.js';
 import type { Contact } from './routing/contact.js';
 import { RttEstimator } from './rtt.js';
 import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
@@ -62,6 +64,12 @@ export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
 /** Most per-node tokens remembered. */
 const MAX_REMEMBERED_TOKENS = 4_096;
 
+/**
+ * A contact heard from this recently is good (BEP 5): a full bucket keeps it without pinging it, and the
+ * newcomer waits in the replacement cache. Only contacts silent longer are pinged (and evicted if silent).
+ */
+const GOOD_CONTACT_MS = 60_000;
+
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
 
@@ -97,8 +105,14 @@ export class DHTCommunity extends Community<DHTEvents> {
   private readonly pinging = new Set<string>();
   /** The last store token each node issued us (hex id → token), so finds prove our address. */
   private readonly peerTokens = new Map<string, Uint8Array>();
-  /** Aborted by `stop()`, so lookups in flight end with `stopped` instead of scheduling on a stopped node. */
-  private lifetime = new AbortController();
+  /**
+   * One controller per lookup in flight, aborted by `stop()` so those lookups end with `stopped` instead of
+   * scheduling on a stopped node. (Not one shared signal: dozens of concurrent lookups listening on one
+   * `AbortSignal` make Node warn about a listener leak.)
+   */
+  private readonly lookupsInFlight = new Set<AbortController>();
+  /** The join in progress started with the default bootstrap list, shared by concurrent `bootstrap()` calls. */
+  private joining: Promise<number> | undefined;
 
   /**
    * @param ctx the node's services. @param settings see {@link DHTSettings}.
@@ -118,6 +132,17 @@ export class DHTCommunity extends Community<DHTEvents> {
       maxFailures: resolved.maxFailures,
       staleAfterMs: resolved.refreshIntervalMs,
       random: ctx.random,
+      admit: resolved.ipDiversity
+        ? ipDiversityPolicy(
+            {
+              maxPerBucket: resolved.maxPerIpGroupPerBucket,
+              maxPerTable: resolved.maxPerIpGroupPerTable,
+              exempt: resolved.ipGroupExempt,
+              onReject: () => this.statistics.ipCapRejections++,
+            },
+            () => this.routingTable.contacts(),
+          )
+        : undefined,
     });
     this.routingTable.on('peer:added', (c) => this.emit('contact:added', c));
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
@@ -127,6 +152,8 @@ export class DHTCommunity extends Community<DHTEvents> {
       maxTtlMs: resolved.maxTtlMs,
       maxKeys: resolved.maxKeys,
       maxEntries: resolved.maxEntries,
+      maxEntriesPerSource: resolved.maxEntriesPerSource,
+      maxBytesPerSource: resolved.maxBytesPerSource,
       keyCache: ctx.keys,
     });
     this.tokens = new TokenManager(ctx.clock, ctx.random);
@@ -187,13 +214,34 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 
   /**
-   * Joins the network: pings `addresses` (default: the bootstrap list), then looks up our own id so
-   * nodes near us learn about us.
+   * Joins the network: pings `addresses` (default: the bootstrap list), looks up our own id so nodes near
+   * us learn about us, then refreshes every bucket farther than our closest neighbours (Kademlia's join:
+   * without it the far buckets stay nearly empty and lookups toward other regions can end at a local
+   * minimum until the first periodic refresh). A call with the default addresses and no signal while
+   * such a join is running (e.g. the one `start()` begins) shares it instead of joining twice.
    * @returns the routing table size afterwards.
    */
-  async bootstrap(addresses: readonly Address[] = this.discovery.bootstrap, signal?: AbortSignal): Promise<number> {
+  bootstrap(addresses: readonly Address[] = this.discovery.bootstrap, signal?: AbortSignal): Promise<number> {
+    if (addresses !== this.discovery.bootstrap || signal !== undefined) return this.join(addresses, signal);
+    this.joining ??= this.join(addresses).finally(() => {
+      this.joining = undefined;
+    });
+    return this.joining;
+  }
+
+  private async join(addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
     await Promise.allSettled(addresses.map((a) => this.ping({ address: a }, signal)));
-    if (this.routingTable.size > 0) await this.lookup(this.nodeId, false, signal).catch(() => undefined);
+    if (this.routingTable.size === 0) return 0;
+    await this.lookup(this.nodeId, false, signal).catch(() => undefined);
+    // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
+    const far = this.routingTable.buckets().filter((b) => !b.containsSelf && b.contacts.length < this.settings.bucketSize);
+    await Promise.allSettled(
+      far.map(async (b) => {
+        const target = randomIdInRange(this.context.random, b.prefix, b.depth);
+        await this.lookup(target, false, signal);
+        this.routingTable.markRefreshed(target);
+      }),
+    );
     return this.routingTable.size;
   }
 
@@ -208,47 +256,65 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 
   /**
-   * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts.
+   * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts; with `paths` > 1,
+   * a {@link disjointLookup} over that many disjoint paths, seeded with our `k * paths` closest contacts.
+   * @param paths disjoint paths (S/Kademlia's d). @default settings.disjointPaths
    * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled;
-   *   `stopped` when the community is not running or stops meanwhile.
+   *   `stopped` when the community is not running or stops meanwhile. {@link InvalidArgumentError} for a bad `paths`.
    */
   async lookup(
     target: Uint8Array,
     values: boolean,
     signal?: AbortSignal,
-    isDone?: (found: ReadonlyArray<{ reply: FindReply }>) => boolean,
+    isDone?: (found: ReadonlyArray<Answered<FindReply>>) => boolean,
+    paths: number = this.settings.disjointPaths,
   ): Promise<LookupResult<FindReply>> {
     if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
-    const seeds = this.routingTable.closest(target, this.settings.bucketSize).map((c) => ({ id: c.id, address: c.address }));
+    if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
+    const k = this.settings.bucketSize;
+    const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
     if (seeds.length === 0) throw new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
-    const stopped = this.lifetime.signal;
     const linked = new AbortController();
     const abort = (): void => linked.abort();
     if (signal?.aborted === true) abort();
     signal?.addEventListener('abort', abort, { once: true });
-    stopped.addEventListener('abort', abort, { once: true });
+    this.lookupsInFlight.add(linked);
     try {
-      const result = await iterativeLookup<readonly WireRecordValue[], FindReply>({
+      const result = await disjointLookup<readonly WireRecordValue[], FindReply>({
         target,
         selfId: this.nodeId,
-        k: this.settings.bucketSize,
+        k,
         alpha: this.settings.alpha,
         seeds,
         signal: linked.signal,
         isDone,
-        query: (peer) => this.queryFind(peer, target, values),
+        query: (peer) => this.queryChecked(peer, target, values),
         softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
         schedule: (ms, fn) => this.after(ms, fn),
         cancel: (h) => this.cancel(h),
-      });
+      }, paths);
+      if (paths > 1) this.statistics.disjointLookups++;
       this.statistics.recordLookup(result.hops, result.queried);
       return result;
     } catch (error) {
       throw this.wrap(error);
     } finally {
       signal?.removeEventListener('abort', abort);
-      stopped.removeEventListener('abort', abort);
+      this.lookupsInFlight.delete(linked);
     }
+  }
+
+  /**
+   * {@link DHTCommunity.queryFind} for lookups: a reply signed by another key than the queried id is an
+   * {@link ImpostorError}, so a node cannot pose as ids it made up near the target to end a lookup among
+   * its friends (node ids are bound to keys, S/Kademlia), and the lookup distrusts whoever referred it.
+   */
+  private async queryChecked(peer: LookupPeer, target: Uint8Array, values: boolean): Promise<FindReply> {
+    const reply = await this.queryFind(peer, target, values);
+    if (!equalKey(reply.sender.mid, peer.id)) {
+      throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
+    }
+    return reply;
   }
 
   /**
@@ -341,29 +407,37 @@ export class DHTCommunity extends Community<DHTEvents> {
 
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
-    if (this.lifetime.signal.aborted) this.lifetime = new AbortController();
     this.maintenance.start();
     if (this.discovery.bootstrap.length > 0) void this.bootstrap().catch(() => undefined);
   }
 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
-    this.lifetime.abort();
+    for (const lookup of this.lookupsInFlight) lookup.abort();
+    this.lookupsInFlight.clear();
     this.maintenance.stop();
     this.pinging.clear();
   }
 
-  /** Adds a (verified) sender to the routing table; when its bucket is full, pings the stalest contact. */
+  /**
+   * Adds a (verified) sender to the routing table. When its bucket is full the sender waits in the
+   * replacement cache and the least recently seen contact, unless heard from within the last minute, is
+   * pinged: kept (moved to most recently seen) if it answers, evicted if it does not, so the newest
+   * replacement takes its slot (Kademlia).
+   */
   addContact(publicKey: PublicKey, address: Address): void {
     const result = this.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
     if (result.status !== 'full') return;
     const candidate = result.pingCandidate;
+    if (this.context.clock.now() - candidate.lastSeen < GOOD_CONTACT_MS) return; // heard from lately: keep it
     const hex = toHex(candidate.id);
     if (this.pinging.has(hex) || !this.isRunning) return;
     this.pinging.add(hex);
     this.ping(candidate)
       .then(() => this.routingTable.touch(candidate.id))
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'TimeoutError' && this.isRunning) this.routingTable.remove(candidate.id);
+      })
       .finally(() => this.pinging.delete(hex));
   }
 

@@ -41,3 +41,9 @@ export class DHTError extends PeerlayError {
     super(message, options);
   }
 }
+
+/**
+ * A lookup query was answered by another identity than the node id it was referred under (a made-up id):
+ * the query counts as failed and the lookup distrusts whoever referred that id. Internal to lookups.
+ */
+export class ImpostorError extends PeerlayError {}

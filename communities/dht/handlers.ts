@@ -4,11 +4,12 @@
  * @module
  */
 import type { Incoming } from '../../framework/index.js';
-import { CommunityStats, PacketTooLargeError } from '../../framework/index.js';
+import { CommunityStats, HEADER_BYTES, PacketTooLargeError, SIGNATURE_BYTES, encodeBody } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
-import { FindRequest, FindResponse, PingRequest, PingResponse, StoreResponse, VERDICT_CODES } from './messages.js';
+import { FindRequest, FindResponse, PingRequest, PingResponse, StoreResponse, VERDICT_CODES, WIRE_MAX_RECORDS } from './messages.js';
 import type { CacheRequest, StoreRequest } from './messages.js';
 import type { Infer } from '../../framework/index.js';
+import { sourceGroup } from './storage/source-group.js';
 import { fromWire, takeWithin, toWire } from './wire-records.js';
 
 /** Bytes of a signed find-response that are not node entries or values (envelope and fixed fields). */
@@ -42,26 +43,41 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
     .map((c) => ({ id: c.id, address: c.address }));
   const now = dht.context.clock.now();
   const stored = wantValues ? dht.store.get(target, now) : [];
-  const page = stored.slice(offset).map((s) => toWire(s.record, s.expiresAt - now));
+  const page = stored.slice(offset, offset + WIRE_MAX_RECORDS).map((s) => toWire(s.record, s.expiresAt - now));
   const budget = max - FIND_RESPONSE_OVERHEAD_BYTES;
-  let values = takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES);
-  if (page.length > 0 && values.length === 0 && proven) {
-    nodes = []; // a large value needs the whole datagram; the requester has other nodes to ask
-    values = takeWithin(page, budget);
-    // The estimate is an upper bound: try one record anyway, the exact size check below drops it if needed.
-    if (values.length === 0) values = page.slice(0, 1);
-  }
   const token = dht.tokens.issue(m.from);
-  for (;;) {
-    const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length });
-    if (packet.length <= max) return dht.sendPacket(m.from, FindResponse.name, packet);
-    if (values.length > 0) values = values.slice(0, -1);
-    else if (nodes.length > 0) nodes = nodes.slice(0, -1);
-    else throw new PacketTooLargeError(packet.length, max);
+  // Exact packet size without signing: the envelope around our key plus the encoded body.
+  const envelope = HEADER_BYTES + 2 + dht.context.key.publicKey.toBinary().length + SIGNATURE_BYTES;
+  const fits = (n: typeof nodes, v: typeof page): boolean =>
+    envelope + encodeBody(FindResponse.schema, { id: m.value.id, token, nodes: n, values: v, total: stored.length }).length <= max;
+  let values = fillPage(page, takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES).length, (v) => fits(nodes, v));
+  if (page.length > 0 && values.length === 0 && proven) {
+    // A large value needs most of the datagram: send it with as many of the closest nodes as still fit.
+    const closest = nodes;
+    values = fillPage(page, takeWithin(page, budget).length, (v) => fits([], v));
+    nodes = fillPage(closest, 0, (n) => fits(n, values));
   }
+  while (nodes.length > 0 && !fits(nodes, values)) nodes = nodes.slice(0, -1);
+  const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length });
+  if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
+  dht.sendPacket(m.from, FindResponse.name, packet);
 }
 
-/** Handles a store (or a cache store): checks the token, stores each record, answers with verdicts. */
+/**
+ * The longest prefix of `page` that `fits`, searched from `estimate` (shrinking, then growing one record
+ * at a time), so a page fills the datagram.
+ */
+function fillPage<T>(page: readonly T[], estimate: number, fits: (values: T[]) => boolean): T[] {
+  let n = Math.min(estimate, page.length);
+  while (n > 0 && !fits(page.slice(0, n))) n--;
+  while (n < page.length && fits(page.slice(0, n + 1))) n++;
+  return page.slice(0, n);
+}
+
+/**
+ * Handles a store (or a cache store): checks the token, stores each record charged to the sender's IP
+ * group (see {@link sourceGroup}; a group over its quota gets `quota`), answers with verdicts.
+ */
 export function onStore(
   dht: DHTCommunity,
   m: Incoming<Infer<typeof StoreRequest.schema> | Infer<typeof CacheRequest.schema>>,
@@ -75,8 +91,9 @@ export function onStore(
     return;
   }
   const now = dht.context.clock.now();
+  const source = sourceGroup(m.from);
   const results = records.map((w) => {
-    const verdict = dht.store.put(fromWire(w), w.ttl, origin);
+    const verdict = dht.store.put(fromWire(w), w.ttl, origin, source);
     CommunityStats.bump(dht.statistics.storeVerdicts, verdict);
     if (verdict === 'stored' || verdict === 'updated' || verdict === 'refreshed') {
       if (origin === 'store') dht.store.markReplicated({ record: fromWire(w) }, now);

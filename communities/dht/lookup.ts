@@ -3,13 +3,17 @@
  * namespace communities share it. `alpha` queries run at once; a query slower than its soft timeout
  * frees its slot so one slow node never blocks a round (its answer is still used if it arrives before
  * the hard timeout); the lookup ends when the k closest nodes seen have all answered or failed, or early
- * when the caller's `isDone` says enough was found.
+ * when the caller's `isDone` says enough was found. {@link disjointLookup} runs several such paths at once
+ * over disjoint sets of nodes (S/Kademlia), so one path led astray by adversaries does not fail the lookup.
  * @module
  */
-import { AbortError } from '../../framework/index.js';
+import { AbortError, InvalidArgumentError } from '../../framework/index.js';
 import type { Address, TimerHandle } from '../../framework/index.js';
 import { compareDistance } from './routing/node-id.js';
 import { toHex } from '../../framework/index.js';
+import type { ImpostorError } from './errors.js'; // for {@link} in TSDoc
+import { LookupPath } from './lookup-path.js';
+import type { Shared } from './lookup-path.js';
 
 /** A node a lookup can query. */
 export interface LookupPeer {
@@ -49,7 +53,7 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   readonly alpha: number;
   /** Where to start: our closest known contacts. */
   readonly seeds: readonly LookupPeer[];
-  /** Sends one query; rejects on timeout or error. */
+  /** Sends one query; rejects on timeout or error, with an {@link ImpostorError} when the node is not who it was referred as. */
   query(peer: LookupPeer): Promise<R>;
   /** After this many ms a query's slot is freed for another one. */
   softTimeoutMs(peer: LookupPeer): number;
@@ -61,7 +65,7 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   cancel(handle: TimerHandle): void;
   /** Aborts the lookup with {@link AbortError}. */
   readonly signal?: AbortSignal;
-  /** Most candidates remembered. @default 256 */
+  /** Most candidates remembered (per path of a {@link disjointLookup}). @default 256 */
   readonly maxCandidates?: number;
 }
 
@@ -79,120 +83,62 @@ export interface LookupResult<R> {
   readonly hops: number;
 }
 
-type State = 'new' | 'inflight' | 'done' | 'failed';
-
-interface Candidate<R> {
-  peer: LookupPeer;
-  hex: string;
-  hops: number;
-  state: State;
-  reply: R | undefined;
-}
-
 /** Runs one iterative lookup. Rejects only with {@link AbortError}; node failures are part of the result. */
 export function iterativeLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R>): Promise<LookupResult<R>> {
+  return disjointLookup(o, 1);
+}
+
+/**
+ * Runs a lookup over `paths` disjoint paths (S/Kademlia): the seeds are dealt round-robin (nearest first)
+ * to the paths, each path runs the iterative lookup with its own k and alpha, and a node one path
+ * queried is never queried by another. The lookup ends when every path converged, or early when `isDone`
+ * holds for the answers of all paths together. Results are merged: `closest` is the k closest nodes that
+ * answered any path, `found` every answer that carried something. One path is {@link iterativeLookup}.
+ * @param paths the number of paths d, an integer >= 1.
+ * @returns the merged result. Rejects with {@link AbortError} when aborted, and with an
+ *   {@link InvalidArgumentError} when `paths` is not an integer >= 1; node failures are part of the result.
+ * @example
+ * ```ts
+ * const result = await disjointLookup({ target, selfId, k: 16, alpha: 3, seeds, query, softTimeoutMs, schedule, cancel }, 4);
+ * ```
+ */
+export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R>, paths: number): Promise<LookupResult<R>> {
+  if (!Number.isInteger(paths) || paths < 1) {
+    return Promise.reject(new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`));
+  }
   return new Promise<LookupResult<R>>((resolve, reject) => {
-    const selfHex = toHex(o.selfId);
-    const maxCandidates = o.maxCandidates ?? 256;
-    const candidates = new Map<string, Candidate<R>>();
-    const found: Answered<R>[] = [];
-    let sorted: Candidate<R>[] = [];
-    let dirty = true;
-    let slotsBusy = 0;
-    let outstanding = 0;
-    let queried = 0;
-    let failed = 0;
-    let finished = false;
-    const timers = new Set<TimerHandle>();
-
-    const add = (peer: LookupPeer, hops: number): void => {
-      const hex = toHex(peer.id);
-      if (hex === selfHex || candidates.has(hex) || candidates.size >= maxCandidates) return;
-      candidates.set(hex, { peer, hex, hops, state: 'new', reply: undefined });
-      dirty = true;
-    };
-    const ordered = (): Candidate<R>[] => {
-      if (dirty) {
-        sorted = [...candidates.values()].sort((a, b) => compareDistance(o.target, a.peer.id, b.peer.id));
-        dirty = false;
-      }
-      return sorted;
-    };
-    const onAbort = (): void => finish(new AbortError('lookup aborted'));
-    const finish = (error?: Error): void => {
-      if (finished) return;
-      finished = true;
-      for (const t of timers) o.cancel(t);
-      timers.clear();
-      o.signal?.removeEventListener('abort', onAbort);
-      if (error !== undefined) return reject(error);
-      const closest = ordered()
-        .filter((c) => c.state === 'done')
-        .slice(0, o.k)
-        .map((c) => ({ peer: c.peer, hops: c.hops, reply: c.reply as R }));
-      const hops = found[0]?.hops ?? closest.reduce((m, c) => Math.max(m, c.hops), 0);
-      resolve({ closest, found, queried, failed, hops });
-    };
-    const launch = (c: Candidate<R>): void => {
-      c.state = 'inflight';
-      queried++;
-      slotsBusy++;
-      outstanding++;
-      let holdsSlot = true;
-      const release = (): void => {
-        if (holdsSlot) {
-          holdsSlot = false;
-          slotsBusy--;
-        }
-      };
-      const soft = o.schedule(o.softTimeoutMs(c.peer), () => {
-        timers.delete(soft);
-        release();
-        step();
-      });
-      timers.add(soft);
-      o.query(c.peer).then(
-        (reply) => {
-          if (finished) return;
-          o.cancel(soft);
-          timers.delete(soft);
-          release();
-          outstanding--;
-          c.state = 'done';
-          c.reply = reply;
-          for (const n of reply.nodes) add(n, c.hops + 1);
-          if (reply.found !== undefined) found.push({ peer: c.peer, hops: c.hops, reply });
-          step();
-        },
-        () => {
-          if (finished) return;
-          o.cancel(soft);
-          timers.delete(soft);
-          release();
-          outstanding--;
-          c.state = 'failed';
-          failed++;
-          dirty = true;
-          step();
-        },
-      );
-    };
-    const step = (): void => {
-      if (finished) return;
-      if (o.isDone?.(found) === true) return finish();
-      const live = ordered().filter((c) => c.state !== 'failed');
-      const window = live.slice(0, o.k);
-      for (const c of window) {
-        if (slotsBusy >= o.alpha) break;
-        if (c.state === 'new') launch(c);
-      }
-      if (window.every((c) => c.state === 'done')) return finish();
-      if (outstanding === 0 && !window.some((c) => c.state === 'new')) finish();
-    };
-
     if (o.signal?.aborted === true) return reject(new AbortError('lookup aborted'));
+    const all: Array<LookupPath<V, R>> = [];
+    const onAbort = (): void => shared.finish(new AbortError('lookup aborted'));
+    const shared: Shared<R> = {
+      claimed: new Set<string>(),
+      found: [],
+      finished: false,
+      finish(error?: Error): void {
+        if (shared.finished) return;
+        shared.finished = true;
+        for (const p of all) p.stop();
+        o.signal?.removeEventListener('abort', onAbort);
+        if (error !== undefined) return reject(error);
+        resolve(merge(o, all, shared.found));
+      },
+      pathDone(): void {
+        if (all.every((p) => p.done)) shared.finish();
+      },
+    };
+    const selfHex = toHex(o.selfId);
+    for (let i = 0; i < paths; i++) all.push(new LookupPath(o, shared, selfHex));
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    for (const s of o.seeds) add(s, 1);
-    step();
+    o.seeds.forEach((s, i) => all[i % paths]!.add(s, 1));
+    for (const p of all) p.step();
   });
+}
+
+/** Merges the paths' answers into one result. */
+function merge<V, R extends QueryReply<V>>(o: LookupOptions<V, R>, all: ReadonlyArray<LookupPath<V, R>>, found: Answered<R>[]): LookupResult<R> {
+  const answered = all.flatMap((p) => p.answered(o.k));
+  const closest = all.length === 1 ? answered : answered.sort((a, b) => compareDistance(o.target, a.peer.id, b.peer.id)).slice(0, o.k);
+  const hops = found[0]?.hops ?? closest.reduce((m, c) => Math.max(m, c.hops), 0);
+  const sum = (pick: (p: LookupPath<V, R>) => number): number => all.reduce((t, p) => t + pick(p), 0);
+  return { closest, found, queried: sum((p) => p.queried), failed: sum((p) => p.failed), hops };
 }

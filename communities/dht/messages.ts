@@ -83,7 +83,7 @@ export const StoreResponse = defineMessage({
   schema: defineSchema({ id: t.u64(), results: t.list(t.u8(), { max: WIRE_MAX_RECORDS }) }),
 });
 
-/** Store verdicts on the wire, by code. Index 0 is reserved for "token rejected". */
+/** Store verdicts on the wire, by code. Index 0 is reserved for "token rejected"; new verdicts go at the end. */
 export const VERDICT_CODES = [
   'bad-token',
   'stored',
@@ -95,6 +95,7 @@ export const VERDICT_CODES = [
   'full',
   'expired',
   'invalid',
+  'quota',
 ] as const;
 
 /** A store verdict as a requester sees it. */

@@ -3,6 +3,8 @@
  * @module
  */
 import type { CommunitySettings } from '../../framework/index.js';
+import { InvalidArgumentError } from '../../framework/index.js';
+import { DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET, DEFAULT_MAX_PER_IP_GROUP_PER_TABLE, isLocalAddress } from './routing/ip-diversity.js';
 
 /** Settings of a {@link DHTCommunity}, given to `host.register(DHTCommunity, settings)`. */
 export interface DHTSettings extends CommunitySettings {
@@ -36,6 +38,32 @@ export interface DHTSettings extends CommunitySettings {
   maxKeys?: number;
   /** Most value entries this node stores for others. @default 100_000 */
   maxEntries?: number;
+  /** Most value entries stored on behalf of one source (a /24 IPv4 or /48 IPv6 group; loopback and LAN sources by full address). @default 10_000 */
+  maxEntriesPerSource?: number;
+  /** Most data bytes stored on behalf of one source. @default 4_194_304 (4 MiB) */
+  maxBytesPerSource?: number;
+  /**
+   * Cap the routing table's contacts per IP group (an IPv4 /24 or IPv6 /48), so one address range cannot
+   * fill the table with Sybils (libp2p's IP-group caps). @default true
+   */
+  ipDiversity?: boolean;
+  /** With `ipDiversity`: most contacts of one IP group per bucket. @default 2 */
+  maxPerIpGroupPerBucket?: number;
+  /** With `ipDiversity`: most contacts of one IP group in the whole routing table. @default 3 */
+  maxPerIpGroupPerTable?: number;
+  /**
+   * With `ipDiversity`: hosts exempt from the caps.
+   * @default {@link isLocalAddress} (loopback, private LAN and link-local addresses)
+   */
+  ipGroupExempt?: (host: string) => boolean;
+  /**
+   * Disjoint paths per lookup (S/Kademlia's d): d > 1 runs d lookups at once that never query the same
+   * node, each with its own k and alpha, and merges them, so a lookup succeeds if any path avoids the
+   * adversaries. 1 is a plain Kademlia lookup; 4 (with `bucketSize` 16) is recommended on hostile networks
+   * (S/Kademlia: 99% of lookups succeed with 20% adversarial nodes). Costs about d times the queries.
+   * @default 1
+   */
+  disjointPaths?: number;
 }
 
 /** {@link DHTSettings} with every default applied. */
@@ -60,5 +88,17 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     maxFailures: s.maxFailures ?? 3,
     maxKeys: s.maxKeys ?? 10_000,
     maxEntries: s.maxEntries ?? 100_000,
+    maxEntriesPerSource: s.maxEntriesPerSource ?? 10_000,
+    maxBytesPerSource: s.maxBytesPerSource ?? 4 * 1_024 * 1_024,
+    ipDiversity: s.ipDiversity ?? true,
+    maxPerIpGroupPerBucket: s.maxPerIpGroupPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET,
+    maxPerIpGroupPerTable: s.maxPerIpGroupPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE,
+    ipGroupExempt: s.ipGroupExempt ?? isLocalAddress,
+    disjointPaths: checkPaths(s.disjointPaths ?? 1),
   };
+}
+
+function checkPaths(d: number): number {
+  if (!Number.isInteger(d) || d < 1) throw new InvalidArgumentError(`disjointPaths must be an integer >= 1, got ${d}`);
+  return d;
 }

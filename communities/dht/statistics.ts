@@ -37,6 +37,10 @@ export class DHTStatistics {
   refreshes = 0;
   /** Contacts seen with an id that did not match their key, dropped. */
   idMismatches = 0;
+  /** Contacts refused by the routing table's IP-diversity caps (per bucket or per table). */
+  ipCapRejections = 0;
+  /** Lookups run over more than one disjoint path (`disjointPaths` > 1). */
+  disjointLookups = 0;
 
   /** Mean hops per lookup. */
   get averageHops(): number {
@@ -70,6 +74,8 @@ export class DHTStatistics {
       republications: this.republications,
       refreshes: this.refreshes,
       idMismatches: this.idMismatches,
+      ipCapRejections: this.ipCapRejections,
+      disjointLookups: this.disjointLookups,
     };
   }
 }

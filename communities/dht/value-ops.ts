@@ -10,9 +10,10 @@ import { DHTError } from './errors.js';
 import type { DHTCommunity, FindReply } from './dht-community.js';
 import type { Answered } from './lookup.js';
 import { ACCEPTED_VERDICTS } from './messages.js';
+import { compareDistance } from './routing/node-id.js';
 import { mergeNewest } from './storage/merge-newest.js';
 import type { ValueRecord } from './storage/value-record.js';
-import { hashKey, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
+import { hashKey, isSigned, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
 import type { WireRecordValue } from './wire-records.js';
 import { fromWire, toWire, wireRecordSize } from './wire-records.js';
 
@@ -24,12 +25,16 @@ export interface StoreOptions {
   ttl?: number;
   /** Cancels the store. */
   signal?: AbortSignal;
+  /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
+  disjointPaths?: number;
 }
 
 /** Options of `findValues`. */
 export interface FindOptions {
   /** Cancels the lookup. */
   signal?: AbortSignal;
+  /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
+  disjointPaths?: number;
   /** Most values returned. @default 100 */
   limit?: number;
 }
@@ -61,9 +66,13 @@ export interface StoreItem {
 /** The result of one item of a batch. */
 export type ManyResult<T> = { ok: true; value: T } | { ok: false; error: DHTError };
 
-interface Published {
+/** A value this node published, kept for republishing. */
+export interface Published {
+  /** The signed or unsigned record as published. */
   record: ValueRecord;
+  /** When it expires (ms); republishing never extends this. */
   expiresAt: number;
+  /** When it was last stored to the k closest (ms). */
   lastPublished: number;
 }
 
@@ -78,6 +87,19 @@ const MAX_PAGES = 64;
  * a signed 1,024-byte value fits a 1,400-byte datagram (1,396 bytes at most).
  */
 const STORE_OVERHEAD_BYTES = 163 + 23;
+
+/**
+ * Keeps at most `max` unsigned records (the per-key bound every storer enforces). Responders can hold
+ * different subsets (a store that missed one of them), so their union may exceed the bound; like a storer,
+ * keep the ones expiring last. `expiry` is keyed by `recordId/version`.
+ */
+function capUnsigned(records: ValueRecord[], expiry: ReadonlyMap<string, number>, max: number): ValueRecord[] {
+  const unsigned = records.filter((r) => !isSigned(r));
+  if (unsigned.length <= max) return records;
+  const expiresAt = (r: ValueRecord): number => expiry.get(recordId(r) + '/' + r.version) ?? 0;
+  const kept = new Set(unsigned.sort((a, b) => expiresAt(b) - expiresAt(a)).slice(0, max));
+  return records.filter((r) => isSigned(r) || kept.has(r));
+}
 
 /** Store/find logic of a {@link DHTCommunity}. */
 export class ValueOps {
@@ -106,7 +128,7 @@ export class ValueOps {
     }
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     try {
-      const acks = await this.replicate(k, [{ record, expiresAt: now + ttlMs }], options.signal);
+      const acks = await this.replicate(k, [{ record, expiresAt: now + ttlMs }], options.signal, options.disjointPaths);
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
       if (acks === 0) throw new DHTError('no node acknowledged the store; try again later', 'no-nodes');
       dht.statistics.storesSucceeded++;
@@ -122,9 +144,14 @@ export class ValueOps {
    * Looks up the k closest nodes to `key` and stores `records` (each with its own expiry) on them.
    * @returns how many nodes accepted at least one record.
    */
-  async replicate(key: Uint8Array, records: ReadonlyArray<{ record: ValueRecord; expiresAt: number }>, signal?: AbortSignal): Promise<number> {
+  async replicate(
+    key: Uint8Array,
+    records: ReadonlyArray<{ record: ValueRecord; expiresAt: number }>,
+    signal?: AbortSignal,
+    paths?: number,
+  ): Promise<number> {
     const dht = this.dht;
-    const result = await dht.lookup(key, false, signal);
+    const result = await dht.lookup(key, false, signal, undefined, paths);
     const now = dht.context.clock.now();
     const wire = records.filter((r) => r.expiresAt > now).map((r) => toWire(r.record, r.expiresAt - now));
     if (wire.length === 0) return 0;
@@ -144,7 +171,7 @@ export class ValueOps {
     dht.statistics.finds++;
     const quorum = dht.settings.quorum;
     try {
-      const result = await dht.lookup(k, true, options.signal, (found) => found.length >= quorum);
+      const result = await dht.lookup(k, true, options.signal, (found) => this.quorumReached(k, found, quorum), options.disjointPaths);
       const answers = await Promise.all(result.found.map((a) => this.allPages(a, k, limit)));
       const now = dht.context.clock.now();
       const expiry = new Map<string, number>();
@@ -162,7 +189,7 @@ export class ValueOps {
         const id = recordId(s.record) + '/' + s.record.version;
         expiry.set(id, Math.max(expiry.get(id) ?? 0, s.expiresAt));
       }
-      const merged = mergeNewest(records, () => true).slice(0, limit);
+      const merged = capUnsigned(mergeNewest(records, () => true), expiry, dht.settings.maxUnsignedPerKey).slice(0, limit);
       if (merged.length > 0) {
         dht.statistics.findsWithValues++;
         void this.cacheOnClosestLacking(k, result.closest, merged, expiry).catch(() => undefined);
@@ -176,6 +203,26 @@ export class ValueOps {
     } catch (error) {
       throw dht.wrap(error);
     }
+  }
+
+  /**
+   * Early stop of a value lookup: `quorum` responders with values, one of them among the `quorum` nodes
+   * nearest the key of all the responders and the nodes they pointed to. A cache along the path keeps the
+   * version that was current when it was cached, while the nodes nearest the key get every update (and the
+   * newest version wins the merge), so stopping at the first `quorum` answers (possibly all caches) could
+   * return a superseded version. When none of the nearest nodes answers with values, the lookup runs to its end.
+   */
+  private quorumReached(key: Uint8Array, found: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
+    if (found.length < quorum) return false;
+    const answered = new Set(found.map((a) => toHex(a.peer.id)));
+    const seen = new Map<string, Uint8Array>();
+    for (const a of found) {
+      seen.set(toHex(a.peer.id), a.peer.id);
+      for (const n of a.reply.nodes) seen.set(toHex(n.id), n.id);
+    }
+    seen.delete(toHex(this.dht.nodeId)); // never queried: our own values are merged separately
+    const nearest = [...seen].sort((x, y) => compareDistance(key, x[1], y[1])).slice(0, quorum);
+    return nearest.some(([hex]) => answered.has(hex));
   }
 
   /** Stores several values with bounded parallelism. */
@@ -253,7 +300,8 @@ export class ValueOps {
   }
 
   private nextVersion(now: number): number {
-    this.lastVersion = Math.max(now, this.lastVersion + 1);
+    // A version is a safe uint: a simulated clock with jittered delays has fractional milliseconds.
+    this.lastVersion = Math.max(Math.floor(now), this.lastVersion + 1);
     return this.lastVersion;
   }
 }

@@ -12,8 +12,11 @@ import type { Contact, LookupPeer } from '../dht/index.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
 import { AnnounceRequest } from './messages.js';
 
-interface Storer {
+/** A node holding our record, and the token to use for the next keepalive. */
+export interface Storer {
+  /** The storing node. */
   peer: LookupPeer;
+  /** The token it issued to our address. */
   token: Uint8Array;
 }
 

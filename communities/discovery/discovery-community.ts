@@ -71,6 +71,11 @@ export class DHTDiscoveryCommunity extends Community {
   /** Keeps our own record alive on the nodes closest to our mid. */
   readonly announcer: Announcer;
   private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
+  /**
+   * When each peer last proved itself at its current address (a puncture or hello answer). Not
+   * `Peer.lastSeen`: that is bumped by any signed packet of the peer's key, from whatever address.
+   */
+  private readonly verifiedAt = new WeakMap<Peer, number>();
 
   /** @param ctx the node's services. @param dht the node's DHT. @param settings see {@link DiscoveryCommunitySettings}. */
   constructor(
@@ -104,8 +109,8 @@ export class DHTDiscoveryCommunity extends Community {
 
   /**
    * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet from each.
-   * Returns at once when the peer is already known.
-   * @throws {@link DHTError} `not-found` when no verified peer answered before the timeout; `aborted`;
+   * Returns at once, without a search, when this community verified that peer within `recordSilenceMs`.
+   * @throws `DHTError` `not-found` when no verified peer answered before the timeout; `aborted`;
    *   `invalid-key` for a mid that is not 20 bytes.
    */
   async connectPeer(mid: Uint8Array, options: ConnectOptions = {}): Promise<Peer[]> {
@@ -169,7 +174,8 @@ export class DHTDiscoveryCommunity extends Community {
     await Promise.allSettled(
       nodes.map(async (node) => {
         if (cancelled()) return;
-        const m = await this.request(node.peer.address, FindPeerRequest, { mid });
+        // The DHT token this node issued us proves our address, so it may answer with every address it holds.
+        const m = await this.request(node.peer.address, FindPeerRequest, { mid, token: node.token });
         const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
         for (const p of peers) {
           if (cancelled() || !equalBytes(computeMid(p.publicKey), mid)) continue;
@@ -196,6 +202,7 @@ export class DHTDiscoveryCommunity extends Community {
   private onVerified(m: Incoming<unknown>): void {
     if (m.sender === undefined) return;
     const result = this.peers.addVerified(m.sender, m.from, this.context.clock.now());
+    if (result.peer !== undefined) this.verifiedAt.set(result.peer, this.context.clock.now());
     const peer = result.peer ?? this.peers.getByMid(m.sender.midHex);
     if (result.added && result.peer !== undefined) this.emitEvent('peer:added', result.peer);
     const waiters = this.waiting.get(m.sender.midHex);
@@ -206,7 +213,8 @@ export class DHTDiscoveryCommunity extends Community {
 
   private knownPeer(midHex: string): Peer | undefined {
     const peer = this.peers.getByMid(midHex);
-    if (peer !== undefined && this.context.clock.now() - peer.lastSeen < this.settings.recordSilenceMs) return peer;
+    const at = peer === undefined ? undefined : this.verifiedAt.get(peer);
+    if (at !== undefined && this.context.clock.now() - at < this.settings.recordSilenceMs) return peer;
     return undefined;
   }
 }

@@ -24,12 +24,16 @@ export const AnnounceResponse = defineMessage({
   schema: defineSchema({ id: t.u64(), accepted: t.bool(), reason: t.string({ max: 32 }), token: TOKEN }),
 });
 
-/** "Who is `mid`, and please have them reach me." */
+/**
+ * "Who is `mid`, and please have them reach me." `token` (a DHT store token the storer issued to this
+ * address) proves the requester's address; without it the answer and the punctures it causes are kept
+ * within 3x the request's size.
+ */
 export const FindPeerRequest = defineMessage({
   id: 3,
   name: 'find-peer-request',
   signed: true,
-  schema: defineSchema({ id: t.u64(), mid: MID }),
+  schema: defineSchema({ id: t.u64(), mid: MID, token: t.optional(TOKEN) }),
 });
 
 /** The peers a storer holds for the mid (public key and address), at most a few. */

@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError, LifecycleError, PacketTooLargeError } from '../errors.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { Address } from '../endpoint/address.js';
+import { sameAddress } from '../endpoint/address.js';
 import type { TimerHandle } from '../time/clock.js';
 import { toHex } from '../util/bytes.js';
 import type { MessageSpec, Signer } from '../wire/packet.js';
@@ -203,8 +204,9 @@ export abstract class Community<Events extends object = object>
     const sender = decoded.publicKeyBinary === undefined ? undefined : this.ctx.keys.get(decoded.publicKeyBinary);
     CommunityStats.bump(this.stats.received, entry.spec.name);
     if (sender !== undefined) {
+      // Fresh only at the address we know it by: a packet from elsewhere must not make a stale address look alive.
       const known = this.peers.getByMid(sender.midHex);
-      if (known !== undefined) known.lastSeen = this.ctx.clock.now();
+      if (known !== undefined && sameAddress(known.address, from)) known.lastSeen = this.ctx.clock.now();
     }
     try {
       const result = entry.handler({ value: decoded.value, from, sender, size: data.length });

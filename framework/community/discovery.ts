@@ -8,6 +8,7 @@ import type { Address } from '../endpoint/address.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
 import { pick } from '../random/random.js';
 import type { TimerHandle } from '../time/clock.js';
+import { RateLimiter } from '../overlay/rate-limiter.js';
 import type { Community, Incoming } from './community.js';
 import { IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest } from './messages.js';
 import type { Peer } from './peer.js';
@@ -30,7 +31,17 @@ export interface DiscoverySettings {
   pingAfterMs?: number;
   /** Drop a peer silent for this long, in ms. @default 60_000 */
   dropAfterMs?: number;
+  /**
+   * Most punctures and puncture requests sent to one address per second (burst: twice as many). Anyone
+   * verified may ask us to puncture toward any address, and every introduction asks an introduced peer to
+   * puncture, so without a cap an attacker could aim our traffic at a victim at its own packet rate and
+   * make the victim's rate limiter drop or ban us. @default 10
+   */
+  punctureRatePerSecond?: number;
 }
+
+/** Most destinations whose puncture rate is tracked (LRU). */
+const MAX_PUNCTURE_DESTINATIONS = 4_096;
 
 /** One discovery behaviour run on every tick. */
 export interface DiscoveryStrategy {
@@ -97,6 +108,7 @@ export class PeerDiscovery {
   externalAddress: Address | undefined;
   private readonly outstanding = new Map<bigint, string>();
   private readonly intervalMs: number;
+  private readonly punctures: RateLimiter;
   private timer: TimerHandle | undefined;
 
   /** @param community the owner. @param settings see {@link DiscoverySettings}. */
@@ -106,6 +118,9 @@ export class PeerDiscovery {
   ) {
     this.bootstrap = settings.bootstrap ?? [];
     this.intervalMs = settings.intervalMs ?? 500;
+    const rate = settings.punctureRatePerSecond ?? 10;
+    // Never ban: a throttled destination just gets fewer punctures.
+    this.punctures = new RateLimiter(community.context.clock, { ratePerSecond: rate, burst: 2 * rate, banAfterDrops: Number.MAX_SAFE_INTEGER, maxSources: MAX_PUNCTURE_DESTINATIONS });
     if (settings.walk ?? true) this.strategies.push(new RandomWalkStrategy(settings.targetPeers ?? 30));
     if (settings.churn ?? true) {
       this.strategies.push(new ChurnStrategy(settings.pingAfterMs ?? 25_000, settings.dropAfterMs ?? 60_000));
@@ -140,8 +155,12 @@ export class PeerDiscovery {
     c.send(address, IntroductionRequest, { identifier, destination: address, sourceLan: c.context.transport.localAddress });
   }
 
-  /** Asks `via` (a verified peer) to send a puncture packet toward `target`. */
+  /**
+   * Asks `via` (a verified peer) to send a puncture packet toward `target`; skipped and counted as
+   * `dropped['puncture-throttled']` when `via` already got its share (see `punctureRatePerSecond`).
+   */
   requestPuncture(via: Address, target: Address, identifier: bigint): void {
+    if (!this.punctures.allow(addressKey(via))) return this.community.drop('puncture-throttled', via);
     this.community.send(via, PunctureRequest, { identifier, target });
   }
 
@@ -190,6 +209,7 @@ export class PeerDiscovery {
 
   private onPunctureRequest(m: Incoming<{ identifier: bigint; target: Address }>): void {
     if (m.sender === undefined || this.community.peers.getByMid(m.sender.midHex) === undefined) return;
+    if (!this.punctures.allow(addressKey(m.value.target))) return this.community.drop('puncture-throttled', m.from);
     this.community.send(m.value.target, Puncture, { identifier: m.value.identifier, source: this.community.context.transport.localAddress });
   }
 

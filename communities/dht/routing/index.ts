@@ -15,6 +15,14 @@ export {
   xorDistance,
 } from './node-id.js';
 export { RoutingTable } from './routing-table.js';
+export {
+  DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET,
+  DEFAULT_MAX_PER_IP_GROUP_PER_TABLE,
+  ipDiversityPolicy,
+  type IpDiversityOptions,
+  ipGroup,
+  isLocalAddress,
+} from './ip-diversity.js';
 export { type SnapshotEntry } from './snapshot.js';
 export {
   type AdmitPolicy,

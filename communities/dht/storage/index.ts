@@ -5,7 +5,9 @@
  */
 export { mergeNewest, type RecordVerifier } from './merge-newest.js';
 export {
+  DEFAULT_MAX_BYTES_PER_SOURCE,
   DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRIES_PER_SOURCE,
   DEFAULT_MAX_KEYS,
   DEFAULT_MAX_TTL_MS,
   DEFAULT_MAX_UNSIGNED_PER_KEY,
@@ -14,6 +16,8 @@ export {
   type ValueOrigin,
   type ValueStoreOptions,
 } from './store-types.js';
+export { IPV4_GROUP_BITS, IPV6_GROUP_BITS, isLocalIp, sourceGroup } from './source-group.js';
+export type { SourceUsage } from './source-quota.js';
 export { TOKEN_BYTES, TOKEN_ROTATE_MS, TOKEN_SECRET_BYTES, TokenManager } from './token-manager.js';
 export {
   checkRecord,

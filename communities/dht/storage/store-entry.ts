@@ -22,6 +22,7 @@ export const VERDICTS: readonly StoreVerdict[] = [
   'full',
   'expired',
   'invalid',
+  'quota',
 ];
 
 /** A held record with its mutable bookkeeping. */
@@ -38,6 +39,8 @@ export interface Entry {
   origin: ValueOrigin;
   /** When it was last replicated, in ms since the epoch. */
   lastReplicatedAt: number;
+  /** The source it is charged to (see `sourceGroup`), or `undefined` when no source was given (local). */
+  source?: string | undefined;
 }
 
 /** The entries held under one key. */

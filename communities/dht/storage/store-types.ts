@@ -11,6 +11,10 @@ export const DEFAULT_MAX_UNSIGNED_PER_KEY = 64;
 export const DEFAULT_MAX_KEYS = 10_000;
 /** Default cap on records held over all keys. */
 export const DEFAULT_MAX_ENTRIES = 100_000;
+/** Default cap on records held on behalf of one source (IP group): a tenth of {@link DEFAULT_MAX_ENTRIES}. */
+export const DEFAULT_MAX_ENTRIES_PER_SOURCE = 10_000;
+/** Default cap on data bytes held on behalf of one source (IP group): 4 MiB. */
+export const DEFAULT_MAX_BYTES_PER_SOURCE = 4 * 1_024 * 1_024;
 /** Default longest time a record is kept: 24 hours. */
 export const DEFAULT_MAX_TTL_MS = 24 * 60 * 60_000;
 
@@ -24,6 +28,13 @@ export interface ValueStoreOptions {
   maxKeys?: number;
   /** Most records held over all keys. @default 100_000 ({@link DEFAULT_MAX_ENTRIES}) */
   maxEntries?: number;
+  /**
+   * Most records held on behalf of one source (the `source` given to {@link ValueStore.put}, the storing
+   * node's IP group). @default 10_000 ({@link DEFAULT_MAX_ENTRIES_PER_SOURCE})
+   */
+  maxEntriesPerSource?: number;
+  /** Most data bytes held on behalf of one source. @default 4_194_304 (4 MiB, {@link DEFAULT_MAX_BYTES_PER_SOURCE}) */
+  maxBytesPerSource?: number;
   /** Longer TTLs are cut to this, in ms. @default 86_400_000 (24 h, {@link DEFAULT_MAX_TTL_MS}) */
   maxTtlMs?: number;
   /** Parsed public keys, to skip re-parsing a publisher's key binary. @default undefined (parse every time) */
@@ -37,7 +48,8 @@ export interface ValueStoreOptions {
  * - `stale-version`: a lower version, or the same version with different data (the first one wins);
  * - `bad-signature`: the signature does not verify; `invalid`: a malformed field;
  * - `too-large`: data over `maxDataBytes`; `expired`: a TTL <= 0;
- * - `full`: a per-key or global cap is reached.
+ * - `full`: a per-key or global cap is reached;
+ * - `quota`: the source that sent it already holds its share (`maxEntriesPerSource`/`maxBytesPerSource`).
  */
 export type StoreVerdict =
   | 'stored'
@@ -48,7 +60,8 @@ export type StoreVerdict =
   | 'too-large'
   | 'full'
   | 'expired'
-  | 'invalid';
+  | 'invalid'
+  | 'quota';
 
 /**
  * Why a node holds a record: `store` when asked directly to store it, `cache` when cached along a lookup

@@ -3,8 +3,11 @@
  * told apart by their data) or signed by a publisher (one per publisher and key; the highest version wins,
  * as with BEP 44's `seq`).
  *
- * A signature covers `utf8("peerlay:dht:value:v1") | key | u64 big-endian version | data`
- * (see {@link signedMessage}), so it cannot be replayed under another key, version or protocol.
+ * A signature covers `utf8("peerlay:dht:value:v2") | publisher public key binary (74) | key | u64
+ * big-endian version | data` (see {@link signedMessage}), so it cannot be replayed under another key,
+ * version or protocol, nor attributed to another publisher: the public key binary holds an X25519 half
+ * that Ed25519 does not check, and the publisher's mid is the hash of the whole binary, so signing the
+ * whole binary is what binds a record to one mid.
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy.js';
@@ -21,7 +24,7 @@ export const KEY_BYTES = 20;
 export const DEFAULT_MAX_DATA_BYTES = 1024;
 
 /** Domain-separation prefix of every signed value message. */
-export const VALUE_SIGNATURE_DOMAIN = 'peerlay:dht:value:v1';
+export const VALUE_SIGNATURE_DOMAIN = 'peerlay:dht:value:v2';
 
 const DOMAIN_BYTES = utf8(VALUE_SIGNATURE_DOMAIN);
 const VERSION_BYTES = 8;
@@ -98,16 +101,21 @@ function describe(value: unknown): string {
  * @param key the 20-byte key.
  * @param version the version, a safe unsigned integer.
  * @param data the value.
- * @returns `utf8("peerlay:dht:value:v1") | key | u64 big-endian version | data`.
- * @throws `InvalidArgumentError` on a key that is not 20 bytes or a version that is not a safe uint.
+ * @param publicKey the publisher's 74-byte public key binary.
+ * @returns `utf8("peerlay:dht:value:v2") | publicKey | key | u64 big-endian version | data`.
+ * @throws `InvalidArgumentError` on a key that is not 20 bytes, a public key that is not 74 bytes or a
+ *   version that is not a safe uint.
  */
-export function signedMessage(key: Uint8Array, version: number, data: Uint8Array): Uint8Array {
+export function signedMessage(key: Uint8Array, version: number, data: Uint8Array, publicKey: Uint8Array): Uint8Array {
   checkKey(key);
   checkData(data);
+  if (!isBytes(publicKey) || publicKey.length !== PUBLIC_KEY_BYTES) {
+    throw new InvalidArgumentError(`publicKey must be a ${PUBLIC_KEY_BYTES}-byte Uint8Array, got ${describe(publicKey)}`);
+  }
   if (!isSafeUint(version)) throw new InvalidArgumentError(`version must be a safe unsigned integer, got ${version}`);
   const versionBytes = new Uint8Array(VERSION_BYTES);
   new DataView(versionBytes.buffer).setBigUint64(0, BigInt(version), false);
-  return concatBytes(DOMAIN_BYTES, key, versionBytes, data);
+  return concatBytes(DOMAIN_BYTES, publicKey, key, versionBytes, data);
 }
 
 /**
@@ -130,11 +138,12 @@ export function signRecord(
   data: Uint8Array,
   version: number,
 ): SignedValueRecord {
-  const message = signedMessage(key, version, data);
+  const publicKey = privateKey.publicKey.toBinary();
+  const message = signedMessage(key, version, data, publicKey);
   return {
     key: Uint8Array.from(key),
     data: Uint8Array.from(data),
-    publicKey: privateKey.publicKey.toBinary(),
+    publicKey,
     version,
     signature: privateKey.sign(message),
   };
@@ -200,7 +209,7 @@ export function checkRecord(record: ValueRecord, keyCache?: PublicKeyCache): Rec
       return 'invalid';
     }
   }
-  const message = signedMessage(record.key, record.version, record.data);
+  const message = signedMessage(record.key, record.version, record.data, record.publicKey);
   const ok = keyCache?.verifyCached !== undefined ? keyCache.verifyCached(publicKey, message, record.signature) : publicKey.verify(message, record.signature);
   return ok ? 'valid' : 'bad-signature';
 }

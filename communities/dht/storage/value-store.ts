@@ -17,18 +17,23 @@ import {
 } from './store-entry.js';
 import type { StoredValue, StoreVerdict, ValueOrigin, ValueStoreOptions } from './store-types.js';
 import {
+  DEFAULT_MAX_BYTES_PER_SOURCE,
   DEFAULT_MAX_ENTRIES,
+  DEFAULT_MAX_ENTRIES_PER_SOURCE,
   DEFAULT_MAX_KEYS,
   DEFAULT_MAX_TTL_MS,
   DEFAULT_MAX_UNSIGNED_PER_KEY,
 } from './store-types.js';
+import { SourceQuotas } from './source-quota.js';
+import type { SourceUsage } from './source-quota.js';
 import type { PublicKeyCache, ValueRecord } from './value-record.js';
 import { checkRecord, DEFAULT_MAX_DATA_BYTES, isSigned, isWellFormed, recordId } from './value-record.js';
 
 /**
  * The records one node holds, with every bound enforced: one signed record per (key, publisher), newest
  * version wins; unsigned records deduplicated by data and capped per key; global caps on keys and records;
- * every record expires. Signed records are verified before anything is stored. Expired records are never
+ * every record expires; and per-source quotas, so one source (an IP group, see `sourceGroup`) can make
+ * the node hold at most its share. Signed records are verified before anything is stored. Expired records are never
  * served; they are removed by {@link ValueStore.sweep}, and lazily when their key is written or a cap is hit.
  *
  * @example
@@ -45,6 +50,7 @@ export class ValueStore {
   private readonly maxEntries: number;
   private readonly maxTtlMs: number;
   private readonly keyCache: PublicKeyCache | undefined;
+  private readonly quotas: SourceQuotas;
   private readonly slots = new Map<string, Slot>();
   private readonly counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<StoreVerdict, number>;
   private entryCount = 0;
@@ -69,6 +75,10 @@ export class ValueStore {
     this.maxEntries = positiveOption('maxEntries', options.maxEntries, DEFAULT_MAX_ENTRIES);
     this.maxTtlMs = positiveOption('maxTtlMs', options.maxTtlMs, DEFAULT_MAX_TTL_MS);
     this.keyCache = options.keyCache;
+    this.quotas = new SourceQuotas(
+      positiveOption('maxEntriesPerSource', options.maxEntriesPerSource, DEFAULT_MAX_ENTRIES_PER_SOURCE),
+      positiveOption('maxBytesPerSource', options.maxBytesPerSource, DEFAULT_MAX_BYTES_PER_SOURCE),
+    );
   }
 
   /** Number of records held (expired ones count until swept). */
@@ -91,6 +101,19 @@ export class ValueStore {
     return { ...this.counts };
   }
 
+  /** Number of sources with at least one record charged to them. */
+  get sourceCount(): number {
+    return this.quotas.sources;
+  }
+
+  /**
+   * @param source a source key, as given to {@link ValueStore.put}.
+   * @returns the records and data bytes held on its behalf (expired ones count until swept).
+   */
+  sourceUsage(source: string): SourceUsage {
+    return this.quotas.of(source);
+  }
+
   /** How many unsigned records were evicted to make room for one expiring later. */
   get evictions(): number {
     return this.evicted;
@@ -102,10 +125,13 @@ export class ValueStore {
    * @param record the record, typically just decoded from a message.
    * @param ttlMs how long to keep it, in ms; cut to `maxTtlMs`. A refresh never shortens an expiry.
    * @param origin why this node holds it.
+   * @param source who asked (its IP group, see `sourceGroup`): a new record is charged to it and refused
+   *   with `quota` once the source holds `maxEntriesPerSource` records or `maxBytesPerSource` bytes (its
+   *   expired records are dropped first). Omit for records this node stores on its own behalf (uncharged).
    * @returns the verdict, also counted in {@link ValueStore.stats}.
    */
-  put(record: ValueRecord, ttlMs: number, origin: ValueOrigin): StoreVerdict {
-    const verdict = this.admit(record, ttlMs, origin);
+  put(record: ValueRecord, ttlMs: number, origin: ValueOrigin, source?: string): StoreVerdict {
+    const verdict = this.admit(record, ttlMs, origin, source);
     this.counts[verdict]++;
     return verdict;
   }
@@ -190,7 +216,7 @@ export class ValueStore {
     return removed;
   }
 
-  private admit(record: ValueRecord, ttlMs: number, origin: ValueOrigin): StoreVerdict {
+  private admit(record: ValueRecord, ttlMs: number, origin: ValueOrigin, source: string | undefined): StoreVerdict {
     if (!isWellFormed(record) || !Object.hasOwn(ORIGIN_RANK, origin)) return 'invalid';
     if (record.data.length > this.maxDataBytes) return 'too-large';
     if (typeof ttlMs !== 'number' || !(ttlMs > 0)) return 'expired';
@@ -225,8 +251,15 @@ export class ValueStore {
           this.extend(existing, expiresAt, origin);
           return 'refreshed';
         }
+        const payer = source ?? existing.source;
+        const same = payer === existing.source;
+        const addBytes = same ? record.data.length - existing.record.data.length : record.data.length;
+        if (payer !== undefined && !this.quotaAllows(payer, same ? 0 : 1, addBytes, now)) return 'quota';
+        this.quotas.release(existing);
         this.dataBytes += record.data.length - existing.record.data.length;
         existing.record = copyRecord(record);
+        existing.source = payer;
+        this.quotas.charge(existing);
         existing.storedAt = now;
         this.extend(existing, expiresAt, origin);
         return 'updated';
@@ -236,6 +269,7 @@ export class ValueStore {
       return 'refreshed';
     }
 
+    if (source !== undefined && !this.quotaAllows(source, 1, record.data.length, now)) return 'quota';
     const slot = this.slots.get(hex);
     if (!signed && slot !== undefined && slot.unsigned.size >= this.maxUnsignedPerKey) {
       this.sweepEntries(hex, [...slot.unsigned.values()], now);
@@ -248,7 +282,7 @@ export class ValueStore {
     } else if (!this.hasRoom(hex, now)) {
       return 'full';
     }
-    this.insert(hex, { id, record: copyRecord(record), expiresAt, storedAt: now, origin, lastReplicatedAt: now });
+    this.insert(hex, { id, record: copyRecord(record), expiresAt, storedAt: now, origin, lastReplicatedAt: now, source });
     return 'stored';
   }
 
@@ -268,6 +302,13 @@ export class ValueStore {
     return victim;
   }
 
+  /** True if `source` may hold `addEntries` more records and `addBytes` more bytes, after dropping its expired records. */
+  private quotaAllows(source: string, addEntries: number, addBytes: number, now: number): boolean {
+    if (this.quotas.fits(source, addEntries, addBytes)) return true;
+    for (const e of this.quotas.entriesOf(source)) if (e.expiresAt <= now) this.remove(toHex(e.record.key), e);
+    return this.quotas.fits(source, addEntries, addBytes);
+  }
+
   /** True if one more record (and its key, if new) fits the global caps, sweeping expired records if needed. */
   private hasRoom(hex: string, now: number): boolean {
     const fits = (): boolean =>
@@ -285,6 +326,7 @@ export class ValueStore {
       this.slots.set(hex, slot);
     }
     mapFor(slot, entry).set(entry.id, entry);
+    this.quotas.charge(entry);
     this.entryCount++;
     this.dataBytes += entry.record.data.length;
     this.earliestExpiry = Math.min(this.earliestExpiry, entry.expiresAt);
@@ -293,6 +335,7 @@ export class ValueStore {
   private remove(hex: string, entry: Entry): void {
     const slot = this.slots.get(hex);
     if (slot === undefined || !mapFor(slot, entry).delete(entry.id)) return;
+    this.quotas.release(entry);
     this.entryCount--;
     this.dataBytes -= entry.record.data.length;
     if (slot.signed.size === 0 && slot.unsigned.size === 0) this.slots.delete(hex);

@@ -1,7 +1,7 @@
 /**
  * Churn: values survive the loss of 30% of the network when storers replicate and publishers republish.
  * 500 nodes on the in-memory network store 100 signed values; over two simulated hours 150 of the original
- * nodes stop (publishers among them) while 150 new nodes join from random live nodes; then 20 live nodes
+ * nodes stop (publishers among them) while 150 new nodes join from random live nodes; then 12 live nodes
  * (new ones among them) look up every key.
  */
 import 'reflect-metadata';
@@ -19,7 +19,7 @@ const VALUES = 100;
 const REMOVED = 150;
 const CHURN_STEPS = 30;
 const STEP_MS = (2 * HOUR_MS) / CHURN_STEPS;
-const SAMPLE = 20;
+const SAMPLE = 12;
 
 const SETTINGS: DHTSettings = {
   replicateIntervalMs: 30 * MINUTE_MS,
@@ -109,12 +109,14 @@ describe('DHT under churn', () => {
     expect(newClosest).toBeGreaterThan(0);
     expect(newClosestHolding / newClosest).toBeGreaterThanOrEqual(0.75);
 
-    // 20 live nodes, a quarter of them new, each look up all 100 keys.
+    // 12 live nodes, a quarter of them new, each look up all 100 keys.
     const liveOld = [...live].filter((d) => !added.includes(d));
+    const liveNew = [...added];
     const sample = [
-      ...Array.from({ length: SAMPLE / 4 }, () => takeRandom(rnd, [...added])),
+      ...Array.from({ length: SAMPLE / 4 }, () => takeRandom(rnd, liveNew)),
       ...Array.from({ length: (SAMPLE * 3) / 4 }, () => takeRandom(rnd, liveOld)),
     ];
+    expect(new Set(sample).size).toBe(SAMPLE);
     const keys = [...expected.keys()];
     let found = 0;
     let total = 0;
@@ -159,5 +161,5 @@ describe('DHT under churn', () => {
     await net.stopAll();
     await net.clock.advance(1_000);
     expect(net.clock.pendingTimers()).toBe(0);
-  }, 180_000);
+  }, 300_000); // about a minute of CPU; generous for a loaded 2-core machine
 });

@@ -19,22 +19,26 @@ const KEY = fromHex('0102030405060708090a0b0c0d0e0f1011121314');
 const VERSION = 1_700_000_000_000;
 
 describe('signedMessage', () => {
-  it('is domain | key | u64 big-endian version | data (known answer)', () => {
+  const PK = new Uint8Array(74).fill(0xee);
+
+  it('is domain | publisher public key | key | u64 big-endian version | data (known answer)', () => {
     const expected =
-      '706565726c61793a6468743a76616c75653a7631' + // "peerlay:dht:value:v1"
+      '706565726c61793a6468743a76616c75653a7632' + // "peerlay:dht:value:v2"
+      'ee'.repeat(74) + // publisher public key binary
       '0102030405060708090a0b0c0d0e0f1011121314' + // key
       '0000018bcfe56800' + // 1_700_000_000_000 as u64 BE
       '6869'; // "hi"
-    expect(toHex(signedMessage(KEY, VERSION, text('hi')))).toBe(expected);
+    expect(toHex(signedMessage(KEY, VERSION, text('hi'), PK))).toBe(expected);
   });
 
   it('encodes the largest safe version and rejects unsafe ones', () => {
-    const msg = signedMessage(KEY, Number.MAX_SAFE_INTEGER, new Uint8Array(0));
-    expect(toHex(msg.subarray(40, 48))).toBe('001fffffffffffff');
-    expect(() => signedMessage(KEY, Number.MAX_SAFE_INTEGER + 1, new Uint8Array(0))).toThrow(InvalidArgumentError);
-    expect(() => signedMessage(KEY, -1, new Uint8Array(0))).toThrow(InvalidArgumentError);
-    expect(() => signedMessage(KEY, 1.5, new Uint8Array(0))).toThrow(InvalidArgumentError);
-    expect(() => signedMessage(new Uint8Array(19), 1, new Uint8Array(0))).toThrow(InvalidArgumentError);
+    const msg = signedMessage(KEY, Number.MAX_SAFE_INTEGER, new Uint8Array(0), PK);
+    expect(toHex(msg.subarray(114, 122))).toBe('001fffffffffffff');
+    expect(() => signedMessage(KEY, Number.MAX_SAFE_INTEGER + 1, new Uint8Array(0), PK)).toThrow(InvalidArgumentError);
+    expect(() => signedMessage(KEY, -1, new Uint8Array(0), PK)).toThrow(InvalidArgumentError);
+    expect(() => signedMessage(KEY, 1.5, new Uint8Array(0), PK)).toThrow(InvalidArgumentError);
+    expect(() => signedMessage(new Uint8Array(19), 1, new Uint8Array(0), PK)).toThrow(InvalidArgumentError);
+    expect(() => signedMessage(KEY, 1, new Uint8Array(0), new Uint8Array(73))).toThrow(InvalidArgumentError);
   });
 });
 

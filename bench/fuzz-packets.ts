@@ -1,0 +1,180 @@
+/**
+ * The fuzz harness's raw material: one valid, signed packet of every message the DHT, the discovery
+ * community and the framework (introduction and puncture, in both communities) define, and the mutators
+ * that turn them into hostile input.
+ * @module
+ */
+import {
+  CacheRequest,
+  FindRequest,
+  FindResponse,
+  PingRequest,
+  PingResponse,
+  StoreRequest,
+  StoreResponse,
+  signRecord,
+  toWire,
+  unsignedRecord,
+} from '../communities/dht/index.js';
+import {
+  AnnounceRequest,
+  AnnounceResponse,
+  FindPeerRequest,
+  FindPeerResponse,
+  HelloRequest,
+  HelloResponse,
+  IntroduceRequest,
+  PeerPuncture,
+} from '../communities/discovery/index.js';
+import { HEADER_BYTES, IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest, SIGNATURE_BYTES, encodePacket, utf8 } from '../framework/index.js';
+import type { Address, MessageSpec, PrivateKey, Random, Signer } from '../framework/index.js';
+
+/** One valid packet to mutate. */
+export interface Template {
+  /** `community/message`, for the summary. */
+  readonly name: string;
+  /** The encoded, signed packet. */
+  readonly packet: Uint8Array;
+}
+
+/** What the templates need to know about the node under test. */
+export interface TemplateContext {
+  /** The attacker's key: every template is signed with it. */
+  readonly key: PrivateKey;
+  /** The DHT's and the discovery community's 22-byte prefixes. */
+  readonly prefixes: { readonly dht: Uint8Array; readonly discovery: Uint8Array };
+  /** A store token the node issued to the attacker's address (so store templates pass the token check). */
+  readonly token: Uint8Array;
+  /** A key the node holds values under. */
+  readonly key20: Uint8Array;
+  /** Some address to put in address fields. */
+  readonly address: Address;
+}
+
+/** A signer for `key`. */
+export function signerOf(key: PrivateKey): Signer {
+  return { publicKeyBinary: key.publicKey.toBinary(), sign: (m) => key.sign(m) };
+}
+
+/** A valid packet of every message type, signed by `ctx.key`. */
+export function buildTemplates(ctx: TemplateContext): Template[] {
+  const signer = signerOf(ctx.key);
+  const mid = ctx.key.publicKey.mid;
+  const id = 0x1234_5678_9abc_def0n;
+  const records = [toWire(signRecord(ctx.key, ctx.key20, utf8('fuzz value'), 7), 60_000), toWire(unsignedRecord(ctx.key20, utf8('plain')), 60_000)];
+  const node = { id: mid, address: ctx.address };
+  const out: Template[] = [];
+  const add = <T>(community: 'dht' | 'discovery', spec: MessageSpec<T>, body: T): void => {
+    out.push({ name: `${community}/${spec.name}`, packet: encodePacket(ctx.prefixes[community], spec, body, signer) });
+  };
+  add('dht', PingRequest, { id });
+  add('dht', PingResponse, { id });
+  add('dht', FindRequest, { id, target: ctx.key20, values: true, offset: 0, token: ctx.token });
+  add('dht', FindRequest, { id, target: ctx.key20, values: false, offset: 0, token: undefined });
+  add('dht', FindResponse, { id, token: ctx.token, nodes: [node], values: records, total: 2 });
+  add('dht', StoreRequest, { id, token: ctx.token, records });
+  add('dht', CacheRequest, { id, token: ctx.token, records });
+  add('dht', StoreResponse, { id, results: [1, 2, 9] });
+  add('discovery', AnnounceRequest, { id, mid, token: ctx.token });
+  add('discovery', AnnounceResponse, { id, accepted: true, reason: '', token: ctx.token });
+  add('discovery', FindPeerRequest, { id, mid, token: ctx.token });
+  add('discovery', FindPeerResponse, { id, peers: [{ publicKey: ctx.key.publicKey.toBinary(), address: ctx.address }] });
+  add('discovery', IntroduceRequest, { nonce: id, requester: ctx.address, requesterMid: mid });
+  add('discovery', PeerPuncture, { nonce: id });
+  add('discovery', HelloRequest, { id });
+  add('discovery', HelloResponse, { id });
+  for (const community of ['dht', 'discovery'] as const) {
+    add(community, IntroductionRequest, { identifier: id, destination: ctx.address, sourceLan: ctx.address });
+    add(community, IntroductionResponse, { identifier: id, destination: ctx.address, introduced: ctx.address });
+    add(community, PunctureRequest, { identifier: id, target: ctx.address });
+    add(community, Puncture, { identifier: id, source: ctx.address });
+  }
+  return out;
+}
+
+/** The mutations, by name; each returns a new packet. */
+export const MUTATIONS = [
+  'flip',
+  'insert',
+  'delete',
+  'truncate',
+  'splice',
+  'prefix-random-body',
+  'random',
+  'resigned-body-flip',
+  'resigned-body-splice',
+  'resigned-random-body',
+  'valid',
+] as const;
+
+/** One of {@link MUTATIONS}. */
+export type Mutation = (typeof MUTATIONS)[number];
+
+const BODY_START = HEADER_BYTES + 2;
+
+/**
+ * Applies `mutation` to `t` (drawing from `r`); `other` is a second template for splices, `key` re-signs
+ * the `resigned-*` mutations (a valid signature over a hostile body, so the body decoder and the
+ * handlers see it).
+ */
+export function mutate(mutation: Mutation, t: Template, other: Template, r: Random, key: PrivateKey): Uint8Array {
+  const p = t.packet;
+  switch (mutation) {
+    case 'flip': {
+      const out = p.slice();
+      for (let k = 0, n = 1 + r.int(4); k < n; k++) out[r.int(out.length)]! ^= 1 + r.int(255);
+      return out;
+    }
+    case 'insert': {
+      const at = r.int(p.length + 1);
+      return concat(p.subarray(0, at), r.bytes(1 + r.int(16)), p.subarray(at));
+    }
+    case 'delete': {
+      const at = r.int(p.length);
+      return concat(p.subarray(0, at), p.subarray(Math.min(p.length, at + 1 + r.int(16))));
+    }
+    case 'truncate':
+      return p.slice(0, r.int(p.length));
+    case 'splice':
+      return concat(p.subarray(0, r.int(p.length)), other.packet.subarray(r.int(other.packet.length)));
+    case 'prefix-random-body':
+      return concat(p.subarray(0, HEADER_BYTES), r.bytes(r.int(300)));
+    case 'random':
+      return r.bytes(r.int(400));
+    case 'valid':
+      return p.slice();
+    default:
+      return resign(p, mutateBody(mutation, bodyOf(p), bodyOf(other.packet), r), key);
+  }
+}
+
+function mutateBody(mutation: Mutation, body: Uint8Array, otherBody: Uint8Array, r: Random): Uint8Array {
+  if (mutation === 'resigned-random-body') return r.bytes(r.int(120));
+  if (mutation === 'resigned-body-splice') return concat(body.subarray(0, r.int(body.length + 1)), otherBody.subarray(r.int(otherBody.length + 1)));
+  const out = body.slice();
+  for (let k = 0, n = 1 + r.int(3); k < n && out.length > 0; k++) out[r.int(out.length)]! ^= 1 + r.int(255);
+  return out;
+}
+
+/** The msgpack body of a signed packet. */
+function bodyOf(p: Uint8Array): Uint8Array {
+  const pkLength = (p[HEADER_BYTES]! << 8) | p[HEADER_BYTES + 1]!;
+  return p.subarray(BODY_START + pkLength, p.length - SIGNATURE_BYTES);
+}
+
+/** Replaces the body of signed packet `p` and signs it again with `key`. */
+function resign(p: Uint8Array, body: Uint8Array, key: PrivateKey): Uint8Array {
+  const pkLength = (p[HEADER_BYTES]! << 8) | p[HEADER_BYTES + 1]!;
+  const signed = concat(p.subarray(0, BODY_START + pkLength), body);
+  return concat(signed, key.sign(signed));
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
+  let o = 0;
+  for (const x of parts) {
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+}

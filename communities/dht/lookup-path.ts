@@ -1,0 +1,187 @@
+/**
+ * One path of a lookup (see `lookup.ts`): the iterative Kademlia lookup over its own candidates, sharing
+ * with the other paths of a disjoint lookup the set of nodes already queried and the answers found.
+ * Internal to the lookup machinery.
+ * @module
+ */
+import type { TimerHandle } from '../../framework/index.js';
+import { toHex } from '../../framework/index.js';
+import { ImpostorError } from './errors.js';
+import type { Answered, LookupOptions, LookupPeer, QueryReply } from './lookup.js';
+import { compareDistance } from './routing/node-id.js';
+
+/** `taken`: another path of the same lookup queried the node first, so this path never uses it. */
+export type State = 'new' | 'inflight' | 'done' | 'failed' | 'taken';
+
+/** A node a path knows of, and where the path stands with it. */
+export interface Candidate<R> {
+  /** The node. */
+  peer: LookupPeer;
+  /** Its id in hex. */
+  hex: string;
+  /** Hops from us (seeds are hop 1). */
+  hops: number;
+  /** Where the path stands with it. */
+  state: State;
+  /** Its answer, once `done`. */
+  reply: R | undefined;
+  /** The node whose answer brought this one into the lookup (none for seeds). */
+  referrer: Candidate<R> | undefined;
+}
+
+/** What the paths of one lookup share. */
+export interface Shared<R> {
+  /** Hex ids of the nodes a path queried: no other path queries them (S/Kademlia's disjoint paths). */
+  readonly claimed: Set<string>;
+  /** Answers that carried something, from every path, in arrival order. */
+  readonly found: Answered<R>[];
+  /** Set once the lookup resolved or rejected. */
+  finished: boolean;
+  /** Ends the whole lookup (rejects with `error` if given). */
+  finish(error?: Error): void;
+  /** A path converged; the lookup ends when all have. */
+  pathDone(): void;
+}
+
+/** Most candidates a path remembers unless told otherwise. */
+const DEFAULT_MAX_CANDIDATES = 256;
+
+/** One path of a lookup: the iterative Kademlia lookup over its own candidates, with its own k and alpha. */
+export class LookupPath<V, R extends QueryReply<V>> {
+  /** Queries this path sent. */
+  queried = 0;
+  /** Queries of this path that failed or timed out. */
+  failed = 0;
+  /** Set once the path converged (or the lookup ended). */
+  done = false;
+  private readonly candidates = new Map<string, Candidate<R>>();
+  private readonly timers = new Set<TimerHandle>();
+  private sorted: Candidate<R>[] = [];
+  private dirty = true;
+  private slotsBusy = 0;
+  private outstanding = 0;
+
+  /**
+   * @param o the lookup's options (k, alpha, query, timers...). @param shared what the paths share.
+   * @param selfHex our own id in hex (never a candidate).
+   */
+  constructor(
+    private readonly o: LookupOptions<V, R>,
+    private readonly shared: Shared<R>,
+    private readonly selfHex: string,
+  ) {}
+
+  /** Adds a candidate, unless it is us, known, claimed by another path, or over the limit. */
+  add(peer: LookupPeer, hops: number, referrer?: Candidate<R>): void {
+    const hex = toHex(peer.id);
+    if (hex === this.selfHex || this.candidates.has(hex) || this.shared.claimed.has(hex)) return;
+    if (this.candidates.size >= (this.o.maxCandidates ?? DEFAULT_MAX_CANDIDATES)) return;
+    this.candidates.set(hex, { peer, hex, hops, state: 'new', reply: undefined, referrer });
+    this.dirty = true;
+  }
+
+  /** The `n` closest nodes that answered this path, nearest first. */
+  answered(n: number): Answered<R>[] {
+    const out: Answered<R>[] = [];
+    for (const c of this.ordered()) {
+      if (out.length >= n) break;
+      if (c.state === 'done') out.push({ peer: c.peer, hops: c.hops, reply: c.reply as R });
+    }
+    return out;
+  }
+
+  /** Releases the path's timers; answers still in flight are ignored. */
+  stop(): void {
+    for (const t of this.timers) this.o.cancel(t);
+    this.timers.clear();
+  }
+
+  /** Launches queries into free slots, or converges when the k closest live candidates all answered. */
+  step(): void {
+    const { o, shared } = this;
+    if (this.done || shared.finished) return;
+    if (o.isDone?.(shared.found) === true) return shared.finish();
+    const window: Candidate<R>[] = [];
+    for (const c of this.ordered()) {
+      if (window.length >= o.k) break;
+      if (c.state === 'new' && shared.claimed.has(c.hex)) c.state = 'taken';
+      if (c.state !== 'failed' && c.state !== 'taken') window.push(c);
+    }
+    for (const c of window) {
+      if (this.slotsBusy >= o.alpha) break;
+      if (c.state === 'new') this.launch(c);
+    }
+    const converged = window.every((c) => c.state === 'done') || (this.outstanding === 0 && !window.some((c) => c.state === 'new'));
+    if (!converged) return;
+    this.done = true;
+    this.stop();
+    shared.pathDone();
+  }
+
+  /**
+   * An honest node only refers nodes that proved their ids to it, so a referral that turned out to be an
+   * impostor condemns its referrer: its answer no longer counts (it leaves the window and the result) and
+   * the other nodes it referred are dropped before they cost a query.
+   */
+  private distrust(referrer: Candidate<R>): void {
+    if (referrer.state === 'done') referrer.state = 'failed';
+    for (const c of this.candidates.values()) if (c.referrer === referrer && c.state === 'new') c.state = 'failed';
+    this.dirty = true;
+  }
+
+  private ordered(): Candidate<R>[] {
+    if (this.dirty) {
+      this.sorted = [...this.candidates.values()].sort((a, b) => compareDistance(this.o.target, a.peer.id, b.peer.id));
+      this.dirty = false;
+    }
+    return this.sorted;
+  }
+
+  private launch(c: Candidate<R>): void {
+    const { o, shared } = this;
+    c.state = 'inflight';
+    shared.claimed.add(c.hex);
+    this.queried++;
+    this.slotsBusy++;
+    this.outstanding++;
+    let holdsSlot = true;
+    const release = (): void => {
+      if (holdsSlot) {
+        holdsSlot = false;
+        this.slotsBusy--;
+      }
+    };
+    const soft = o.schedule(o.softTimeoutMs(c.peer), () => {
+      this.timers.delete(soft);
+      release();
+      this.step();
+    });
+    this.timers.add(soft);
+    const settled = (): boolean => {
+      if (this.done || shared.finished) return false;
+      o.cancel(soft);
+      this.timers.delete(soft);
+      release();
+      this.outstanding--;
+      return true;
+    };
+    o.query(c.peer).then(
+      (reply) => {
+        if (!settled()) return;
+        c.state = 'done';
+        c.reply = reply;
+        for (const n of reply.nodes) this.add(n, c.hops + 1, c);
+        if (reply.found !== undefined) shared.found.push({ peer: c.peer, hops: c.hops, reply });
+        this.step();
+      },
+      (error: unknown) => {
+        if (!settled()) return;
+        c.state = 'failed';
+        this.failed++;
+        if (error instanceof ImpostorError && c.referrer !== undefined) this.distrust(c.referrer);
+        this.dirty = true;
+        this.step();
+      },
+    );
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * IP diversity for the routing table (libp2p's IP-group caps, libtorrent's one node per /24 per bucket):
+ * an {@link AdmitPolicy} that admits at most a few contacts per IP group (an IPv4 /24 or an IPv6 /48) per
+ * bucket and per table, so one operator holding one address range cannot fill a node's table with Sybils
+ * and eclipse it. Loopback, private and link-local addresses are exempt by default, so LAN and test
+ * networks keep working.
+ * @module
+ */
+import { InvalidArgumentError } from '../../../framework/errors.js';
+import { ipToBytes } from '../../../framework/wire/ip.js';
+import { isLocalIp } from '../storage/source-group.js';
+import type { Contact } from './contact.js';
+import type { AdmitPolicy } from './options.js';
+
+/** Default most contacts of one IP group in one bucket (libp2p). */
+export const DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET = 2;
+/** Default most contacts of one IP group in the whole table (libp2p). */
+export const DEFAULT_MAX_PER_IP_GROUP_PER_TABLE = 3;
+
+/** Options of {@link ipDiversityPolicy}. */
+export interface IpDiversityOptions {
+  /** Most contacts of one IP group in one bucket (an integer >= 1, or `Infinity`). @default 2 */
+  maxPerBucket?: number;
+  /** Most contacts of one IP group in the whole table (an integer >= 1, or `Infinity`). @default 3 */
+  maxPerTable?: number;
+  /** Hosts for which both caps are lifted. @default {@link isLocalAddress} */
+  exempt?: (host: string) => boolean;
+  /** Called for each refused candidate, with the cap that refused it (to count rejections). */
+  onReject?: (candidate: Readonly<Contact>, cap: 'bucket' | 'table') => void;
+}
+
+/**
+ * The IP group of a host: `4/a.b.c` (the /24) for IPv4 and IPv4-mapped IPv6, `6/x:y:z` (the /48) for
+ * IPv6; anything else (not a literal IP) is its own group.
+ * @example
+ * ```ts
+ * ipGroup('203.0.113.7'); // '4/203.0.113'
+ * ipGroup('2001:db8:1::5'); // '6/2001:db8:1'
+ * ```
+ */
+export function ipGroup(host: string): string {
+  const b = ipBytes(host);
+  if (b === undefined) return `?/${host}`;
+  if (b.length === 4) return `4/${b[0]}.${b[1]}.${b[2]}`;
+  const word = (i: number): string => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16);
+  return `6/${word(0)}:${word(1)}:${word(2)}`;
+}
+
+/**
+ * True for loopback, unspecified, private and link-local addresses (127/8, 0/8, 10/8, 172.16/12,
+ * 192.168/16, 169.254/16; ::1, ::, fc00::/7, fe80::/10), IPv4-mapped ones included: the default
+ * exemption of {@link ipDiversityPolicy} (the same ranges as the storage quotas' `isLocalIp`).
+ */
+export function isLocalAddress(host: string): boolean {
+  const b = ipBytes(host);
+  return b !== undefined && isLocalIp(b);
+}
+
+/**
+ * An {@link AdmitPolicy} capping the contacts per IP group: a candidate is refused when its bucket already
+ * holds `maxPerBucket` contacts of its group, or the table `maxPerTable`. Exempt hosts are always admitted.
+ * @param options caps, exemption and a rejection callback; see {@link IpDiversityOptions}.
+ * @param tableContacts the table's live contacts (read at each decision, e.g. `() => table.contacts()`).
+ * @throws an {@link InvalidArgumentError} when a cap is not an integer >= 1 or `Infinity`.
+ * @example
+ * ```ts
+ * let table: RoutingTable;
+ * const admit = ipDiversityPolicy({ maxPerBucket: 2, maxPerTable: 3 }, () => table.contacts());
+ * table = new RoutingTable(myId, clock, { admit });
+ * ```
+ */
+export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: () => Iterable<Readonly<Contact>>): AdmitPolicy {
+  const perBucket = checkCap('maxPerBucket', options.maxPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET);
+  const perTable = checkCap('maxPerTable', options.maxPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE);
+  const isExempt = options.exempt ?? isLocalAddress;
+  // Hosts seen recently, with their group and exemption (parsing is most of the cost of a decision).
+  const hosts = new Map<string, { group: string; exempt: boolean }>();
+  const info = (host: string): { group: string; exempt: boolean } => {
+    let known = hosts.get(host);
+    if (known === undefined) {
+      if (hosts.size >= HOST_MEMO_SIZE) hosts.clear();
+      known = { group: ipGroup(host), exempt: isExempt(host) };
+      hosts.set(host, known);
+    }
+    return known;
+  };
+  const groupOf = (c: Readonly<Contact>): string => info(c.address.host).group;
+  /** True when `contacts` already hold `cap` contacts of `group`. */
+  const reached = (contacts: Iterable<Readonly<Contact>>, group: string, cap: number): boolean => {
+    let n = 0;
+    for (const c of contacts) if (groupOf(c) === group && ++n >= cap) return true;
+    return false;
+  };
+  return (candidate, bucketContacts) => {
+    const { group, exempt } = info(candidate.address.host);
+    if (exempt) return true;
+    if (perBucket !== Infinity && reached(bucketContacts, group, perBucket)) {
+      options.onReject?.(candidate, 'bucket');
+      return false;
+    }
+    if (perTable !== Infinity && reached(tableContacts(), group, perTable)) {
+      options.onReject?.(candidate, 'table');
+      return false;
+    }
+    return true;
+  };
+}
+
+/** Most hosts whose group and exemption are remembered (the memo is emptied when full). */
+const HOST_MEMO_SIZE = 4_096;
+
+function checkCap(name: string, value: number): number {
+  if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;
+  throw new InvalidArgumentError(`${name} must be an integer >= 1 or Infinity, got ${value}`);
+}
+
+/** The 4 or 16 bytes of a literal IP (IPv4-mapped IPv6 as 4 bytes, zone id ignored), else undefined. */
+function ipBytes(host: string): Uint8Array | undefined {
+  const bytes = ipToBytes(host.split('%')[0]!);
+  if (bytes === undefined || bytes.length === 4) return bytes;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
+  return bytes[10] === 0xff && bytes[11] === 0xff ? bytes.subarray(12) : bytes;
+}

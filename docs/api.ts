@@ -1,0 +1,9 @@
+/**
+ * Peerlay's API reference: the framework at the top level, each community as a namespace.
+ * @module
+ */
+export * from '../framework/index.js';
+export * as dht from '../communities/dht/index.js';
+export * as discovery from '../communities/discovery/index.js';
+export * as bag from '../communities/bag/index.js';
+export * as namespace from '../communities/namespace/index.js';
