@@ -1,12 +1,15 @@
 /**
  * `peerlay demo` (what `npm start` runs): a local network on UDP loopback doing real work — signed
- * values stored and found, versions updated, peers connected by mid — printed as a summary table.
+ * values stored and found, versions updated, peers connected by mid, a bag and a namespace used —
+ * printed as a summary table.
  * @module
  */
 import type { Writable } from 'node:stream';
 import { toHex, utf8 } from '../framework/index.js';
 import { DHTCommunity } from '../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../communities/discovery/index.js';
+import { BagCommunity } from '../communities/bag/index.js';
+import { NamespaceCommunity } from '../communities/namespace/index.js';
 import { LoopbackCluster } from './cluster.js';
 import { Recorder } from './recorder.js';
 import type { OperationSummary } from './recorder.js';
@@ -30,7 +33,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   };
   say(`peerlay demo: ${n} nodes on 127.0.0.1 (UDP), one process`);
   const started = performance.now();
-  const cluster = await LoopbackCluster.start({ nodes: n, onProgress: (done, total) => progress(out, options.json === true, done, total) });
+  const cluster = await LoopbackCluster.start({
+    nodes: n,
+    setup: (host) => {
+      host.register(BagCommunity);
+      host.register(NamespaceCommunity);
+    },
+    onProgress: (done, total) => progress(out, options.json === true, done, total),
+  });
   say(`bootstrapped in ${((performance.now() - started) / 1000).toFixed(1)} s; routing tables hold ${median(cluster.hosts.map((h) => h.get(DHTCommunity).routingTable.size))} contacts (median)\n`);
   const rec = new Recorder();
   const dhts = cluster.hosts.map((h) => h.get(DHTCommunity));
@@ -71,6 +81,29 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const to = cluster.hosts[(c * 11 + 4) % n]!;
       if (from === to) continue;
       await rec.time('connect peer by mid', () => from.get(DHTDiscoveryCommunity).connectPeer(to.key.publicKey.mid), (peers) => peers.some((p) => p.midHex === to.midHex));
+    }
+    // 5. A bag: several nodes add to one set; others read back exactly the union.
+    const bagKey = 'demo/bag/attendees';
+    const added = new Set<string>();
+    for (let b = 0; b < 6; b++) {
+      const name = `attendee-${b}`;
+      const host = cluster.hosts[(b * 3 + 2) % n]!;
+      const ok = await rec.time('bag add', () => host.get(BagCommunity).add(bagKey, utf8(name)), (o) => o.stored > 0);
+      if (ok !== undefined) added.add(name);
+    }
+    for (let r = 0; r < 5; r++) {
+      await rec.time('bag search', () => cluster.hosts[(r * 9 + 5) % n]!.get(BagCommunity).search(bagKey), (res) => {
+        const got = new Set(res.entries.map((e) => new TextDecoder().decode(e.value)));
+        return got.size === added.size && [...added].every((a) => got.has(a));
+      });
+    }
+    // 6. A namespace: one node writes seq 1..3 under its own key; others read the latest, verified.
+    const writer = cluster.hosts[1 % n]!;
+    for (let seq = 1; seq <= 3; seq++) {
+      await rec.time('namespace set', () => writer.get(NamespaceCommunity).set('profile', utf8(`status ${seq}`), { seq }), (o) => o.stored > 0);
+    }
+    for (let r = 0; r < 5; r++) {
+      await rec.time('namespace get', () => cluster.hosts[(r * 7 + 6) % n]!.get(NamespaceCommunity).get(writer.key.publicKey, 'profile'), (v) => v !== undefined && v.seq === 3 && new TextDecoder().decode(v.value) === 'status 3');
     }
   } finally {
     await cluster.stop();
