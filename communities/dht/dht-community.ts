@@ -6,11 +6,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
+import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
 import { DHTError, ImpostorError } from './errors.js';
 import { onFind, onPing, onStore } from './handlers.js';
-import type { Answered, LookupPeer, LookupResult, QueryReply } from './lookup.js';
+import type { Answered, LookupPeer, LookupResult } from './lookup.js';
 import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
 import {
@@ -25,9 +25,7 @@ import {
 } from './messages.js';
 import type { WireVerdict } from './messages.js';
 import { RoutingTable } from './routing/routing-table.js';
-import { randomIdInRange } from './routing/node-id.js';
 import { ipDiversityPolicy } from './routing/ip-diversity.js';
-import type { Contact } from './routing/contact.js';
 import { RttEstimator } from './rtt.js';
 import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
 import { resolveDHTSettings } from './settings.js';
@@ -35,34 +33,15 @@ import { DHTStatistics } from './statistics.js';
 import { TokenManager } from './storage/token-manager.js';
 import { ValueStore } from './storage/value-store.js';
 import type { ValueRecord } from './storage/value-record.js';
-import { checkRecord } from './storage/value-record.js';
 import type { WireRecordValue } from './wire-records.js';
-import { fromWire } from './wire-records.js';
 import { ValueOps } from './value-ops.js';
+import type { DHTEvents, FindReply, FindReplyAnswer } from './types.js';
+import { joinNetwork } from './join.js';
+import { PeerTokens } from './peer-tokens.js';
+import { queryFind } from './find-query.js';
+
+export type { DHTEvents, FindReply, FindReplyAnswer } from './types.js';
 import type { FindOptions, FoundValue, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
-
-/** Events of a {@link DHTCommunity}. */
-export interface DHTEvents {
-  /** This node accepted a value from another node (`origin` is `store` or `cache`). */
-  'value:stored': [key: Uint8Array, origin: 'store' | 'cache'];
-  /** A contact entered the routing table. */
-  'contact:added': [contact: Contact];
-  /** A contact left the routing table. */
-  'contact:removed': [contact: Contact];
-}
-
-/** A find-response as the requester keeps it. */
-export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
-  /** The store token the responder issued to us. */
-  readonly token: Uint8Array;
-  /** Values the responder holds for the key in all (it may have sent only a page). */
-  readonly total: number;
-  /** The responder's public key (it signed the response). */
-  readonly sender: PublicKey;
-}
-
-/** Most per-node tokens remembered. */
-const MAX_REMEMBERED_TOKENS = 4_096;
 
 /**
  * A contact heard from this recently is good (BEP 5): a full bucket keeps it without pinging it, and the
@@ -103,8 +82,8 @@ export class DHTCommunity extends Community<DHTEvents> {
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
   private readonly pinging = new Set<string>();
-  /** The last store token each node issued us (hex id → token), so finds prove our address. */
-  private readonly peerTokens = new Map<string, Uint8Array>();
+  /** The last store token each node issued us, sent with our finds to prove our address. */
+  readonly peerTokens = new PeerTokens();
   /**
    * One controller per lookup in flight, aborted by `stop()` so those lookups end with `stopped` instead of
    * scheduling on a stopped node. (Not one shared signal: dozens of concurrent lookups listening on one
@@ -229,20 +208,8 @@ export class DHTCommunity extends Community<DHTEvents> {
     return this.joining;
   }
 
-  private async join(addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
-    await Promise.allSettled(addresses.map((a) => this.ping({ address: a }, signal)));
-    if (this.routingTable.size === 0) return 0;
-    await this.lookup(this.nodeId, false, signal).catch(() => undefined);
-    // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
-    const far = this.routingTable.buckets().filter((b) => !b.containsSelf && b.contacts.length < this.settings.bucketSize);
-    await Promise.allSettled(
-      far.map(async (b) => {
-        const target = randomIdInRange(this.context.random, b.prefix, b.depth);
-        await this.lookup(target, false, signal);
-        this.routingTable.markRefreshed(target);
-      }),
-    );
-    return this.routingTable.size;
+  private join(addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
+    return joinNetwork(this, addresses, signal);
   }
 
   /**
@@ -311,7 +278,7 @@ export class DHTCommunity extends Community<DHTEvents> {
    */
   private async queryChecked(peer: LookupPeer, target: Uint8Array, values: boolean): Promise<FindReply> {
     const reply = await this.queryFind(peer, target, values);
-    if (!equalKey(reply.sender.mid, peer.id)) {
+    if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
     return reply;
@@ -322,34 +289,8 @@ export class DHTCommunity extends Community<DHTEvents> {
    * issued us is sent along (proving our address, so it may answer in full); when an unproven reply held
    * back values, the request is repeated once with the fresh token.
    */
-  async queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, offset = 0): Promise<FindReply> {
-    const hex = toHex(peer.id);
-    let token = this.peerTokens.get(hex);
-    for (let attempt = 0; ; attempt++) {
-      const m = await this.request(peer, FindRequest, { target, values, offset, token });
-      const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number };
-      this.rememberToken(hex, v.token);
-      const withheld = values && v.values.length === 0 && v.total > offset;
-      if (withheld && attempt === 0 && (token === undefined || !equalKey(token, v.token))) {
-        token = v.token;
-        continue;
-      }
-      const good = v.values.filter((w) => {
-        const ok = equalKey(w.key, target) && checkRecord(fromWire(w), this.context.keys) === 'valid';
-        if (!ok) this.statistics.valuesRejected++;
-        return ok;
-      });
-      return { nodes: v.nodes, found: good.length > 0 ? good : undefined, token: v.token, total: v.total, sender: m.sender! };
-    }
-  }
-
-  private rememberToken(hex: string, token: Uint8Array): void {
-    this.peerTokens.delete(hex);
-    this.peerTokens.set(hex, token);
-    if (this.peerTokens.size > MAX_REMEMBERED_TOKENS) {
-      const oldest = this.peerTokens.keys().next().value;
-      if (oldest !== undefined) this.peerTokens.delete(oldest);
-    }
+  queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, offset = 0): Promise<FindReply> {
+    return queryFind(this, peer, target, values, offset);
   }
 
   /**
@@ -382,7 +323,7 @@ export class DHTCommunity extends Community<DHTEvents> {
       const m = await pending.promise;
       const mid = m.sender!.mid;
       this.rtt.observe(toHex(mid), this.context.clock.now() - started);
-      if (to.id !== undefined && !equalKey(mid, to.id)) {
+      if (to.id !== undefined && !equalBytes(mid, to.id)) {
         this.statistics.idMismatches++;
         this.routingTable.remove(to.id);
       }
@@ -453,20 +394,5 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 }
 
-/** A node found by {@link DHTCommunity.findClosestNodes}, with the store token it issued to us. */
-export interface FindReplyAnswer {
-  /** The node. */
-  readonly peer: LookupPeer;
-  /** Its store token for our address. */
-  readonly token: Uint8Array;
-  /** Its public key. */
-  readonly publicKey: PublicKey;
-}
-
-function equalKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export type { ValueRecord };

@@ -13,3 +13,6 @@ export * from './value-ops.js';
 export * from './wire-records.js';
 export * from './routing/index.js';
 export * from './storage/index.js';
+export * from './peer-tokens.js';
+export * from './join.js';
+export * from './find-query.js';
