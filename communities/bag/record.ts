@@ -14,7 +14,7 @@ import type { PrivateKey, PublicKeyCache } from '../../framework/index.js';
 import { KEY_BYTES } from '../dht/index.js';
 
 /** Domain-separation tag of every bag entry signature. */
-export const BAG_SIGNATURE_DOMAIN = 'peerlay:bag:entry:v1';
+export const BAG_SIGNATURE_DOMAIN = 'peerlay:bag:entry:v2';
 /** Size of an entry id (SHA-256 of publisher key binary and value), also the size of a storer cursor. */
 export const ENTRY_ID_BYTES = 32;
 
@@ -45,16 +45,18 @@ export interface BagRecord {
 export type BagRecordCheck = 'valid' | 'invalid' | 'bad-signature';
 
 /**
- * The bytes a publisher signs.
- * @returns `utf8(BAG_SIGNATURE_DOMAIN) | key | u64 version | u64 expiresAt | u8 removed | value`.
+ * The bytes a publisher signs. They cover the publisher's whole public key binary: the mid (and so the
+ * publisher identity and the one-entry-per-publisher cap) hashes all of it, while Ed25519 checks only its
+ * second half, so without it anyone could re-file a signed entry under endless made-up publishers.
+ * @returns `utf8(BAG_SIGNATURE_DOMAIN) | publicKey | key | u64 version | u64 expiresAt | u8 removed | value`.
  */
-export function bagSignedMessage(r: Omit<BagRecord, 'publicKey' | 'signature'>): Uint8Array {
+export function bagSignedMessage(r: Omit<BagRecord, 'signature'>): Uint8Array {
   const fixed = new Uint8Array(17);
   const view = new DataView(fixed.buffer);
   view.setBigUint64(0, BigInt(r.version), false);
   view.setBigUint64(8, BigInt(r.expiresAt), false);
   fixed[16] = r.removed ? 1 : 0;
-  return concatBytes(DOMAIN, r.key, fixed, r.value);
+  return concatBytes(DOMAIN, r.publicKey, r.key, fixed, r.value);
 }
 
 /**

@@ -60,7 +60,8 @@ export interface DHTSettings extends CommunitySettings {
    * Disjoint paths per lookup (S/Kademlia's d): d > 1 runs d lookups at once that never query the same
    * node, each with its own k and alpha, and merges them, so a lookup succeeds if any path avoids the
    * adversaries. 1 is a plain Kademlia lookup; 4 (with `bucketSize` 16) is recommended on hostile networks
-   * (S/Kademlia: 99% of lookups succeed with 20% adversarial nodes). Costs about d times the queries.
+   * (S/Kademlia: 99% of lookups succeed with 20% adversarial nodes at d = 4..8; measured here at 2,000 nodes:
+   * 71% with d = 1, 98-99% with d = 4, 99.5% with d = 8, see docs/security.md). Costs about d times the queries.
    * @default 1
    */
   disjointPaths?: number;

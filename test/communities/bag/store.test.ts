@@ -24,6 +24,16 @@ function entry(signer: PrivateKey, value: string | Uint8Array, o: Partial<Pick<B
 }
 
 describe('BagStore', () => {
+  it('rejects an entry re-filed under a made-up publisher (same Ed25519 half, another X25519 half)', () => {
+    const s = new BagStore(resolveBagSettings({}), new PublicKeyCache());
+    const real = entry(keys[0]!, 'hello');
+    expect(s.put(real, NOW)).toBe('stored');
+    const forgedKey = real.publicKey.slice();
+    forgedKey[10]! ^= 0xff; // inside the X25519 half: a different mid, the same Ed25519 key
+    expect(s.put({ ...real, publicKey: forgedKey }, NOW)).toBe('bad-signature');
+    expect(s.page(key, undefined, NOW).total).toBe(1);
+  });
+
   it('enforces the default caps with their verdicts', () => {
     const s = new BagStore(resolveBagSettings({}), new PublicKeyCache());
     expect(s.put(entry(keys[0]!, new Uint8Array(256)), NOW)).toBe('stored');
