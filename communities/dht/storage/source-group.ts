@@ -16,7 +16,7 @@ export const IPV6_GROUP_BITS = 48;
 
 /**
  * The quota key of a source address: `a.b.c.0/24` for a public IPv4 address (also when IPv4-mapped in
- * IPv6), the first 48 bits as `xxxx:xxxx:xxxx::/48` for a public IPv6 address, and the full `host:port`
+ * IPv6), the first 48 bits as `2001:db8:1::/48` (the first three groups) for a public IPv6 address, and the full `host:port`
  * for loopback, private (RFC 1918, ULA) and link-local addresses.
  * @param address where the store came from.
  * @returns a stable string key.
