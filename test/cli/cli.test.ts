@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,7 @@ beforeAll(async () => {
   const started = Date.now();
   await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
   if (!existsSync(CLI) || statSync(CLI).mtimeMs < started - 1_000) throw new Error(`the build did not produce ${CLI}`);
+  chmodSync(CLI, 0o755); // as `npm run build` does: tsc does not set the executable bit the bin needs
   stateRoot = mkdtempSync(join(tmpdir(), 'peerlay-cli-'));
 }, 120_000);
 
