@@ -2,6 +2,7 @@
  * Bag counters for a status page.
  * @module
  */
+import { countersToJSON } from '../../framework/index.js';
 
 /** Counters kept by a {@link BagCommunity}. */
 export class BagStatistics {
@@ -36,10 +37,6 @@ export class BagStatistics {
 
   /** A plain JSON-ready copy. */
   toJSON(): Record<string, number | Record<string, number>> {
-    const out: Record<string, number | Record<string, number>> = {};
-    for (const [name, value] of Object.entries(this) as Array<[string, number | Record<string, number>]>) {
-      out[name] = typeof value === 'number' ? value : { ...value };
-    }
-    return out;
+    return countersToJSON(this);
   }
 }

@@ -2,6 +2,7 @@
  * Namespace counters for a status page.
  * @module
  */
+import { countersToJSON } from '../../framework/index.js';
 
 /** Counters kept by a {@link NamespaceCommunity}. */
 export class NamespaceStatistics {
@@ -28,10 +29,6 @@ export class NamespaceStatistics {
 
   /** A plain JSON-ready copy. */
   toJSON(): Record<string, number | Record<string, number>> {
-    const out: Record<string, number | Record<string, number>> = {};
-    for (const [name, value] of Object.entries(this) as Array<[string, number | Record<string, number>]>) {
-      out[name] = typeof value === 'number' ? value : { ...value };
-    }
-    return out;
+    return countersToJSON(this);
   }
 }

@@ -37,3 +37,15 @@ export class CommunityStats {
     };
   }
 }
+
+/**
+ * A JSON-ready copy of a plain counters object: number fields as they are, record fields (counts by
+ * name) copied. Statistics classes of communities use it for their `toJSON`.
+ */
+export function countersToJSON(counters: object): Record<string, number | Record<string, number>> {
+  const out: Record<string, number | Record<string, number>> = {};
+  for (const [name, value] of Object.entries(counters) as Array<[string, number | Record<string, number>]>) {
+    out[name] = typeof value === 'number' ? value : { ...value };
+  }
+  return out;
+}
