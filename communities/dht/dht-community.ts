@@ -35,12 +35,12 @@ import { ValueStore } from './storage/value-store.js';
 import type { ValueRecord } from './storage/value-record.js';
 import type { WireRecordValue } from './wire-records.js';
 import { ValueOps } from './value-ops.js';
-import type { DHTEvents, FindReply, FindReplyAnswer } from './types.js';
+import type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
 import { joinNetwork } from './join.js';
 import { PeerTokens } from './peer-tokens.js';
 import { queryFind } from './find-query.js';
 
-export type { DHTEvents, FindReply, FindReplyAnswer } from './types.js';
+export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
 import type { FindOptions, FoundValue, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
 
 /**
@@ -188,7 +188,7 @@ export class DHTCommunity extends Community<DHTEvents> {
    * @throws {@link DHTError} `no-nodes` when the routing table is empty.
    */
   async findClosestNodes(target: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<FindReplyAnswer[]> {
-    const result = await this.lookup(target, false, options.signal);
+    const result = await this.lookup(target, false, { signal: options.signal });
     return result.closest.map((a) => ({ peer: a.peer, token: a.reply.token, publicKey: a.reply.sender }));
   }
 
@@ -225,17 +225,15 @@ export class DHTCommunity extends Community<DHTEvents> {
   /**
    * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts; with `paths` > 1,
    * a {@link disjointLookup} over that many disjoint paths, seeded with our `k * paths` closest contacts.
-   * @param paths disjoint paths (S/Kademlia's d). @default settings.disjointPaths
+   * @param options `signal` cancels; `isDone` ends a value lookup early; `quorum` holds back queries the
+   *   running ones could make unnecessary (see `LookupOptions.quorum`); `paths` is S/Kademlia's d
+   *   (default `settings.disjointPaths`).
    * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled;
    *   `stopped` when the community is not running or stops meanwhile. {@link InvalidArgumentError} for a bad `paths`.
    */
-  async lookup(
-    target: Uint8Array,
-    values: boolean,
-    signal?: AbortSignal,
-    isDone?: (found: ReadonlyArray<Answered<FindReply>>) => boolean,
-    paths: number = this.settings.disjointPaths,
-  ): Promise<LookupResult<FindReply>> {
+  async lookup(target: Uint8Array, values: boolean, options: LookupCallOptions = {}): Promise<LookupResult<FindReply>> {
+    const { signal, isDone, quorum } = options;
+    const paths = options.paths ?? this.settings.disjointPaths;
     if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
     const k = this.settings.bucketSize;
@@ -255,6 +253,7 @@ export class DHTCommunity extends Community<DHTEvents> {
         seeds,
         signal: linked.signal,
         isDone,
+        quorum,
         query: (peer) => this.queryChecked(peer, target, values),
         softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
         schedule: (ms, fn) => this.after(ms, fn),

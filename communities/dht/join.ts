@@ -15,13 +15,13 @@ import { randomIdInRange } from './routing/node-id.js';
 export async function joinNetwork(dht: DHTCommunity, addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
   await Promise.allSettled(addresses.map((a) => dht.ping({ address: a }, signal)));
   if (dht.routingTable.size === 0) return 0;
-  await dht.lookup(dht.nodeId, false, signal).catch(() => undefined);
+  await dht.lookup(dht.nodeId, false, { signal }).catch(() => undefined);
   // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
   const far = dht.routingTable.buckets().filter((b) => !b.containsSelf && b.contacts.length < dht.settings.bucketSize);
   await Promise.allSettled(
     far.map(async (b) => {
       const target = randomIdInRange(dht.context.random, b.prefix, b.depth);
-      await dht.lookup(target, false, signal);
+      await dht.lookup(target, false, { signal });
       dht.routingTable.markRefreshed(target);
     }),
   );

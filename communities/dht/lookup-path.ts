@@ -35,12 +35,16 @@ export interface Shared<R> {
   readonly claimed: Set<string>;
   /** Answers that carried something, from every path, in arrival order. */
   readonly found: Answered<R>[];
+  /** Queries running within their soft timeout, over every path (see `LookupOptions.quorum`). */
+  busy: number;
   /** Set once the lookup resolved or rejected. */
   finished: boolean;
   /** Ends the whole lookup (rejects with `error` if given). */
   finish(error?: Error): void;
   /** A path converged; the lookup ends when all have. */
   pathDone(): void;
+  /** Steps every path (a settled query may free another path held back by the quorum). */
+  stepAll(): void;
 }
 
 /** Most candidates a path remembers unless told otherwise. */
@@ -107,8 +111,10 @@ export class LookupPath<V, R extends QueryReply<V>> {
       if (c.state === 'new' && shared.claimed.has(c.hex)) c.state = 'taken';
       if (c.state !== 'failed' && c.state !== 'taken') window.push(c);
     }
+    const { quorum } = o;
+    const covered = (): boolean => quorum !== undefined && shared.found.length < quorum && shared.found.length + shared.busy >= quorum;
     for (const c of window) {
-      if (this.slotsBusy >= o.alpha) break;
+      if (this.slotsBusy >= o.alpha || covered()) break;
       if (c.state === 'new') this.launch(c);
     }
     const converged = window.every((c) => c.state === 'done') || (this.outstanding === 0 && !window.some((c) => c.state === 'new'));
@@ -143,18 +149,20 @@ export class LookupPath<V, R extends QueryReply<V>> {
     shared.claimed.add(c.hex);
     this.queried++;
     this.slotsBusy++;
+    shared.busy++;
     this.outstanding++;
     let holdsSlot = true;
     const release = (): void => {
       if (holdsSlot) {
         holdsSlot = false;
         this.slotsBusy--;
+        shared.busy--;
       }
     };
     const soft = o.schedule(o.softTimeoutMs(c.peer), () => {
       this.timers.delete(soft);
       release();
-      this.step();
+      shared.stepAll();
     });
     this.timers.add(soft);
     const settled = (): boolean => {
@@ -172,7 +180,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
         c.reply = reply;
         for (const n of reply.nodes) this.add(n, c.hops + 1, c);
         if (reply.found !== undefined) shared.found.push({ peer: c.peer, hops: c.hops, reply });
-        this.step();
+        shared.stepAll();
       },
       (error: unknown) => {
         if (!settled()) return;
@@ -180,7 +188,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
         this.failed++;
         if (error instanceof ImpostorError && c.referrer !== undefined) this.distrust(c.referrer);
         this.dirty = true;
-        this.step();
+        shared.stepAll();
       },
     );
   }

@@ -59,6 +59,12 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   softTimeoutMs(peer: LookupPeer): number;
   /** Ends the lookup early (for value lookups) given everything found so far. */
   isDone?(found: ReadonlyArray<Answered<R>>): boolean;
+  /**
+   * For value lookups: while fewer than `quorum` answers carried something, no further query is launched
+   * when the queries running (still within their soft timeout) could make up the difference, so a lookup
+   * whose first queries all hit holders costs exactly `quorum` queries. Unset: every free slot is used.
+   */
+  readonly quorum?: number;
   /** Timers (the community's, so `stop()` clears them). */
   schedule(ms: number, fn: () => void): TimerHandle;
   /** Cancels a timer from `schedule`. */
@@ -113,6 +119,7 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
     const shared: Shared<R> = {
       claimed: new Set<string>(),
       found: [],
+      busy: 0,
       finished: false,
       finish(error?: Error): void {
         if (shared.finished) return;
@@ -124,6 +131,9 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
       },
       pathDone(): void {
         if (all.every((p) => p.done)) shared.finish();
+      },
+      stepAll(): void {
+        for (const p of all) p.step();
       },
     };
     const selfHex = toHex(o.selfId);

@@ -3,7 +3,7 @@
  * @module
  */
 import type { PublicKey } from '../../framework/index.js';
-import type { LookupPeer, QueryReply } from './lookup.js';
+import type { Answered, LookupPeer, QueryReply } from './lookup.js';
 import type { Contact } from './routing/contact.js';
 import type { WireRecordValue } from './wire-records.js';
 
@@ -35,4 +35,16 @@ export interface FindReplyAnswer {
   readonly token: Uint8Array;
   /** Its public key. */
   readonly publicKey: PublicKey;
+}
+
+/** Options of `DHTCommunity.lookup`. */
+export interface LookupCallOptions {
+  /** Cancels the lookup. */
+  readonly signal?: AbortSignal;
+  /** Ends a value lookup early given the answers with values so far. */
+  readonly isDone?: (found: ReadonlyArray<Answered<FindReply>>) => boolean;
+  /** Holds back queries the running ones could make unnecessary (see `LookupOptions.quorum`). */
+  readonly quorum?: number;
+  /** Disjoint paths (S/Kademlia's d). @default settings.disjointPaths */
+  readonly paths?: number;
 }

@@ -151,7 +151,7 @@ export class ValueOps {
     paths?: number,
   ): Promise<number> {
     const dht = this.dht;
-    const result = await dht.lookup(key, false, signal, undefined, paths);
+    const result = await dht.lookup(key, false, { signal, paths });
     const now = dht.context.clock.now();
     const wire = records.filter((r) => r.expiresAt > now).map((r) => toWire(r.record, r.expiresAt - now));
     if (wire.length === 0) return 0;
@@ -171,7 +171,12 @@ export class ValueOps {
     dht.statistics.finds++;
     const quorum = dht.settings.quorum;
     try {
-      const result = await dht.lookup(k, true, options.signal, (found) => this.quorumReached(k, found, quorum), options.disjointPaths);
+      const result = await dht.lookup(k, true, {
+        signal: options.signal,
+        isDone: (found) => this.quorumReached(k, found, quorum),
+        quorum,
+        paths: options.disjointPaths,
+      });
       const answers = await Promise.all(result.found.map((a) => this.allPages(a, k, limit)));
       const now = dht.context.clock.now();
       const expiry = new Map<string, number>();
