@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
+import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, sameAddress, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
 import { DHTError, ImpostorError } from './errors.js';
 import { onFind, onPing, onStore } from './handlers.js';
@@ -140,7 +140,9 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.ops = new ValueOps(this);
     this.maintenance = new Maintenance(this, this.ops);
     this.handle(PingRequest, (m) => this.learned(m) && onPing(this, m));
-    this.handle(FindRequest, (m) => this.learned(m) && onFind(this, m));
+    this.handle(FindRequest, (m) => {
+      if (this.learnedIfNew(m)) onFind(this, m);
+    });
     this.handle(StoreRequest, (m) => this.learned(m) && onStore(this, m, 'store'));
     this.handle(CacheRequest, (m) => this.learned(m) && onStore(this, m, 'cache'));
     this.handle(PingResponse, (m) => this.respond(m));
@@ -379,6 +381,21 @@ export class DHTCommunity extends Community<DHTEvents> {
         if (error instanceof Error && error.name === 'TimeoutError' && this.isRunning) this.routingTable.remove(candidate.id);
       })
       .finally(() => this.pinging.delete(hex));
+  }
+
+  /**
+   * For a `deferredVerify` request: a requester already in the routing table at this address is answered
+   * without checking its signature (nothing changes); any other is verified and learned, or dropped.
+   */
+  private learnedIfNew(m: Incoming<unknown>): boolean {
+    const claimed = m.claimedSender;
+    if (claimed === undefined) return this.learned(m);
+    const known = this.routingTable.get(claimed.mid);
+    if (known !== undefined && sameAddress(known.address, m.from)) return true;
+    const sender = m.verifySender?.();
+    if (sender === undefined) return false;
+    this.addContact(sender, m.from);
+    return true;
   }
 
   private learned(m: Incoming<unknown>): true {

@@ -33,7 +33,7 @@ export const AMPLIFICATION_FACTOR = 3;
  */
 export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.schema>>): void {
   const { target, values: wantValues, offset } = m.value;
-  const requesterId = m.sender?.mid;
+  const requesterId = (m.sender ?? m.claimedSender)?.mid;
   const proven = m.value.token !== undefined && dht.tokens.verify(m.value.token, m.from);
   const max = proven ? dht.context.transport.maxPacketBytes : Math.min(dht.context.transport.maxPacketBytes, AMPLIFICATION_FACTOR * m.size);
   if (!proven) CommunityStats.bump(dht.statistics.storeVerdicts, 'unproven-find');
@@ -51,8 +51,9 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
   const fits = (n: typeof nodes, v: typeof page): boolean =>
     envelope + encodeBody(FindResponse.schema, { id: m.value.id, token, nodes: n, values: v, total: stored.length }).length <= max;
   let values = fillPage(page, takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES).length, (v) => fits(nodes, v));
-  if (page.length > 0 && values.length === 0 && proven) {
-    // A large value needs most of the datagram: send it with as many of the closest nodes as still fit.
+  if (page.length > 0 && values.length === 0 && max >= dht.context.transport.maxPacketBytes) {
+    // A large value needs most of the datagram (allowed once the address is proven, or the request was
+    // padded to a third of one): send it with as many of the closest nodes as still fit.
     const closest = nodes;
     values = fillPage(page, takeWithin(page, budget).length, (v) => fits([], v));
     nodes = fillPage(closest, 0, (n) => fits(n, values));

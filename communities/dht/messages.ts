@@ -34,11 +34,20 @@ export const PingRequest = defineMessage({ id: 1, name: 'dht-ping-request', sign
 /** "Yes." */
 export const PingResponse = defineMessage({ id: 2, name: 'dht-ping-response', signed: true, schema: defineSchema({ id: t.u64() }) });
 
-/** Find the nodes closest to `target` and, when `values` is set, the values stored under it (from `offset`). */
+/** Most padding a find request carries (see {@link FindRequest}). */
+export const MAX_FIND_PADDING_BYTES = 512;
+
+/**
+ * Find the nodes closest to `target` and, when `values` is set, the values stored under it (from `offset`).
+ * Its signature is checked only when the requester is not already in the routing table at this address
+ * (`deferredVerify`): answering changes no state and is amplification-bounded, so a known requester costs
+ * no Ed25519 verification.
+ */
 export const FindRequest = defineMessage({
   id: 3,
   name: 'dht-find-request',
   signed: true,
+  deferredVerify: true,
   schema: defineSchema({
     id: t.u64(),
     target: t.bytes({ length: KEY_BYTES }),
@@ -46,6 +55,11 @@ export const FindRequest = defineMessage({
     offset: t.uint(),
     /** A token this node issued to the requester earlier: proves the requester's address. */
     token: t.optional(t.bytes({ length: TOKEN_BYTES })),
+    /**
+     * Ignored bytes a requester without a token adds (QUIC-style) so that the 3x amplification bound
+     * still lets the reply fill a datagram: the first find to a node then needs one round trip, not two.
+     */
+    padding: t.optional(t.bytes({ max: MAX_FIND_PADDING_BYTES })),
   }),
 });
 

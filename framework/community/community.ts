@@ -29,10 +29,24 @@ export interface Incoming<T> {
   readonly value: T;
   /** Where the packet came from. */
   readonly from: Address;
-  /** The signer, for signed messages; `undefined` for unsigned ones. */
+  /**
+   * The verified signer, for signed messages; `undefined` for unsigned ones, and for messages of a
+   * `deferredVerify` spec until {@link Incoming.verifySender} succeeded.
+   */
   readonly sender: PublicKey | undefined;
   /** Size of the packet in bytes. */
   readonly size: number;
+  /**
+   * Messages of a `deferredVerify` spec only: the key the packet claims to be signed by, NOT verified.
+   * Use it only where a lie costs the liar alone (e.g. leaving the claimed key out of an answer).
+   */
+  readonly claimedSender?: PublicKey;
+  /**
+   * Messages of a `deferredVerify` spec only: checks the signature (once; later calls return the same)
+   * and returns the verified sender, or `undefined` when the signature is bad (the packet is then counted
+   * as dropped with `bad-signature`, and the handler must ignore it).
+   */
+  readonly verifySender?: () => PublicKey | undefined;
 }
 
 /** A message handler; may be async (a rejection is caught and counted, never thrown into the event loop). */
@@ -201,19 +215,52 @@ export abstract class Community<Events extends object = object>
     if (!this.admit(from, entry.spec, data.length)) return this.drop('rate-limited', from);
     const decoded = decodePacket(entry.spec, data, this.ctx.keys.verify);
     if (!decoded.ok) return this.drop(classifyReason(decoded.reason), from);
-    const sender = decoded.publicKeyBinary === undefined ? undefined : this.ctx.keys.get(decoded.publicKeyBinary);
+    const key = decoded.publicKeyBinary === undefined ? undefined : this.ctx.keys.get(decoded.publicKeyBinary);
+    if (decoded.unverified !== undefined) {
+      if (key === undefined) return this.drop('bad-public-key', from);
+      CommunityStats.bump(this.stats.received, entry.spec.name);
+      return this.dispatch(entry, { value: decoded.value, from, sender: undefined, size: data.length, ...this.deferred(key, decoded.unverified, from) });
+    }
+    const sender = key;
     CommunityStats.bump(this.stats.received, entry.spec.name);
     if (sender !== undefined) {
       // Fresh only at the address we know it by: a packet from elsewhere must not make a stale address look alive.
       const known = this.peers.getByMid(sender.midHex);
       if (known !== undefined && sameAddress(known.address, from)) known.lastSeen = this.ctx.clock.now();
     }
+    this.dispatch(entry, { value: decoded.value, from, sender, size: data.length });
+  }
+
+  private dispatch(entry: { spec: MessageSpec<unknown>; handler: Handler<unknown> }, message: Incoming<unknown>): void {
     try {
-      const result = entry.handler({ value: decoded.value, from, sender, size: data.length });
+      const result = entry.handler(message);
       if (result instanceof Promise) result.catch((error: unknown) => this.handlerFailed(entry.spec.name, error));
     } catch (error) {
       this.handlerFailed(entry.spec.name, error);
     }
+  }
+
+  /** The claimed sender of a `deferredVerify` message and its one-time, memoised check. */
+  private deferred(
+    key: PublicKey,
+    parts: { readonly signedPart: Uint8Array; readonly signature: Uint8Array },
+    from: Address,
+  ): Pick<Incoming<unknown>, 'claimedSender' | 'verifySender'> {
+    let verdict: PublicKey | null | undefined;
+    const verifySender = (): PublicKey | undefined => {
+      if (verdict === undefined) {
+        let valid = false;
+        try {
+          valid = key.verify(parts.signedPart, parts.signature);
+        } catch {
+          valid = false;
+        }
+        verdict = valid ? key : null;
+        if (!valid) this.drop('bad-signature', from);
+      }
+      return verdict ?? undefined;
+    };
+    return { claimedSender: key, verifySender };
   }
 
   /**

@@ -55,6 +55,13 @@ export interface MessageSpec<T> {
   readonly schema: Schema<T>;
   /** True if the packet carries the sender's public key and a signature. */
   readonly signed: boolean;
+  /**
+   * For signed messages: the handler gets the message before its signature is checked, with the
+   * claimed sender, and verifies it only if it needs the sender's identity (see `Incoming.verifySender`).
+   * Only for requests whose answer changes no state and is size-bounded anyway: it saves one Ed25519
+   * verification per request when the sender is already known. @default false
+   */
+  readonly deferredVerify: boolean;
 }
 
 /**
@@ -71,11 +78,21 @@ export function defineMessage<S extends Schema<unknown>>(spec: {
   name: string;
   schema: S;
   signed?: boolean;
+  deferredVerify?: boolean;
 }): MessageSpec<Infer<S>> {
   if (!Number.isInteger(spec.id) || spec.id < 0 || spec.id > 0xff) {
     throw new InvalidArgumentError(`message id must be an integer 0..255, got ${String(spec.id)}`);
   }
-  return { id: spec.id, name: spec.name, schema: spec.schema as Schema<Infer<S>>, signed: spec.signed ?? false };
+  if (spec.deferredVerify === true && spec.signed !== true) {
+    throw new InvalidArgumentError(`message ${spec.name}: deferredVerify needs a signed message`);
+  }
+  return {
+    id: spec.id,
+    name: spec.name,
+    schema: spec.schema as Schema<Infer<S>>,
+    signed: spec.signed ?? false,
+    deferredVerify: spec.deferredVerify ?? false,
+  };
 }
 
 /** Signs outgoing packets; a private key object fits structurally. */
@@ -195,6 +212,11 @@ export type DecodedPacket<T> =
       readonly value: T;
       /** The verified sender's public key binary (a copy), or `undefined` for an unsigned message. */
       readonly publicKeyBinary: Uint8Array | undefined;
+      /**
+       * Set when the signature was NOT checked (a `deferredVerify` spec): what a later check needs.
+       * `publicKeyBinary` is then only claimed.
+       */
+      readonly unverified?: { readonly signedPart: Uint8Array; readonly signature: Uint8Array };
     }
   | {
       /** Rejected. */
@@ -206,7 +228,8 @@ export type DecodedPacket<T> =
 /**
  * Checks and decodes an untrusted packet as message `spec`: marker and version bytes, message id, then
  * for signed messages the envelope and signature (before any body byte is parsed), then the body.
- * Never throws, also when `verify` throws.
+ * Never throws, also when `verify` throws. A `deferredVerify` spec skips the check and returns what it needs
+ * in `unverified` instead.
  * @param verify checks the signature of a signed message; not called for unsigned ones.
  * @returns the body and, for a signed message, a copy of the sender's public key binary.
  */
@@ -223,6 +246,12 @@ export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: 
   }
   const env = splitSignedEnvelope(data);
   if (env === undefined) return { ok: false, reason: 'truncated signed packet' };
+  if (spec.deferredVerify) {
+    const r = decodeBody(spec.schema, env.body);
+    if (!r.ok) return r;
+    const unverified = { signedPart: env.signedPart.slice(), signature: env.signature.slice() };
+    return { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice(), unverified };
+  }
   let valid: boolean;
   try {
     valid = verify(env.publicKeyBinary, env.signedPart, env.signature) === true;

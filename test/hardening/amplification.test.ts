@@ -98,9 +98,10 @@ describe('amplification: before a source proves its address, nothing it causes i
 
   const cases: Array<[string, () => Promise<Exchange>]> = [
     ['dht ping', () => exchange(dhtPrefix(), PingRequest, { id: 1n })],
-    ['dht find (nodes)', () => exchange(dhtPrefix(), FindRequest, { id: 2n, target: KEY, values: false, offset: 0, token: undefined })],
-    ['dht find (64 x 1 KB values)', () => exchange(dhtPrefix(), FindRequest, { id: 3n, target: KEY, values: true, offset: 0, token: undefined })],
-    ['dht find (bad token)', () => exchange(dhtPrefix(), FindRequest, { id: 4n, target: KEY, values: true, offset: 0, token: junkToken })],
+    ['dht find (nodes)', () => exchange(dhtPrefix(), FindRequest, { id: 2n, target: KEY, values: false, offset: 0, token: undefined, padding: undefined })],
+    ['dht find (64 x 1 KB values)', () => exchange(dhtPrefix(), FindRequest, { id: 3n, target: KEY, values: true, offset: 0, token: undefined, padding: undefined })],
+    ['dht find (64 x 1 KB values, padded)', () => exchange(dhtPrefix(), FindRequest, { id: 12n, target: KEY, values: true, offset: 0, token: undefined, padding: new Uint8Array(300) })],
+    ['dht find (bad token)', () => exchange(dhtPrefix(), FindRequest, { id: 4n, target: KEY, values: true, offset: 0, token: junkToken, padding: undefined })],
     ['dht store (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 5n, token: junkToken, records: [record(8)] })],
     ['dht cache (bad token)', () => exchange(dhtPrefix(), CacheRequest, { id: 6n, token: junkToken, records: [record(8)] })],
     ['discovery find-peer (4 addresses)', () => exchange(discPrefix(), FindPeerRequest, { id: 7n, mid: peerMid(), token: undefined })],
@@ -120,7 +121,7 @@ describe('amplification: before a source proves its address, nothing it causes i
   }
 
   it('a find-peer with a valid token gets every address the storer holds', async () => {
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 20n, target: KEY, values: false, offset: 0, token: undefined });
+    const first = await exchange(dhtPrefix(), FindRequest, { id: 20n, target: KEY, values: false, offset: 0, token: undefined, padding: undefined });
     const token = findToken(first.replies);
     const r = await exchange(discPrefix(), FindPeerRequest, { id: 21n, mid: peerMid(), token });
     expect(r.replies.length).toBe(1 + 4); // the response and 4 punctures
@@ -128,12 +129,12 @@ describe('amplification: before a source proves its address, nothing it causes i
 
   it('with a valid token, find pages fill the datagram up to the limit', async () => {
     const max = target.endpoint.maxPacketBytes;
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 30n, target: KEY, values: true, offset: 0, token: undefined });
+    const first = await exchange(dhtPrefix(), FindRequest, { id: 30n, target: KEY, values: true, offset: 0, token: undefined, padding: undefined });
     const token = findToken(first.replies);
     const oneValue = wireRecordSize({ data: new Uint8Array(1_024) });
     let got = 0;
     for (let offset = 0; offset < 64; ) {
-      const r = await exchange(dhtPrefix(), FindRequest, { id: 31n + BigInt(offset), target: KEY, values: true, offset, token });
+      const r = await exchange(dhtPrefix(), FindRequest, { id: 31n + BigInt(offset), target: KEY, values: true, offset, token, padding: undefined });
       const v = decodeFind(r.replies);
       expect(v.values.length).toBeGreaterThan(0);
       expect(r.largest).toBeLessThanOrEqual(max);
@@ -149,11 +150,24 @@ describe('amplification: before a source proves its address, nothing it causes i
     const dht = target.get(DHTCommunity);
     const small = new Uint8Array(20).fill(0xcd);
     for (let i = 0; i < 64; i++) dht.store.put(unsignedRecord(small, new Uint8Array(150).fill(i)), TTL_MS, 'local');
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 40n, target: small, values: true, offset: 0, token: undefined });
+    const first = await exchange(dhtPrefix(), FindRequest, { id: 40n, target: small, values: true, offset: 0, token: undefined, padding: undefined });
     expect(first.largest).toBeLessThanOrEqual(FACTOR * first.request);
-    const r = await exchange(dhtPrefix(), FindRequest, { id: 41n, target: small, values: true, offset: 0, token: findToken(first.replies) });
+    const r = await exchange(dhtPrefix(), FindRequest, { id: 41n, target: small, values: true, offset: 0, token: findToken(first.replies), padding: undefined });
     expect(r.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - wireRecordSize({ data: new Uint8Array(150) }));
     expect(decodeFind(r.replies).values.length).toBeGreaterThan(decodeFind(first.replies).values.length);
+  });
+
+  it('a tokenless find padded to a third of a datagram gets a full page at once, still within 3x', async () => {
+    const dht = target.get(DHTCommunity);
+    const key = new Uint8Array(20).fill(0xce);
+    for (let i = 0; i < 64; i++) dht.store.put(unsignedRecord(key, new Uint8Array(150).fill(i)), TTL_MS, 'local');
+    const bare = await exchange(dhtPrefix(), FindRequest, { id: 50n, target: key, values: true, offset: 0, token: undefined, padding: undefined });
+    const padded = await exchange(dhtPrefix(), FindRequest, { id: 51n, target: key, values: true, offset: 0, token: undefined, padding: new Uint8Array(300) });
+    expect(padded.request).toBeGreaterThanOrEqual(Math.ceil(target.endpoint.maxPacketBytes / FACTOR));
+    expect(padded.largest).toBeLessThanOrEqual(FACTOR * padded.request);
+    expect(padded.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - wireRecordSize({ data: new Uint8Array(150) }));
+    expect(decodeFind(bare.replies).values).toHaveLength(0);
+    expect(decodeFind(padded.replies).values.length).toBeGreaterThan(3);
   });
 });
 

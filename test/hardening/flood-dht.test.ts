@@ -24,7 +24,7 @@ describe('a DHT node under a find flood', () => {
     await flooder.open();
     const key = PrivateKey.generate(new SeededRandom(66));
     const signer = { publicKeyBinary: key.publicKey.toBinary(), sign: (m: Uint8Array) => key.sign(m) };
-    const flood = encodePacket(target!.prefix, FindRequest, { id: 1n, target: keys[0]!, values: true, offset: 0, token: undefined }, signer);
+    const flood = encodePacket(target!.prefix, FindRequest, { id: 1n, target: keys[0]!, values: true, offset: 0, token: undefined, padding: undefined }, signer);
     const heapBefore = process.memoryUsage().heapUsed;
     let lookups = 0;
     let succeeded = 0;
