@@ -71,7 +71,7 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   add('dht', PingResponse, { id });
   add('dht', FindRequest, { id, target: ctx.key20, values: true, offset: 0, token: ctx.token, padding: undefined });
   add('dht', FindRequest, { id, target: ctx.key20, values: false, offset: 0, token: undefined, padding: new Uint8Array(280) });
-  add('dht', FindResponse, { id, token: ctx.token, nodes: [node], values: records, total: 2 });
+  add('dht', FindResponse, { id, token: ctx.token, nodes: [node], values: records, total: 2, authoritative: true });
   add('dht', StoreRequest, { id, token: ctx.token, records });
   add('dht', CacheRequest, { id, token: ctx.token, records });
   add('dht', StoreResponse, { id, results: [1, 2, 9] });

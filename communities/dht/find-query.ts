@@ -23,7 +23,7 @@ export async function queryFind(dht: DHTCommunity, peer: LookupPeer, target: Uin
   for (let attempt = 0; ; attempt++) {
     const padding = token === undefined ? findPadding(dht) : undefined;
     const m = await dht.request(peer, FindRequest, { target, values, offset, token, padding });
-    const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number };
+    const v = m.value as { token: Uint8Array; nodes: LookupPeer[]; values: WireRecordValue[]; total: number; authoritative: boolean };
     dht.peerTokens.remember(hex, v.token);
     const withheld = values && v.values.length === 0 && v.total > offset;
     if (withheld && attempt === 0 && (token === undefined || !equalBytes(token, v.token))) {
@@ -35,7 +35,14 @@ export async function queryFind(dht: DHTCommunity, peer: LookupPeer, target: Uin
       if (!ok) dht.statistics.valuesRejected++;
       return ok;
     });
-    return { nodes: v.nodes, found: good.length > 0 ? good : undefined, token: v.token, total: v.total, sender: m.sender! };
+    return {
+      nodes: v.nodes,
+      found: good.length > 0 ? good : undefined,
+      token: v.token,
+      total: v.total,
+      authoritative: v.authoritative,
+      sender: m.sender!,
+    };
   }
 }
 

@@ -43,13 +43,15 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
     .map((c) => ({ id: c.id, address: c.address }));
   const now = dht.context.clock.now();
   const stored = wantValues ? dht.store.get(target, now) : [];
-  const page = stored.slice(offset, offset + WIRE_MAX_RECORDS).map((s) => toWire(s.record, s.expiresAt - now));
+  const slice = stored.slice(offset, offset + WIRE_MAX_RECORDS);
+  const page = slice.map((s) => toWire(s.record, s.expiresAt - now));
+  const authoritative = slice.every((s) => s.origin !== 'cache');
   const budget = max - FIND_RESPONSE_OVERHEAD_BYTES;
   const token = dht.tokens.issue(m.from);
   // Exact packet size without signing: the envelope around our key plus the encoded body.
   const envelope = HEADER_BYTES + 2 + dht.context.key.publicKey.toBinary().length + SIGNATURE_BYTES;
   const fits = (n: typeof nodes, v: typeof page): boolean =>
-    envelope + encodeBody(FindResponse.schema, { id: m.value.id, token, nodes: n, values: v, total: stored.length }).length <= max;
+    envelope + encodeBody(FindResponse.schema, { id: m.value.id, token, nodes: n, values: v, total: stored.length, authoritative }).length <= max;
   let values = fillPage(page, takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES).length, (v) => fits(nodes, v));
   if (page.length > 0 && values.length === 0 && max >= dht.context.transport.maxPacketBytes) {
     // A large value needs most of the datagram (allowed once the address is proven, or the request was
@@ -59,7 +61,7 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
     nodes = fillPage(closest, 0, (n) => fits(n, values));
   }
   while (nodes.length > 0 && !fits(nodes, values)) nodes = nodes.slice(0, -1);
-  const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length });
+  const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length, authoritative });
   if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
   dht.sendPacket(m.from, FindResponse.name, packet);
 }

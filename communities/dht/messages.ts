@@ -74,6 +74,11 @@ export const FindResponse = defineMessage({
     nodes: t.list(NodeRef, { max: WIRE_MAX_NODES }),
     values: t.list(WireRecord, { max: WIRE_MAX_RECORDS }),
     total: t.uint(),
+    /**
+     * True when the responder holds every value of this page as a storer (from the publisher or by
+     * replication, so it got every update), false when any is only a cached copy from a lookup.
+     */
+    authoritative: t.bool(),
   }),
 });
 

@@ -23,6 +23,8 @@ export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
   readonly token: Uint8Array;
   /** Values the responder holds for the key in all (it may have sent only a page). */
   readonly total: number;
+  /** The responder holds the page's values as a storer, none only as a cache (see `FindResponse`). */
+  readonly authoritative: boolean;
   /** The responder's public key (it signed the response). */
   readonly sender: PublicKey;
 }

@@ -211,14 +211,17 @@ export class ValueOps {
   }
 
   /**
-   * Early stop of a value lookup: `quorum` responders with values, one of them among the `quorum` nodes
-   * nearest the key of all the responders and the nodes they pointed to. A cache along the path keeps the
-   * version that was current when it was cached, while the nodes nearest the key get every update (and the
-   * newest version wins the merge), so stopping at the first `quorum` answers (possibly all caches) could
-   * return a superseded version. When none of the nearest nodes answers with values, the lookup runs to its end.
+   * Early stop of a value lookup: `quorum` responders with values, one of them a storer (its reply says
+   * `authoritative`: it holds the values from the publisher or by replication, not as a cache) or among
+   * the `quorum` nodes nearest the key of all the responders and the nodes they pointed to. A cache along
+   * the path keeps the version that was current when it was cached, while storers get every update (and
+   * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
+   * return a superseded version. When neither holds, the lookup runs to its end.
    */
   private quorumReached(key: Uint8Array, found: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
     if (found.length < quorum) return false;
+    // A storer (not a cache) among the answers got every update from the publisher or by replication.
+    if (found.some((a) => a.reply.authoritative)) return true;
     const answered = new Set(found.map((a) => toHex(a.peer.id)));
     const seen = new Map<string, Uint8Array>();
     for (const a of found) {

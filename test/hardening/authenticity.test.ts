@@ -104,7 +104,7 @@ describe('authenticity: forged, replayed, mis-attributed and misdirected input i
     attacker.addListener((data, from) => {
       const req = decodePacket(FindRequest, data, () => true);
       if (!req.ok) return;
-      const body = { id: req.value.id, token: new Uint8Array(8), nodes: [], values: [forged], total: 1 };
+      const body = { id: req.value.id, token: new Uint8Array(8), nodes: [], values: [forged], total: 1, authoritative: true };
       attacker.send(from, encodePacket(dht(client).prefix, FindResponse, body, { publicKeyBinary: mallory.publicKey.toBinary(), sign: (m) => mallory.sign(m) }));
     });
     const c = dht(client);

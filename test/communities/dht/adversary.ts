@@ -88,7 +88,7 @@ export class AdversaryDHT extends DHTCommunity {
     const forged = values ? [this.forge(target)] : [];
     this.attacks.eclipsedFinds++;
     this.attacks.forgedValues += forged.length;
-    this.send(m.from, FindResponse, { id, token: this.tokens.issue(m.from), nodes: [...nodes], values: forged, total: forged.length });
+    this.send(m.from, FindResponse, { id, token: this.tokens.issue(m.from), nodes: [...nodes], values: forged, total: forged.length, authoritative: true });
   }
 
   private evilStore(m: Incoming<{ id: bigint; records: WireRecordValue[] }>): void {
