@@ -25,7 +25,14 @@ import { toHex } from '../util/bytes.js';
 import { PREFIX_BYTES, readHeader } from '../wire/packet.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RateLimitOptions } from './rate-limiter.js';
-import { addressKey } from '../endpoint/address.js';
+import { IpRateLimiter } from './ip-rate-limit.js';
+import type { IpRateLimitOptions } from './ip-rate-limit.js';
+import { VerifyBudget } from './verify-budget.js';
+import type { VerifyBudgetOptions } from './verify-budget.js';
+import { addressKey, sameAddress } from '../endpoint/address.js';
+
+export * from './ip-rate-limit.js';
+export * from './verify-budget.js';
 
 /** A community class the host can build: its constructor parameters carry `@inject` tokens. */
 export type CommunityClass<C extends OverlayCommunity = OverlayCommunity> = new (...args: never[]) => C;
@@ -46,8 +53,23 @@ export interface OverlayHostOptions {
   bootstrap?: readonly Address[];
   /** Parent DI container. @default tsyringe's root container */
   container?: DependencyContainer;
-  /** Per-source rate limit checked before any packet is parsed; `false` turns it off. @default {} (the defaults of {@link RateLimitOptions}) */
+  /**
+   * Per-source (`host:port`) rate limit checked before any packet is parsed; `false` turns it off, and with
+   * it the per-IP limit and the verification budget unless those are given explicitly (so `false` admits
+   * every packet, as the fuzz harness needs). @default {} (the defaults of {@link RateLimitOptions})
+   */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * Per-IP aggregate limit (an IPv4 address or IPv6 /64, across its ports), checked before the per-source
+   * one; loopback and private sources are exempt by default; `false` turns it off.
+   * @default {} (the defaults of {@link IpRateLimitOptions}: 200 packets/s, burst 800, 60 s bans), or `false` when `rateLimit` is `false`
+   */
+  ipRateLimit?: IpRateLimitOptions | false;
+  /**
+   * Node-wide budget on packets routed to communities (each costs a signature check); `false` turns it off.
+   * @default {} (the defaults of {@link VerifyBudgetOptions}: 10,000 packets/s), or `false` when `rateLimit` is `false`
+   */
+  verifyBudget?: VerifyBudgetOptions | false;
 }
 
 /** Counters of the host's demultiplexer. */
@@ -58,8 +80,18 @@ export interface HostStats {
   malformed: number;
   /** Packets for a community this node does not run. */
   unknownCommunity: number;
-  /** Packets dropped by the rate limiter (limited or banned source). */
+  /** Packets dropped by the rate limits (limited or banned, per source or per IP): the sum of the four below. */
   rateLimited: number;
+  /** Of `rateLimited`: dropped because the `host:port` bucket was empty. */
+  sourceLimited: number;
+  /** Of `rateLimited`: dropped because the `host:port` was banned. */
+  sourceBanned: number;
+  /** Of `rateLimited`: dropped because the IP's (or /64's) bucket was empty. */
+  ipLimited: number;
+  /** Of `rateLimited`: dropped because the IP (or /64) was banned. */
+  ipBanned: number;
+  /** Packets dropped because the node-wide verification budget was spent (`'over-budget'`). */
+  overBudget: number;
 }
 
 /**
@@ -88,13 +120,29 @@ export class OverlayHost {
   /** The services handed to every community. */
   readonly context: CommunityContext;
   /** Demultiplexer counters. */
-  readonly stats: HostStats = { routed: 0, malformed: 0, unknownCommunity: 0, rateLimited: 0 };
-  /** The per-source rate limiter, if enabled. */
+  readonly stats: HostStats = {
+    routed: 0,
+    malformed: 0,
+    unknownCommunity: 0,
+    rateLimited: 0,
+    sourceLimited: 0,
+    sourceBanned: 0,
+    ipLimited: 0,
+    ipBanned: 0,
+    overBudget: 0,
+  };
+  /** The per-source (`host:port`) rate limiter, if enabled. */
   readonly rateLimiter: RateLimiter | undefined;
+  /** The per-IP aggregate rate limiter, if enabled. */
+  readonly ipRateLimiter: IpRateLimiter | undefined;
+  /** The node-wide verification budget, if enabled. */
+  readonly verifyBudget: VerifyBudget | undefined;
   private readonly byPrefix = new Map<string, OverlayCommunity>();
   private readonly ordered: OverlayCommunity[] = [];
   private readonly bootstrap: readonly Address[];
   private running = false;
+  /** The source of the packet being handled (synchronously) by a community, if any. */
+  private handling: Address | undefined;
   private readonly listener = (data: Uint8Array, from: Address): void => this.route(data, from);
 
   /** @param options see {@link OverlayHostOptions}. */
@@ -105,9 +153,21 @@ export class OverlayHost {
     this.key = options.key ?? PrivateKey.generate(this.random);
     this.bootstrap = options.bootstrap ?? [];
     this.rateLimiter = options.rateLimit === false ? undefined : new RateLimiter(this.clock, options.rateLimit);
+    const admitAll = options.rateLimit === false;
+    const ipLimit = options.ipRateLimit ?? (admitAll ? false : {});
+    this.ipRateLimiter = ipLimit === false ? undefined : new IpRateLimiter(this.clock, ipLimit);
+    const budgetOptions = options.verifyBudget ?? (admitAll ? false : {});
+    const budget = budgetOptions === false ? undefined : new VerifyBudget(this.clock, budgetOptions);
+    this.verifyBudget = budget;
     const endpoint = this.endpoint;
     const transport: Transport = {
-      send: (to, data) => endpoint.send(to, data),
+      send: (to, data) => {
+        // A send to the address whose packet is being handled is (almost always) the answer to it: it
+        // must not earn that address the budget bypass, or any requester would get one.
+        const replying = this.handling !== undefined && sameAddress(this.handling, to);
+        if (budget !== undefined && !replying) budget.noteSent(to);
+        endpoint.send(to, data);
+      },
       get maxPacketBytes() {
         return endpoint.maxPacketBytes;
       },
@@ -201,10 +261,7 @@ export class OverlayHost {
   }
 
   private route(data: Uint8Array, from: Address): void {
-    if (this.rateLimiter !== undefined && !this.rateLimiter.allow(addressKey(from))) {
-      this.stats.rateLimited++;
-      return;
-    }
+    if (!this.withinRateLimits(from)) return;
     const header = readHeader(data);
     if (header === undefined) {
       this.stats.malformed++;
@@ -215,7 +272,35 @@ export class OverlayHost {
       this.stats.unknownCommunity++;
       return;
     }
+    if (this.verifyBudget !== undefined && !this.verifyBudget.admit(from)) {
+      this.stats.overBudget++;
+      return;
+    }
     this.stats.routed++;
-    community.receive(data, header.messageId, from);
+    this.handling = from;
+    try {
+      community.receive(data, header.messageId, from);
+    } finally {
+      this.handling = undefined;
+    }
+  }
+
+  /** Checks the per-IP limit, then the per-source one (so a banned IP costs no per-port state); counts drops. */
+  private withinRateLimits(from: Address): boolean {
+    const ip = this.ipRateLimiter?.check(from.host);
+    if (ip === 'limited' || ip === 'banned') {
+      this.stats.rateLimited++;
+      if (ip === 'limited') this.stats.ipLimited++;
+      else this.stats.ipBanned++;
+      return false;
+    }
+    const source = this.rateLimiter?.check(addressKey(from));
+    if (source === 'limited' || source === 'banned') {
+      this.stats.rateLimited++;
+      if (source === 'limited') this.stats.sourceLimited++;
+      else this.stats.sourceBanned++;
+      return false;
+    }
+    return true;
   }
 }

@@ -1,8 +1,9 @@
 /**
- * Per-source rate limiting: a token bucket per source address, and a temporary ban for a source that
- * keeps exceeding it (libtorrent-like). Checked by the overlay host before a packet is parsed or any
- * signature verified, so a flood costs the node a map lookup per packet. Memory is bounded: at most
- * `maxSources` buckets, least recently used evicted.
+ * Per-source rate limiting: a token bucket per source key, and a temporary ban for a source that keeps
+ * exceeding it (libtorrent-like). Checked by the overlay host before a packet is parsed or any signature
+ * verified, so a flood costs the node a map lookup per packet. Memory is bounded: at most `maxSources`
+ * buckets (the idlest evicted first), and buckets idle for `idleMs` are forgotten (swept as packets
+ * arrive), so a flood from many spoofed sources holds at most `maxSources` entries, and none once it ends.
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
@@ -18,8 +19,13 @@ export interface RateLimitOptions {
   banAfterDrops?: number;
   /** Length of a ban, in ms. @default 300_000 */
   banMs?: number;
-  /** Most sources tracked (LRU). @default 50_000 */
+  /** Most sources tracked; the one seen least recently is evicted first. @default 50_000 */
   maxSources?: number;
+  /**
+   * A source not seen for this long (and not banned) is forgotten: its bucket would be full again, so
+   * nothing is lost. Keep it at least `burst / ratePerSecond` seconds. @default 60_000
+   */
+  idleMs?: number;
 }
 
 /** Counters of a {@link RateLimiter}. */
@@ -32,11 +38,19 @@ export interface RateLimitStats {
   banned: number;
   /** Bans issued. */
   bans: number;
+  /** Sources evicted because `maxSources` were tracked (the idlest first). */
+  evicted: number;
+  /** Idle sources forgotten by the sweep. */
+  forgotten: number;
 }
+
+/** What {@link RateLimiter.check} decided for one packet. */
+export type RateVerdict = 'allowed' | 'limited' | 'banned';
 
 interface Bucket {
   tokens: number;
   updated: number;
+  seen: number;
   drops: number;
   bannedUntil: number;
 }
@@ -44,15 +58,18 @@ interface Bucket {
 /** A token bucket per source with temporary bans. */
 export class RateLimiter {
   /** Live counters. */
-  readonly stats: RateLimitStats = { allowed: 0, limited: 0, banned: 0, bans: 0 };
+  readonly stats: RateLimitStats = { allowed: 0, limited: 0, banned: 0, bans: 0, evicted: 0, forgotten: 0 };
+  /** Buckets in the order their sources were last seen (the idlest first). */
   private readonly buckets = new Map<string, Bucket>();
   private readonly rate: number;
   private readonly burst: number;
   private readonly banAfterDrops: number;
   private readonly banMs: number;
   private readonly maxSources: number;
+  private readonly idleMs: number;
+  private nextSweep: number;
 
-  /** @param clock time source. @param options limits. */
+  /** @param clock time source. @param options limits. @throws {@link InvalidArgumentError} on an option that is not a positive number. */
   constructor(
     private readonly clock: Clock,
     options: RateLimitOptions = {},
@@ -62,6 +79,8 @@ export class RateLimiter {
     this.banAfterDrops = positive('banAfterDrops', options.banAfterDrops ?? 400);
     this.banMs = positive('banMs', options.banMs ?? 300_000);
     this.maxSources = positive('maxSources', options.maxSources ?? 50_000);
+    this.idleMs = positive('idleMs', options.idleMs ?? 60_000);
+    this.nextSweep = clock.now() + this.idleMs;
   }
 
   /** Sources currently tracked. */
@@ -71,21 +90,31 @@ export class RateLimiter {
 
   /** True if a packet from `source` may be processed; counts and bans otherwise. */
   allow(source: string): boolean {
+    return this.check(source) === 'allowed';
+  }
+
+  /** Takes a token for a packet from `source` and says whether it may be processed; counts and bans. */
+  check(source: string): RateVerdict {
     const now = this.clock.now();
+    if (now >= this.nextSweep) this.sweep();
     let b = this.buckets.get(source);
     if (b === undefined) {
-      b = { tokens: this.burst, updated: now, drops: 0, bannedUntil: 0 };
+      b = { tokens: this.burst, updated: now, seen: now, drops: 0, bannedUntil: 0 };
       if (this.buckets.size >= this.maxSources) {
-        const oldest = this.buckets.keys().next().value;
-        if (oldest !== undefined) this.buckets.delete(oldest);
+        const idlest = this.buckets.keys().next().value;
+        if (idlest !== undefined) {
+          this.buckets.delete(idlest);
+          this.stats.evicted++;
+        }
       }
     } else {
-      this.buckets.delete(source); // re-insert: most recently used last
+      this.buckets.delete(source); // re-insert: most recently seen last
+      b.seen = now;
     }
     this.buckets.set(source, b);
     if (b.bannedUntil > now) {
       this.stats.banned++;
-      return false;
+      return 'banned';
     }
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.updated) * this.rate) / 1_000);
     b.updated = now;
@@ -93,7 +122,7 @@ export class RateLimiter {
       b.tokens -= 1;
       b.drops = 0;
       this.stats.allowed++;
-      return true;
+      return 'allowed';
     }
     this.stats.limited++;
     if (++b.drops >= this.banAfterDrops) {
@@ -101,12 +130,31 @@ export class RateLimiter {
       b.drops = 0;
       this.stats.bans++;
     }
-    return false;
+    return 'limited';
   }
 
   /** True while `source` is banned. */
   isBanned(source: string): boolean {
     return (this.buckets.get(source)?.bannedUntil ?? 0) > this.clock.now();
+  }
+
+  /**
+   * Forgets every source not seen for `idleMs` whose ban (if any) has ended. Runs by itself as packets
+   * arrive (at most once per `idleMs / 4`); costs one step per source forgotten plus one per idle ban.
+   * @returns the number of sources forgotten.
+   */
+  sweep(): number {
+    const now = this.clock.now();
+    this.nextSweep = now + this.idleMs / 4;
+    let forgotten = 0;
+    for (const [source, b] of this.buckets) {
+      if (now - b.seen < this.idleMs) break; // later entries were seen more recently
+      if (b.bannedUntil > now) continue;
+      this.buckets.delete(source);
+      forgotten++;
+    }
+    this.stats.forgotten += forgotten;
+    return forgotten;
   }
 }
 

@@ -98,3 +98,70 @@ export function bytesToIp(bytes: Uint8Array): string | undefined {
   if (bestBase !== -1 && bestBase + bestLen === 8) s += ':';
   return s;
 }
+
+/**
+ * The 4 or 16 bytes of a literal IP host, with an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) given as
+ * its 4 IPv4 bytes and a zone id (`%eth0`) ignored.
+ * @param host an IPv4 or IPv6 literal.
+ * @returns the bytes, or `undefined` when `host` is not a literal IP address.
+ * @example
+ * ```ts
+ * canonicalIpBytes('::ffff:203.0.113.7'); // Uint8Array [203, 0, 113, 7]
+ * ```
+ */
+export function canonicalIpBytes(host: string): Uint8Array | undefined {
+  const bytes = ipToBytes(host.split('%')[0]!);
+  if (bytes === undefined || bytes.length === IPV4_BYTES) return bytes;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
+  return bytes[10] === 0xff && bytes[11] === 0xff ? bytes.subarray(12) : bytes;
+}
+
+/**
+ * True for loopback, unspecified, private and link-local addresses: IPv4 127/8, 0/8, 10/8, 172.16/12,
+ * 192.168/16, 169.254/16; IPv6 ::1, ::, fc00::/7, fe80::/10. Pass IPv4-mapped addresses through
+ * {@link canonicalIpBytes} first.
+ * @param bytes a 4- or 16-byte IP address.
+ */
+export function isLocalIp(bytes: Uint8Array): boolean {
+  const a = bytes[0]!;
+  const b = bytes[1]!;
+  if (bytes.length === IPV4_BYTES) {
+    return a === 127 || a === 0 || a === 10 || (a === 172 && (b & 0xf0) === 16) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  let zeroUntil15 = true;
+  for (let i = 0; i < 15 && zeroUntil15; i++) zeroUntil15 = bytes[i] === 0;
+  if (zeroUntil15 && (bytes[15] === 1 || bytes[15] === 0)) return true;
+  return (a & 0xfe) === 0xfc || (a === 0xfe && (b & 0xc0) === 0x80);
+}
+
+/**
+ * True when `host` is a literal loopback, unspecified, private or link-local address (see
+ * {@link isLocalIp}), IPv4-mapped ones included; false for public addresses and for non-literals.
+ * @example
+ * ```ts
+ * isLocalHost('192.168.1.20'); // true
+ * isLocalHost('203.0.113.7');  // false
+ * ```
+ */
+export function isLocalHost(host: string): boolean {
+  const bytes = canonicalIpBytes(host);
+  return bytes !== undefined && isLocalIp(bytes);
+}
+
+/**
+ * The address block one machine is assumed to control: the IPv4 address itself (`4/a.b.c.d`,
+ * IPv4-mapped IPv6 included) or the IPv6 /64 (`6/x:y:z:w`, the first four groups); a host that is not a
+ * literal IP is its own block (`?/host`). Used to key per-IP rate limits.
+ * @example
+ * ```ts
+ * ipBlock('203.0.113.7');            // '4/203.0.113.7'
+ * ipBlock('2001:db8:1:2:aaaa::5');   // '6/2001:db8:1:2'
+ * ```
+ */
+export function ipBlock(host: string): string {
+  const b = canonicalIpBytes(host);
+  if (b === undefined) return `?/${host}`;
+  if (b.length === IPV4_BYTES) return `4/${formatIpv4(b, 0)}`;
+  const word = (i: number): string => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16);
+  return `6/${word(0)}:${word(1)}:${word(2)}:${word(3)}`;
+}
