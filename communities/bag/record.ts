@@ -3,9 +3,10 @@
  * signed tombstone for the same (publisher, value) with a higher version, so only the publisher can
  * remove its entry and a stale copy can never bring it back.
  *
- * The signature covers `utf8("peerlay:bag:entry:v1") | key (20) | u64 version | u64 expiresAt |
- * u8 removed | value` (see {@link bagSignedMessage}): the expiry is signed, so no storer can keep an
- * entry alive longer than its publisher asked.
+ * The signature covers `utf8("peerlay:bag:entry:v2") | publisher key binary (74) | key (20) | u64 version |
+ * u64 expiresAt | u8 removed | value` (see {@link bagSignedMessage}): the expiry is signed, so no storer
+ * can keep an entry alive longer than its publisher asked, and the whole key binary is, so an entry cannot
+ * be re-attributed to a phantom publisher sharing its Ed25519 half.
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
