@@ -56,6 +56,7 @@ export {
   splitSignedEnvelope,
 } from './wire/packet.js';
 export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';
+export { canonicalIpBytes, ipBlock, isLocalHost, isLocalIp } from './wire/ip.js';
 export * from './endpoint/index.js';
 export * from './community/index.js';
 export * from './overlay/overlay-host.js';

@@ -31,4 +31,4 @@ export {
   splitSignedEnvelope,
 } from './packet.js';
 export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './packet.js';
-export { bytesToIp, ipToBytes } from './ip.js';
+export { bytesToIp, canonicalIpBytes, ipBlock, ipToBytes, isLocalHost, isLocalIp } from './ip.js';
