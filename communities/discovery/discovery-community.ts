@@ -1,13 +1,14 @@
 /**
  * DHTDiscoveryCommunity: find and connect to a peer by its mid (SHA-1 of its public key), py-ipv8's
- * `connect_peer`. Every node keeps a record of its address on the k nodes closest to its own mid; a
- * lookup asks those nodes, which introduce the requester to the peer (the peer punctures toward the
- * requester); the requester accepts the peer only after a signed packet from it.
+ * `connect_peer`. Every node keeps a record of its address on the k nodes closest to its own mid. A search
+ * hellos the peer where our routing table or the DHT lists it (its node id is its mid); when that does not
+ * answer, it asks the nodes holding the record, which introduce the requester to the peer (the peer
+ * punctures toward the requester). The requester accepts the peer only after a signed packet from it.
  * @module
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, Peer, TOKENS, addressKey, communityIdFromName, computeMid, equalBytes, toHex } from '../../framework/index.js';
+import { Community, Peer, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, CommunitySettings, Incoming, MessageSpec } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import { Announcer } from './announcer.js';
@@ -22,6 +23,7 @@ import {
   PeerPuncture,
 } from './messages.js';
 import { PeerRecords } from './peer-records.js';
+import { PeerSearch } from './peer-search.js';
 import { onAnnounce, onFindPeer } from './storer.js';
 
 /** Settings of a {@link DHTDiscoveryCommunity}. */
@@ -71,6 +73,8 @@ export class DHTDiscoveryCommunity extends Community {
   /** Keeps our own record alive on the nodes closest to our mid. */
   readonly announcer: Announcer;
   private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
+  /** Ends each `connectPeer` in progress with `stopped` (called by `stop()`). */
+  private readonly connecting = new Set<() => void>();
   /**
    * When each peer last proved itself at its current address (a puncture or hello answer). Not
    * `Peer.lastSeen`: that is bumped by any signed packet of the peer's key, from whatever address.
@@ -110,8 +114,12 @@ export class DHTDiscoveryCommunity extends Community {
   /**
    * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet from each.
    * Returns at once, without a search, when this community verified that peer within `recordSilenceMs`.
+   * Otherwise hellos the peer directly when the DHT routing table holds its mid, else looks it up and
+   * hellos it where the DHT lists it; asks the nodes holding its record (which introduce us, for peers
+   * behind a NAT) only when no hello answered within the DHT's soft timeout (see {@link PeerSearch}).
    * @throws `DHTError` `not-found` when no verified peer answered before the timeout; `aborted`;
-   *   `invalid-key` for a mid that is not 20 bytes.
+   *   `invalid-key` for a mid that is not 20 bytes; `no-nodes` when the routing table is empty;
+   *   `stopped` when the community is not running or stops meanwhile.
    */
   async connectPeer(mid: Uint8Array, options: ConnectOptions = {}): Promise<Peer[]> {
     if (!(mid instanceof Uint8Array) || mid.length !== 20) throw new DHTError('a mid is 20 bytes', 'invalid-key');
@@ -125,7 +133,9 @@ export class DHTDiscoveryCommunity extends Community {
       const finish = (error: DHTError | undefined, peer?: Peer): void => {
         if (done) return;
         done = true;
+        search.cancel();
         this.cancel(timer);
+        this.connecting.delete(onStopped);
         options.signal?.removeEventListener('abort', onAbort);
         const set = this.waiting.get(midHex);
         set?.delete(onPeer);
@@ -135,21 +145,25 @@ export class DHTDiscoveryCommunity extends Community {
       };
       const onPeer = (peer: Peer): void => finish(undefined, peer);
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
+      const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
+      const search = new PeerSearch(this, mid, { answered: (m) => this.onVerified(m), failed: (error) => finish(error) });
       const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
       if (options.signal?.aborted === true) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.connecting.add(onStopped);
       const set = this.waiting.get(midHex) ?? new Set();
       set.add(onPeer);
       this.waiting.set(midHex, set);
-      void this.search(mid, () => done).catch((error: unknown) => {
-        if (error instanceof DHTError && error.reason === 'no-nodes') finish(error);
-      });
+      search.start();
     });
   }
 
-  /** Sends a signed request and awaits the signed response from the same address. */
-  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>): Promise<Incoming<unknown>> {
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, tag: addressKey(to) });
+  /**
+   * Sends a signed request and awaits the signed response from the same address.
+   * @param signal cancels the request (it rejects with `AbortError`).
+   */
+  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>, signal?: AbortSignal): Promise<Incoming<unknown>> {
+    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, tag: addressKey(to), signal });
     this.send(to, spec, { ...body, id: pending.id } as unknown as T);
     return pending.promise;
   }
@@ -165,29 +179,9 @@ export class DHTDiscoveryCommunity extends Community {
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
     this.announcer.stop();
+    for (const stopped of [...this.connecting]) stopped();
     this.records.clear();
     this.waiting.clear();
-  }
-
-  private async search(mid: Uint8Array, cancelled: () => boolean): Promise<void> {
-    const nodes = await this.dht.findClosestNodes(mid);
-    await Promise.allSettled(
-      nodes.map(async (node) => {
-        if (cancelled()) return;
-        // The DHT token this node issued us proves our address, so it may answer with every address it holds.
-        const m = await this.request(node.peer.address, FindPeerRequest, { mid, token: node.token });
-        const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
-        for (const p of peers) {
-          if (cancelled() || !equalBytes(computeMid(p.publicKey), mid)) continue;
-          void this.hello(p.address).catch(() => undefined);
-        }
-      }),
-    );
-  }
-
-  private async hello(address: Address): Promise<void> {
-    const m = await this.request(address, HelloRequest, {});
-    this.onVerified(m);
   }
 
   private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array }>): void {
