@@ -9,11 +9,15 @@ export class RttEstimator {
   private global: number | undefined;
   private readonly perPeer = new Map<string, number>();
 
-  /** @param minMs shortest timeout. @param maxMs longest timeout. @param maxPeers most per-peer entries kept. */
+  /**
+   * @param minMs shortest (hard) timeout. @param maxMs longest timeout. @param maxPeers most per-peer
+   * entries kept. @param softMinMs shortest soft timeout.
+   */
   constructor(
     private readonly minMs: number,
     private readonly maxMs: number,
     private readonly maxPeers = 4_096,
+    private readonly softMinMs = 50,
   ) {}
 
   /** Records one measured round trip to `peer` (hex id or address key). */
@@ -40,10 +44,11 @@ export class RttEstimator {
     return rtt === undefined ? this.maxMs : clamp(rtt * 4 + 20, this.minMs, this.maxMs);
   }
 
-  /** After this long a lookup stops waiting on `peer` and queries another node: 2x RTT, at least 1/4 of min. */
+  /** After this long a lookup stops waiting on `peer` and queries another node: 2x RTT + 10 ms, at least `softMinMs`. */
   softTimeoutMs(peer: string): number {
     const rtt = this.rtt(peer);
-    return rtt === undefined ? this.maxMs / 4 : clamp(rtt * 2 + 10, this.minMs / 4, this.timeoutMs(peer));
+    const hard = this.timeoutMs(peer);
+    return rtt === undefined ? this.maxMs / 4 : clamp(rtt * 2 + 10, Math.min(this.softMinMs, hard), hard);
   }
 }
 

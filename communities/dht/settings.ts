@@ -28,7 +28,12 @@ export interface DHTSettings extends CommunitySettings {
   refreshIntervalMs?: number;
   /** How often maintenance (sweep, replicate, republish, refresh) runs, in ms. @default 60_000 */
   maintenanceIntervalMs?: number;
-  /** Shortest and longest per-request timeouts, in ms. @default [200, 2_000] */
+  /**
+   * Shortest and longest per-request (hard) timeouts, in ms; in between, 4x the peer's measured RTT.
+   * Lookups move on after the much shorter soft timeout, so the floor costs a lookup nothing unless every
+   * query is slow, while it keeps a node whose event loop is saturated (hundreds of lookups at once in
+   * one process) from declaring answers that are merely queued as failures. @default [500, 2_000]
+   */
   requestTimeoutMs?: readonly [min: number, max: number];
   /** Values from this many responders end a `findValues` early. @default 3 */
   quorum?: number;
@@ -84,7 +89,7 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     republishIntervalMs: s.republishIntervalMs ?? 3_600_000,
     refreshIntervalMs: s.refreshIntervalMs ?? 900_000,
     maintenanceIntervalMs: s.maintenanceIntervalMs ?? 60_000,
-    requestTimeoutMs: s.requestTimeoutMs ?? [200, 2_000],
+    requestTimeoutMs: s.requestTimeoutMs ?? [500, 2_000],
     quorum: s.quorum ?? 3,
     maxFailures: s.maxFailures ?? 3,
     maxKeys: s.maxKeys ?? 10_000,
