@@ -16,6 +16,11 @@ export interface SimNet {
   hosts: OverlayHost[];
   addHost(options?: { bootstrap?: readonly Address[]; setup?: (host: OverlayHost) => void; rateLimit?: RateLimitOptions | false }): Promise<OverlayHost>;
   stopAll(): Promise<void>;
+  /**
+   * Stops every host, lets packets still in flight reach the closed endpoints (`drainMs` of simulated
+   * time), and returns the timers left on the clock (0 when no community left one behind).
+   */
+  stopAndDrain(drainMs?: number): Promise<number>;
 }
 
 /** Builds a simulated network; hosts are added with `addHost` (each with a deterministic key). */
@@ -46,6 +51,11 @@ export function simNet(seed: number, options: MemoryNetworkOptions = {}): SimNet
     },
     async stopAll() {
       for (const h of hosts) await h.stop();
+    },
+    async stopAndDrain(drainMs = 1_000) {
+      for (const h of hosts) await h.stop();
+      await clock.advance(drainMs);
+      return clock.pendingTimers();
     },
   };
 }

@@ -1,23 +1,9 @@
 /**
- * Helpers shared by the large-network DHT tests: stopping a simulated network cleanly, summing counters
- * over every node, and finding a node by id.
+ * Helpers shared by the large-network DHT tests: summing counters over every node, and finding a node by
+ * id (stopping cleanly is `SimNet.stopAndDrain`).
  */
 import type { DHTCommunity } from '../../../communities/dht/index.js';
 import { toHex } from '../../../framework/index.js';
-import type { DhtNet } from '../../helpers/dht-net.js';
-
-/** Virtual time after the last stop for packets still in flight to arrive (and be dropped). */
-const DRAIN_MS = 1_000;
-
-/**
- * Stops every node, then lets in-flight packets land so the clock holds no timer at all.
- * @returns the clock's pending timers afterwards (0 when every node released everything).
- */
-export async function stopAndDrain(net: DhtNet): Promise<number> {
-  await net.stopAll();
-  await net.clock.advance(DRAIN_MS);
-  return net.clock.pendingTimers();
-}
 
 /** Sums one per-name counter map (e.g. `d.stats.sent`) over every node. */
 export function sumCounters(dhts: readonly DHTCommunity[], pick: (d: DHTCommunity) => Readonly<Record<string, number>>): Record<string, number> {

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoreItem } from '../../../communities/dht/index.js';
 import { utf8 } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
-import { stopAndDrain, sum, text } from './large-net.js';
+import { sum, text } from './large-net.js';
 
 const NODES = 200;
 const VALUES = 50;
@@ -73,7 +73,7 @@ describe('DHT with 200 nodes', () => {
       expect(sum(net.dhts, (d) => d.statistics.timeouts)).toBe(0);
       expect(sum(publishers, (d) => d.statistics.storesSucceeded)).toBe(VALUES);
     } finally {
-      expect(await stopAndDrain(net)).toBe(0);
+      expect(await net.stopAndDrain()).toBe(0);
     }
   });
 });

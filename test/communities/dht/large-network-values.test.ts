@@ -14,7 +14,7 @@ import type { DHTCommunity, FoundValue, ValueRecord, WireVerdict } from '../../.
 import { SeededRandom, equalBytes, toHex, utf8 } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
 import type { DhtNet } from '../../helpers/dht-net.js';
-import { byNodeId, stopAndDrain, sum, sumCounters, text } from './large-net.js';
+import { byNodeId, sum, sumCounters, text } from './large-net.js';
 
 const NODES = 200;
 /** Kademlia k (the default bucket size): how many nodes a store reaches. */
@@ -32,7 +32,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (net !== undefined) expect(await stopAndDrain(net)).toBe(0);
+  if (net !== undefined) expect(await net.stopAndDrain()).toBe(0);
 });
 
 /** Every node in `finders` looks `key` up (all at once); the results in the same order. */

@@ -22,9 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (net === undefined) return;
-  await net.stopAll();
-  await net.clock.advance(1_000); // packets still in flight reach closed endpoints and are dropped
-  expect(net.clock.pendingTimers()).toBe(0); // no community left a timer behind
+  expect(await net.stopAndDrain()).toBe(0); // no community left a timer behind
 });
 
 describe('namespace expiry and republish (200 nodes)', () => {
