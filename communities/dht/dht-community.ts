@@ -43,12 +43,6 @@ import { queryFind } from './find-query.js';
 export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
 import type { FindOptions, FoundValue, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
 
-/**
- * A contact heard from this recently is good (BEP 5): a full bucket keeps it without pinging it, and the
- * newcomer waits in the replacement cache. Only contacts silent longer are pinged (and evicted if silent).
- */
-const GOOD_CONTACT_MS = 60_000;
-
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
 
@@ -371,7 +365,7 @@ export class DHTCommunity extends Community<DHTEvents> {
     const result = this.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
     if (result.status !== 'full') return;
     const candidate = result.pingCandidate;
-    if (this.context.clock.now() - candidate.lastSeen < GOOD_CONTACT_MS) return; // heard from lately: keep it
+    if (this.context.clock.now() - candidate.lastSeen < this.settings.goodContactMs) return; // heard from lately: keep it
     const hex = toHex(candidate.id);
     if (this.pinging.has(hex) || !this.isRunning) return;
     this.pinging.add(hex);

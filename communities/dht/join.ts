@@ -2,28 +2,71 @@
  * Kademlia's join: ping the bootstrap nodes, look up our own id so the nodes near us learn about us, then
  * refresh every bucket farther than our closest neighbours. Without the last step the far buckets stay
  * nearly empty and lookups toward other regions can end at a local minimum until the first refresh.
+ *
+ * The join costs O(log N) lookups (one per far bucket, and our own bucket never needs one: the self lookup
+ * fills it), and a refresh lookup ends as soon as its bucket holds k contacts: filling the bucket is its
+ * purpose, and each node that answers a query inside the range enters the table.
  * @module
  */
 import type { Address } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
-import { randomIdInRange } from './routing/node-id.js';
+import { commonPrefixLength, randomIdInRange } from './routing/node-id.js';
+
+/** What a join did; see {@link joinNetworkReport}. */
+export interface JoinReport {
+  /** Routing table size after the join. */
+  readonly contacts: number;
+  /** Lookups started: the self lookup plus the bucket refreshes (0 when no bootstrap node answered). */
+  readonly lookups: number;
+  /** Far buckets refreshed. */
+  readonly refreshed: number;
+  /** Far buckets left out because they were already full. */
+  readonly full: number;
+  /** Refresh lookups that ended early because their bucket filled up before they converged. */
+  readonly stoppedEarly: number;
+}
 
 /**
  * Joins `dht` to the network through `addresses`.
  * @returns the routing table size afterwards.
  */
 export async function joinNetwork(dht: DHTCommunity, addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
+  return (await joinNetworkReport(dht, addresses, signal)).contacts;
+}
+
+/**
+ * {@link joinNetwork} with a report of the lookups it ran (for tests and benchmarks).
+ * @returns see {@link JoinReport}.
+ */
+export async function joinNetworkReport(dht: DHTCommunity, addresses: readonly Address[], signal?: AbortSignal): Promise<JoinReport> {
   await Promise.allSettled(addresses.map((a) => dht.ping({ address: a }, signal)));
-  if (dht.routingTable.size === 0) return 0;
+  if (dht.routingTable.size === 0) return { contacts: 0, lookups: 0, refreshed: 0, full: 0, stoppedEarly: 0 };
+  const k = dht.settings.bucketSize;
   await dht.lookup(dht.nodeId, false, { signal }).catch(() => undefined);
   // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
-  const far = dht.routingTable.buckets().filter((b) => !b.containsSelf && b.contacts.length < dht.settings.bucketSize);
+  let full = 0;
+  let stoppedEarly = 0;
+  const far: Array<{ prefix: Uint8Array; depth: number }> = [];
+  for (const b of dht.routingTable.buckets()) {
+    if (b.containsSelf) continue;
+    if (b.contacts.length >= k) full++;
+    else far.push(b);
+  }
   await Promise.allSettled(
     far.map(async (b) => {
       const target = randomIdInRange(dht.context.random, b.prefix, b.depth);
-      await dht.lookup(target, false, { signal });
+      // A far bucket of depth d holds the ids sharing exactly d - 1 leading bits with ours.
+      let filled = false;
+      const bucketFull = (): boolean => (filled ||= bucketSize(dht, target, b.depth - 1, k) >= k);
+      await dht.lookup(target, false, { signal, isDone: bucketFull });
+      if (filled) stoppedEarly++;
       dht.routingTable.markRefreshed(target);
     }),
   );
-  return dht.routingTable.size;
+  return { contacts: dht.routingTable.size, lookups: 1 + far.length, refreshed: far.length, full, stoppedEarly };
+}
+
+/** Contacts (at most `k`) sharing exactly `prefixLength` leading bits with our id: the far bucket holding `target`. */
+function bucketSize(dht: DHTCommunity, target: Uint8Array, prefixLength: number, k: number): number {
+  return dht.routingTable.closest(target, k, (c) => commonPrefixLength(c.id, dht.nodeId) === prefixLength).length;
 }

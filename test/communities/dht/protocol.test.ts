@@ -161,9 +161,9 @@ describe('full buckets', () => {
     expect(a.routingTable.has(x3.nodeId)).toBe(false);
     expect(farBucket().replacements.map((c) => toHex(c.id))).toEqual([toHex(x3.nodeId)]);
 
-    // Two quiet minutes later X3 speaks again: the bucket is full and X1 is silent, so A pings X1; X1
-    // answers and stays (now most recently seen).
-    await net.clock.advance(2 * MINUTE_MS);
+    // Sixteen quiet minutes later (a contact is good for 15) X3 speaks again: the bucket is full and X1 is
+    // silent, so A pings X1; X1 answers and stays (now most recently seen).
+    await net.clock.advance(16 * MINUTE_MS);
     await net.clock.settle(x3.ping({ address: addressOf(a) }));
     await net.clock.advance(1_000);
     expect(x1.stats.received['dht-ping-request']).toBe(x1Pings + 1);
