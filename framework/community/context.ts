@@ -9,7 +9,7 @@ import type { Address } from '../endpoint/address.js';
 import type { Logger } from '../log/logger.js';
 import type { Random } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
-import { toHex } from '../util/bytes.js';
+import { SIGNATURE_BYTES } from '../crypto/sizes.js';
 import { createHash } from 'node:crypto';
 
 /** How a community puts bytes on the wire. */
@@ -39,46 +39,50 @@ export interface CommunityContext {
 }
 
 /**
- * Parses public key binaries once and keeps the parsed keys (with their cached verify handles) in a
- * bounded LRU map; parsing and handle setup cost more than a hash lookup on every packet.
+ * Keeps the public keys a node met recently: parsed keys (with their verification handles) in a bounded
+ * LRU, so a key is parsed and its handle prepared once, not once per packet. The parsed keys are the
+ * process-wide shared instances of {@link PublicKey.fromBinary}, so a process running many nodes holds
+ * one parsed key per peer, and each node only a reference to it in its LRU.
  */
 export class PublicKeyCache {
-  private readonly map = new Map<string, PublicKey | null>();
+  /** Keys in least recently used order (a `Set` keeps insertion order; a hit moves its key to the end). */
+  private readonly recent = new Set<PublicKey>();
 
   /** @param capacity most keys kept. @default 4096 */
   constructor(private readonly capacity = 4_096) {}
 
+  /** Number of keys held. */
+  get size(): number {
+    return this.recent.size;
+  }
+
   /** The parsed key, or `undefined` when the binary is not a valid public key. */
   get(binary: Uint8Array): PublicKey | undefined {
-    const hex = toHex(binary);
-    const hit = this.map.get(hex);
-    if (hit !== undefined) {
-      this.map.delete(hex);
-      this.map.set(hex, hit);
-      return hit ?? undefined;
-    }
-    let key: PublicKey | null;
+    let key: PublicKey;
     try {
       key = PublicKey.fromBinary(binary);
     } catch {
-      key = null;
+      return undefined; // a wrong prefix or length: cheap to tell again, so not remembered
     }
-    this.map.set(hex, key);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
+    if (!this.recent.delete(key) && this.recent.size >= this.capacity) {
+      const oldest = this.recent.values().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
     }
-    return key ?? undefined;
+    this.recent.add(key);
+    return key;
   }
 
   /**
    * Verifies with a memo of positive results, for signatures checked again and again (a stored value
-   * is verified by each storer and by every node that finds it). The memo key covers the public key,
-   * the signature and a SHA-256 of the message, so a different message never hits. Per node (not
-   * process-wide), bounded LRU.
+   * is verified by each storer and by every node that finds it). The memo key is a SHA-256 of the full
+   * public key binary, the signature and the message (fixed-length key and signature first, so the
+   * encoding is unambiguous): a different key, signature or message never hits. Per node, bounded LRU
+   * of 44-character digests.
    */
   verifyCached(publicKey: PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
-    const id = `${publicKey.midHex}:${toHex(signature)}:${createHash('sha256').update(message).digest('base64')}`;
+    // Only a 64-byte signature can be valid; checking first keeps the key||signature||message split unique.
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES || !(message instanceof Uint8Array)) return false;
+    const id = createHash('sha256').update(publicKey.toBinary()).update(signature).update(message).digest('base64');
     if (this.verified.has(id)) {
       this.verifiedHits++;
       return true;

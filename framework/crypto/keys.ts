@@ -16,6 +16,7 @@ import { KeyFormatError } from '../errors.js';
 import type { Random } from '../random/random.js';
 import { CryptoRandom } from '../random/random.js';
 import { concatBytes, equalBytes, toHex, utf8 } from '../util/bytes.js';
+import { WeakInterner } from '../util/intern.js';
 import type { SignatureBackend, Signer, Verifier } from './backend.js';
 import { defaultBackend } from './backend.js';
 import {
@@ -73,6 +74,9 @@ function checkBinary(bin: Uint8Array, kind: 'public' | 'private'): void {
   }
 }
 
+/** The live public keys of the process, per backend, by hex of their binary: see {@link PublicKey.fromBinary}. */
+const SHARED_KEYS = new WeakMap<SignatureBackend, WeakInterner<PublicKey>>();
+
 /**
  * A peer's public identity: verifies its signatures and names it by its mid.
  * Immutable; the verification handle is built on first use and cached.
@@ -95,7 +99,10 @@ export class PublicKey {
   }
 
   /**
-   * Parses a py-ipv8 public key binary. The bytes are copied.
+   * Parses a py-ipv8 public key binary. The bytes are copied. Keys are shared process-wide: while a key
+   * with the same bytes and backend is alive anywhere in the process, that instance is returned (keys are
+   * immutable, so sharing is safe, and many nodes of one simulation then hold one parsed key and one
+   * verification handle per peer instead of one each). Unused keys are not kept (see {@link WeakInterner}).
    * @param bin `"LibNaCLPK:"` + X25519 public key + Ed25519 public key, 74 bytes.
    * @param backend the signature backend; defaults to {@link defaultBackend}.
    * @returns the key.
@@ -103,7 +110,12 @@ export class PublicKey {
    */
   static fromBinary(bin: Uint8Array, backend: SignatureBackend = defaultBackend()): PublicKey {
     checkBinary(bin, 'public');
-    return new PublicKey(bin.slice(), backend);
+    let shared = SHARED_KEYS.get(backend);
+    if (shared === undefined) {
+      shared = new WeakInterner<PublicKey>();
+      SHARED_KEYS.set(backend, shared);
+    }
+    return shared.intern(toHex(bin), () => new PublicKey(bin.slice(), backend));
   }
 
   /** @returns a copy of the 74-byte public key binary. */

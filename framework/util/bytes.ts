@@ -6,11 +6,19 @@ import { InvalidArgumentError } from '../errors.js';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** Lowercase hex of `bytes`. */
+/** Node's `Buffer`, when the runtime has one (its hex encoder is native). */
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+/**
+ * Lowercase hex of `bytes`, as one flat string. (Appending with `+=` would build a rope of one
+ * "cons string" per byte pair, ~30 bytes of heap per byte for as long as the string is kept, e.g. as a
+ * map key.)
+ */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!]!;
-  return s;
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
+  return parts.join('');
 }
 
 /**

@@ -3,7 +3,9 @@
  * @module
  */
 import { InvalidArgumentError } from '../../../framework/errors.js';
-import { type Address, isValidPort } from '../../../framework/endpoint/address.js';
+import { type Address, addressKey, isValidPort, sameAddress } from '../../../framework/endpoint/address.js';
+import { equalBytes, toHex } from '../../../framework/util/bytes.js';
+import { WeakInterner } from '../../../framework/util/intern.js';
 import type { RoutingTable } from './routing-table.js'; // for {@link} in TSDoc
 
 /**
@@ -11,15 +13,15 @@ import type { RoutingTable } from './routing-table.js'; // for {@link} in TSDoc
  * (use {@link RoutingTable.add}, {@link RoutingTable.touch} and {@link RoutingTable.fail} instead).
  */
 export interface Contact {
-  /** The node id (a copy owned by the table). */
+  /** The node id: a copy, shared read-only with every other table in the process that holds this id. */
   readonly id: Uint8Array;
-  /** Where the node was last seen. */
+  /** Where the node was last seen (a frozen object shared by every table holding this address). */
   address: Address;
   /** When the node was last seen alive, in ms since the epoch (from the table's clock). */
   lastSeen: number;
   /** Consecutive failed requests since the node was last seen alive. */
   failures: number;
-  /** The node's public key binary, when known. */
+  /** The node's public key binary, when known (shared read-only like {@link Contact.id}). */
   publicKeyBinary?: Uint8Array;
   /** Last measured round-trip time in milliseconds, when known. */
   rttMs?: number;
@@ -50,15 +52,39 @@ export function checkContactAddress(address: Address): void {
   }
 }
 
-/** A new contact for `init` (id copied), not yet seen: apply {@link refreshContact} before use. */
+/**
+ * Ids and key binaries of contacts, shared by content across every table in the process (held weakly):
+ * the same peer sits in the tables of many nodes of a simulation, and its 20-byte id and 74-byte key cost
+ * a few hundred bytes of heap per copy. The shared arrays are never mutated (contacts are read-only).
+ */
+const SHARED_BYTES = new WeakInterner<Uint8Array>();
+
+/** The process-wide shared copy of `bytes` (never the caller's array). */
+function sharedCopy(bytes: Uint8Array): Uint8Array {
+  return SHARED_BYTES.intern(toHex(bytes), () => Uint8Array.from(bytes));
+}
+
+/** Contact addresses, shared (frozen) by every table in the process, like {@link SHARED_BYTES}. */
+const SHARED_ADDRESSES = new WeakInterner<Address>();
+
+/** The process-wide shared, frozen copy of `address` (never the caller's object). */
+function sharedAddress(address: Address): Address {
+  return SHARED_ADDRESSES.intern(addressKey(address), () => Object.freeze({ host: address.host, port: address.port }));
+}
+
+/** A new contact for `init` (id and address copied), not yet seen: apply {@link refreshContact} before use. */
 export function newContact(init: ContactInit): Contact {
-  return { id: Uint8Array.from(init.id), address: init.address, lastSeen: 0, failures: 0 };
+  // Every field from the start: one object shape, no out-of-object property store added later.
+  return { id: sharedCopy(init.id), address: sharedAddress(init.address), lastSeen: 0, failures: 0, publicKeyBinary: undefined, rttMs: undefined };
 }
 
 /** Applies what we just heard about a contact: address, key and rtt when given, seen `now`, failures reset. */
 export function refreshContact(c: Contact, init: ContactInit, now: number): void {
-  c.address = { host: init.address.host, port: init.address.port };
-  if (init.publicKeyBinary !== undefined) c.publicKeyBinary = Uint8Array.from(init.publicKeyBinary);
+  if (!sameAddress(c.address, init.address)) c.address = sharedAddress(init.address);
+  const key = init.publicKeyBinary;
+  if (key !== undefined && (c.publicKeyBinary === undefined || !equalBytes(c.publicKeyBinary, key))) {
+    c.publicKeyBinary = sharedCopy(key);
+  }
   if (init.rttMs !== undefined) c.rttMs = init.rttMs;
   c.lastSeen = now;
   c.failures = 0;

@@ -73,12 +73,16 @@ export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: ()
   const perBucket = checkCap('maxPerBucket', options.maxPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET);
   const perTable = checkCap('maxPerTable', options.maxPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE);
   const isExempt = options.exempt ?? isLocalAddress;
-  // Hosts seen recently, with their group and exemption (parsing is most of the cost of a decision).
-  const hosts = new Map<string, { group: string; exempt: boolean }>();
-  const info = (host: string): { group: string; exempt: boolean } => {
+  // Hosts seen recently, with their group and exemption (parsing is most of the cost of a decision). With
+  // the default exemption this is a pure function of the host, so every policy in the process shares one
+  // memo (a simulation runs thousands of tables that meet the same hosts); a custom exemption gets its own.
+  const shared = isExempt === isLocalAddress;
+  const hosts = shared ? SHARED_HOSTS : new Map<string, HostInfo>();
+  const memoSize = shared ? SHARED_HOST_MEMO_SIZE : HOST_MEMO_SIZE;
+  const info = (host: string): HostInfo => {
     let known = hosts.get(host);
     if (known === undefined) {
-      if (hosts.size >= HOST_MEMO_SIZE) hosts.clear();
+      if (hosts.size >= memoSize) hosts.clear();
       known = { group: ipGroup(host), exempt: isExempt(host) };
       hosts.set(host, known);
     }
@@ -106,8 +110,20 @@ export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: ()
   };
 }
 
-/** Most hosts whose group and exemption are remembered (the memo is emptied when full). */
+/** The group and exemption of a host. */
+interface HostInfo {
+  readonly group: string;
+  readonly exempt: boolean;
+}
+
+/** Most hosts whose group and exemption a policy with a custom exemption remembers (emptied when full). */
 const HOST_MEMO_SIZE = 4_096;
+
+/** Most hosts in the process-wide memo of the policies with the default exemption (emptied when full). */
+const SHARED_HOST_MEMO_SIZE = 16_384;
+
+/** The process-wide memo of the policies with the default exemption ({@link isLocalAddress}). */
+const SHARED_HOSTS = new Map<string, HostInfo>();
 
 function checkCap(name: string, value: number): number {
   if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;
