@@ -113,7 +113,7 @@ export class DHTCommunity extends Community<DHTEvents> {
               exempt: resolved.ipGroupExempt,
               onReject: () => this.statistics.ipCapRejections++,
             },
-            () => this.routingTable.contacts(),
+            () => this.routingTable.iterate(),
           )
         : undefined,
     });

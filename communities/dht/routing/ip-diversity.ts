@@ -95,14 +95,15 @@ export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: ()
     for (const c of contacts) if (groupOf(c) === group && ++n >= cap) return true;
     return false;
   };
-  return (candidate, bucketContacts) => {
+  return (candidate, bucketContacts, toReplacements = false) => {
     const { group, exempt } = info(candidate.address.host);
     if (exempt) return true;
     if (perBucket !== Infinity && reached(bucketContacts, group, perBucket)) {
       options.onReject?.(candidate, 'bucket');
       return false;
     }
-    if (perTable !== Infinity && reached(tableContacts(), group, perTable)) {
+    // The table-wide scan waits until a replacement is promoted (the policy runs again then).
+    if (!toReplacements && perTable !== Infinity && reached(tableContacts(), group, perTable)) {
       options.onReject?.(candidate, 'table');
       return false;
     }

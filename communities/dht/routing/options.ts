@@ -20,9 +20,11 @@ export const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
  * replacement is promoted. Must not modify its arguments.
  * @param candidate the contact that wants in.
  * @param bucketContacts the live contacts of the bucket it belongs to.
+ * @param toReplacements true when the bucket is full, so the candidate would only wait in the replacement
+ *   cache (the policy runs again before it is promoted): an expensive table-wide check may be left out.
  * @returns true to admit it.
  */
-export type AdmitPolicy = (candidate: Readonly<Contact>, bucketContacts: readonly Contact[]) => boolean;
+export type AdmitPolicy = (candidate: Readonly<Contact>, bucketContacts: readonly Contact[], toReplacements?: boolean) => boolean;
 
 /** Options of a {@link RoutingTable}. */
 export interface RoutingTableOptions {

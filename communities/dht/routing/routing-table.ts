@@ -181,6 +181,11 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     return this.table.flatMap((b) => b.contacts);
   }
 
+  /** The same contacts as {@link RoutingTable.contacts}, in the same order, without building an array. */
+  *iterate(): IterableIterator<Contact> {
+    for (const b of this.table) yield* b.contacts;
+  }
+
   /** A read-only view of every bucket, shallowest first; the last one holds our own id. */
   buckets(): BucketInfo[] {
     const last = this.table.length - 1;
@@ -253,7 +258,8 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
       this.split();
       bucket = this.bucketFor(id);
     }
-    if (!this.options.admit(candidate, bucket.contacts)) return { status: 'rejected', reason: 'policy' };
+    const toReplacements = bucket.contacts.length >= this.options.bucketSize;
+    if (!this.options.admit(candidate, bucket.contacts, toReplacements)) return { status: 'rejected', reason: 'policy' };
     if (bucket.contacts.length < this.options.bucketSize) {
       bucket.contacts.push(candidate);
       bucket.lastChanged = now;

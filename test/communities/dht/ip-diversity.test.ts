@@ -59,6 +59,20 @@ describe('ipDiversityPolicy in a RoutingTable', () => {
     expect(t.contacts().filter((c) => ipGroup(c.address.host) === '4/203.0.113')).toHaveLength(3);
   });
 
+  it('a candidate for a full bucket skips the table-wide scan until it would be promoted, and is refused then', () => {
+    const { t, rejected } = table();
+    for (const [id, host] of [[0x80, '203.0.113.1'], [0x81, '198.51.100.1'], [0x82, '198.51.100.2'], [0x40, '203.0.113.2'], [0x20, '203.0.113.3'], [0x83, '192.0.2.1']] as const) {
+      expect(t.add({ id: Uint8Array.of(id), address: at(host) }).status).toBe('added');
+    }
+    // The far bucket (1xxxxxxx) is full and holds one 203.0.113.x; the table holds three.
+    expect(t.add({ id: Uint8Array.of(0x84), address: at('203.0.113.4') }).status).toBe('full');
+    expect(rejected).toEqual([]);
+    expect(t.remove(Uint8Array.of(0x81))).toBe(true); // a slot frees: the replacement is checked again
+    expect(t.has(Uint8Array.of(0x84))).toBe(false);
+    expect(rejected).toEqual(['132:table']);
+    expect(t.contacts().filter((c) => ipGroup(c.address.host) === '4/203.0.113')).toHaveLength(3);
+  });
+
   it('groups IPv6 by /48, honours custom caps and exemptions, and rejects bad caps', () => {
     const { t } = table({ maxPerBucket: 1, maxPerTable: 1, exempt: (h) => h === '203.0.113.9' });
     expect(t.add({ id: Uint8Array.of(0x80), address: at('2001:db8:1::1') }).status).toBe('added');
