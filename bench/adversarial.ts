@@ -1,17 +1,19 @@
 /**
  * `npm run bench -- adversarial [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]`: the S/Kademlia
  * experiment on the in-memory network with real keys and signatures. 20% of the nodes are adversaries
- * (test/communities/dht/adversary.ts): they answer finds with only adversaries, drop stores and return
+ * (bench/adversary.ts): they answer finds with only adversaries, drop stores and return
  * forged values. Honest publishers store signed values and honest nodes look them up, with 1, 4 and 8
  * disjoint paths, first against the `closest` attack (real adversary ids), then against `fabricate`
  * (made-up ids next to the key). Every node runs with k = 16 (`bucketSize`), as S/Kademlia recommends
- * with d = 4. Prints a table and returns the rates as JSON. The CI test
+ * with d = 4. Every node joins through the network's first node (honest, its bootstrap node) and 3 random
+ * earlier nodes (bench/adversarial-net.ts); `eclipsedFinds` counts finds by a node that knows no honest
+ * node (0 with the bootstrap node). Prints a table and returns the rates as JSON. The CI test
  * (`adversarial.test.ts`) runs the same code on a smaller network.
  * @module
  */
-import { AdversarialNet } from '../test/communities/dht/adversarial-net.js';
-import type { FindRate } from '../test/communities/dht/adversarial-net.js';
-import type { EclipseAttack } from '../test/communities/dht/adversary.js';
+import { AdversarialNet } from './adversarial-net.js';
+import type { FindRate } from './adversarial-net.js';
+import type { EclipseAttack } from './adversary.js';
 import type { BenchArgs } from './commands.js';
 import { table } from './measure.js';
 import { BenchError } from './report.js';
@@ -111,7 +113,7 @@ export async function runAdversarial(options: AdversarialOptions = {}): Promise<
 export function printAdversarial(result: AdversarialResult): void {
   console.log(`${result.nodes} nodes (${result.adversaries} adversaries), k=${result.bucketSize}, built in ${result.buildWallMs} ms (${result.buildCpuMs} ms CPU)`);
   const rows = result.rows.map((r) => ({ ...r, successPercent: Number((r.rate * 100).toFixed(2)) }));
-  console.log(table(rows, ['attack', 'paths', 'finds', 'succeeded', 'successPercent', 'forgedReturned', 'valuesRejected', 'queriesPerFind', 'wallMs', 'cpuMs']));
+  console.log(table(rows, ['attack', 'paths', 'finds', 'succeeded', 'successPercent', 'forgedReturned', 'valuesRejected', 'queriesPerFind', 'eclipsedFinds', 'wallMs', 'cpuMs']));
 }
 
 /** `adversarial` command: parses `--nodes`, `--values`, `--lookups` (finds per value) and `--seed`, runs, prints. */

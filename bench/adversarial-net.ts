@@ -1,13 +1,15 @@
 /**
- * A DHT under attack on the in-memory network, shared by `adversarial.test.ts` and `bench/adversarial.ts`:
- * N nodes of which a fraction are {@link AdversaryDHT}s, joined a few at a time (each node pings a few
- * random earlier nodes, then runs the DHT's bootstrap), and a measurement of how many honest
- * `findValues` succeed for values honest publishers stored, with a given number of disjoint paths.
+ * A DHT under attack on the in-memory network, shared by `bench/adversarial.ts` and the CI test
+ * `test/communities/dht/adversarial.test.ts`: N nodes of which a fraction are {@link AdversaryDHT}s,
+ * joined a few at a time (each node pings the network's first node, its bootstrap node, and a few random
+ * earlier nodes, then runs the DHT's bootstrap), and a measurement of how many honest `findValues`
+ * succeed for values honest publishers stored, with a given number of disjoint paths.
+ * @module
  */
 import 'reflect-metadata';
-import { DHTCommunity } from '../../../communities/dht/index.js';
-import type { DHTSettings } from '../../../communities/dht/index.js';
-import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom, utf8 } from '../../../framework/index.js';
+import { DHTCommunity } from '../communities/dht/index.js';
+import type { DHTSettings } from '../communities/dht/index.js';
+import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom, toHex, utf8 } from '../framework/index.js';
 import { AdversaryDHT, Coalition } from './adversary.js';
 import type { AdversarySettings } from './adversary.js';
 
@@ -26,6 +28,13 @@ export interface AdversarialNetOptions {
   settings: DHTSettings;
   /** Random earlier nodes each joining node pings first. @default 3 */
   introductions?: number;
+  /**
+   * Whether every joining node also pings the network's first node (always honest), as a deployment's
+   * nodes start from its configured bootstrap nodes. Without it a node whose random introductions are all
+   * adversaries knows no honest node, ever (adversaries refer only adversaries): no lookup of its can
+   * succeed. @default true
+   */
+  bootstrapNode?: boolean;
   /** Joins in flight at once. @default 8 */
   concurrency?: number;
   /** One-way latency in ms (jitter is half of it). @default 20 */
@@ -52,6 +61,8 @@ export interface FindRate {
   valuesRejected: number;
   /** Queries the finders sent per find, on average. */
   queriesPerFind: number;
+  /** Finds made by a finder whose routing table held no honest node (no lookup of its can succeed). */
+  eclipsedFinds: number;
 }
 
 /** A simulated DHT with a coalition of adversaries. */
@@ -121,7 +132,10 @@ export class AdversarialNet {
     const before = this.totals();
     let succeeded = 0;
     let forgedReturned = 0;
+    let eclipsedFinds = 0;
+    const eclipsed = new Set(this.eclipsed());
     await this.pool(finds, concurrency, async ({ item, finder }) => {
+      if (eclipsed.has(finder)) eclipsedFinds++;
       const found = await finder.findValues(item.name, { disjointPaths: paths }).catch(() => []);
       const publisher = item.publisher.context.key.publicKey.midHex;
       const good = found.filter((v) => sameBytes(v.data, item.data) && v.publicKey?.midHex === publisher);
@@ -139,7 +153,19 @@ export class AdversarialNet {
       forgedReturned,
       valuesRejected: after.rejected - before.rejected,
       queriesPerFind: (after.queries - before.queries) / finds.length,
+      eclipsedFinds,
     };
+  }
+
+  /** Honest nodes whose routing table holds no honest node: eclipsed for good, no lookup of theirs can succeed. */
+  eclipsed(): DHTCommunity[] {
+    const evil = new Set(this.adversaries.map((a) => toHex(a.nodeId)));
+    return this.honest.filter((d) => d.routingTable.contacts().every((c) => evil.has(toHex(c.id))));
+  }
+
+  /** Runs `work` to its end on the simulated clock. */
+  settle<T>(work: Promise<T>): Promise<T> {
+    return this.clock.settle(work, SETTLE_FOREVER_MS);
   }
 
   /** Stops every node and lets packets in flight land. @returns the clock's pending timers (0 when clean). */
@@ -164,6 +190,8 @@ export class AdversarialNet {
     const introductions = Array.from({ length: Math.min(this.options.introductions ?? 3, this.hosts.length) }, () =>
       this.hosts[this.random.int(this.hosts.length)]!.endpoint.address,
     );
+    // The network's first node (honest) is every node's configured bootstrap node, as a deployment's are.
+    if (this.options.bootstrapNode !== false && this.hosts.length > 0) introductions.unshift(this.hosts[0]!.endpoint.address);
     const host = new OverlayHost({ endpoint: this.network.createEndpoint(), key: PrivateKey.generate(nodeRandom), clock: this.clock, random: nodeRandom });
     let dht: DHTCommunity;
     if (adversary) {

@@ -1,5 +1,6 @@
 /**
- * Test-only adversarial DHT nodes (S/Kademlia's attacker model): a coalition of colluding nodes that join
+ * Simulated adversarial DHT nodes (S/Kademlia's attacker model), for `bench/adversarial.ts` and the CI
+ * test `test/communities/dht/adversarial.test.ts`: a coalition of colluding nodes that join
  * the DHT like everyone else, answer pings, but
  * - answer every find with only coalition members (the k closest to the target), to pull lookups away
  *   from honest nodes (an eclipse of the lookup), or with ids they made up right next to the target;
@@ -7,14 +8,15 @@
  * - return forged values: a copy of a record they were asked to store with new data and a higher version
  *   but the old signature, or, for keys they never saw, a record with a bogus signature.
  * The class registers under the DHT's community id, so honest nodes cannot tell it apart on the wire.
+ * @module
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { DHTCommunity, FindRequest, FindResponse, StoreRequest, StoreResponse, CacheRequest, VERDICT_CODES } from '../../../communities/dht/index.js';
-import type { DHTSettings, LookupPeer, ValueRecord, WireRecordValue } from '../../../communities/dht/index.js';
-import { compareDistance, fromWire, toWire } from '../../../communities/dht/index.js';
-import { TOKENS, toHex, utf8 } from '../../../framework/index.js';
-import type { CommunityContext, Handler, Incoming, MessageSpec } from '../../../framework/index.js';
+import { DHTCommunity, FindRequest, FindResponse, StoreRequest, StoreResponse, CacheRequest, VERDICT_CODES } from '../communities/dht/index.js';
+import type { DHTSettings, LookupPeer, ValueRecord, WireRecordValue } from '../communities/dht/index.js';
+import { compareDistance, fromWire, toWire } from '../communities/dht/index.js';
+import { TOKENS, toHex, utf8 } from '../framework/index.js';
+import type { CommunityContext, Handler, Incoming, MessageSpec } from '../framework/index.js';
 
 /** The data every forged value carries. */
 export const FORGED_DATA = utf8('forged by an adversary');
