@@ -7,6 +7,7 @@ import 'reflect-metadata';
 
 export * from './errors.js';
 export * from './util/bytes.js';
+export { WeakInterner } from './util/intern.js';
 export * from './time/clock.js';
 export * from './time/system-clock.js';
 export * from './time/manual-clock.js';
