@@ -22,7 +22,7 @@ export interface IpRateLimitOptions extends RateLimitOptions {
   banMs?: number;
   /** Most IPs tracked; the idlest is evicted first. @default 50_000 */
   maxSources?: number;
-  /** An IP not seen for this long (and not banned) is forgotten. @default 60_000 */
+  /** An IP not seen for this long (and not banned) is forgotten; at `burst / ratePerSecond` seconds its bucket is full again. @default 4_000 */
   idleMs?: number;
   /** Hosts the per-IP limit does not apply to (the per-source one still does). @default {@link isLocalHost} */
   exempt?: (host: string) => boolean;
@@ -35,7 +35,7 @@ export const DEFAULT_IP_RATE_LIMIT: Readonly<Required<Omit<IpRateLimitOptions, '
   banAfterDrops: 1_600,
   banMs: 60_000,
   maxSources: 50_000,
-  idleMs: 60_000,
+  idleMs: 4_000,
 };
 
 /** What {@link IpRateLimiter.check} decided: a {@link RateVerdict}, or `'exempt'` for an exempt host. */
@@ -43,6 +43,12 @@ export type IpRateVerdict = RateVerdict | 'exempt';
 
 /** Most hosts whose block key (or exemption) is memoised; the memo is emptied when full. */
 const HOST_MEMO_SIZE = 4_096;
+/**
+ * With the default exemption a host's block is a pure function of the host, so every limiter in the
+ * process shares one memo (a simulation runs thousands of nodes that meet the same hosts).
+ */
+const SHARED_HOSTS = new Map<string, string | null>();
+const SHARED_HOST_MEMO_SIZE = 16_384;
 
 /** A token bucket and ban per IP address (IPv4) or /64 (IPv6), with exempt hosts. */
 export class IpRateLimiter {
@@ -52,12 +58,16 @@ export class IpRateLimiter {
   exempted = 0;
   private readonly isExempt: (host: string) => boolean;
   /** host → its block key, or `null` when exempt (parsing is most of the cost of a decision). */
-  private readonly hosts = new Map<string, string | null>();
+  private readonly hosts: Map<string, string | null>;
+  private readonly memoSize: number;
 
   /** @param clock time source. @param options limits and exemption; see {@link IpRateLimitOptions}. */
   constructor(clock: Clock, options: IpRateLimitOptions = {}) {
     const { exempt, ...limits } = options;
     this.isExempt = exempt ?? isLocalHost;
+    const shared = this.isExempt === isLocalHost;
+    this.hosts = shared ? SHARED_HOSTS : new Map();
+    this.memoSize = shared ? SHARED_HOST_MEMO_SIZE : HOST_MEMO_SIZE;
     this.limiter = new RateLimiter(clock, { ...DEFAULT_IP_RATE_LIMIT, ...stripUndefined(limits) });
   }
 
@@ -85,7 +95,7 @@ export class IpRateLimiter {
   private blockOf(host: string): string | null {
     let block = this.hosts.get(host);
     if (block === undefined) {
-      if (this.hosts.size >= HOST_MEMO_SIZE) this.hosts.clear();
+      if (this.hosts.size >= this.memoSize) this.hosts.clear();
       block = this.isExempt(host) ? null : ipBlock(host);
       this.hosts.set(host, block);
     }

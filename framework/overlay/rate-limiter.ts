@@ -22,8 +22,9 @@ export interface RateLimitOptions {
   /** Most sources tracked; the one seen least recently is evicted first. @default 50_000 */
   maxSources?: number;
   /**
-   * A source not seen for this long (and not banned) is forgotten: its bucket would be full again, so
-   * nothing is lost. Keep it at least `burst / ratePerSecond` seconds. @default 60_000
+   * A source not seen for this long (and not banned) is forgotten. At `burst / ratePerSecond` seconds
+   * (the default) its bucket would be full again and its run of drops broken by the next packet anyway,
+   * so forgetting it changes no verdict; shorter is more lenient. @default burst / ratePerSecond seconds
    */
   idleMs?: number;
 }
@@ -79,7 +80,7 @@ export class RateLimiter {
     this.banAfterDrops = positive('banAfterDrops', options.banAfterDrops ?? 400);
     this.banMs = positive('banMs', options.banMs ?? 300_000);
     this.maxSources = positive('maxSources', options.maxSources ?? 50_000);
-    this.idleMs = positive('idleMs', options.idleMs ?? 60_000);
+    this.idleMs = positive('idleMs', options.idleMs ?? Math.ceil((this.burst / this.rate) * 1_000));
     this.nextSweep = clock.now() + this.idleMs;
   }
 

@@ -50,7 +50,7 @@ describe('IpRateLimiter', () => {
   });
 
   it('defaults to a few ports worth of the per-source limit, with short bans', () => {
-    expect(DEFAULT_IP_RATE_LIMIT).toEqual({ ratePerSecond: 200, burst: 800, banAfterDrops: 1_600, banMs: 60_000, maxSources: 50_000, idleMs: 60_000 });
+    expect(DEFAULT_IP_RATE_LIMIT).toEqual({ ratePerSecond: 200, burst: 800, banAfterDrops: 1_600, banMs: 60_000, maxSources: 50_000, idleMs: 4_000 });
   });
 
   it('stays bounded under 100,000 distinct IPs', () => {

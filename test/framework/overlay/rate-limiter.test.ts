@@ -21,7 +21,8 @@ describe('RateLimiter', () => {
     await clock.advance(1);
     expect(rl.isBanned('a')).toBe(false);
     expect(rl.check('a')).toBe('allowed');
-    expect(rl.stats).toEqual({ allowed: 8, limited: 5, banned: 1, bans: 1, evicted: 0, forgotten: 0 });
+    // 'b' (idle since 100 ms, longer than burst / rate = 500 ms: its bucket is full again) was forgotten.
+    expect(rl.stats).toEqual({ allowed: 8, limited: 5, banned: 1, bans: 1, evicted: 0, forgotten: 1 });
   });
 
   it('keeps at most maxSources buckets, evicting the idlest, and rejects bad options', () => {
