@@ -378,14 +378,17 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 
   /**
-   * For a `deferredVerify` request: a requester already in the routing table at this address is answered
-   * without checking its signature (nothing changes); any other is verified and learned, or dropped.
+   * For a `deferredVerify` request: a requester already in the routing table at this address, or one
+   * that could only wait in a full bucket's replacement cache (its contacts all heard from lately), is
+   * answered without checking its signature (nothing changes); any other is verified and learned, or dropped.
    */
   private learnedIfNew(m: Incoming<unknown>): boolean {
     const claimed = m.claimedSender;
     if (claimed === undefined) return this.learned(m);
     const known = this.routingTable.get(claimed.mid);
     if (known !== undefined && sameAddress(known.address, m.from)) return true;
+    const goodSince = this.context.clock.now() - this.settings.goodContactMs;
+    if (known === undefined && !this.routingTable.mayAdmit(claimed.mid, goodSince)) return true;
     const sender = m.verifySender?.();
     if (sender === undefined) return false;
     this.addContact(sender, m.from);

@@ -166,6 +166,19 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
   }
 
   /**
+   * True when adding a new contact with this id could make it live, now or after an eviction ping: its
+   * bucket has room, is our own (it can split), or its least recently seen contact was last seen before
+   * `goodSince`. False when the newcomer could only wait in the replacement cache.
+   * @throws an {@link InvalidArgumentError} when `id` has the wrong length.
+   */
+  mayAdmit(id: Uint8Array, goodSince: number): boolean {
+    const bucket = this.bucketFor(id);
+    if (bucket.contacts.length < this.options.bucketSize) return true;
+    if (bucket === this.ownBucket() && bucket.depth < this.options.idBits) return true;
+    return bucket.contacts[0]!.lastSeen < goodSince;
+  }
+
+  /**
    * The `n` live contacts closest to `target` by XOR, closest first, among those passing `filter`.
    * Walks the buckets in distance order and sorts only the buckets it needs.
    * @param filter called on candidates (possibly more than are returned); return false to skip one.

@@ -241,3 +241,21 @@ describe('RoutingTable: persistence', () => {
     expect(table.size).toBe(0);
   });
 });
+
+describe('RoutingTable.mayAdmit', () => {
+  it('is true for room or our own splittable bucket, false for a full far bucket of good contacts, true once one is stale', async () => {
+    const clock = new ManualClock(0);
+    const t = new RoutingTable(Uint8Array.of(0), clock, { bucketSize: 2, random: new SeededRandom(3) });
+    const at = { host: '10.0.0.1', port: 1 };
+    expect(t.mayAdmit(Uint8Array.of(0x80), 0)).toBe(true); // empty
+    for (const id of [0x80, 0x81, 0x40]) t.add({ id: Uint8Array.of(id), address: at }); // splits: far {0x80, 0x81} full
+    expect(t.buckets().length).toBeGreaterThan(1);
+    expect(t.mayAdmit(Uint8Array.of(0x82), 0)).toBe(false); // full far bucket, both seen at 0 >= goodSince 0
+    expect(t.mayAdmit(Uint8Array.of(0x01), 0)).toBe(true); // our own bucket can still split
+    await clock.advance(1_000);
+    expect(t.mayAdmit(Uint8Array.of(0x82), 500)).toBe(true); // its least recently seen contact is older than 500
+    t.touch(Uint8Array.of(0x80));
+    t.touch(Uint8Array.of(0x81));
+    expect(t.mayAdmit(Uint8Array.of(0x82), 500)).toBe(false);
+  });
+});
