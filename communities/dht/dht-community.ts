@@ -151,9 +151,11 @@ export class DHTCommunity extends Community<DHTEvents> {
    * @param data up to `maxDataBytes` (default 1,024) bytes.
    * @param options `sign` to make the value authentic (newest version per publisher wins), `ttl` in
    *   seconds (default 24 h), `signal` to cancel.
-   * @returns how many nodes acknowledged the store.
-   * @throws {@link DHTError} `too-large` before anything is sent; `no-nodes` when no node took it (try
-   *   again later); `aborted`; `stopped`.
+   * @returns how many other nodes acknowledged the store. When this node is itself among the k closest
+   *   to the key, it also keeps the value as a storer (and serves it).
+   * @throws {@link DHTError} `too-large` before anything is sent; `rejected` when every node that answered
+   *   refused it (the message counts their verdicts, e.g. `quota`, `stale-version`); `no-nodes` when no
+   *   node answered (try again later); `aborted`; `stopped`.
    */
   storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions = {}): Promise<number> {
     return this.ops.storeValue(key, data, options);
@@ -162,8 +164,8 @@ export class DHTCommunity extends Community<DHTEvents> {
   /**
    * Finds the values stored under `key`. Signed values are verified (a forged one is never returned) and
    * only the newest version per publisher is kept; unsigned values are deduplicated.
-   * @returns the values, possibly none.
-   * @throws {@link DHTError} `no-nodes` when there is nobody to ask; `aborted`; `stopped`.
+   * @returns the values, possibly none. With an empty routing table, the values this node holds itself.
+   * @throws {@link DHTError} `no-nodes` when there is nobody to ask and nothing held here; `aborted`; `stopped`.
    */
   findValues(key: string | Uint8Array, options: FindOptions = {}): Promise<FoundValue[]> {
     return this.ops.findValues(key, options);

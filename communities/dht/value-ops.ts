@@ -128,8 +128,13 @@ export class ValueOps {
     }
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     try {
-      const acks = await this.replicate(k, [{ record, expiresAt: now + ttlMs }], options.signal, options.disjointPaths);
+      const outcome = await this.replicateReport(k, [{ record, expiresAt: now + ttlMs }], options.signal, options.disjointPaths);
+      const { acks, refusals } = outcome;
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
+      if (acks === 0 && refusals.size > 0) {
+        const why = [...refusals].map(([verdict, n]) => `${n} ${verdict}`).join(', ');
+        throw new DHTError(`every node that answered refused the value (${why})`, 'rejected');
+      }
       if (acks === 0) throw new DHTError('no node acknowledged the store; try again later', 'no-nodes');
       dht.statistics.storesSucceeded++;
       this.published.set(`${toHex(k)}/${recordId(record)}`, { record, expiresAt: now + ttlMs, lastPublished: now });
@@ -150,16 +155,42 @@ export class ValueOps {
     signal?: AbortSignal,
     paths?: number,
   ): Promise<number> {
+    return (await this.replicateReport(key, records, signal, paths)).acks;
+  }
+
+  /**
+   * {@link ValueOps.replicate}, with the verdicts of the nodes that refused everything. When this node is
+   * itself among the k closest to `key` (the lookup never queries us), it keeps the records too, as a
+   * storer: otherwise the node best placed to hold a value would be the one without it.
+   * @returns `acks`: nodes (other than us) that accepted at least one record; `refusals`: how often each
+   *   verdict came from a node that accepted none; `keptHere`: whether we hold them as one of the k closest.
+   */
+  async replicateReport(
+    key: Uint8Array,
+    records: ReadonlyArray<{ record: ValueRecord; expiresAt: number }>,
+    signal?: AbortSignal,
+    paths?: number,
+  ): Promise<{ acks: number; refusals: Map<string, number>; keptHere: boolean }> {
     const dht = this.dht;
     const result = await dht.lookup(key, false, { signal, paths });
     const now = dht.context.clock.now();
-    const wire = records.filter((r) => r.expiresAt > now).map((r) => toWire(r.record, r.expiresAt - now));
-    if (wire.length === 0) return 0;
+    const live = records.filter((r) => r.expiresAt > now);
+    const wire = live.map((r) => toWire(r.record, r.expiresAt - now));
+    const refusals = new Map<string, number>();
+    if (wire.length === 0) return { acks: 0, refusals, keptHere: false };
+    const k = dht.settings.bucketSize;
+    const farthest = result.closest[k - 1]?.peer.id;
+    const keptHere = farthest === undefined || compareDistance(key, dht.nodeId, farthest) < 0;
+    if (keptHere) for (const r of live) dht.store.put(r.record, r.expiresAt - now, 'store');
     const outcomes = await Promise.allSettled(result.closest.map((a) => dht.sendStore(a.peer, a.reply.token, wire)));
     let acks = 0;
-    for (const o of outcomes) if (o.status === 'fulfilled' && o.value.some((v) => ACCEPTED_VERDICTS.has(v))) acks++;
+    for (const o of outcomes) {
+      if (o.status !== 'fulfilled') continue;
+      if (o.value.some((v) => ACCEPTED_VERDICTS.has(v))) acks++;
+      else for (const v of o.value) refusals.set(v, (refusals.get(v) ?? 0) + 1);
+    }
     dht.statistics.storeAcks += acks;
-    return acks;
+    return { acks, refusals, keptHere };
   }
 
   /** See {@link DHTCommunity.findValues}. */
@@ -170,6 +201,11 @@ export class ValueOps {
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     dht.statistics.finds++;
     const quorum = dht.settings.quorum;
+    if (dht.routingTable.size === 0 && dht.store.get(k).length > 0) {
+      // Alone (not joined yet, or everyone else gone): what we hold is all there is to find.
+      dht.statistics.findsWithValues++;
+      return this.localValues(k, limit);
+    }
     try {
       const result = await dht.lookup(k, true, {
         signal: options.signal,
@@ -208,6 +244,20 @@ export class ValueOps {
     } catch (error) {
       throw dht.wrap(error);
     }
+  }
+
+  /** The values this node holds under `key`, newest per publisher, as `findValues` returns them. */
+  private localValues(key: Uint8Array, limit: number): FoundValue[] {
+    const dht = this.dht;
+    const held = dht.store.get(key);
+    const expiry = new Map(held.map((s) => [recordId(s.record) + '/' + s.record.version, s.expiresAt]));
+    const merged = capUnsigned(mergeNewest(held.map((s) => s.record), () => true), expiry, dht.settings.maxUnsignedPerKey).slice(0, limit);
+    return merged.map((r) => ({
+      data: r.data,
+      publicKey: r.publicKey === undefined ? null : (dht.context.keys.get(r.publicKey) ?? null),
+      version: r.version,
+      expiresAt: expiry.get(recordId(r) + '/' + r.version) ?? dht.context.clock.now(),
+    }));
   }
 
   /**

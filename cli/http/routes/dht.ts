@@ -28,7 +28,7 @@ export function dhtRoutes(s: ApiServices): Route[] {
         const limit = intParam(query, 'limit', 100, 1, MAX_VALUES_LIMIT);
         let source: 'network' | 'local' = 'network';
         let found: FoundValue[];
-        if (boolParam(query, 'local')) {
+        if (boolParam(query, 'local') || dht.routingTable.size === 0) {
           source = 'local';
           found = localValues(s, key.dhtKey).slice(0, limit);
         } else {
