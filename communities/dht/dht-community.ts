@@ -6,7 +6,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, sameAddress, toHex } from '../../framework/index.js';
+import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
 import { DHTError, ImpostorError } from './errors.js';
 import { onFind, onPing, onStore } from './handlers.js';
@@ -37,6 +37,7 @@ import type { WireRecordValue } from './wire-records.js';
 import { ValueOps } from './value-ops.js';
 import type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
 import { joinNetwork } from './join.js';
+import { ContactLearning } from './contact-learning.js';
 import { PeerTokens } from './peer-tokens.js';
 import { queryFind } from './find-query.js';
 
@@ -75,7 +76,7 @@ export class DHTCommunity extends Community<DHTEvents> {
   readonly rtt: RttEstimator;
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
-  private readonly pinging = new Set<string>();
+  private readonly learning = new ContactLearning(this);
   /** The last store token each node issued us, sent with our finds to prove our address. */
   readonly peerTokens = new PeerTokens();
   /**
@@ -133,12 +134,12 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
     this.ops = new ValueOps(this);
     this.maintenance = new Maintenance(this, this.ops);
-    this.handle(PingRequest, (m) => this.learned(m) && onPing(this, m));
+    this.handle(PingRequest, (m) => this.learning.learned(m) && onPing(this, m));
     this.handle(FindRequest, (m) => {
-      if (this.learnedIfNew(m)) onFind(this, m);
+      if (this.learning.learnedIfNew(m)) onFind(this, m);
     });
-    this.handle(StoreRequest, (m) => this.learned(m) && onStore(this, m, 'store'));
-    this.handle(CacheRequest, (m) => this.learned(m) && onStore(this, m, 'cache'));
+    this.handle(StoreRequest, (m) => this.learning.learned(m) && onStore(this, m, 'store'));
+    this.handle(CacheRequest, (m) => this.learning.learned(m) && onStore(this, m, 'cache'));
     this.handle(PingResponse, (m) => this.respond(m));
     this.handle(FindResponse, (m) => this.respond(m));
     this.handle(StoreResponse, (m) => this.respond(m));
@@ -354,52 +355,12 @@ export class DHTCommunity extends Community<DHTEvents> {
     for (const lookup of this.lookupsInFlight) lookup.abort();
     this.lookupsInFlight.clear();
     this.maintenance.stop();
-    this.pinging.clear();
+    this.learning.clear();
   }
 
-  /**
-   * Adds a (verified) sender to the routing table. When its bucket is full the sender waits in the
-   * replacement cache and the least recently seen contact, unless heard from within the last minute, is
-   * pinged: kept (moved to most recently seen) if it answers, evicted if it does not, so the newest
-   * replacement takes its slot (Kademlia).
-   */
+  /** Adds a (verified) sender to the routing table; see {@link ContactLearning.addContact}. */
   addContact(publicKey: PublicKey, address: Address): void {
-    const result = this.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
-    if (result.status !== 'full') return;
-    const candidate = result.pingCandidate;
-    if (this.context.clock.now() - candidate.lastSeen < this.settings.goodContactMs) return; // heard from lately: keep it
-    const hex = toHex(candidate.id);
-    if (this.pinging.has(hex) || !this.isRunning) return;
-    this.pinging.add(hex);
-    this.ping(candidate)
-      .then(() => this.routingTable.touch(candidate.id))
-      .catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'TimeoutError' && this.isRunning) this.routingTable.remove(candidate.id);
-      })
-      .finally(() => this.pinging.delete(hex));
-  }
-
-  /**
-   * For a `deferredVerify` request: a requester already in the routing table at this address, or one
-   * that could only wait in a full bucket's replacement cache (its contacts all heard from lately), is
-   * answered without checking its signature (nothing changes); any other is verified and learned, or dropped.
-   */
-  private learnedIfNew(m: Incoming<unknown>): boolean {
-    const claimed = m.claimedSender;
-    if (claimed === undefined) return this.learned(m);
-    const known = this.routingTable.get(claimed.mid);
-    if (known !== undefined && sameAddress(known.address, m.from)) return true;
-    const goodSince = this.context.clock.now() - this.settings.goodContactMs;
-    if (known === undefined && !this.routingTable.mayAdmit(claimed.mid, goodSince)) return true;
-    const sender = m.verifySender?.();
-    if (sender === undefined) return false;
-    this.addContact(sender, m.from);
-    return true;
-  }
-
-  private learned(m: Incoming<unknown>): true {
-    if (m.sender !== undefined) this.addContact(m.sender, m.from);
-    return true;
+    this.learning.addContact(publicKey, address);
   }
 
   private respond(m: Incoming<{ id: bigint }>): void {

@@ -1,0 +1,74 @@
+/**
+ * How the DHT learns contacts from the packets it receives: a verified sender enters the routing table
+ * (a full bucket pings its least recently seen contact unless it was heard from lately, Kademlia), and a
+ * find request, whose signature is checked only on demand, is verified only when its sender could enter
+ * the table at all.
+ * @module
+ */
+import type { Address, Incoming, PublicKey } from '../../framework/index.js';
+import { sameAddress, toHex } from '../../framework/index.js';
+import type { DHTCommunity } from './dht-community.js';
+
+/** Contact learning for one {@link DHTCommunity}. */
+export class ContactLearning {
+  /** Ids (hex) of contacts being pinged for eviction, so each is pinged once at a time. */
+  private readonly pinging = new Set<string>();
+
+  /** @param dht the owner. */
+  constructor(private readonly dht: DHTCommunity) {}
+
+  /**
+   * Adds a (verified) sender to the routing table. When its bucket is full the sender waits in the
+   * replacement cache and the least recently seen contact, unless heard from within `goodContactMs`, is
+   * pinged: kept (moved to most recently seen) if it answers, evicted if it does not, so the newest
+   * replacement takes its slot (Kademlia).
+   */
+  addContact(publicKey: PublicKey, address: Address): void {
+    const dht = this.dht;
+    const result = dht.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
+    if (result.status !== 'full') return;
+    const candidate = result.pingCandidate;
+    if (dht.context.clock.now() - candidate.lastSeen < dht.settings.goodContactMs) return; // heard from lately: keep it
+    const hex = toHex(candidate.id);
+    if (this.pinging.has(hex) || !dht.isRunning) return;
+    this.pinging.add(hex);
+    dht
+      .ping(candidate)
+      .then(() => dht.routingTable.touch(candidate.id))
+      .catch((error: unknown) => {
+        if (error instanceof Error && error.name === 'TimeoutError' && dht.isRunning) dht.routingTable.remove(candidate.id);
+      })
+      .finally(() => this.pinging.delete(hex));
+  }
+
+  /** Learns the verified sender of `m`, if any. @returns true (handlers chain on it). */
+  learned(m: Incoming<unknown>): true {
+    if (m.sender !== undefined) this.addContact(m.sender, m.from);
+    return true;
+  }
+
+  /**
+   * For a `deferredVerify` request: a requester already in the routing table at this address, or one
+   * that could only wait in a full bucket's replacement cache (its contacts all heard from lately), is
+   * answered without checking its signature (nothing changes); any other is verified and learned.
+   * @returns false when the signature had to be checked and was bad (the packet is dropped and counted).
+   */
+  learnedIfNew(m: Incoming<unknown>): boolean {
+    const dht = this.dht;
+    const claimed = m.claimedSender;
+    if (claimed === undefined) return this.learned(m);
+    const known = dht.routingTable.get(claimed.mid);
+    if (known !== undefined && sameAddress(known.address, m.from)) return true;
+    const goodSince = dht.context.clock.now() - dht.settings.goodContactMs;
+    if (known === undefined && !dht.routingTable.mayAdmit(claimed.mid, goodSince)) return true;
+    const sender = m.verifySender?.();
+    if (sender === undefined) return false;
+    this.addContact(sender, m.from);
+    return true;
+  }
+
+  /** Forgets the eviction pings in flight (at stop). */
+  clear(): void {
+    this.pinging.clear();
+  }
+}
