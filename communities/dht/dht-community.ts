@@ -358,7 +358,11 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.learning.clear();
   }
 
-  /** Adds a (verified) sender to the routing table; see {@link ContactLearning.addContact}. */
+  /**
+   * Adds a (verified) sender to the routing table. When its bucket is full the sender waits in the
+   * replacement cache and the least recently seen contact, unless heard from within `goodContactMs`, is
+   * pinged: kept if it answers, evicted if it does not, so the newest replacement takes its slot (Kademlia).
+   */
   addContact(publicKey: PublicKey, address: Address): void {
     this.learning.addContact(publicKey, address);
   }
