@@ -54,6 +54,7 @@ export {
   encodePacket,
   makePrefix,
   readHeader,
+  signedEnvelopeBytes,
   splitSignedEnvelope,
 } from './wire/packet.js';
 export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';

@@ -10,7 +10,7 @@ import type { DHTCommunity } from './dht-community.js';
 import type { LookupPeer } from './lookup.js';
 import { AMPLIFICATION_FACTOR } from './handlers.js';
 import { FindRequest, MAX_FIND_PADDING_BYTES } from './messages.js';
-import { HEADER_BYTES, SIGNATURE_BYTES } from '../../framework/index.js';
+import { signedEnvelopeBytes } from '../../framework/index.js';
 import { checkRecord } from './storage/value-record.js';
 import type { FindReply } from './types.js';
 import type { WireRecordValue } from './wire-records.js';
@@ -55,7 +55,7 @@ const FIND_BODY_BYTES = 37;
 
 /** Padding that makes a tokenless find request at least a third of a datagram (its reply may then fill one). */
 export function findPadding(dht: DHTCommunity): Uint8Array {
-  const envelope = HEADER_BYTES + 2 + dht.context.key.publicKey.toBinary().length + SIGNATURE_BYTES;
+  const envelope = signedEnvelopeBytes(dht.context.key.publicKey.toBinary().length);
   const want = Math.ceil(dht.context.transport.maxPacketBytes / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
   return new Uint8Array(Math.max(0, Math.min(MAX_FIND_PADDING_BYTES, want)));
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Incoming } from '../../framework/index.js';
-import { CommunityStats, HEADER_BYTES, PacketTooLargeError, SIGNATURE_BYTES, encodeBody } from '../../framework/index.js';
+import { CommunityStats, PacketTooLargeError, encodeBody, signedEnvelopeBytes } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 import { FindRequest, FindResponse, PingRequest, PingResponse, StoreResponse, VERDICT_CODES, WIRE_MAX_RECORDS } from './messages.js';
 import type { CacheRequest, StoreRequest } from './messages.js';
@@ -49,7 +49,7 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
   const budget = max - FIND_RESPONSE_OVERHEAD_BYTES;
   const token = dht.tokens.issue(m.from);
   // Exact packet size without signing: the envelope around our key plus the encoded body.
-  const envelope = HEADER_BYTES + 2 + dht.context.key.publicKey.toBinary().length + SIGNATURE_BYTES;
+  const envelope = signedEnvelopeBytes(dht.context.key.publicKey.toBinary().length);
   const fits = (n: typeof nodes, v: typeof page): boolean =>
     envelope + encodeBody(FindResponse.schema, { id: m.value.id, token, nodes: n, values: v, total: stored.length, authoritative }).length <= max;
   let values = fillPage(page, takeWithin(page, budget - nodes.length * NODE_ENTRY_BYTES).length, (v) => fits(nodes, v));

@@ -28,6 +28,7 @@ export {
   encodePacket,
   makePrefix,
   readHeader,
+  signedEnvelopeBytes,
   splitSignedEnvelope,
 } from './packet.js';
 export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './packet.js';

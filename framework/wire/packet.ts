@@ -95,6 +95,15 @@ export function defineMessage<S extends Schema<unknown>>(spec: {
   };
 }
 
+/**
+ * Bytes a signed packet adds around its body: header, the 2-byte key length, the public key and the
+ * signature. A signed packet is exactly this plus its encoded body.
+ * @param publicKeyBytes length of the signer's public key binary (74 for py-ipv8 keys).
+ */
+export function signedEnvelopeBytes(publicKeyBytes: number): number {
+  return HEADER_BYTES + 2 + publicKeyBytes + SIGNATURE_BYTES;
+}
+
 /** Signs outgoing packets; a private key object fits structurally. */
 export interface Signer {
   /** The signer's public key binary, carried in every signed packet (74 bytes for py-ipv8 keys). */

@@ -7,8 +7,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../../../framework/errors.js';
-import { ipToBytes } from '../../../framework/wire/ip.js';
-import { isLocalIp } from '../storage/source-group.js';
+import { canonicalIpBytes, isLocalHost } from '../../../framework/wire/ip.js';
 import type { Contact } from './contact.js';
 import type { AdmitPolicy } from './options.js';
 
@@ -39,7 +38,7 @@ export interface IpDiversityOptions {
  * ```
  */
 export function ipGroup(host: string): string {
-  const b = ipBytes(host);
+  const b = canonicalIpBytes(host);
   if (b === undefined) return `?/${host}`;
   if (b.length === 4) return `4/${b[0]}.${b[1]}.${b[2]}`;
   const word = (i: number): string => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16);
@@ -49,11 +48,10 @@ export function ipGroup(host: string): string {
 /**
  * True for loopback, unspecified, private and link-local addresses (127/8, 0/8, 10/8, 172.16/12,
  * 192.168/16, 169.254/16; ::1, ::, fc00::/7, fe80::/10), IPv4-mapped ones included: the default
- * exemption of {@link ipDiversityPolicy} (the same ranges as the storage quotas' `isLocalIp`).
+ * exemption of {@link ipDiversityPolicy}: the framework's `isLocalHost` (the same ranges as the storage quotas and the per-IP rate limit).
  */
 export function isLocalAddress(host: string): boolean {
-  const b = ipBytes(host);
-  return b !== undefined && isLocalIp(b);
+  return isLocalHost(host);
 }
 
 /**
@@ -129,12 +127,4 @@ const SHARED_HOSTS = new Map<string, HostInfo>();
 function checkCap(name: string, value: number): number {
   if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;
   throw new InvalidArgumentError(`${name} must be an integer >= 1 or Infinity, got ${value}`);
-}
-
-/** The 4 or 16 bytes of a literal IP (IPv4-mapped IPv6 as 4 bytes, zone id ignored), else undefined. */
-function ipBytes(host: string): Uint8Array | undefined {
-  const bytes = ipToBytes(host.split('%')[0]!);
-  if (bytes === undefined || bytes.length === 4) return bytes;
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
-  return bytes[10] === 0xff && bytes[11] === 0xff ? bytes.subarray(12) : bytes;
 }

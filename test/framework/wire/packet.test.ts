@@ -11,6 +11,7 @@ import {
   encodePacket,
   makePrefix,
   readHeader,
+  signedEnvelopeBytes,
   splitSignedEnvelope,
 } from '../../../framework/wire/packet.js';
 import { encodeBody } from '../../../framework/wire/codec.js';
@@ -176,5 +177,16 @@ describe('py-ipv8 known-answer envelope', () => {
     const r = decodePacket(Py, packet, verifyEd25519);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).not.toBe('bad signature');
+  });
+});
+
+describe('signedEnvelopeBytes', () => {
+  it('is exactly what a signed packet adds around its body', () => {
+    for (const [identifier, n] of [[0, 0], [1, 3], [70_000, 50], [2 ** 32 - 1, 100]] as const) {
+      const v = { identifier, data: new Uint8Array(n) };
+      const packet = encodePacket(prefix, SignedPing, v, signer);
+      const body = encodeBody(Body, v);
+      expect(packet.length).toBe(signedEnvelopeBytes(signer.publicKeyBinary.length) + body.length);
+    }
   });
 });
