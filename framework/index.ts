@@ -29,6 +29,10 @@ export {
   SIGNATURE_BYTES,
 } from './crypto/keys.js';
 export { KEY_FILE_MODE, loadKeyFile, loadOrCreateKeyFile, saveKeyFile } from './crypto/key-file.js';
+export { PairKeys } from './crypto/pair-keys.js';
+export type { PairKeysOptions, PairKeysStats } from './crypto/pair-keys.js';
+export { createAgreement } from './crypto/agreement.js';
+export type { Agreement } from './crypto/agreement.js';
 export { defineSchema, t } from './wire/schema.js';
 export type {
   BytesOptions,
@@ -46,18 +50,20 @@ export type { DecodeResult } from './wire/codec.js';
 export {
   COMMUNITY_ID_BYTES,
   HEADER_BYTES,
+  MAC_TAG_BYTES,
   MAX_PUBLIC_KEY_BYTES,
   PREFIX_BYTES,
   PROTOCOL_VERSION,
   decodePacket,
   defineMessage,
   encodePacket,
+  macEnvelopeBytes,
   makePrefix,
   readHeader,
   signedEnvelopeBytes,
   splitSignedEnvelope,
 } from './wire/packet.js';
-export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';
+export type { DecodedPacket, MacVerifier, MessageSpec, PacketHeader, PacketMac, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';
 export { canonicalIpBytes, ipBlock, isLocalHost, isLocalIp } from './wire/ip.js';
 export * from './endpoint/index.js';
 export * from './community/index.js';

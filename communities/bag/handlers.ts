@@ -5,7 +5,7 @@
  * @module
  */
 import type { Incoming, Infer } from '../../framework/index.js';
-import { CommunityStats, PacketTooLargeError, toHex } from '../../framework/index.js';
+import { CommunityStats, PacketTooLargeError, replyKey, toHex } from '../../framework/index.js';
 import type { BagCommunity } from './community.js';
 import { BAG_ACCEPTED, BAG_VERDICT_CODES, BagSearchResponse, BagStoreResponse, WIRE_MAX_PAGE_RECORDS } from './messages.js';
 import type { BagRecordWireValue, BagSearchRequest, BagStoreRequest } from './messages.js';
@@ -40,7 +40,7 @@ export function onStore(bag: BagCommunity, m: Incoming<Infer<typeof BagStoreRequ
   if (!bag.dht.tokens.verify(token, m.from)) {
     CommunityStats.bump(bag.statistics.verdicts, 'bad-token', records.length);
     bag.drop('bad-token', m.from);
-    bag.send(m.from, BagStoreResponse, { id, verdicts: records.map(() => 0) });
+    bag.reply(m, BagStoreResponse, { id, verdicts: records.map(() => 0) });
     return;
   }
   const now = bag.now();
@@ -56,7 +56,7 @@ export function onStore(bag: BagCommunity, m: Incoming<Infer<typeof BagStoreRequ
     }
     return BAG_VERDICT_CODES.indexOf(verdict);
   });
-  bag.send(m.from, BagStoreResponse, { id, verdicts });
+  bag.reply(m, BagStoreResponse, { id, verdicts });
 }
 
 /** Answers a search with one page of records, sized by the amplification bound. */
@@ -81,7 +81,7 @@ export function onSearch(bag: BagCommunity, m: Incoming<Infer<typeof BagSearchRe
   const fresh = bag.dht.tokens.issue(m.from);
   for (;;) {
     const more = page.length < records.length;
-    const packet = bag.encode(BagSearchResponse, { id, token: fresh, records: page, more, total });
+    const packet = bag.encode(BagSearchResponse, { id, token: fresh, records: page, more, total }, replyKey(m));
     if (packet.length <= budget) {
       bag.statistics.pagesServed++;
       return bag.sendPacket(m.from, BagSearchResponse.name, packet);

@@ -302,7 +302,21 @@ export class DHTCommunity extends Community<DHTEvents> {
     return results.map((code) => VERDICT_CODES[code] ?? 'invalid');
   }
 
-  /** Sends a request and awaits the matching signed response from the same address. */
+  /**
+   * The public key of the node with id `id`, when this node knows it (pairwise keys held, or a contact
+   * of the routing table that has been heard from): a request to it is then tagged for it, not signed.
+   * @param hex `id` in hex, when the caller has it already.
+   */
+  recipientKey(id: Uint8Array, hex = toHex(id)): PublicKey | undefined {
+    const pairs = this.context.pairs;
+    if (pairs === undefined) return undefined;
+    const held = pairs.keyOf(hex);
+    if (held !== undefined) return held;
+    const binary = this.routingTable.get(id)?.publicKeyBinary;
+    return binary === undefined ? undefined : this.context.keys.get(binary);
+  }
+
+  /** Sends a request and awaits the matching response (signed, or tagged for us) from the same address. */
   async request<T extends { id: bigint }>(
     to: { id?: Uint8Array; address: Address },
     spec: import('../../framework/index.js').MessageSpec<T>,
@@ -316,7 +330,7 @@ export class DHTCommunity extends Community<DHTEvents> {
       signal,
       tag: addressKey(to.address),
     });
-    this.send(to.address, spec, { ...body, id: pending.id } as unknown as T);
+    this.send(to.address, spec, { ...body, id: pending.id } as unknown as T, to.id === undefined ? undefined : this.recipientKey(to.id, peerKey));
     try {
       const m = await pending.promise;
       const mid = m.sender!.mid;

@@ -10,7 +10,7 @@ import type { DHTCommunity } from './dht-community.js';
 import type { LookupPeer } from './lookup.js';
 import { AMPLIFICATION_FACTOR } from './handlers.js';
 import { FindRequest, MAX_FIND_PADDING_BYTES } from './messages.js';
-import { signedEnvelopeBytes } from '../../framework/index.js';
+import { macEnvelopeBytes } from '../../framework/index.js';
 import { checkRecord } from './storage/value-record.js';
 import type { FindReply } from './types.js';
 import type { WireRecordValue } from './wire-records.js';
@@ -53,9 +53,12 @@ export async function queryFind(dht: DHTCommunity, peer: LookupPeer, target: Uin
  */
 const FIND_BODY_BYTES = 37;
 
-/** Padding that makes a tokenless find request at least a third of a datagram (its reply may then fill one). */
+/**
+ * Padding that makes a tokenless find request at least a third of a datagram (its reply may then fill
+ * one). Counted for the smaller envelope of a tagged request, so a signed one is 48 bytes over.
+ */
 export function findPadding(dht: DHTCommunity): Uint8Array {
-  const envelope = signedEnvelopeBytes(dht.context.key.publicKey.toBinary().length);
+  const envelope = macEnvelopeBytes(dht.context.key.publicKey.toBinary().length);
   const want = Math.ceil(dht.context.transport.maxPacketBytes / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
   return new Uint8Array(Math.max(0, Math.min(MAX_FIND_PADDING_BYTES, want)));
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Incoming } from '../../framework/index.js';
-import { CommunityStats, PacketTooLargeError, encodeBody, signedEnvelopeBytes } from '../../framework/index.js';
+import { CommunityStats, PacketTooLargeError, encodeBody, replyKey, signedEnvelopeBytes } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 import { FindRequest, FindResponse, PingRequest, PingResponse, StoreResponse, VERDICT_CODES, WIRE_MAX_RECORDS } from './messages.js';
 import type { CacheRequest, StoreRequest } from './messages.js';
@@ -19,7 +19,7 @@ const NODE_ENTRY_BYTES = 46;
 
 /** Answers a ping. */
 export function onPing(dht: DHTCommunity, m: Incoming<Infer<typeof PingRequest.schema>>): void {
-  dht.send(m.from, PingResponse, { id: m.value.id });
+  dht.reply(m, PingResponse, { id: m.value.id });
 }
 
 /** A reply to a source that has not proved its address is at most this many times its request. */
@@ -61,7 +61,7 @@ export function onFind(dht: DHTCommunity, m: Incoming<Infer<typeof FindRequest.s
     nodes = fillPage(closest, 0, (n) => fits(n, values));
   }
   while (nodes.length > 0 && !fits(nodes, values)) nodes = nodes.slice(0, -1);
-  const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length, authoritative });
+  const packet = dht.encode(FindResponse, { id: m.value.id, token, nodes, values, total: stored.length, authoritative }, replyKey(m));
   if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
   dht.sendPacket(m.from, FindResponse.name, packet);
 }
@@ -90,7 +90,7 @@ export function onStore(
   if (!dht.tokens.verify(token, m.from)) {
     CommunityStats.bump(dht.statistics.storeVerdicts, 'bad-token', records.length);
     dht.drop('bad-token', m.from);
-    dht.send(m.from, StoreResponse, { id, results: records.map(() => 0) });
+    dht.reply(m, StoreResponse, { id, results: records.map(() => 0) });
     return;
   }
   const now = dht.context.clock.now();
@@ -104,7 +104,7 @@ export function onStore(
     }
     return VERDICT_CODES.indexOf(verdict);
   });
-  dht.send(m.from, StoreResponse, { id, results });
+  dht.reply(m, StoreResponse, { id, results });
 }
 
 function sameId(a: Uint8Array, b: Uint8Array): boolean {

@@ -102,7 +102,7 @@ export class DHTDiscoveryCommunity extends Community {
     this.handle(IntroduceRequest, (m) => this.onIntroduce(m));
     this.handle(PeerPuncture, (m) => this.onVerified(m));
     this.handle(HelloRequest, (m) => {
-      this.send(m.from, HelloResponse, { id: m.value.id });
+      this.reply(m, HelloResponse, { id: m.value.id });
     });
     for (const spec of [AnnounceResponse, FindPeerResponse, HelloResponse]) {
       this.handle(spec, (m: Incoming<{ id: bigint }>) => {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Incoming, Infer } from '../../framework/index.js';
-import { equalBytes } from '../../framework/index.js';
+import { equalBytes, replyKey } from '../../framework/index.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
 import { AnnounceResponse, FindPeerResponse, IntroduceRequest } from './messages.js';
 import type { AnnounceRequest, FindPeerRequest } from './messages.js';
@@ -14,7 +14,7 @@ export function onAnnounce(d: DHTDiscoveryCommunity, m: Incoming<Infer<typeof An
   const sender = m.sender!;
   const reply = (accepted: boolean, reason: string): void => {
     if (!accepted) d.drop(`announce-${reason}`, m.from);
-    d.send(m.from, AnnounceResponse, { id: m.value.id, accepted, reason, token: d.dht.tokens.issue(m.from) });
+    d.reply(m, AnnounceResponse, { id: m.value.id, accepted, reason, token: d.dht.tokens.issue(m.from) });
   };
   if (!equalBytes(m.value.mid, sender.mid)) return reply(false, 'mid-mismatch');
   if (!d.dht.tokens.verify(m.value.token, m.from)) return reply(false, 'bad-token');
@@ -45,7 +45,7 @@ export function onFindPeer(d: DHTDiscoveryCommunity, m: Incoming<Infer<typeof Fi
     const packet = d.encode(FindPeerResponse, {
       id: m.value.id,
       peers: records.map((r) => ({ publicKey: r.publicKey.toBinary(), address: r.address })),
-    });
+    }, replyKey(m));
     if (records.length === 0 || packet.length + records.length * PEER_PUNCTURE_MAX_BYTES <= budget) {
       d.sendPacket(m.from, FindPeerResponse.name, packet);
       break;

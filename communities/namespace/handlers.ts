@@ -4,7 +4,7 @@
  * @module
  */
 import type { Incoming, Infer } from '../../framework/index.js';
-import { CommunityStats } from '../../framework/index.js';
+import { CommunityStats, replyKey } from '../../framework/index.js';
 import type { NamespaceCommunity } from './community.js';
 import { NAMESPACE_ACCEPTED, NAMESPACE_VERDICT_CODES, NamespaceGetResponse, NamespacePutResponse } from './messages.js';
 import type { NamespaceGetRequest, NamespacePutRequest } from './messages.js';
@@ -19,7 +19,7 @@ export function onPut(ns: NamespaceCommunity, m: Incoming<Infer<typeof Namespace
   if (!ns.dht.tokens.verify(token, m.from)) {
     CommunityStats.bump(ns.statistics.verdicts, 'bad-token');
     ns.drop('bad-token', m.from);
-    ns.send(m.from, NamespacePutResponse, { id, verdict: 0, seq: undefined });
+    ns.reply(m, NamespacePutResponse, { id, verdict: 0, seq: undefined });
     return;
   }
   const verdict = ns.store.put(record, ttl, cas, now);
@@ -29,7 +29,7 @@ export function onPut(ns: NamespaceCommunity, m: Incoming<Infer<typeof Namespace
     held.replicatedAt = now; // the other storers were sent it too (Kademlia)
     ns.emit('record:stored', held.location, verdict);
   }
-  ns.send(m.from, NamespacePutResponse, { id, verdict: NAMESPACE_VERDICT_CODES.indexOf(verdict), seq: held?.record.seq });
+  ns.reply(m, NamespacePutResponse, { id, verdict: NAMESPACE_VERDICT_CODES.indexOf(verdict), seq: held?.record.seq });
 }
 
 /** Answers a get with the held record, or withholds it when it would break the amplification bound. */
@@ -44,9 +44,9 @@ export function onGet(ns: NamespaceCommunity, m: Incoming<Infer<typeof Namespace
   const fresh = ns.dht.tokens.issue(m.from);
   if (held !== undefined) {
     const { seq, value, signature } = held.record;
-    const packet = ns.encode(NamespaceGetResponse, { id, token: fresh, record: { seq, value, signature, ttl: held.expiresAt - now }, withheld: false });
+    const packet = ns.encode(NamespaceGetResponse, { id, token: fresh, record: { seq, value, signature, ttl: held.expiresAt - now }, withheld: false }, replyKey(m));
     if (packet.length <= budget) return ns.sendPacket(m.from, NamespaceGetResponse.name, packet);
     ns.statistics.recordsWithheld++;
   }
-  ns.send(m.from, NamespaceGetResponse, { id, token: fresh, record: undefined, withheld: held !== undefined });
+  ns.reply(m, NamespaceGetResponse, { id, token: fresh, record: undefined, withheld: held !== undefined });
 }

@@ -37,6 +37,11 @@ export interface Incoming<T> {
   /** Size of the packet in bytes. */
   readonly size: number;
   /**
+   * True if the packet carried a pairwise tag for us instead of a signature (see {@link PairKeys}): its
+   * sender knows our key and tags, so {@link Community.reply} tags the answer too.
+   */
+  readonly tagged?: boolean;
+  /**
    * Messages of a `deferredVerify` spec only: the key the packet claims to be signed by, NOT verified.
    * Use it only where a lie costs the liar alone (e.g. leaving the claimed key out of an answer).
    */
@@ -177,22 +182,41 @@ export abstract class Community<Events extends object = object>
 
   /**
    * Encodes (and, for signed specs, signs) one message into a packet, without sending it.
+   * @param recipient for a signed spec: the key of the only peer the packet is for. The packet is then
+   *   tagged for that peer with the node's pairwise key instead of signed (see {@link PairKeys}), when
+   *   the node has pairwise keys and shares a secret with `recipient`; it is signed otherwise.
    * @throws {@link InvalidMessageError} when `value` does not fit the schema.
    */
-  encode<T>(spec: MessageSpec<T>, value: T): Uint8Array {
-    return encodePacket(this.prefix, spec, value, spec.signed ? this.signer : undefined);
+  encode<T>(spec: MessageSpec<T>, value: T, recipient?: PublicKey): Uint8Array {
+    if (!spec.signed) return encodePacket(this.prefix, spec, value);
+    const mac = recipient === undefined ? undefined : this.ctx.pairs?.macFor(recipient);
+    return encodePacket(this.prefix, spec, value, this.signer, mac);
   }
 
   /**
    * Encodes, signs if the spec says so, and sends one message.
+   * @param recipient the key of the peer at `to`, when known: the packet is then tagged for it instead of
+   *   signed (see {@link Community.encode}).
    * @returns the packet size in bytes.
    * @throws {@link PacketTooLargeError} when the packet exceeds the transport's limit (nothing is sent).
    * @throws {@link InvalidMessageError} when `value` does not fit the schema.
    */
-  send<T>(to: Address, spec: MessageSpec<T>, value: T): number {
-    const packet = this.encode(spec, value);
+  send<T>(to: Address, spec: MessageSpec<T>, value: T, recipient?: PublicKey): number {
+    const packet = this.encode(spec, value, recipient);
     this.sendPacket(to, spec.name, packet);
     return packet.length;
+  }
+
+  /**
+   * Answers `m` at its source. A tagged `m` gets a tagged answer (for its sender, verified or, for a
+   * `deferredVerify` message, claimed: only the key's holder can check the tag); a signed one a signed
+   * answer, so a peer that never tags (one that does not know tags, or a stranger that does not know our
+   * key yet) never gets a tag, and answering strangers costs no key agreement and no pairwise state.
+   * @returns the packet size in bytes.
+   * @throws {@link PacketTooLargeError} when the packet exceeds the transport's limit (nothing is sent).
+   */
+  reply<T>(m: Incoming<unknown>, spec: MessageSpec<T>, value: T): number {
+    return this.send(m.from, spec, value, replyKey(m));
   }
 
   /** Sends an already encoded packet of message `name` (see {@link Community.encode}). */
@@ -213,13 +237,20 @@ export abstract class Community<Events extends object = object>
     const entry = this.handlers.get(messageId);
     if (entry === undefined) return this.drop('unknown-message', from);
     if (!this.admit(from, entry.spec, data.length)) return this.drop('rate-limited', from);
-    const decoded = decodePacket(entry.spec, data, this.ctx.keys.verify);
+    const decoded = decodePacket(entry.spec, data, this.ctx.keys.verify, this.checkMac);
     if (!decoded.ok) return this.drop(classifyReason(decoded.reason), from);
     const key = decoded.publicKeyBinary === undefined ? undefined : this.ctx.keys.get(decoded.publicKeyBinary);
-    if (decoded.unverified !== undefined) {
+    const unverified = decoded.unverified;
+    if (unverified !== undefined) {
       if (key === undefined) return this.drop('bad-public-key', from);
-      CommunityStats.bump(this.stats.received, entry.spec.name);
-      return this.dispatch(entry, { value: decoded.value, from, sender: undefined, size: data.length, ...this.deferred(key, decoded.unverified, from) });
+      // A tag from a peer whose pairwise key is held costs one HMAC: cheaper to check now than to defer.
+      const cheap = unverified.mac && this.ctx.pairs !== undefined && this.ctx.pairs.has(key);
+      if (!cheap) {
+        CommunityStats.bump(this.stats.received, entry.spec.name);
+        const tagged = unverified.mac;
+        return this.dispatch(entry, { value: decoded.value, from, sender: undefined, size: data.length, tagged, ...this.deferred(key, unverified, from) });
+      }
+      if (!this.ctx.pairs!.check(key, unverified.signedPart, unverified.signature)) return this.drop('bad-mac', from);
     }
     const sender = key;
     CommunityStats.bump(this.stats.received, entry.spec.name);
@@ -228,7 +259,7 @@ export abstract class Community<Events extends object = object>
       const known = this.peers.getByMid(sender.midHex);
       if (known !== undefined && sameAddress(known.address, from)) known.lastSeen = this.ctx.clock.now();
     }
-    this.dispatch(entry, { value: decoded.value, from, sender, size: data.length });
+    this.dispatch(entry, { value: decoded.value, from, sender, size: data.length, tagged: decoded.tagged === true || unverified?.mac === true });
   }
 
   private dispatch(entry: { spec: MessageSpec<unknown>; handler: Handler<unknown> }, message: Incoming<unknown>): void {
@@ -240,10 +271,18 @@ export abstract class Community<Events extends object = object>
     }
   }
 
+  /** Checks a pairwise tag for the codec (no pairwise keys: every tag is refused). */
+  private readonly checkMac = (publicKeyBinary: Uint8Array, message: Uint8Array, tag: Uint8Array): boolean => {
+    const pairs = this.ctx.pairs;
+    if (pairs === undefined) return false;
+    const key = this.ctx.keys.get(publicKeyBinary);
+    return key !== undefined && pairs.check(key, message, tag);
+  };
+
   /** The claimed sender of a `deferredVerify` message and its one-time, memoised check. */
   private deferred(
     key: PublicKey,
-    parts: { readonly signedPart: Uint8Array; readonly signature: Uint8Array },
+    parts: { readonly signedPart: Uint8Array; readonly signature: Uint8Array; readonly mac: boolean },
     from: Address,
   ): Pick<Incoming<unknown>, 'claimedSender' | 'verifySender'> {
     let verdict: PublicKey | null | undefined;
@@ -251,12 +290,12 @@ export abstract class Community<Events extends object = object>
       if (verdict === undefined) {
         let valid = false;
         try {
-          valid = key.verify(parts.signedPart, parts.signature);
+          valid = parts.mac ? this.ctx.pairs?.check(key, parts.signedPart, parts.signature) === true : key.verify(parts.signedPart, parts.signature);
         } catch {
           valid = false;
         }
         verdict = valid ? key : null;
-        if (!valid) this.drop('bad-signature', from);
+        if (!valid) this.drop(parts.mac ? 'bad-mac' : 'bad-signature', from);
       }
       return verdict ?? undefined;
     };
@@ -371,9 +410,15 @@ export abstract class Community<Events extends object = object>
   }
 }
 
+/** The key to tag an answer to `m` for: its sender's, if `m` was tagged. */
+export function replyKey(m: Incoming<unknown>): PublicKey | undefined {
+  return m.tagged === true ? (m.sender ?? m.claimedSender) : undefined;
+}
+
 /** Maps a codec rejection reason to a short counter name. */
 function classifyReason(reason: string): string {
   if (/signature/i.test(reason)) return 'bad-signature';
+  if (/\bmac\b/i.test(reason)) return 'bad-mac';
   if (/version/i.test(reason)) return 'bad-version';
   if (/public key/i.test(reason)) return 'bad-public-key';
   return 'malformed';

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PrivateKey } from '../crypto/keys.js';
+import type { PairKeys } from '../crypto/pair-keys.js';
 import { PublicKey } from '../crypto/keys.js';
 import type { Address } from '../endpoint/address.js';
 import type { Logger } from '../log/logger.js';
@@ -34,6 +35,11 @@ export interface CommunityContext {
   readonly transport: Transport;
   /** Parsed, cached public keys. */
   readonly keys: PublicKeyCache;
+  /**
+   * Pairwise packet keys: when present, a signed message to a recipient whose key is known is tagged
+   * for it instead of signed, and tagged packets are accepted. Absent: every signed message is signed.
+   */
+  readonly pairs?: PairKeys;
   /** Diagnostics. */
   readonly logger: Logger;
 }

@@ -183,7 +183,7 @@ export class PeerDiscovery {
     const c = this.community;
     this.learn(m.sender, m.from);
     const introduced = c.peers.randomPeer(c.context.random, m.from);
-    c.send(m.from, IntroductionResponse, {
+    c.reply(m, IntroductionResponse, {
       identifier: m.value.identifier,
       destination: m.from,
       introduced: introduced?.address,

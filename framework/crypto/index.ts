@@ -17,3 +17,7 @@ export {
   SIGNATURE_BYTES,
 } from './keys.js';
 export { KEY_FILE_MODE, loadKeyFile, loadOrCreateKeyFile, saveKeyFile } from './key-file.js';
+export { PairKeys } from './pair-keys.js';
+export type { PairKeysOptions, PairKeysStats } from './pair-keys.js';
+export { createAgreement } from './agreement.js';
+export type { Agreement } from './agreement.js';

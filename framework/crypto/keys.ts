@@ -13,6 +13,8 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeyFormatError } from '../errors.js';
+import type { Agreement } from './agreement.js';
+import { createAgreement } from './agreement.js';
 import type { Random } from '../random/random.js';
 import { CryptoRandom } from '../random/random.js';
 import { concatBytes, equalBytes, toHex, utf8 } from '../util/bytes.js';
@@ -169,6 +171,7 @@ export class PrivateKey {
   readonly backend: SignatureBackend;
   readonly #bin: Uint8Array;
   readonly #signer: Signer;
+  #agreement: Agreement | undefined;
 
   private constructor(bin: Uint8Array, backend: SignatureBackend) {
     this.#bin = bin;
@@ -220,6 +223,21 @@ export class PrivateKey {
    */
   sign(message: Uint8Array): Uint8Array {
     return this.#signer.sign(message);
+  }
+
+  /**
+   * The X25519 shared secret of this key's X25519 half and `peer`'s (libnacl key pairs carry both halves):
+   * the same 32 bytes on both sides, known to no one else. {@link PairKeys} derives packet keys from it.
+   * @param peer the other side's public key.
+   * @returns the secret, or `undefined` when `peer`'s X25519 key is a low-order point (the secret would
+   *   be all zeros, known to anyone).
+   */
+  sharedSecret(peer: PublicKey): Uint8Array | undefined {
+    this.#agreement ??= createAgreement(
+      this.#bin.subarray(KEY_PREFIX_BYTES, ED25519_OFFSET),
+      this.publicKey.x25519PublicKey,
+    );
+    return this.#agreement(peer.x25519PublicKey);
   }
 
   /** @returns `PrivateKey(<midHex>)`; never the secret. */

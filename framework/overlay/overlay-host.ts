@@ -11,6 +11,8 @@ import type { CommunityContext, Transport } from '../community/context.js';
 import { PublicKeyCache } from '../community/context.js';
 import type { CommunitySettings, OverlayCommunity } from '../community/community.js';
 import { PrivateKey } from '../crypto/keys.js';
+import { PairKeys } from '../crypto/pair-keys.js';
+import type { PairKeysOptions } from '../crypto/pair-keys.js';
 import { TOKENS } from '../di/tokens.js';
 import type { Address } from '../endpoint/address.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
@@ -70,6 +72,13 @@ export interface OverlayHostOptions {
    * @default {} (the defaults of {@link VerifyBudgetOptions}: 10,000 packets/s), or `false` when `rateLimit` is `false`
    */
   verifyBudget?: VerifyBudgetOptions | false;
+  /**
+   * Pairwise packet keys ({@link PairKeys}): a signed message to a peer whose key is known carries a
+   * 16-byte HMAC tag for that peer instead of an Ed25519 signature (an X25519 agreement per peer, cached,
+   * then one HMAC per packet on each side). Tags from peers are always accepted; `{ tagOutgoing: false }`
+   * signs everything this node sends. @default {} (the defaults of {@link PairKeysOptions})
+   */
+  packetMacs?: PairKeysOptions;
 }
 
 /** Counters of the host's demultiplexer. */
@@ -181,6 +190,7 @@ export class OverlayHost {
       random: this.random,
       transport,
       keys: new PublicKeyCache(),
+      pairs: new PairKeys(this.key, options.packetMacs),
       logger: options.logger ?? silentLogger,
     };
     this.container = (options.container ?? rootContainer).createChildContainer();

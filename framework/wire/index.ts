@@ -19,6 +19,7 @@ export type { DecodeResult } from './codec.js';
 export {
   COMMUNITY_ID_BYTES,
   HEADER_BYTES,
+  MAC_TAG_BYTES,
   MAX_PUBLIC_KEY_BYTES,
   PREFIX_BYTES,
   PROTOCOL_VERSION,
@@ -26,10 +27,11 @@ export {
   decodePacket,
   defineMessage,
   encodePacket,
+  macEnvelopeBytes,
   makePrefix,
   readHeader,
   signedEnvelopeBytes,
   splitSignedEnvelope,
 } from './packet.js';
-export type { DecodedPacket, MessageSpec, PacketHeader, SignatureVerifier, SignedEnvelope, Signer } from './packet.js';
+export type { DecodedPacket, MacVerifier, MessageSpec, PacketHeader, PacketMac, SignatureVerifier, SignedEnvelope, Signer } from './packet.js';
 export { bytesToIp, canonicalIpBytes, ipBlock, ipToBytes, isLocalHost, isLocalIp } from './ip.js';

@@ -8,6 +8,10 @@
  * | [signed only: 64-byte Ed25519 signature over ALL preceding bytes]
  * ```
  *
+ * A signed message may instead be authenticated for one recipient (a Peerlay extension, see
+ * `PairKeys`): the top bit of the key length is set, and the trailer is a {@link MAC_TAG_BYTES}-byte
+ * HMAC tag over all preceding bytes, keyed for the sender-to-recipient direction.
+ *
  * Signing and verifying are structural ({@link Signer}, {@link SignatureVerifier}) so this module does
  * not depend on the crypto module.
  * @module
@@ -26,10 +30,14 @@ export const SIGNATURE_BYTES = 64;
 export const COMMUNITY_ID_BYTES = 20;
 /** Length of prefix plus message id: the smallest possible packet. */
 export const HEADER_BYTES = PREFIX_BYTES + 1;
-/** Largest public key binary a signed packet can carry (its length is a u16). */
-export const MAX_PUBLIC_KEY_BYTES = 0xffff;
+/** Largest public key binary a signed packet can carry (its length is 15 bits of a u16). */
+export const MAX_PUBLIC_KEY_BYTES = 0x7fff;
+/** Length of the tag of a packet authenticated with a pairwise key instead of a signature. */
+export const MAC_TAG_BYTES = 16;
 
 const PK_LENGTH_BYTES = 2;
+/** Set in the key length field of a packet carrying a tag instead of a signature. */
+const MAC_FLAG = 0x8000;
 
 /**
  * The 22-byte packet prefix of a community: `0x00`, {@link PROTOCOL_VERSION}, community id.
@@ -104,6 +112,25 @@ export function signedEnvelopeBytes(publicKeyBytes: number): number {
   return HEADER_BYTES + 2 + publicKeyBytes + SIGNATURE_BYTES;
 }
 
+/**
+ * Bytes a packet authenticated with a pairwise tag adds around its body: header, key length, public
+ * key and the {@link MAC_TAG_BYTES}-byte tag (48 bytes less than {@link signedEnvelopeBytes}).
+ */
+export function macEnvelopeBytes(publicKeyBytes: number): number {
+  return HEADER_BYTES + 2 + publicKeyBytes + MAC_TAG_BYTES;
+}
+
+/** Tags an outgoing packet for one recipient (see `PairKeys.macFor`). */
+export interface PacketMac {
+  /** Returns the {@link MAC_TAG_BYTES}-byte tag of `message`. */
+  tag(message: Uint8Array): Uint8Array;
+}
+
+/** Checks a tag that the key whose public key binary is given claims to have made for us. */
+export interface MacVerifier {
+  (publicKeyBinary: Uint8Array, message: Uint8Array, tag: Uint8Array): boolean;
+}
+
 /** Signs outgoing packets; a private key object fits structurally. */
 export interface Signer {
   /** The signer's public key binary, carried in every signed packet (74 bytes for py-ipv8 keys). */
@@ -119,13 +146,16 @@ export interface SignatureVerifier {
 
 /**
  * Builds a packet: prefix, message id, then for signed messages the public key, then the msgpack body,
- * then for signed messages the signature over everything before it.
+ * then for signed messages the signature over everything before it (or, given `mac`, a tag for one
+ * recipient instead of the signature).
+ * @param signer the sender's key: its public key binary goes into every signed packet.
+ * @param mac tags the packet for its recipient instead of signing it (signed messages only).
  * @throws {@link InvalidMessageError} if `value` does not fit the schema, or a signer is missing for a
  *   signed message or given for an unsigned one.
- * @throws {@link InvalidArgumentError} for a prefix that is not 22 bytes, or a signer returning a
- *   signature that is not 64 bytes.
+ * @throws {@link InvalidArgumentError} for a prefix that is not 22 bytes, a signer returning a
+ *   signature that is not 64 bytes, or a tag that is not {@link MAC_TAG_BYTES} bytes.
  */
-export function encodePacket<T>(prefix: Uint8Array, spec: MessageSpec<T>, value: T, signer?: Signer): Uint8Array {
+export function encodePacket<T>(prefix: Uint8Array, spec: MessageSpec<T>, value: T, signer?: Signer, mac?: PacketMac): Uint8Array {
   if (!(prefix instanceof Uint8Array) || prefix.length !== PREFIX_BYTES) {
     throw new InvalidArgumentError(`packet prefix must be ${PREFIX_BYTES} bytes`);
   }
@@ -145,13 +175,20 @@ export function encodePacket<T>(prefix: Uint8Array, spec: MessageSpec<T>, value:
   const pk = signer.publicKeyBinary;
   if (pk.length > MAX_PUBLIC_KEY_BYTES) throw new InvalidArgumentError(`public key binary of ${pk.length} bytes is too long`);
   const signedLength = HEADER_BYTES + PK_LENGTH_BYTES + pk.length + body.length;
-  const out = new Uint8Array(signedLength + SIGNATURE_BYTES);
+  const out = new Uint8Array(signedLength + (mac === undefined ? SIGNATURE_BYTES : MAC_TAG_BYTES));
   out.set(prefix, 0);
   out[PREFIX_BYTES] = spec.id;
-  out[HEADER_BYTES] = pk.length >> 8;
-  out[HEADER_BYTES + 1] = pk.length & 0xff;
+  const lengthField = mac === undefined ? pk.length : pk.length | MAC_FLAG;
+  out[HEADER_BYTES] = lengthField >> 8;
+  out[HEADER_BYTES + 1] = lengthField & 0xff;
   out.set(pk, HEADER_BYTES + PK_LENGTH_BYTES);
   out.set(body, HEADER_BYTES + PK_LENGTH_BYTES + pk.length);
+  if (mac !== undefined) {
+    const tag = mac.tag(out.subarray(0, signedLength));
+    if (tag.length !== MAC_TAG_BYTES) throw new InvalidArgumentError(`mac returned ${tag.length} bytes, expected ${MAC_TAG_BYTES}`);
+    out.set(tag, signedLength);
+    return out;
+  }
   const signature = signer.sign(out.subarray(0, signedLength));
   if (signature.length !== SIGNATURE_BYTES) {
     throw new InvalidArgumentError(`signer returned ${signature.length} bytes, expected ${SIGNATURE_BYTES}`);
@@ -187,8 +224,10 @@ export interface SignedEnvelope {
   readonly body: Uint8Array;
   /** Every byte before the signature: what the signature covers. */
   readonly signedPart: Uint8Array;
-  /** The trailing 64-byte signature. */
+  /** The trailing 64-byte signature, or the {@link MAC_TAG_BYTES}-byte tag when `mac` is true. */
   readonly signature: Uint8Array;
+  /** True for a packet authenticated with a pairwise tag instead of a signature. */
+  readonly mac: boolean;
 }
 
 /**
@@ -198,10 +237,12 @@ export interface SignedEnvelope {
  */
 export function splitSignedEnvelope(data: Uint8Array): SignedEnvelope | undefined {
   const header = readHeader(data);
-  if (header === undefined || data.length < HEADER_BYTES + PK_LENGTH_BYTES + SIGNATURE_BYTES) return undefined;
-  const pkLength = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+  if (header === undefined || data.length < HEADER_BYTES + PK_LENGTH_BYTES + MAC_TAG_BYTES) return undefined;
+  const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+  const mac = (field & MAC_FLAG) !== 0;
+  const pkLength = field & ~MAC_FLAG;
   const bodyStart = HEADER_BYTES + PK_LENGTH_BYTES + pkLength;
-  const signedLength = data.length - SIGNATURE_BYTES;
+  const signedLength = data.length - (mac ? MAC_TAG_BYTES : SIGNATURE_BYTES);
   if (bodyStart > signedLength) return undefined;
   return {
     header,
@@ -209,6 +250,7 @@ export function splitSignedEnvelope(data: Uint8Array): SignedEnvelope | undefine
     body: view(data, bodyStart, signedLength),
     signedPart: view(data, 0, signedLength),
     signature: view(data, signedLength, data.length),
+    mac,
   };
 }
 
@@ -221,16 +263,18 @@ export type DecodedPacket<T> =
       readonly value: T;
       /** The verified sender's public key binary (a copy), or `undefined` for an unsigned message. */
       readonly publicKeyBinary: Uint8Array | undefined;
+      /** True when the packet carried a pairwise tag instead of a signature. */
+      readonly tagged?: boolean;
       /**
        * Set when the signature was NOT checked (a `deferredVerify` spec): what a later check needs.
        * `publicKeyBinary` is then only claimed.
        */
-      readonly unverified?: { readonly signedPart: Uint8Array; readonly signature: Uint8Array };
+      readonly unverified?: { readonly signedPart: Uint8Array; readonly signature: Uint8Array; readonly mac: boolean };
     }
   | {
       /** Rejected. */
       readonly ok: false;
-      /** Why: bad header, wrong message id, truncated envelope, bad signature or an invalid body. */
+      /** Why: bad header, wrong message id, truncated envelope, bad signature or tag, or an invalid body. */
       readonly reason: string;
     };
 
@@ -240,9 +284,11 @@ export type DecodedPacket<T> =
  * Never throws, also when `verify` throws. A `deferredVerify` spec skips the check and returns what it needs
  * in `unverified` instead.
  * @param verify checks the signature of a signed message; not called for unsigned ones.
+ * @param checkMac checks the tag of a packet authenticated for us with a pairwise key; without it such a
+ *   packet is rejected.
  * @returns the body and, for a signed message, a copy of the sender's public key binary.
  */
-export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: SignatureVerifier): DecodedPacket<T> {
+export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: SignatureVerifier, checkMac?: MacVerifier): DecodedPacket<T> {
   const header = readHeader(data);
   if (header === undefined) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
   if (data[1] !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${data[1]}` };
@@ -255,21 +301,23 @@ export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: 
   }
   const env = splitSignedEnvelope(data);
   if (env === undefined) return { ok: false, reason: 'truncated signed packet' };
+  if (env.mac && checkMac === undefined) return { ok: false, reason: 'bad mac: tagged packets are not accepted here' };
   if (spec.deferredVerify) {
     const r = decodeBody(spec.schema, env.body);
     if (!r.ok) return r;
-    const unverified = { signedPart: env.signedPart.slice(), signature: env.signature.slice() };
+    const unverified = { signedPart: env.signedPart.slice(), signature: env.signature.slice(), mac: env.mac };
     return { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice(), unverified };
   }
   let valid: boolean;
   try {
-    valid = verify(env.publicKeyBinary, env.signedPart, env.signature) === true;
+    valid = env.mac ? checkMac!(env.publicKeyBinary, env.signedPart, env.signature) === true : verify(env.publicKeyBinary, env.signedPart, env.signature) === true;
   } catch {
     valid = false;
   }
-  if (!valid) return { ok: false, reason: 'bad signature' };
+  if (!valid) return { ok: false, reason: env.mac ? 'bad mac' : 'bad signature' };
   const r = decodeBody(spec.schema, env.body);
-  return r.ok ? { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice() } : r;
+  if (!r.ok) return r;
+  return env.mac ? { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice(), tagged: true } : { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice() };
 }
 
 function view(data: Uint8Array, start: number, end: number): Uint8Array {

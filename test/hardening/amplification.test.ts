@@ -173,7 +173,7 @@ describe('amplification: before a source proves its address, nothing it causes i
 
 function decodeFind(replies: Uint8Array[]): { token: Uint8Array; values: unknown[] } {
   for (const p of replies) {
-    const d = decodePacket(FindResponse, p, () => true);
+    const d = decodePacket(FindResponse, p, () => true, () => true);
     if (d.ok) return d.value;
   }
   throw new Error(`no find response among ${replies.length} replies`);

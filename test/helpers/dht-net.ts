@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DHTCommunity } from '../../communities/dht/index.js';
 import type { DHTSettings } from '../../communities/dht/index.js';
-import type { OverlayHost } from '../../framework/index.js';
+import type { OverlayHost, PairKeysOptions } from '../../framework/index.js';
 import { simNet } from './memory-nodes.js';
 import type { SimNet } from './memory-nodes.js';
 
@@ -11,14 +11,17 @@ export interface DhtNet extends SimNet {
   addDhtNode(): Promise<DHTCommunity>;
 }
 
-/** Builds and joins an n-node DHT on the in-memory network. */
-export async function dhtNet(n: number, seed: number, settings: DHTSettings = {}, latencyMs = 10): Promise<DhtNet> {
+/**
+ * Builds and joins an n-node DHT on the in-memory network.
+ * @param packetMacs the hosts' pairwise packet keys (`{ tagOutgoing: false }`: every signed message is signed).
+ */
+export async function dhtNet(n: number, seed: number, settings: DHTSettings = {}, latencyMs = 10, packetMacs?: PairKeysOptions): Promise<DhtNet> {
   const net = simNet(seed, { latencyMs, jitterMs: Math.floor(latencyMs / 2) });
   const dhts: DHTCommunity[] = [];
   let first: OverlayHost | undefined;
   const addDhtNode = async (): Promise<DHTCommunity> => {
     const boot = first === undefined ? [] : [first.endpoint.address];
-    const host = await net.addHost({ bootstrap: boot, setup: (h) => h.register(DHTCommunity, settings) });
+    const host = await net.addHost({ bootstrap: boot, packetMacs, setup: (h) => h.register(DHTCommunity, settings) });
     first ??= host;
     const dht = host.get(DHTCommunity);
     dhts.push(dht);

@@ -6,7 +6,7 @@ import {
   PrivateKey,
   SeededRandom,
 } from '../../framework/index.js';
-import type { Address, MemoryNetworkOptions, RateLimitOptions } from '../../framework/index.js';
+import type { Address, MemoryNetworkOptions, PairKeysOptions, RateLimitOptions } from '../../framework/index.js';
 
 /** A simulated network of overlay hosts on one ManualClock. */
 export interface SimNet {
@@ -14,7 +14,12 @@ export interface SimNet {
   random: SeededRandom;
   network: MemoryNetwork;
   hosts: OverlayHost[];
-  addHost(options?: { bootstrap?: readonly Address[]; setup?: (host: OverlayHost) => void; rateLimit?: RateLimitOptions | false }): Promise<OverlayHost>;
+  addHost(options?: {
+    bootstrap?: readonly Address[];
+    setup?: (host: OverlayHost) => void;
+    rateLimit?: RateLimitOptions | false;
+    packetMacs?: PairKeysOptions;
+  }): Promise<OverlayHost>;
   stopAll(): Promise<void>;
   /**
    * Stops every host, lets packets still in flight reach the closed endpoints (`drainMs` of simulated
@@ -43,6 +48,7 @@ export function simNet(seed: number, options: MemoryNetworkOptions = {}): SimNet
         random: nodeRandom,
         bootstrap: o.bootstrap,
         rateLimit: o.rateLimit,
+        packetMacs: o.packetMacs,
       });
       o.setup?.(host);
       await host.start();

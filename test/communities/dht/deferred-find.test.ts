@@ -11,8 +11,8 @@ import { dhtNet } from '../../helpers/dht-net.js';
 import { tapPackets } from '../../helpers/packet-tap.js';
 
 describe('find requests and deferred verification', () => {
-  it('verifies only requesters the routing table does not hold at that address', async () => {
-    const net = await dhtNet(3, 71);
+  it('verifies only requesters the routing table does not hold at that address (signed requests)', async () => {
+    const net = await dhtNet(3, 71, {}, 10, { tagOutgoing: false });
     const [a, b, c] = net.dhts as [DHTCommunity, DHTCommunity, DHTCommunity];
     expect(a.routingTable.has(b.nodeId)).toBe(true);
     const counted = (key: { verify: (m: Uint8Array, s: Uint8Array) => boolean }): { n: number } => {
@@ -54,6 +54,30 @@ describe('find requests and deferred verification', () => {
     expect(a.stats.dropped['bad-signature']).toBe(dropsBefore + 1);
     expect(tap.packets.filter((p) => p.from === net.hosts[0] && p.messageId === 4)).toHaveLength(0);
     expect(a.routingTable.has(stranger.nodeId)).toBe(false);
+    await net.stopAll();
+  });
+
+  it('a tagged find from a stranger is checked with one X25519 agreement, no Ed25519 verification, then learned', async () => {
+    const net = await dhtNet(3, 72);
+    const a = net.dhts[0]!;
+    const stranger = await net.addDhtNode();
+    a.routingTable.remove(stranger.nodeId);
+    a.context.pairs!.clear();
+    const key = a.context.keys.get(stranger.context.key.publicKey.toBinary())!;
+    let verifies = 0;
+    const real = key.verify.bind(key);
+    key.verify = (m, s) => {
+      verifies++;
+      return real(m, s);
+    };
+    const before = { ...a.context.pairs!.stats };
+    await net.clock.settle(stranger.queryFind({ id: a.nodeId, address: net.hosts[0]!.endpoint.address }, stranger.nodeId, false));
+    const after = a.context.pairs!.stats;
+    expect(verifies).toBe(0);
+    expect(after.agreements - before.agreements).toBe(1);
+    expect(after.accepted - before.accepted).toBe(1);
+    expect(after.tagged - before.tagged).toBe(1); // the reply, tagged for the stranger
+    expect(a.routingTable.has(stranger.nodeId)).toBe(true);
     await net.stopAll();
   });
 });

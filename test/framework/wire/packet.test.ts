@@ -3,12 +3,14 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MAC_TAG_BYTES,
   PREFIX_BYTES,
   PROTOCOL_VERSION,
   SIGNATURE_BYTES,
   decodePacket,
   defineMessage,
   encodePacket,
+  macEnvelopeBytes,
   makePrefix,
   readHeader,
   signedEnvelopeBytes,
@@ -188,5 +190,44 @@ describe('signedEnvelopeBytes', () => {
       const body = encodeBody(Body, v);
       expect(packet.length).toBe(signedEnvelopeBytes(signer.publicKeyBinary.length) + body.length);
     }
+  });
+});
+
+describe('tagged packets (a pairwise tag instead of a signature)', () => {
+  const tagOf = (m: Uint8Array): Uint8Array => new Uint8Array(16).fill(m.length & 0xff);
+  const mac = { tag: tagOf };
+  const checkMac = (_pk: Uint8Array, m: Uint8Array, tag: Uint8Array): boolean => toHex(tag) === toHex(tagOf(m));
+  const packet = encodePacket(prefix, SignedPing, value, signer, mac);
+
+  it('set the top bit of the key length and end in a 16-byte tag over all before it', () => {
+    const body = encodeBody(Body, value);
+    expect(packet.length).toBe(macEnvelopeBytes(signer.publicKeyBinary.length) + body.length);
+    expect(packet.length).toBe(signedEnvelopeBytes(signer.publicKeyBinary.length) + body.length - (SIGNATURE_BYTES - MAC_TAG_BYTES));
+    expect(toHex(packet.subarray(0, 25))).toBe(`${toHex(prefix)}02804a`);
+    const env = splitSignedEnvelope(packet)!;
+    expect(env.mac).toBe(true);
+    expect(env.publicKeyBinary).toStrictEqual(signer.publicKeyBinary);
+    expect(env.body).toStrictEqual(body);
+    expect(env.signature).toStrictEqual(tagOf(packet.subarray(0, packet.length - MAC_TAG_BYTES)));
+    expect(splitSignedEnvelope(encodePacket(prefix, SignedPing, value, signer))!.mac).toBe(false);
+  });
+  it('decode with the tag checker, never with the signature verifier', () => {
+    expect(decodePacket(SignedPing, packet, verifyEd25519, checkMac)).toStrictEqual({ ok: true, value, publicKeyBinary: signer.publicKeyBinary, tagged: true });
+    expect(decodePacket(SignedPing, packet, () => true)).toStrictEqual({ ok: false, reason: 'bad mac: tagged packets are not accepted here' });
+    const bad = packet.slice();
+    bad[30] = bad[30]! ^ 1;
+    expect(decodePacket(SignedPing, bad, () => true, () => false)).toStrictEqual({ ok: false, reason: 'bad mac' });
+    expect(decodePacket(SignedPing, packet, () => true, () => { throw new Error('boom'); })).toStrictEqual({ ok: false, reason: 'bad mac' });
+  });
+  it('a deferred spec gets the parts to check later, marked as a tag', () => {
+    const Deferred = defineMessage({ id: 2, name: 'deferred', schema: Body, signed: true, deferredVerify: true });
+    const r = decodePacket(Deferred, packet, () => false, () => false);
+    expect(r.ok && r.unverified).toStrictEqual({ signedPart: packet.subarray(0, packet.length - 16), signature: tagOf(packet.subarray(0, packet.length - 16)), mac: true });
+  });
+  it('a truncated tagged packet, and a mac of the wrong length', () => {
+    for (const n of [40, 25 + 74, 25 + 74 + 15]) {
+      expect(decodePacket(SignedPing, packet.subarray(0, n), verifyEd25519, checkMac)).toStrictEqual({ ok: false, reason: 'truncated signed packet' });
+    }
+    expect(() => encodePacket(prefix, SignedPing, value, signer, { tag: () => new Uint8Array(32) })).toThrow(InvalidArgumentError);
   });
 });
