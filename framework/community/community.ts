@@ -20,42 +20,13 @@ import { PeerDiscovery } from './discovery.js';
 import type { DiscoverySettings } from './discovery.js';
 import type { Peer } from './peer.js';
 import { PeerStore } from './peer-store.js';
+import type { Handler, Incoming } from './incoming.js';
+import { replyKey } from './incoming.js';
 import { RequestCache } from './request-cache.js';
 import { CommunityStats } from './stats.js';
 
-/** A decoded, verified incoming message as a handler receives it. */
-export interface Incoming<T> {
-  /** The decoded body. */
-  readonly value: T;
-  /** Where the packet came from. */
-  readonly from: Address;
-  /**
-   * The verified signer, for signed messages; `undefined` for unsigned ones, and for messages of a
-   * `deferredVerify` spec until {@link Incoming.verifySender} succeeded.
-   */
-  readonly sender: PublicKey | undefined;
-  /** Size of the packet in bytes. */
-  readonly size: number;
-  /**
-   * True if the packet carried a pairwise tag for us instead of a signature (see {@link PairKeys}): its
-   * sender knows our key and tags, so {@link Community.reply} tags the answer too.
-   */
-  readonly tagged?: boolean;
-  /**
-   * Messages of a `deferredVerify` spec only: the key the packet claims to be signed by, NOT verified.
-   * Use it only where a lie costs the liar alone (e.g. leaving the claimed key out of an answer).
-   */
-  readonly claimedSender?: PublicKey;
-  /**
-   * Messages of a `deferredVerify` spec only: checks the signature (once; later calls return the same)
-   * and returns the verified sender, or `undefined` when the signature is bad (the packet is then counted
-   * as dropped with `bad-signature`, and the handler must ignore it).
-   */
-  readonly verifySender?: () => PublicKey | undefined;
-}
-
-/** A message handler; may be async (a rejection is caught and counted, never thrown into the event loop). */
-export type Handler<T> = (message: Incoming<T>) => void | Promise<void>;
+export type { Handler, Incoming } from './incoming.js';
+export { replyKey } from './incoming.js';
 
 /** Events every community emits. */
 export interface CommunityEvents {
@@ -408,11 +379,6 @@ export abstract class Community<Events extends object = object>
   private assertRunning(what: string): void {
     if (!this.running) throw new LifecycleError(`${this.name}.${what}() needs a started community`);
   }
-}
-
-/** The key to tag an answer to `m` for: its sender's, if `m` was tagged. */
-export function replyKey(m: Incoming<unknown>): PublicKey | undefined {
-  return m.tagged === true ? (m.sender ?? m.claimedSender) : undefined;
 }
 
 /** Maps a codec rejection reason to a short counter name. */
