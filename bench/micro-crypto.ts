@@ -1,10 +1,11 @@
 /**
- * Micro-benchmark of Ed25519 signing and verification through `PrivateKey` and `PublicKey`,
+ * Micro-benchmark of Ed25519 signing and verification through `PrivateKey` and `PublicKey`, and of
+ * the pairwise packet tags that replace them between known peers (X25519 agreement, HMAC tag, check),
  * for each signature backend. Returns numbers only; the bench CLI prints them.
  * @module
  */
 import type { SignatureBackend } from '../framework/crypto/index.js';
-import { nobleBackend, nodeBackend, PrivateKey } from '../framework/crypto/index.js';
+import { nobleBackend, nodeBackend, PairKeys, PrivateKey } from '../framework/crypto/index.js';
 import { SeededRandom } from '../framework/random/random.js';
 
 /** Time spent in each measured loop unless told otherwise. */
@@ -24,7 +25,10 @@ export interface BenchCryptoOptions {
 
 /** One measured operation. */
 export interface CryptoBenchResult {
-  /** The operation: `'sign'` or `'verify'`. */
+  /**
+   * The operation: `'sign'`, `'verify'`, `'agree'` (X25519 agreement with a peer key, what a new peer costs
+   * {@link PairKeys}), `'tag'` and `'check-tag'` (a pairwise packet tag made and checked, keys held).
+   */
   name: string;
   /** The backend measured: `'node'` or `'noble'`. */
   backend: string;
@@ -52,7 +56,7 @@ function measure(durationMs: number, op: () => unknown): number {
  * Measures sign and verify throughput of every backend, each in a time-boxed loop over one key and a
  * 200-byte message.
  * @param opts see {@link BenchCryptoOptions}.
- * @returns one result per operation and backend: sign then verify, node then noble.
+ * @returns one result per operation and backend: sign, verify, agree, tag, check-tag; node then noble.
  * @example
  * ```ts
  * for (const r of await benchCrypto({ durationMs: 300 })) console.log(r.name, r.backend, r.opsPerSec);
@@ -73,6 +77,17 @@ export async function benchCrypto(opts: BenchCryptoOptions = {}): Promise<Crypto
       if (!publicKey.verify(message, signature)) throw new Error('benchmark signature did not verify');
     };
     results.push({ name: 'verify', backend: backend.name, opsPerSec: measure(durationMs, verify) });
+    const peer = PrivateKey.generate(random, backend);
+    results.push({ name: 'agree', backend: backend.name, opsPerSec: measure(durationMs, () => key.sharedSecret(peer.publicKey)) });
+    const mine = new PairKeys(key);
+    const theirs = new PairKeys(peer);
+    const mac = mine.macFor(peer.publicKey)!;
+    const tag = mac.tag(message);
+    results.push({ name: 'tag', backend: backend.name, opsPerSec: measure(durationMs, () => mac.tag(message)) });
+    const check = (): void => {
+      if (!theirs.check(key.publicKey, message, tag)) throw new Error('benchmark tag did not check');
+    };
+    results.push({ name: 'check-tag', backend: backend.name, opsPerSec: measure(durationMs, check) });
     await new Promise<void>((resolve) => setImmediate(resolve)); // let other work run between loops
   }
   return results;

@@ -3,7 +3,7 @@
  * (encode + sign, then decode + verify) for both crypto backends.
  * @module
  */
-import { PrivateKey, nobleBackend, nodeBackend } from '../framework/crypto/index.js';
+import { PairKeys, PrivateKey, nobleBackend, nodeBackend } from '../framework/crypto/index.js';
 import { SeededRandom } from '../framework/random/random.js';
 import { decodePacket, defineMessage, encodePacket, makePrefix } from '../framework/wire/packet.js';
 import { defineSchema, t } from '../framework/wire/schema.js';
@@ -46,6 +46,19 @@ export async function runMicro(durationMs = 300): Promise<MicroResult[]> {
       backend: backend.name,
       opsPerSec: measureRate(durationMs, () => {
         if (!decodePacket(Store, packet, verify).ok) throw new Error('bench packet failed to decode');
+      }),
+    });
+    const peer = PrivateKey.generate(new SeededRandom(2), backend);
+    const mac = new PairKeys(key).macFor(peer.publicKey)!;
+    const theirs = new PairKeys(peer);
+    const checkMac = (_pk: Uint8Array, m: Uint8Array, t: Uint8Array) => theirs.check(key.publicKey, m, t);
+    const tagged = encodePacket(prefix, Store, value, signer, mac);
+    results.push({ name: 'packet encode+tag', backend: backend.name, opsPerSec: measureRate(durationMs, () => encodePacket(prefix, Store, value, signer, mac)) });
+    results.push({
+      name: 'packet decode+check-tag',
+      backend: backend.name,
+      opsPerSec: measureRate(durationMs, () => {
+        if (!decodePacket(Store, tagged, verify, checkMac).ok) throw new Error('bench packet failed to decode');
       }),
     });
   }

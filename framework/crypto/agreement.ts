@@ -34,13 +34,15 @@ function b64url(bytes: Uint8Array): string {
  * Prepares X25519 agreement for one secret key (the native key handle is built once).
  * @param secret the 32-byte X25519 secret (copied).
  * @param publicKey its 32-byte public key (the native import wants both).
+ * @param native use `node:crypto` when the runtime has it (about 10x faster); `false` always uses
+ *   `@noble/curves`. @default true
  * @throws {@link InvalidArgumentError} unless both are 32 bytes.
  */
-export function createAgreement(secret: Uint8Array, publicKey: Uint8Array): Agreement {
+export function createAgreement(secret: Uint8Array, publicKey: Uint8Array, native = true): Agreement {
   if (secret.length !== X25519_KEY_BYTES || publicKey.length !== X25519_KEY_BYTES) {
     throw new InvalidArgumentError(`X25519 keys are ${X25519_KEY_BYTES} bytes`);
   }
-  const c = nodeCrypto();
+  const c = native ? nodeCrypto() : undefined;
   if (c !== undefined) {
     let own: NodeCrypto.KeyObject | undefined;
     try {

@@ -228,6 +228,7 @@ export class PrivateKey {
   /**
    * The X25519 shared secret of this key's X25519 half and `peer`'s (libnacl key pairs carry both halves):
    * the same 32 bytes on both sides, known to no one else. {@link PairKeys} derives packet keys from it.
+   * Native X25519 with the native backend, `@noble/curves` with the noble one.
    * @param peer the other side's public key.
    * @returns the secret, or `undefined` when `peer`'s X25519 key is a low-order point (the secret would
    *   be all zeros, known to anyone).
@@ -236,6 +237,7 @@ export class PrivateKey {
     this.#agreement ??= createAgreement(
       this.#bin.subarray(KEY_PREFIX_BYTES, ED25519_OFFSET),
       this.publicKey.x25519PublicKey,
+      this.backend.name === 'node',
     );
     return this.#agreement(peer.x25519PublicKey);
   }
