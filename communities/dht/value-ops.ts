@@ -9,13 +9,14 @@ import { toHex } from '../../framework/index.js';
 import { DHTError } from './errors.js';
 import type { DHTCommunity, FindReply } from './dht-community.js';
 import type { Answered } from './lookup.js';
-import { ACCEPTED_VERDICTS } from './messages.js';
+import { ACCEPTED_VERDICTS, WIRE_MAX_RECORDS } from './messages.js';
+import type { WireVerdict } from './messages.js';
 import { compareDistance } from './routing/node-id.js';
 import { mergeNewest } from './storage/merge-newest.js';
 import type { ValueRecord } from './storage/value-record.js';
 import { hashKey, isSigned, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
 import type { WireRecordValue } from './wire-records.js';
-import { fromWire, toWire, wireRecordSize } from './wire-records.js';
+import { fromWire, packRecords, toWire, wireRecordSize } from './wire-records.js';
 
 /** Options of `storeValue`. */
 export interface StoreOptions {
@@ -182,7 +183,14 @@ export class ValueOps {
     const farthest = result.closest[k - 1]?.peer.id;
     const keptHere = farthest === undefined || compareDistance(key, dht.nodeId, farthest) < 0;
     if (keptHere) for (const r of live) dht.store.put(r.record, r.expiresAt - now, 'store');
-    const outcomes = await Promise.allSettled(result.closest.map((a) => dht.sendStore(a.peer, a.reply.token, wire)));
+    // Several values under one key may not fit one datagram: one store request per batch that does.
+    const batches = packRecords(wire, dht.context.transport.maxPacketBytes - STORE_OVERHEAD_BYTES, WIRE_MAX_RECORDS);
+    const storeAll = async (a: (typeof result.closest)[number]): Promise<WireVerdict[]> => {
+      const verdicts: WireVerdict[] = [];
+      for (const batch of batches) verdicts.push(...(await dht.sendStore(a.peer, a.reply.token, batch)));
+      return verdicts;
+    };
+    const outcomes = await Promise.allSettled(result.closest.map(storeAll));
     let acks = 0;
     for (const o of outcomes) {
       if (o.status !== 'fulfilled') continue;

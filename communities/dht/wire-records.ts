@@ -48,3 +48,30 @@ export function takeWithin<T extends { data: Uint8Array; publicKey?: Uint8Array 
   }
   return out;
 }
+
+/**
+ * Splits `records` into consecutive batches that each fit one store request: at most `budget` bytes of
+ * records (by {@link wireRecordSize}) and at most `maxCount` records. A record larger than `budget` alone
+ * gets a batch of its own (the send then fails for that batch only).
+ */
+export function packRecords<T extends { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }>(
+  records: readonly T[],
+  budget: number,
+  maxCount: number,
+): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let used = 0;
+  for (const r of records) {
+    const size = wireRecordSize(r);
+    if (current.length > 0 && (used + size > budget || current.length >= maxCount)) {
+      batches.push(current);
+      current = [];
+      used = 0;
+    }
+    current.push(r);
+    used += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
