@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { Community, TOKENS, addressKey, communityIdFromName } from '../../framework/index.js';
-import type { Address, CommunityContext, Incoming, MessageSpec } from '../../framework/index.js';
+import type { Address, CommunityContext, Incoming, MessageSpec, PublicKey } from '../../framework/index.js';
 import { DHTCommunity, DHTError, hashKey } from '../dht/index.js';
 import type { FindReplyAnswer } from '../dht/index.js';
 import { BagError } from './errors.js';
@@ -138,11 +138,18 @@ export class BagCommunity extends Community<BagEvents> {
     return this.dht.findClosestNodes(key, { signal });
   }
 
-  /** Sends a signed request and awaits the signed response from the same address. */
-  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>, signal?: AbortSignal): Promise<Incoming<unknown>> {
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, signal, tag: addressKey(to) });
-    this.send(to, spec, { ...body, id: pending.id } as unknown as T);
-    return pending.promise;
+  /**
+   * Sends a request and awaits the response from the same address.
+   * @param recipient the key of the node at `to`, when known: the request is then tagged for it, not signed.
+   */
+  async request<T extends { id: bigint }>(
+    to: Address,
+    spec: MessageSpec<T>,
+    body: Omit<T, 'id'>,
+    signal?: AbortSignal,
+    recipient?: PublicKey,
+  ): Promise<Incoming<unknown>> {
+    return this.sendRequest(to, spec, body, { timeoutMs: this.settings.requestTimeoutMs, signal, recipient });
   }
 
   /** Maps DHT and framework errors to {@link BagError}s. */

@@ -127,7 +127,7 @@ async function fetchPages(
       cursor: lastHex === '' ? undefined : fromHex(lastHex),
       limit: limit - got.length,
       token,
-    }, signal);
+    }, signal, bag.dht.recipientKey(node.peer.id));
     bag.statistics.pagesRequested++;
     const v = m.value as { token: Uint8Array; records: BagRecordWireValue[]; more: boolean };
     token = v.token;

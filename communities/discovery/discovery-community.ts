@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { Community, Peer, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
-import type { Address, CommunityContext, CommunitySettings, Incoming, MessageSpec } from '../../framework/index.js';
+import type { Address, CommunityContext, CommunitySettings, Incoming, MessageSpec, PublicKey } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import { Announcer } from './announcer.js';
 import {
@@ -159,13 +159,18 @@ export class DHTDiscoveryCommunity extends Community {
   }
 
   /**
-   * Sends a signed request and awaits the signed response from the same address.
+   * Sends a request and awaits the response from the same address.
    * @param signal cancels the request (it rejects with `AbortError`).
+   * @param recipient the key of the node at `to`, when known: the request is then tagged for it, not signed.
    */
-  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>, signal?: AbortSignal): Promise<Incoming<unknown>> {
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, tag: addressKey(to), signal });
-    this.send(to, spec, { ...body, id: pending.id } as unknown as T);
-    return pending.promise;
+  async request<T extends { id: bigint }>(
+    to: Address,
+    spec: MessageSpec<T>,
+    body: Omit<T, 'id'>,
+    signal?: AbortSignal,
+    recipient?: PublicKey,
+  ): Promise<Incoming<unknown>> {
+    return this.sendRequest(to, spec, body, { timeoutMs: this.settings.requestTimeoutMs, signal, recipient });
   }
 
   /** @inheritDoc */

@@ -15,7 +15,7 @@
  * when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer arrived.
  * @module
  */
-import type { Address, Incoming, TimerHandle } from '../../framework/index.js';
+import type { Address, Incoming, PublicKey, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import { DHTError, ImpostorError, disjointLookup } from '../dht/index.js';
 import type { Answered, LookupPeer, LookupResult } from '../dht/index.js';
@@ -195,19 +195,22 @@ export class PeerSearch {
   private async findPeer(node: Answered<NodeReply>): Promise<boolean> {
     this.findPeers++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
-    const m = await this.d.request(node.peer.address, FindPeerRequest, { mid: this.mid, token: node.reply.token }, this.controller.signal);
+    const m = await this.d.request(node.peer.address, FindPeerRequest, { mid: this.mid, token: node.reply.token }, this.controller.signal, this.d.dht.recipientKey(node.peer.id));
     const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
     let held = false;
     for (const p of peers) {
       if (this.cancelled || !equalBytes(computeMid(p.publicKey), this.mid)) continue; // a record for another mid is ignored
       held = true;
-      this.hello(p.address);
+      this.hello(p.address, this.d.context.keys.get(p.publicKey));
     }
     return held;
   }
 
-  /** Hellos `address` unless it was already; a new address ends the locate stage. */
-  private hello(address: Address): void {
+  /**
+   * Hellos `address` unless it was already; a new address ends the locate stage. The hello is tagged for
+   * the peer's key when known (`peerKey`, or the routing table's), so only the peer itself can answer it.
+   */
+  private hello(address: Address, peerKey?: PublicKey): void {
     const key = addressKey(address);
     if (this.cancelled || this.helloed.has(key)) return;
     this.helloed.add(key);
@@ -215,7 +218,7 @@ export class PeerSearch {
     this.hellos++;
     this.pendingHellos++;
     this.d
-      .request(address, HelloRequest, {}, this.controller.signal)
+      .request(address, HelloRequest, {}, this.controller.signal, peerKey ?? this.d.dht.recipientKey(this.mid))
       .then((m) => this.hooks.answered(m))
       .catch(() => undefined)
       .finally(() => {

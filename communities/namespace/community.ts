@@ -130,11 +130,18 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
     return this.dht.findClosestNodes(location, { signal });
   }
 
-  /** Sends a signed request and awaits the signed response from the same address. */
-  async request<T extends { id: bigint }>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>, signal?: AbortSignal): Promise<Incoming<unknown>> {
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: this.settings.requestTimeoutMs, signal, tag: addressKey(to) });
-    this.send(to, spec, { ...body, id: pending.id } as unknown as T);
-    return pending.promise;
+  /**
+   * Sends a request and awaits the response from the same address.
+   * @param recipient the key of the node at `to`, when known: the request is then tagged for it, not signed.
+   */
+  async request<T extends { id: bigint }>(
+    to: Address,
+    spec: MessageSpec<T>,
+    body: Omit<T, 'id'>,
+    signal?: AbortSignal,
+    recipient?: PublicKey,
+  ): Promise<Incoming<unknown>> {
+    return this.sendRequest(to, spec, body, { timeoutMs: this.settings.requestTimeoutMs, signal, recipient });
   }
 
   /** @inheritDoc */

@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError, LifecycleError, PacketTooLargeError } from '../errors.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { Address } from '../endpoint/address.js';
-import { sameAddress } from '../endpoint/address.js';
+import { addressKey, sameAddress } from '../endpoint/address.js';
 import type { TimerHandle } from '../time/clock.js';
 import { toHex } from '../util/bytes.js';
 import type { MessageSpec, Signer } from '../wire/packet.js';
@@ -176,6 +176,25 @@ export abstract class Community<Events extends object = object>
     const packet = this.encode(spec, value, recipient);
     this.sendPacket(to, spec.name, packet);
     return packet.length;
+  }
+
+  /**
+   * Sends a request and returns the answer: registers it in {@link Community.requests} (a fresh 64-bit id,
+   * a timeout, an optional abort signal, and the destination address as the tag, so only an answer from
+   * there settles it) and sends `body` with that id, tagged for `recipient` when given (else signed). The
+   * response's handler settles it with `requests.resolve(id, message, addressKey(message.from))`.
+   * @throws {@link LifecycleError} when the community is stopped; the promise rejects with `TimeoutError`
+   *   or `AbortError`.
+   */
+  sendRequest<T extends { id: bigint }>(
+    to: Address,
+    spec: MessageSpec<T>,
+    body: Omit<T, 'id'>,
+    options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined; readonly recipient?: PublicKey | undefined },
+  ): Promise<Incoming<unknown>> {
+    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: options.timeoutMs, signal: options.signal, tag: addressKey(to) });
+    this.send(to, spec, { ...body, id: pending.id } as unknown as T, options.recipient);
+    return pending.promise;
   }
 
   /**
