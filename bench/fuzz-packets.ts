@@ -26,8 +26,8 @@ import {
   IntroduceRequest,
   PeerPuncture,
 } from '../communities/discovery/index.js';
-import { HEADER_BYTES, IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest, SIGNATURE_BYTES, encodePacket, utf8 } from '../framework/index.js';
-import type { Address, MessageSpec, PrivateKey, Random, Signer } from '../framework/index.js';
+import { HEADER_BYTES, IntroductionRequest, IntroductionResponse, MAC_TAG_BYTES, Puncture, PunctureRequest, SIGNATURE_BYTES, encodePacket, utf8 } from '../framework/index.js';
+import type { Address, MessageSpec, PacketMac, PrivateKey, Random, Signer } from '../framework/index.js';
 
 /** One valid packet to mutate. */
 export interface Template {
@@ -49,6 +49,8 @@ export interface TemplateContext {
   readonly key20: Uint8Array;
   /** Some address to put in address fields. */
   readonly address: Address;
+  /** Tags packets for the node under test: when given, every template also comes tagged instead of signed. */
+  readonly tagFor?: PacketMac;
 }
 
 /** A signer for `key`. */
@@ -56,7 +58,7 @@ export function signerOf(key: PrivateKey): Signer {
   return { publicKeyBinary: key.publicKey.toBinary(), sign: (m) => key.sign(m) };
 }
 
-/** A valid packet of every message type, signed by `ctx.key`. */
+/** A valid packet of every message type, signed by `ctx.key` (and, given `ctx.tagFor`, each also tagged). */
 export function buildTemplates(ctx: TemplateContext): Template[] {
   const signer = signerOf(ctx.key);
   const mid = ctx.key.publicKey.mid;
@@ -66,6 +68,9 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   const out: Template[] = [];
   const add = <T>(community: 'dht' | 'discovery', spec: MessageSpec<T>, body: T): void => {
     out.push({ name: `${community}/${spec.name}`, packet: encodePacket(ctx.prefixes[community], spec, body, signer) });
+    if (ctx.tagFor !== undefined) {
+      out.push({ name: `${community}/${spec.name} (tagged)`, packet: encodePacket(ctx.prefixes[community], spec, body, signer, ctx.tagFor) });
+    }
   };
   add('dht', PingRequest, { id });
   add('dht', PingResponse, { id });
@@ -115,9 +120,9 @@ const BODY_START = HEADER_BYTES + 2;
 /**
  * Applies `mutation` to `t` (drawing from `r`); `other` is a second template for splices, `key` re-signs
  * the `resigned-*` mutations (a valid signature over a hostile body, so the body decoder and the
- * handlers see it).
+ * handlers see it), and `mac` re-tags them when `t` is tagged.
  */
-export function mutate(mutation: Mutation, t: Template, other: Template, r: Random, key: PrivateKey): Uint8Array {
+export function mutate(mutation: Mutation, t: Template, other: Template, r: Random, key: PrivateKey, mac?: PacketMac): Uint8Array {
   const p = t.packet;
   switch (mutation) {
     case 'flip': {
@@ -144,7 +149,7 @@ export function mutate(mutation: Mutation, t: Template, other: Template, r: Rand
     case 'valid':
       return p.slice();
     default:
-      return resign(p, mutateBody(mutation, bodyOf(p), bodyOf(other.packet), r), key);
+      return resign(p, mutateBody(mutation, bodyOf(p), bodyOf(other.packet), r), key, mac);
   }
 }
 
@@ -156,17 +161,22 @@ function mutateBody(mutation: Mutation, body: Uint8Array, otherBody: Uint8Array,
   return out;
 }
 
-/** The msgpack body of a signed packet. */
-function bodyOf(p: Uint8Array): Uint8Array {
-  const pkLength = (p[HEADER_BYTES]! << 8) | p[HEADER_BYTES + 1]!;
-  return p.subarray(BODY_START + pkLength, p.length - SIGNATURE_BYTES);
+/** True for a tagged packet (top bit of the key length). */
+function isTagged(p: Uint8Array): boolean {
+  return (p[HEADER_BYTES]! & 0x80) !== 0;
 }
 
-/** Replaces the body of signed packet `p` and signs it again with `key`. */
-function resign(p: Uint8Array, body: Uint8Array, key: PrivateKey): Uint8Array {
-  const pkLength = (p[HEADER_BYTES]! << 8) | p[HEADER_BYTES + 1]!;
+/** The msgpack body of a signed or tagged packet. */
+function bodyOf(p: Uint8Array): Uint8Array {
+  const pkLength = ((p[HEADER_BYTES]! & 0x7f) << 8) | p[HEADER_BYTES + 1]!;
+  return p.subarray(BODY_START + pkLength, p.length - (isTagged(p) ? MAC_TAG_BYTES : SIGNATURE_BYTES));
+}
+
+/** Replaces the body of signed packet `p` and signs it again with `key` (or tags it again with `mac`, if it was tagged). */
+function resign(p: Uint8Array, body: Uint8Array, key: PrivateKey, mac: PacketMac | undefined): Uint8Array {
+  const pkLength = ((p[HEADER_BYTES]! & 0x7f) << 8) | p[HEADER_BYTES + 1]!;
   const signed = concat(p.subarray(0, BODY_START + pkLength), body);
-  return concat(signed, key.sign(signed));
+  return concat(signed, isTagged(p) && mac !== undefined ? mac.tag(signed) : key.sign(signed));
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

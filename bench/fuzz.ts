@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { DHTCommunity, unsignedRecord } from '../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../communities/discovery/index.js';
-import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom, utf8 } from '../framework/index.js';
+import { ManualClock, MemoryNetwork, OverlayHost, PairKeys, PrivateKey, SeededRandom, utf8 } from '../framework/index.js';
 import type { Address } from '../framework/index.js';
 import { buildTemplates, mutate, MUTATIONS } from './fuzz-packets.js';
 import { table } from './measure.js';
@@ -101,12 +101,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const key = PrivateKey.generate(random);
   const peer = { id: target.key.publicKey.mid, address: target.endpoint.address };
   const token = dht.tokens.issue(attacker.address);
+  const mac = new PairKeys(key).macFor(target.key.publicKey)!;
   const templates = buildTemplates({
     key,
     prefixes: { dht: dht.prefix, discovery: disc.prefix },
     token,
     key20: TEMPLATE_KEY,
     address: prober.endpoint.address,
+    tagFor: mac,
   });
   const mutations: Record<string, number> = {};
   const handledBefore = handledCounts(target);
@@ -118,7 +120,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       const t = templates[random.int(templates.length)]!;
       const other = templates[random.int(templates.length)]!;
       mutations[mutation] = (mutations[mutation] ?? 0) + 1;
-      attacker.send(target.endpoint.address, mutate(mutation, t, other, random, key));
+      attacker.send(target.endpoint.address, mutate(mutation, t, other, random, key, mac));
       if (i % 100 === 0) await clock.advance(ROUTE_LATENCY_MS * 5);
       if (i % probeEvery === 0 || i === options.iterations) {
         sent++;
