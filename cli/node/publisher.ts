@@ -4,13 +4,13 @@
  * it to the current k closest nodes every replication interval), written to disk, and only then stored on
  * the k closest nodes.
  *
- * `DHTCommunity.storeValue` makes its record internally and does not return it, so this module uses the
- * DHT's public building blocks (`findClosestNodes`, `sendStore`) to publish a record it holds itself.
+ * The record is made here (so it can be held and written first) and published with
+ * `DHTCommunity.publishRecord`, the same path `storeValue` takes, without the publisher-side republishing
+ * (the DHT's replication of `local` values re-offers it).
  * @module
  */
-import { toHex } from '../../framework/index.js';
 import type { DHTCommunity, ValueRecord } from '../../communities/dht/index.js';
-import { ACCEPTED_VERDICTS, DHTError, signRecord, toWire, unsignedRecord } from '../../communities/dht/index.js';
+import { DHTError, signRecord, unsignedRecord } from '../../communities/dht/index.js';
 import type { ValuePersistence } from './value-persistence.js';
 
 /** Options of {@link Publisher.publish}. */
@@ -75,29 +75,14 @@ export class Publisher {
     this.persistence?.persistKey(key);
     const expiresAt = now + ttlMs;
     try {
-      const acks = await this.replicate(record, expiresAt, options.signal);
-      if (acks === 0) {
-        throw new DHTError('no other node acknowledged the value; this node holds it and offers it again on its next replication round', 'no-nodes');
-      }
-      dht.statistics.storesSucceeded++;
+      const acks = await dht.publishRecord(record, { ttl: ttlMs / 1_000, signal: options.signal, republish: false });
       return { record, acks, expiresAt };
     } catch (error) {
-      dht.statistics.storesFailed++;
-      throw dht.wrap(error);
+      if (error instanceof DHTError && error.reason === 'no-nodes') {
+        throw new DHTError('no other node acknowledged the value; this node holds it and offers it again on its next replication round', 'no-nodes');
+      }
+      throw error;
     }
-  }
-
-  /** Stores `record` on the k nodes closest to its key; returns how many accepted it. */
-  private async replicate(record: ValueRecord, expiresAt: number, signal?: AbortSignal): Promise<number> {
-    const dht = this.dht;
-    const nodes = await dht.findClosestNodes(record.key, { signal });
-    const wire = [toWire(record, expiresAt - dht.context.clock.now())];
-    const outcomes = await Promise.allSettled(nodes.map((n) => dht.sendStore(n.peer, n.token, wire)));
-    let acks = 0;
-    for (const o of outcomes) if (o.status === 'fulfilled' && o.value.some((v) => ACCEPTED_VERDICTS.has(v))) acks++;
-    dht.statistics.storeAcks += acks;
-    dht.context.logger.debug('published a value', { key: toHex(record.key), acks });
-    return acks;
   }
 
   private nextVersion(now: number): number {

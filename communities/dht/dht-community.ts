@@ -42,7 +42,7 @@ import { PeerTokens } from './peer-tokens.js';
 import { queryFind } from './find-query.js';
 
 export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
-import type { FindOptions, FoundValue, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
+import type { FindOptions, FoundValue, PublishRecordOptions, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
 
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
@@ -160,6 +160,20 @@ export class DHTCommunity extends Community<DHTEvents> {
    */
   storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions = {}): Promise<number> {
     return this.ops.storeValue(key, data, options);
+  }
+
+  /**
+   * Stores a record made elsewhere (with `signRecord` or `unsignedRecord`) on the k nodes closest to its
+   * key, as {@link DHTCommunity.storeValue} stores the record it makes: for an application that keeps its
+   * own copy first (the CLI node holds its values in its store and on disk before publishing them).
+   * @param options `ttl` in seconds (default 24 h), `signal`, `disjointPaths`, and `republish: false` for a
+   *   record held here as a `local` value (replication re-offers it).
+   * @returns how many other nodes acknowledged the store.
+   * @throws {@link DHTError} `rejected` for a malformed record, a bad signature or a ttl out of range, or
+   *   when every node that answered refused it; `too-large`; `no-nodes`; `aborted`; `stopped`.
+   */
+  publishRecord(record: ValueRecord, options: PublishRecordOptions = {}): Promise<number> {
+    return this.ops.publishRecord(record, options);
   }
 
   /**

@@ -14,7 +14,7 @@ import type { WireVerdict } from './messages.js';
 import { compareDistance } from './routing/node-id.js';
 import { mergeNewest } from './storage/merge-newest.js';
 import type { ValueRecord } from './storage/value-record.js';
-import { hashKey, isSigned, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
+import { checkRecord, hashKey, isSigned, recordId, signRecord, unsignedRecord } from './storage/value-record.js';
 import type { WireRecordValue } from './wire-records.js';
 import { fromWire, packRecords, toWire, wireRecordSize } from './wire-records.js';
 
@@ -28,6 +28,22 @@ export interface StoreOptions {
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
   disjointPaths?: number;
+}
+
+/** Options of `publishRecord`. */
+export interface PublishRecordOptions {
+  /** Lifetime in seconds. @default the community's `defaultTtlMs` (24 h) */
+  ttl?: number;
+  /** Cancels the store. */
+  signal?: AbortSignal;
+  /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
+  disjointPaths?: number;
+  /**
+   * Republish the record from this node every `republishIntervalMs`, as `storeValue` does. Turn it off for
+   * a record this node keeps in its own store as a `local` value: replication re-offers those already.
+   * @default true
+   */
+  republish?: boolean;
 }
 
 /** Options of `findValues`. */
@@ -118,32 +134,51 @@ export class ValueOps {
     const max = dht.settings.maxDataBytes;
     if (!(data instanceof Uint8Array)) throw new DHTError('data must be a Uint8Array', 'invalid-key');
     if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
-    const ttlMs = options.ttl === undefined ? dht.settings.defaultTtlMs : options.ttl * 1_000;
-    if (!(ttlMs > 0) || ttlMs > dht.settings.maxTtlMs) {
-      throw new DHTError(`ttl must be in (0, ${dht.settings.maxTtlMs / 1_000}] seconds, got ${options.ttl}`, 'rejected');
-    }
+    this.ttlMs(options.ttl);
     const now = dht.context.clock.now();
     const record = options.sign === true ? signRecord(dht.context.key, k, data, this.nextVersion(now)) : unsignedRecord(k, data);
+    return this.publishRecord(record, options);
+  }
+
+  /** See {@link DHTCommunity.publishRecord}. */
+  async publishRecord(record: ValueRecord, options: PublishRecordOptions): Promise<number> {
+    const dht = this.dht;
+    const ttlMs = this.ttlMs(options.ttl);
+    const verdict = checkRecord(record, dht.context.keys);
+    if (verdict !== 'valid') throw new DHTError(`not a valid value record: ${verdict}`, 'rejected');
+    if (record.data.length > dht.settings.maxDataBytes) {
+      throw new DHTError(`value of ${record.data.length} bytes exceeds the maximum of ${dht.settings.maxDataBytes} bytes`, 'too-large');
+    }
     if (wireRecordSize(record) + STORE_OVERHEAD_BYTES > dht.context.transport.maxPacketBytes) {
-      throw new DHTError(`a ${data.length}-byte value does not fit one ${dht.context.transport.maxPacketBytes}-byte datagram`, 'too-large');
+      throw new DHTError(`a ${record.data.length}-byte value does not fit one ${dht.context.transport.maxPacketBytes}-byte datagram`, 'too-large');
     }
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    const now = dht.context.clock.now();
+    const k = record.key;
     try {
       const outcome = await this.replicateReport(k, [{ record, expiresAt: now + ttlMs }], options.signal, options.disjointPaths);
       const { acks, refusals } = outcome;
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
       if (acks === 0 && refusals.size > 0) {
-        const why = [...refusals].map(([verdict, n]) => `${n} ${verdict}`).join(', ');
+        const why = [...refusals].map(([v, n]) => `${n} ${v}`).join(', ');
         throw new DHTError(`every node that answered refused the value (${why})`, 'rejected');
       }
       if (acks === 0) throw new DHTError('no node acknowledged the store; try again later', 'no-nodes');
       dht.statistics.storesSucceeded++;
-      this.published.set(`${toHex(k)}/${recordId(record)}`, { record, expiresAt: now + ttlMs, lastPublished: now });
+      if (options.republish !== false) this.published.set(`${toHex(k)}/${recordId(record)}`, { record, expiresAt: now + ttlMs, lastPublished: now });
       return acks;
     } catch (error) {
       dht.statistics.storesFailed++;
       throw dht.wrap(error);
     }
+  }
+
+  /** A lifetime in seconds (or the default) as milliseconds. @throws {@link DHTError} `rejected` out of range. */
+  private ttlMs(ttl: number | undefined): number {
+    const settings = this.dht.settings;
+    const ms = ttl === undefined ? settings.defaultTtlMs : ttl * 1_000;
+    if (!(ms > 0) || ms > settings.maxTtlMs) throw new DHTError(`ttl must be in (0, ${settings.maxTtlMs / 1_000}] seconds, got ${ttl}`, 'rejected');
+    return ms;
   }
 
   /**
