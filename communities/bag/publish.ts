@@ -138,7 +138,8 @@ export class Publisher {
   private async storeOn(node: FindReplyAnswer, key: Uint8Array, records: readonly BagRecord[], signal?: AbortSignal): Promise<BagVerdict[]> {
     const verdicts: BagVerdict[] = [];
     for (const batch of batches(records, this.bag.context.transport.maxPacketBytes - STORE_REQUEST_OVERHEAD_BYTES)) {
-      const m = await this.bag.request(node.peer.address, BagStoreRequest, { token: node.token, key, records: batch.map(toWire) }, signal, this.bag.dht.recipientKey(node.peer.id));
+      const recipient = this.bag.dht.recipientKey(node.peer.id);
+      const m = await this.bag.sendRequest(node.peer.address, BagStoreRequest, { token: node.token, key, records: batch.map(toWire) }, { signal, recipient });
       const codes = (m.value as { verdicts: number[] }).verdicts;
       for (const c of codes) verdicts.push(BAG_VERDICT_CODES[c] ?? 'invalid');
     }

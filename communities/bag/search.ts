@@ -122,12 +122,12 @@ async function fetchPages(
   let lastHex = after === undefined ? '' : toHex(after);
   let stalls = 0;
   while (got.length < limit) {
-    const m = await bag.request(node.peer.address, BagSearchRequest, {
+    const m = await bag.sendRequest(node.peer.address, BagSearchRequest, {
       key,
       cursor: lastHex === '' ? undefined : fromHex(lastHex),
       limit: limit - got.length,
       token,
-    }, signal, bag.dht.recipientKey(node.peer.id));
+    }, { signal, recipient: bag.dht.recipientKey(node.peer.id) });
     bag.statistics.pagesRequested++;
     const v = m.value as { token: Uint8Array; records: BagRecordWireValue[]; more: boolean };
     token = v.token;

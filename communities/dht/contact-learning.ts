@@ -67,6 +67,16 @@ export class ContactLearning {
     return true;
   }
 
+  /** The key of node `id` if known: pairwise keys held for it, or its routing-table contact's. */
+  keyOf(id: Uint8Array, hex: string): PublicKey | undefined {
+    const ctx = this.dht.context;
+    if (ctx.pairs === undefined) return undefined;
+    const held = ctx.pairs.keyOf(hex);
+    if (held !== undefined) return held;
+    const binary = this.dht.routingTable.get(id)?.publicKeyBinary;
+    return binary === undefined ? undefined : ctx.keys.get(binary);
+  }
+
   /** Forgets the eviction pings in flight (at stop). */
   clear(): void {
     this.pinging.clear();

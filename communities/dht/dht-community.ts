@@ -322,12 +322,7 @@ export class DHTCommunity extends Community<DHTEvents> {
    * @param hex `id` in hex, when the caller has it already.
    */
   recipientKey(id: Uint8Array, hex = toHex(id)): PublicKey | undefined {
-    const pairs = this.context.pairs;
-    if (pairs === undefined) return undefined;
-    const held = pairs.keyOf(hex);
-    if (held !== undefined) return held;
-    const binary = this.routingTable.get(id)?.publicKeyBinary;
-    return binary === undefined ? undefined : this.context.keys.get(binary);
+    return this.learning.keyOf(id, hex);
   }
 
   /** Sends a request and awaits the matching response (signed, or tagged for us) from the same address. */
@@ -339,14 +334,10 @@ export class DHTCommunity extends Community<DHTEvents> {
   ): Promise<Incoming<unknown>> {
     const peerKey = to.id === undefined ? addressKey(to.address) : toHex(to.id);
     const started = this.context.clock.now();
-    const pending = this.requests.register<Incoming<unknown>>({
-      timeoutMs: this.rtt.timeoutMs(peerKey),
-      signal,
-      tag: addressKey(to.address),
-    });
-    this.send(to.address, spec, { ...body, id: pending.id } as unknown as T, to.id === undefined ? undefined : this.recipientKey(to.id, peerKey));
+    const recipient = to.id === undefined ? undefined : this.recipientKey(to.id, peerKey);
+    const answer = this.sendRequest(to.address, spec, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient });
     try {
-      const m = await pending.promise;
+      const m = await answer;
       const mid = m.sender!.mid;
       this.rtt.observe(toHex(mid), this.context.clock.now() - started);
       if (to.id !== undefined && !equalBytes(mid, to.id)) {

@@ -107,7 +107,8 @@ export class Announcer {
   private async send(hex: string, storer: Storer, into: Map<string, Storer>): Promise<void> {
     const d = this.d;
     try {
-      const m = await d.request(storer.peer.address, AnnounceRequest, { mid: d.context.key.publicKey.mid, token: storer.token }, undefined, d.dht.recipientKey(storer.peer.id));
+      const body = { mid: d.context.key.publicKey.mid, token: storer.token };
+      const m = await d.sendRequest(storer.peer.address, AnnounceRequest, body, { recipient: d.dht.recipientKey(storer.peer.id) });
       const v = m.value as { accepted: boolean; token: Uint8Array };
       if (v.accepted) into.set(hex, { peer: storer.peer, token: v.token });
       else into.delete(hex);

@@ -195,7 +195,8 @@ export class PeerSearch {
   private async findPeer(node: Answered<NodeReply>): Promise<boolean> {
     this.findPeers++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
-    const m = await this.d.request(node.peer.address, FindPeerRequest, { mid: this.mid, token: node.reply.token }, this.controller.signal, this.d.dht.recipientKey(node.peer.id));
+    const recipient = this.d.dht.recipientKey(node.peer.id);
+    const m = await this.d.sendRequest(node.peer.address, FindPeerRequest, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient });
     const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
     let held = false;
     for (const p of peers) {
@@ -218,7 +219,7 @@ export class PeerSearch {
     this.hellos++;
     this.pendingHellos++;
     this.d
-      .request(address, HelloRequest, {}, this.controller.signal, peerKey ?? this.d.dht.recipientKey(this.mid))
+      .sendRequest(address, HelloRequest, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.dht.recipientKey(this.mid) })
       .then((m) => this.hooks.answered(m))
       .catch(() => undefined)
       .finally(() => {

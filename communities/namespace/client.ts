@@ -140,7 +140,8 @@ export class NamespaceClient {
     const answers = await Promise.all(
       nodes.map(async (n) => {
         try {
-          const m = await ns.request(n.peer.address, NamespacePutRequest, { token: n.token, record, ttl: ttlMs, cas }, signal, ns.dht.recipientKey(n.peer.id));
+          const recipient = ns.dht.recipientKey(n.peer.id);
+          const m = await ns.sendRequest(n.peer.address, NamespacePutRequest, { token: n.token, record, ttl: ttlMs, cas }, { signal, recipient });
           return NAMESPACE_VERDICT_CODES[(m.value as { verdict: number }).verdict] ?? 'invalid';
         } catch {
           return undefined;
@@ -185,7 +186,7 @@ export class NamespaceClient {
   private async queryOne(n: FindReplyAnswer, location: Uint8Array, signal?: AbortSignal): Promise<{ seq: number; value: Uint8Array; signature: Uint8Array } | undefined> {
     let token: Uint8Array | undefined = n.token;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const m = await this.ns.request(n.peer.address, NamespaceGetRequest, { location, token }, signal, this.ns.dht.recipientKey(n.peer.id));
+      const m = await this.ns.sendRequest(n.peer.address, NamespaceGetRequest, { location, token }, { signal, recipient: this.ns.dht.recipientKey(n.peer.id) });
       const v = m.value as { token: Uint8Array; record?: { seq: number; value: Uint8Array; signature: Uint8Array }; withheld: boolean };
       if (v.record !== undefined || !v.withheld) return v.record;
       token = v.token; // withheld for want of a valid token: retry once with the fresh one

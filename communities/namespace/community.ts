@@ -130,18 +130,9 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
     return this.dht.findClosestNodes(location, { signal });
   }
 
-  /**
-   * Sends a request and awaits the response from the same address.
-   * @param recipient the key of the node at `to`, when known: the request is then tagged for it, not signed.
-   */
-  async request<T extends { id: bigint }>(
-    to: Address,
-    spec: MessageSpec<T>,
-    body: Omit<T, 'id'>,
-    signal?: AbortSignal,
-    recipient?: PublicKey,
-  ): Promise<Incoming<unknown>> {
-    return this.sendRequest(to, spec, body, { timeoutMs: this.settings.requestTimeoutMs, signal, recipient });
+  /** Requests time out after the community's `requestTimeoutMs` setting. */
+  protected override get requestTimeoutMs(): number {
+    return this.settings.requestTimeoutMs;
   }
 
   /** @inheritDoc */

@@ -135,7 +135,7 @@ export async function amplificationBound(): Promise<{ request: number; tokenless
     const sizes = async (token: Uint8Array | undefined): Promise<{ request: number; response: number }> => {
       const req = asker.stats.bytesSent[BagSearchRequest.name] ?? 0;
       const res = holder.stats.bytesSent[BagSearchResponse.name] ?? 0;
-      await net.clock.settle(asker.request(storer!.peer.address, BagSearchRequest, { key, cursor: undefined, limit: 100, token }));
+      await net.clock.settle(asker.sendRequest(storer!.peer.address, BagSearchRequest, { key, cursor: undefined, limit: 100, token }));
       return {
         request: (asker.stats.bytesSent[BagSearchRequest.name] ?? 0) - req,
         response: (holder.stats.bytesSent[BagSearchResponse.name] ?? 0) - res,

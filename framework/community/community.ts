@@ -21,7 +21,7 @@ import type { DiscoverySettings } from './discovery.js';
 import type { Peer } from './peer.js';
 import { PeerStore } from './peer-store.js';
 import type { Handler, Incoming } from './incoming.js';
-import { replyKey } from './incoming.js';
+import { classifyReason, deferredSender, replyKey } from './incoming.js';
 import { RequestCache } from './request-cache.js';
 import { CommunityStats } from './stats.js';
 
@@ -123,6 +123,11 @@ export abstract class Community<Events extends object = object>
     this.discovery = new PeerDiscovery(this as unknown as Community, settings.discovery ?? {});
   }
 
+  /** Timeout of {@link Community.sendRequest} when the call gives none; subclasses return their setting. @default 5,000 ms */
+  protected get requestTimeoutMs(): number {
+    return 5_000;
+  }
+
   /** A short name for logs and status pages; defaults to the class name. */
   get name(): string {
     return this.constructor.name;
@@ -183,17 +188,23 @@ export abstract class Community<Events extends object = object>
    * a timeout, an optional abort signal, and the destination address as the tag, so only an answer from
    * there settles it) and sends `body` with that id, tagged for `recipient` when given (else signed). The
    * response's handler settles it with `requests.resolve(id, message, addressKey(message.from))`.
-   * @throws {@link LifecycleError} when the community is stopped; the promise rejects with `TimeoutError`
-   *   or `AbortError`.
+   * @param options `timeoutMs` (default {@link Community.requestTimeoutMs}), `signal`, `recipient`.
+   * @throws {@link LifecycleError} when the community is stopped; the promise rejects with `TimeoutError`,
+   *   `AbortError`, or the send's own error (`PacketTooLargeError`, `InvalidMessageError`: nothing was sent).
    */
   sendRequest<T extends { id: bigint }>(
     to: Address,
     spec: MessageSpec<T>,
     body: Omit<T, 'id'>,
-    options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined; readonly recipient?: PublicKey | undefined },
+    options: { readonly timeoutMs?: number; readonly signal?: AbortSignal | undefined; readonly recipient?: PublicKey | undefined } = {},
   ): Promise<Incoming<unknown>> {
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs: options.timeoutMs, signal: options.signal, tag: addressKey(to) });
-    this.send(to, spec, { ...body, id: pending.id } as unknown as T, options.recipient);
+    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs, signal: options.signal, tag: addressKey(to) });
+    try {
+      this.send(to, spec, { ...body, id: pending.id } as unknown as T, options.recipient);
+    } catch (error) {
+      this.requests.fail(pending.id, error as Error); // nothing was sent: settle now, timer cleared
+    }
     return pending.promise;
   }
 
@@ -238,7 +249,7 @@ export abstract class Community<Events extends object = object>
       if (!cheap) {
         CommunityStats.bump(this.stats.received, entry.spec.name);
         const tagged = unverified.mac;
-        return this.dispatch(entry, { value: decoded.value, from, sender: undefined, size: data.length, tagged, ...this.deferred(key, unverified, from) });
+        return this.dispatch(entry, { value: decoded.value, from, sender: undefined, size: data.length, tagged, ...deferredSender(key, unverified, this.ctx.pairs, (reason) => this.drop(reason, from)) });
       }
       if (!this.ctx.pairs!.check(key, unverified.signedPart, unverified.signature)) return this.drop('bad-mac', from);
     }
@@ -268,29 +279,6 @@ export abstract class Community<Events extends object = object>
     const key = this.ctx.keys.get(publicKeyBinary);
     return key !== undefined && pairs.check(key, message, tag);
   };
-
-  /** The claimed sender of a `deferredVerify` message and its one-time, memoised check. */
-  private deferred(
-    key: PublicKey,
-    parts: { readonly signedPart: Uint8Array; readonly signature: Uint8Array; readonly mac: boolean },
-    from: Address,
-  ): Pick<Incoming<unknown>, 'claimedSender' | 'verifySender'> {
-    let verdict: PublicKey | null | undefined;
-    const verifySender = (): PublicKey | undefined => {
-      if (verdict === undefined) {
-        let valid = false;
-        try {
-          valid = parts.mac ? this.ctx.pairs?.check(key, parts.signedPart, parts.signature) === true : key.verify(parts.signedPart, parts.signature);
-        } catch {
-          valid = false;
-        }
-        verdict = valid ? key : null;
-        if (!valid) this.drop(parts.mac ? 'bad-mac' : 'bad-signature', from);
-      }
-      return verdict ?? undefined;
-    };
-    return { claimedSender: key, verifySender };
-  }
 
   /**
    * Starts the community (idempotent): opens the request cache, runs {@link Community.onStart}, starts discovery.
@@ -398,13 +386,4 @@ export abstract class Community<Events extends object = object>
   private assertRunning(what: string): void {
     if (!this.running) throw new LifecycleError(`${this.name}.${what}() needs a started community`);
   }
-}
-
-/** Maps a codec rejection reason to a short counter name. */
-function classifyReason(reason: string): string {
-  if (/signature/i.test(reason)) return 'bad-signature';
-  if (/\bmac\b/i.test(reason)) return 'bad-mac';
-  if (/version/i.test(reason)) return 'bad-version';
-  if (/public key/i.test(reason)) return 'bad-public-key';
-  return 'malformed';
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PublicKey } from '../crypto/keys.js';
+import type { PairKeys } from '../crypto/pair-keys.js';
 import type { Address } from '../endpoint/address.js';
 
 /** A decoded, verified incoming message as a handler receives it. */
@@ -43,4 +44,41 @@ export type Handler<T> = (message: Incoming<T>) => void | Promise<void>;
 /** The key to tag an answer to `m` for: its sender's, if `m` was tagged. */
 export function replyKey(m: Incoming<unknown>): PublicKey | undefined {
   return m.tagged === true ? (m.sender ?? m.claimedSender) : undefined;
+}
+
+/**
+ * The claimed sender of a `deferredVerify` message and its one-time, memoised check (the signature, or
+ * the pairwise tag with `pairs`).
+ * @param drop called once with `bad-signature` or `bad-mac` when the check fails.
+ */
+export function deferredSender(
+  key: PublicKey,
+  parts: { readonly signedPart: Uint8Array; readonly signature: Uint8Array; readonly mac: boolean },
+  pairs: PairKeys | undefined,
+  drop: (reason: string) => void,
+): Pick<Incoming<unknown>, 'claimedSender' | 'verifySender'> {
+  let verdict: PublicKey | null | undefined;
+  const verifySender = (): PublicKey | undefined => {
+    if (verdict === undefined) {
+      let valid = false;
+      try {
+        valid = parts.mac ? pairs?.check(key, parts.signedPart, parts.signature) === true : key.verify(parts.signedPart, parts.signature);
+      } catch {
+        valid = false;
+      }
+      verdict = valid ? key : null;
+      if (!valid) drop(parts.mac ? 'bad-mac' : 'bad-signature');
+    }
+    return verdict ?? undefined;
+  };
+  return { claimedSender: key, verifySender };
+}
+
+/** Maps a codec rejection reason to a short counter name. */
+export function classifyReason(reason: string): string {
+  if (/signature/i.test(reason)) return 'bad-signature';
+  if (/\bmac\b/i.test(reason)) return 'bad-mac';
+  if (/version/i.test(reason)) return 'bad-version';
+  if (/public key/i.test(reason)) return 'bad-public-key';
+  return 'malformed';
 }

@@ -37,7 +37,7 @@ async function rawSearch(asker: BagCommunity, storer: FindReplyAnswer, key: Uint
   const holder = bags.find((b) => equalBytes(b.dht.nodeId, storer.peer.id))!;
   const sentBefore = asker.stats.bytesSent[BagSearchRequest.name] ?? 0;
   const servedBefore = holder.stats.bytesSent[BagSearchResponse.name] ?? 0;
-  const m = await net.clock.settle(asker.request(storer.peer.address, BagSearchRequest, { key, cursor: undefined, limit: 1_000, token }));
+  const m = await net.clock.settle(asker.sendRequest(storer.peer.address, BagSearchRequest, { key, cursor: undefined, limit: 1_000, token }));
   return {
     page: m.value as Page,
     request: (asker.stats.bytesSent[BagSearchRequest.name] ?? 0) - sentBefore,

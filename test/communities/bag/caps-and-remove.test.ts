@@ -70,7 +70,7 @@ describe('BagCommunity caps (200 nodes, maxEntriesPerKey 30, maxEntriesPerPublis
     const holder = bags.find((x) => x.dht.nodeId.every((v, i) => v === storer!.peer.id[i]))!;
     const droppedBefore = holder.stats.dropped['bad-token'] ?? 0;
     const m = await net.clock.settle(
-      p.request(storer!.peer.address, BagStoreRequest, { token: new Uint8Array(8), key, records: [{ ...good, removed: false }] }),
+      p.sendRequest(storer!.peer.address, BagStoreRequest, { token: new Uint8Array(8), key, records: [{ ...good, removed: false }] }),
     );
     expect((m.value as { verdicts: number[] }).verdicts.map((v) => BAG_VERDICT_CODES[v])).toEqual(['bad-token']);
     expect(holder.stats.dropped['bad-token']).toBe(droppedBefore + 1);

@@ -139,7 +139,7 @@ describe('NamespaceCommunity (200 nodes)', () => {
       const ask = async (token: Uint8Array | undefined): Promise<{ req: number; res: number; v: { record?: { value: Uint8Array }; withheld: boolean } }> => {
         const req0 = asker.stats.bytesSent[NamespaceGetRequest.name] ?? 0;
         const res0 = holder.stats.bytesSent[NamespaceGetResponse.name] ?? 0;
-        const m = await net.clock.settle(asker.request(storer.peer.address, NamespaceGetRequest, { location, token }));
+        const m = await net.clock.settle(asker.sendRequest(storer.peer.address, NamespaceGetRequest, { location, token }));
         const req = (asker.stats.bytesSent[NamespaceGetRequest.name] ?? 0) - req0;
         return { req, res: (holder.stats.bytesSent[NamespaceGetResponse.name] ?? 0) - res0, v: m.value as never };
       };
