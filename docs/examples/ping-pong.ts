@@ -47,24 +47,24 @@ export class PingPongCommunity extends Community<PingPongEvents> {
   constructor(@inject(TOKENS.Context) ctx: CommunityContext, @inject(TOKENS.Settings) settings: CommunitySettings) {
     super(ctx, PingPongCommunity.ID, settings);
     // 3. One handler per message. Handlers only ever see decoded, verified, schema-valid values.
-    this.handle(Ping, ({ value, from }) => {
-      this.emit('ping:received', from, value.text);
-      this.send(from, Pong, { id: value.id, text: value.text });
+    this.handle(Ping, (m) => {
+      this.emit('ping:received', m.from, m.value.text);
+      // reply() answers at the source, tagged for the sender when the ping was tagged, else signed.
+      this.reply(m, Pong, { id: m.value.id, text: m.value.text });
     });
-    this.handle(Pong, ({ value, from }) => {
+    this.handle(Pong, (m) => {
       // Settles only if the id is outstanding AND the pong came from the address we pinged.
-      this.requests.resolve(value.id, value.text, addressKey(from));
+      this.requests.resolve(m.value.id, m, addressKey(m.from));
     });
   }
 
-  /** 4. A public API method: ping `to` and resolve with the echoed text (rejects on timeout or abort). */
+  /**
+   * 4. A public API method: ping `to` and resolve with the echoed text (rejects on timeout or abort).
+   * `sendRequest` gives the request its id, a timeout and the address tag; pass `recipient` (the peer's
+   * key, when known) to have the ping tagged for it instead of signed.
+   */
   async ping(to: Address, text: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
-    const request = this.requests.register<string>({
-      timeoutMs: options.timeoutMs ?? 2_000,
-      signal: options.signal,
-      tag: addressKey(to),
-    });
-    this.send(to, Ping, { id: request.id, text });
-    return request.promise;
+    const pong = await this.sendRequest(to, Ping, { text }, { timeoutMs: options.timeoutMs ?? 2_000, signal: options.signal });
+    return (pong.value as { text: string }).text;
   }
 }

@@ -70,6 +70,19 @@ describe('Community lifecycle', () => {
     await net.stopAll();
   });
 
+  it('sendRequest: a request that cannot be sent rejects at once, leaving no pending request or timer', async () => {
+    const net = simNet(3);
+    const a = await net.addHost({ setup: (h) => h.register(PingPongCommunity) });
+    const b = await net.addHost({ bootstrap: [a.endpoint.address], setup: (h) => h.register(PingPongCommunity) });
+    const pb = b.get(PingPongCommunity);
+    const timersBefore = net.clock.pendingTimers();
+    await expect(pb.ping(a.endpoint.address, 'x'.repeat(300))).rejects.toThrow(/text/); // over the schema's 256
+    expect(pb.requests.size).toBe(0);
+    expect(net.clock.pendingTimers()).toBe(timersBefore);
+    expect(await net.clock.settle(pb.ping(a.endpoint.address, 'fits'))).toBe('fits');
+    await net.stopAll();
+  });
+
   it('rejects reserved and duplicate message ids and duplicate communities with named errors', async () => {
     const net = simNet(3);
     const host = await net.addHost();
