@@ -106,7 +106,8 @@ export class PairKeys {
   }
 
   /**
-   * What tags packets for `recipient`.
+   * What tags packets for `recipient`. Use it at once, for the packet being encoded: it reads the
+   * peer's slot, which a later agreement with another peer may reuse.
    * @returns `undefined` when `recipient` shares no secret with us (a low-order X25519 key), or tagging is
    *   off (`tagOutgoing: false`): sign instead.
    */
