@@ -6,7 +6,7 @@
  */
 import { toHex } from '../../framework/index.js';
 import type { FindReplyAnswer } from '../dht/index.js';
-import { compareDistance } from '../dht/index.js';
+import { compareDistance, packBySize } from '../dht/index.js';
 import type { BagCommunity } from './community.js';
 import { BagError } from './errors.js';
 import { STORE_REQUEST_OVERHEAD_BYTES, toWire, wireRecordBytes } from './handlers.js';
@@ -137,7 +137,8 @@ export class Publisher {
   /** Sends the records to one node in datagram-sized batches; one verdict per record. */
   private async storeOn(node: FindReplyAnswer, key: Uint8Array, records: readonly BagRecord[], signal?: AbortSignal): Promise<BagVerdict[]> {
     const verdicts: BagVerdict[] = [];
-    for (const batch of batches(records, this.bag.context.transport.maxPacketBytes - STORE_REQUEST_OVERHEAD_BYTES)) {
+    const budget = this.bag.context.transport.maxPacketBytes - STORE_REQUEST_OVERHEAD_BYTES;
+    for (const batch of packBySize(records, (r) => wireRecordBytes(r.value), budget, WIRE_MAX_STORE_RECORDS)) {
       const recipient = this.bag.dht.recipientKey(node.peer.id);
       const m = await this.bag.sendRequest(node.peer.address, BagStoreRequest, { token: node.token, key, records: batch.map(toWire) }, { signal, recipient });
       const codes = (m.value as { verdicts: number[] }).verdicts;
@@ -156,23 +157,4 @@ export class Publisher {
 /** The key of a record in {@link Publisher.published}. */
 export function publishedId(r: BagRecord): string {
   return `${toHex(r.key)}/${toHex(entryId(r.publicKey, r.value))}`;
-}
-
-/** Splits records into batches that fit `budget` bytes and the wire's record count. */
-function batches(records: readonly BagRecord[], budget: number): BagRecord[][] {
-  const out: BagRecord[][] = [];
-  let current: BagRecord[] = [];
-  let used = 0;
-  for (const r of records) {
-    const size = wireRecordBytes(r.value);
-    if (current.length > 0 && (used + size > budget || current.length >= WIRE_MAX_STORE_RECORDS)) {
-      out.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(r);
-    used += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

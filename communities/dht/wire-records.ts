@@ -50,28 +50,33 @@ export function takeWithin<T extends { data: Uint8Array; publicKey?: Uint8Array 
 }
 
 /**
- * Splits `records` into consecutive batches that each fit one store request: at most `budget` bytes of
- * records (by {@link wireRecordSize}) and at most `maxCount` records. A record larger than `budget` alone
- * gets a batch of its own (the send then fails for that batch only).
+ * Splits `items` into consecutive batches that each fit one request: at most `budget` bytes (by `sizeOf`)
+ * and at most `maxCount` items. An item larger than `budget` alone gets a batch of its own (its send then
+ * fails for that batch only).
  */
-export function packRecords<T extends { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }>(
-  records: readonly T[],
-  budget: number,
-  maxCount: number,
-): T[][] {
+export function packBySize<T>(items: readonly T[], sizeOf: (item: T) => number, budget: number, maxCount: number): T[][] {
   const batches: T[][] = [];
   let current: T[] = [];
   let used = 0;
-  for (const r of records) {
-    const size = wireRecordSize(r);
+  for (const item of items) {
+    const size = sizeOf(item);
     if (current.length > 0 && (used + size > budget || current.length >= maxCount)) {
       batches.push(current);
       current = [];
       used = 0;
     }
-    current.push(r);
+    current.push(item);
     used += size;
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** {@link packBySize} for value records, sized by {@link wireRecordSize}: the batches of one store request each. */
+export function packRecords<T extends { data: Uint8Array; publicKey?: Uint8Array | undefined; signature?: Uint8Array | undefined }>(
+  records: readonly T[],
+  budget: number,
+  maxCount: number,
+): T[][] {
+  return packBySize(records, wireRecordSize, budget, maxCount);
 }

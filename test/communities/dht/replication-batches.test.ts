@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { hashKey, packRecords, wireRecordSize } from '../../../communities/dht/index.js';
+import { hashKey, packBySize, packRecords, wireRecordSize } from '../../../communities/dht/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
 
 describe('packRecords', () => {
@@ -18,6 +18,11 @@ describe('packRecords', () => {
     expect(bySize.flat()).toEqual(records);
     expect(packRecords(records, 100 * size, 3).map((b) => b.length)).toEqual([3, 2]);
     expect(packRecords([], 1_000, 64)).toEqual([]);
+  });
+
+  it('packBySize batches any items by a size function (the bag uses it for its entries)', () => {
+    expect(packBySize([1, 2, 3, 4], (n) => n, 5, 10)).toEqual([[1, 2], [3], [4]]);
+    expect(packBySize([1, 1, 1], (n) => n, 100, 2)).toEqual([[1, 1], [1]]);
   });
 
   it('gives a record larger than the budget a batch of its own', () => {
