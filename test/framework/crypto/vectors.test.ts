@@ -12,7 +12,7 @@ interface KeyVector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/ipv8-keys.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../fixtures/ipv8-keys.json', import.meta.url), 'utf8'),
 ) as { keys: KeyVector[] };
 
 const cases = vectors.keys.flatMap((key, k) => key.signatures.map((sig, s) => ({ key, sig, label: `key ${k} sig ${s}` })));

@@ -146,7 +146,7 @@ describe('decodePacket rejects', () => {
 });
 
 describe('py-ipv8 known-answer envelope', () => {
-  const vectors = JSON.parse(readFileSync(new URL('../../../../shared/vectors/ipv8-keys.json', import.meta.url), 'utf8')) as {
+  const vectors = JSON.parse(readFileSync(new URL('../../fixtures/ipv8-keys.json', import.meta.url), 'utf8')) as {
     keys: Array<{ public_key_bin: string }>;
     ipv8_dht: { prefix: string; community_id: string; ping_request_packet_identifier_0x1234: string };
   };
