@@ -47,3 +47,21 @@ export class TimeoutError extends PeerlayError {}
 
 /** An operation was cancelled through its `AbortSignal`. */
 export class AbortError extends PeerlayError {}
+
+/**
+ * A community was registered on an {@link OverlayHost} before a community it needs (one in its static
+ * `requires`, or injected into its constructor). The message says what to register first, e.g.
+ * `BagCommunity needs DHTCommunity: call host.register(DHTCommunity) before host.register(BagCommunity)`.
+ */
+export class MissingDependencyError extends LifecycleError {
+  /**
+   * @param community the name of the class being registered (or started).
+   * @param missing the name of the class it needs.
+   */
+  constructor(
+    readonly community: string,
+    readonly missing: string,
+  ) {
+    super(`${community} needs ${missing}: call host.register(${missing}) before host.register(${community})`);
+  }
+}

@@ -67,5 +67,7 @@ export type { DecodedPacket, MacVerifier, MessageSpec, PacketHeader, PacketMac, 
 export { canonicalIpBytes, ipBlock, isLocalHost, isLocalIp } from './wire/ip.js';
 export * from './endpoint/index.js';
 export * from './community/index.js';
+export { defineRequest } from './community/index.js';
+export type { CommunityClass, RequestBody, RequestOptions, RequestType } from './community/index.js';
 export * from './overlay/overlay-host.js';
 export * from './overlay/rate-limiter.js';

@@ -10,7 +10,7 @@ import { addressKey, toHex } from '../../framework/index.js';
 import { compareDistance } from '../dht/index.js';
 import type { Contact, LookupPeer } from '../dht/index.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
-import { AnnounceRequest } from './messages.js';
+import { Announce } from './messages.js';
 
 /** A node holding our record, and the token to use for the next keepalive. */
 export interface Storer {
@@ -108,9 +108,8 @@ export class Announcer {
     const d = this.d;
     try {
       const body = { mid: d.context.key.publicKey.mid, token: storer.token };
-      const m = await d.sendRequest(storer.peer.address, AnnounceRequest, body, { recipient: d.dht.recipientKey(storer.peer.id) });
-      const v = m.value as { accepted: boolean; token: Uint8Array };
-      if (v.accepted) into.set(hex, { peer: storer.peer, token: v.token });
+      const { value } = await d.sendRequest(storer.peer.address, Announce, body, { recipient: d.dht.recipientKey(storer.peer.id) });
+      if (value.accepted) into.set(hex, { peer: storer.peer, token: value.token });
       else into.delete(hex);
     } catch {
       into.delete(hex);

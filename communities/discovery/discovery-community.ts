@@ -8,20 +8,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, Peer, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
-import type { Address, CommunityContext, CommunitySettings, Incoming, MessageSpec, PublicKey } from '../../framework/index.js';
+import { Community, Peer, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
+import type { Address, CommunityContext, CommunitySettings, Incoming } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import { Announcer } from './announcer.js';
-import {
-  AnnounceRequest,
-  AnnounceResponse,
-  FindPeerRequest,
-  FindPeerResponse,
-  HelloRequest,
-  HelloResponse,
-  IntroduceRequest,
-  PeerPuncture,
-} from './messages.js';
+import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
 import { PeerRecords } from './peer-records.js';
 import { PeerSearch } from './peer-search.js';
 import { onAnnounce, onFindPeer } from './storer.js';
@@ -66,6 +57,8 @@ export const DISCOVERY_COMMUNITY_ID = communityIdFromName('peerlay/dht-discovery
  */
 @injectable()
 export class DHTDiscoveryCommunity extends Community {
+  /** Uses the node's {@link DHTCommunity}: register that first. */
+  static override readonly requires = [DHTCommunity];
   /** Records this node holds for others. */
   readonly records = new PeerRecords();
   /** Resolved settings. */
@@ -104,11 +97,9 @@ export class DHTDiscoveryCommunity extends Community {
     this.handle(HelloRequest, (m) => {
       this.reply(m, HelloResponse, { id: m.value.id });
     });
-    for (const spec of [AnnounceResponse, FindPeerResponse, HelloResponse]) {
-      this.handle(spec, (m: Incoming<{ id: bigint }>) => {
-        this.requests.resolve(m.value.id, m, addressKey(m.from));
-      });
-    }
+    this.handleResponses(Announce);
+    this.handleResponses(FindPeer);
+    this.handleResponses(Hello);
   }
 
   /**

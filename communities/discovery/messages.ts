@@ -3,7 +3,7 @@
  * the key that signed it, and a peer found by mid proves its key by a signed packet from its address.
  * @module
  */
-import { defineMessage, defineSchema, t } from '../../framework/index.js';
+import { defineMessage, defineRequest, defineSchema, t } from '../../framework/index.js';
 
 const MID = t.bytes({ length: 20 });
 const TOKEN = t.bytes({ length: 8 });
@@ -68,3 +68,12 @@ export const HelloRequest = defineMessage({ id: 7, name: 'hello-request', signed
 
 /** The signed answer to {@link HelloRequest}. */
 export const HelloResponse = defineMessage({ id: 8, name: 'hello-response', signed: true, schema: defineSchema({ id: t.u64() }) });
+
+/** Announce (or keep alive) our record; answered with {@link AnnounceResponse}. */
+export const Announce = defineRequest(AnnounceRequest, AnnounceResponse);
+
+/** Ask a storer for the record of a mid; answered with {@link FindPeerResponse}. */
+export const FindPeer = defineRequest(FindPeerRequest, FindPeerResponse);
+
+/** Ask a candidate peer to prove its key; answered with {@link HelloResponse}. */
+export const Hello = defineRequest(HelloRequest, HelloResponse);

@@ -20,7 +20,7 @@ import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index
 import { DHTError, ImpostorError, disjointLookup } from '../dht/index.js';
 import type { Answered, LookupPeer, LookupResult } from '../dht/index.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
-import { FindPeerRequest, HelloRequest } from './messages.js';
+import { FindPeer, Hello } from './messages.js';
 
 /** A find reply as a search keeps it: the nodes listed and the store token the node issued us. */
 interface NodeReply {
@@ -196,10 +196,9 @@ export class PeerSearch {
     this.findPeers++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
     const recipient = this.d.dht.recipientKey(node.peer.id);
-    const m = await this.d.sendRequest(node.peer.address, FindPeerRequest, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient });
-    const peers = (m.value as { peers: Array<{ publicKey: Uint8Array; address: Address }> }).peers;
+    const m = await this.d.sendRequest(node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient });
     let held = false;
-    for (const p of peers) {
+    for (const p of m.value.peers) {
       if (this.cancelled || !equalBytes(computeMid(p.publicKey), this.mid)) continue; // a record for another mid is ignored
       held = true;
       this.hello(p.address, this.d.context.keys.get(p.publicKey));
@@ -219,7 +218,7 @@ export class PeerSearch {
     this.hellos++;
     this.pendingHellos++;
     this.d
-      .sendRequest(address, HelloRequest, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.dht.recipientKey(this.mid) })
+      .sendRequest(address, Hello, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.dht.recipientKey(this.mid) })
       .then((m) => this.hooks.answered(m))
       .catch(() => undefined)
       .finally(() => {

@@ -7,9 +7,9 @@ import { inject, injectable } from 'tsyringe';
 import {
   Community,
   TOKENS,
-  addressKey,
   communityIdFromName,
   defineMessage,
+  defineRequest,
   defineSchema,
   t,
 } from '../../framework/index.js';
@@ -30,6 +30,9 @@ export const Pong = defineMessage({
   signed: true,
   schema: defineSchema({ id: t.u64(), text: t.string({ max: 256 }) }),
 });
+
+/** A ping is answered by a pong: `sendRequest(to, PingPong, body)` then resolves to the pong, typed. */
+export const PingPong = defineRequest(Ping, Pong);
 
 /** Events this community adds to the base ones. */
 export interface PingPongEvents {
@@ -52,19 +55,17 @@ export class PingPongCommunity extends Community<PingPongEvents> {
       // reply() answers at the source, tagged for the sender when the ping was tagged, else signed.
       this.reply(m, Pong, { id: m.value.id, text: m.value.text });
     });
-    this.handle(Pong, (m) => {
-      // Settles only if the id is outstanding AND the pong came from the address we pinged.
-      this.requests.resolve(m.value.id, m, addressKey(m.from));
-    });
+    // A pong settles the ping whose id it echoes, only if it came from the address we pinged.
+    this.handleResponses(PingPong);
   }
 
   /**
    * 4. A public API method: ping `to` and resolve with the echoed text (rejects on timeout or abort).
-   * `sendRequest` gives the request its id, a timeout and the address tag; pass `recipient` (the peer's
-   * key, when known) to have the ping tagged for it instead of signed.
+   * `sendRequest` gives the request its id, a timeout and the address tag, and resolves to the typed pong;
+   * pass `recipient` (the peer's key, when known) to have the ping tagged for it instead of signed.
    */
   async ping(to: Address, text: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
-    const pong = await this.sendRequest(to, Ping, { text }, { timeoutMs: options.timeoutMs ?? 2_000, signal: options.signal });
-    return (pong.value as { text: string }).text;
+    const pong = await this.sendRequest(to, PingPong, { text }, { timeoutMs: options.timeoutMs ?? 2_000, signal: options.signal });
+    return pong.value.text;
   }
 }

@@ -17,59 +17,17 @@ import { decodePacket, encodePacket, makePrefix } from '../wire/packet.js';
 import type { CommunityContext } from './context.js';
 import { FIRST_RESERVED_MESSAGE_ID } from './messages.js';
 import { PeerDiscovery } from './discovery.js';
-import type { DiscoverySettings } from './discovery.js';
-import type { Peer } from './peer.js';
 import { PeerStore } from './peer-store.js';
 import type { Handler, Incoming } from './incoming.js';
 import { classifyReason, deferredSender, replyKey } from './incoming.js';
+import type { CommunityClass, CommunityEvents, CommunitySettings, OverlayCommunity } from './overlay-community.js';
 import { RequestCache } from './request-cache.js';
+import type { RequestBody, RequestOptions, RequestType } from './request-type.js';
 import { CommunityStats } from './stats.js';
 
 export type { Handler, Incoming } from './incoming.js';
 export { replyKey } from './incoming.js';
-
-/** Events every community emits. */
-export interface CommunityEvents {
-  /** A verified peer joined this community's peer store. */
-  'peer:added': [peer: Peer];
-  /** A peer was dropped (silent too long, or removed). */
-  'peer:removed': [peer: Peer];
-  /** A packet was dropped before reaching a handler. */
-  'packet:dropped': [reason: string, from: Address];
-  /** A verified peer sent us a puncture packet (it was asked to reach us). */
-  'peer:punctured': [peer: Peer, identifier: bigint];
-}
-
-/**
- * What the overlay host needs of a community: the non-generic surface of {@link Community}, so hosts can
- * hold communities with different event maps side by side.
- */
-export interface OverlayCommunity {
-  /** The 22-byte packet prefix. */
-  readonly prefix: Uint8Array;
-  /** Hex of the 20-byte community id. */
-  readonly communityIdHex: string;
-  /** Display name. */
-  readonly name: string;
-  /** True while started. */
-  readonly isRunning: boolean;
-  /** Verified peers. */
-  readonly peers: PeerStore;
-  /** Message and drop counters. */
-  readonly stats: CommunityStats;
-  /** Handles one packet whose prefix matched. */
-  receive(data: Uint8Array, messageId: number, from: Address): void;
-  /** Starts (idempotent). */
-  start(): Promise<void>;
-  /** Stops (idempotent). */
-  stop(): Promise<void>;
-}
-
-/** Settings every community accepts (through the overlay host). */
-export interface CommunitySettings {
-  /** Peer discovery: bootstrap addresses, walking and churn. */
-  discovery?: DiscoverySettings;
-}
+export type { CommunityClass, CommunityEvents, CommunitySettings, OverlayCommunity } from './overlay-community.js';
 
 /**
  * Base class of an overlay. Subclass it, give it a community id, declare messages with
@@ -82,6 +40,13 @@ export abstract class Community<Events extends object = object>
   extends EventEmitter<Events & CommunityEvents>
   implements OverlayCommunity
 {
+  /**
+   * The communities this one injects (`@inject(DHTCommunity) dht: DHTCommunity`). {@link OverlayHost.register}
+   * refuses this class with a {@link MissingDependencyError} unless each is registered on the same host first
+   * (so it is the instance injected, and it starts before this one). Declare it on the subclass:
+   * `static override readonly requires = [DHTCommunity];`. @default [] (needs no other community)
+   */
+  static readonly requires: readonly CommunityClass[] = [];
   /** The 20-byte community id. */
   readonly communityId: Uint8Array;
   /** The 22-byte packet prefix (`0x00`, version, community id). */
@@ -97,6 +62,8 @@ export abstract class Community<Events extends object = object>
   /** Introduction walks and churn. */
   readonly discovery: PeerDiscovery;
   private readonly handlers = new Map<number, { spec: MessageSpec<unknown>; handler: Handler<unknown> }>();
+  /** The hook given to {@link Community.handleResponses} for each response spec it registered. */
+  private readonly responseHooks = new Map<MessageSpec<unknown>, ((m: Incoming<never>) => void) | undefined>();
   private readonly timers = new Set<TimerHandle>();
   private readonly signer: Signer;
   private running = false;
@@ -184,24 +151,64 @@ export abstract class Community<Events extends object = object>
   }
 
   /**
-   * Sends a request and returns the answer: registers it in {@link Community.requests} (a fresh 64-bit id,
-   * a timeout, an optional abort signal, and the destination address as the tag, so only an answer from
-   * there settles it) and sends `body` with that id, tagged for `recipient` when given (else signed). The
-   * response's handler settles it with `requests.resolve(id, message, addressKey(message.from))`.
-   * @param options `timeoutMs` (default {@link Community.requestTimeoutMs}), `signal`, `recipient`.
-   * @throws {@link LifecycleError} when the community is stopped; the promise rejects with `TimeoutError`,
-   *   `AbortError`, or the send's own error (`PacketTooLargeError`, `InvalidMessageError`: nothing was sent).
+   * Registers the handler of `type`'s response: an answer settles the request whose id it echoes, only if
+   * it comes from the address the request went to (a late, duplicate or spoofed answer is ignored). Call
+   * it in the constructor, once per {@link RequestType} (types sharing a response message may each call it).
+   * @param onSettled runs after an answer settled a request (e.g. to learn the responder as a contact).
+   * @throws {@link InvalidArgumentError} when the response's message id is taken by another message, or
+   *   its handler was registered with a different `onSettled`.
    */
-  sendRequest<T extends { id: bigint }>(
+  handleResponses<Req extends RequestBody, Res extends RequestBody>(type: RequestType<Req, Res>, onSettled?: (m: Incoming<Res>) => void): void {
+    const spec = type.response as MessageSpec<unknown>;
+    if (this.responseHooks.has(spec)) {
+      if (this.responseHooks.get(spec) === onSettled) return;
+      throw new InvalidArgumentError(`the responses ${spec.name} are already handled with another onSettled`);
+    }
+    this.handle(type.response, (m) => {
+      if (this.requests.resolve(m.value.id, m, addressKey(m.from))) onSettled?.(m);
+    });
+    this.responseHooks.set(spec, onSettled as ((m: Incoming<never>) => void) | undefined);
+  }
+
+  /**
+   * Sends a request and resolves with its typed answer: registers it in {@link Community.requests} (a fresh
+   * 64-bit id, a timeout, an optional abort signal, and the destination address as the tag, so only an
+   * answer from there settles it) and sends `body` with that id, tagged for `options.recipient` when given.
+   * @param type the request and its response, from {@link defineRequest}.
+   * @param body the request without its `id`.
+   * @param options `timeoutMs` (default {@link Community.requestTimeoutMs}), `signal`, `recipient`.
+   * @returns the decoded response (`Incoming<Res>`), from the address the request went to.
+   * @throws {@link LifecycleError} when the community is stopped, or no handler for the response is
+   *   registered (call {@link Community.handleResponses}); the promise rejects with `TimeoutError`,
+   *   `AbortError`, or the send's own error (`PacketTooLargeError`, `InvalidMessageError`: nothing was sent).
+   * @example
+   * ```ts
+   * const pong = await this.sendRequest(to, PingRequest, { text: 'hi' }, { timeoutMs: 2_000 });
+   * pong.value.text; // string: the response's type, no cast
+   * ```
+   */
+  sendRequest<Req extends RequestBody, Res extends RequestBody>(
     to: Address,
-    spec: MessageSpec<T>,
-    body: Omit<T, 'id'>,
-    options: { readonly timeoutMs?: number; readonly signal?: AbortSignal | undefined; readonly recipient?: PublicKey | undefined } = {},
-  ): Promise<Incoming<unknown>> {
+    type: RequestType<Req, Res>,
+    body: Omit<Req, 'id'>,
+    options?: RequestOptions,
+  ): Promise<Incoming<Res>>;
+  /**
+   * Sends a request message whose response type is not declared; the answer is `Incoming<unknown>`.
+   * @deprecated Declare the pair with {@link defineRequest} and pass it instead of the request message:
+   *   `sendRequest(to, defineRequest(Req, Res), body)` resolves to `Incoming<Res>` without a cast.
+   */
+  sendRequest<T extends RequestBody>(to: Address, spec: MessageSpec<T>, body: Omit<T, 'id'>, options?: RequestOptions): Promise<Incoming<unknown>>;
+  sendRequest(to: Address, what: RequestType<RequestBody, RequestBody> | MessageSpec<RequestBody>, body: object, options: RequestOptions = {}): Promise<Incoming<unknown>> {
+    const typed = 'response' in what ? what : undefined;
+    const spec = typed === undefined ? (what as MessageSpec<RequestBody>) : typed.request;
+    if (typed !== undefined && this.handlers.get(typed.response.id)?.spec !== typed.response) {
+      throw new LifecycleError(`${this.name}: no handler for ${typed.response.name}: call this.handleResponses() for ${spec.name} in the constructor`);
+    }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const pending = this.requests.register<Incoming<unknown>>({ timeoutMs, signal: options.signal, tag: addressKey(to) });
     try {
-      this.send(to, spec, { ...body, id: pending.id } as unknown as T, options.recipient);
+      this.send(to, spec, { ...body, id: pending.id }, options.recipient);
     } catch (error) {
       this.requests.fail(pending.id, error as Error); // nothing was sent: settle now, timer cleared
     }

@@ -10,4 +10,6 @@ export * from './messages.js';
 export * from './peer.js';
 export * from './peer-store.js';
 export * from './request-cache.js';
+export { defineRequest } from './request-type.js';
+export type { RequestBody, RequestOptions, RequestType } from './request-type.js';
 export * from './stats.js';

@@ -9,14 +9,14 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
 import type { CommunityContext, Transport } from '../community/context.js';
 import { PublicKeyCache } from '../community/context.js';
-import type { CommunitySettings, OverlayCommunity } from '../community/community.js';
+import type { CommunityClass, CommunitySettings, OverlayCommunity } from '../community/community.js';
 import { PrivateKey } from '../crypto/keys.js';
 import { PairKeys } from '../crypto/pair-keys.js';
 import type { PairKeysOptions } from '../crypto/pair-keys.js';
 import { TOKENS } from '../di/tokens.js';
 import type { Address } from '../endpoint/address.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { LifecycleError, InvalidArgumentError } from '../errors.js';
+import { LifecycleError, InvalidArgumentError, MissingDependencyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import type { Random } from '../random/random.js';
@@ -32,12 +32,10 @@ import type { IpRateLimitOptions } from './ip-rate-limit.js';
 import { VerifyBudget } from './verify-budget.js';
 import type { VerifyBudgetOptions } from './verify-budget.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
+import { classOf, communityDependencies, unregisteredCommunities } from './dependencies.js';
 
 export * from './ip-rate-limit.js';
 export * from './verify-budget.js';
-
-/** A community class the host can build: its constructor parameters carry `@inject` tokens. */
-export type CommunityClass<C extends OverlayCommunity = OverlayCommunity> = new (...args: never[]) => C;
 
 /** Options of an {@link OverlayHost}. */
 export interface OverlayHostOptions {
@@ -218,14 +216,24 @@ export class OverlayHost {
    * `host.register<DHTCommunity, DHTSettings>(DHTCommunity, {...})`, to have it checked); later communities can inject it by
    * its class. `settings` is injected as {@link TOKENS.Settings}; `discovery.bootstrap` defaults to the
    * host's bootstrap list. Register before `start()`, or the community is started at once.
+   *
+   * The communities `cls` needs (its static {@link Community.requires}, and any community class injected
+   * into its constructor) must be registered on this host first, so it gets their running instances.
+   * @throws {@link MissingDependencyError} when one is not (nothing is registered then).
    * @throws {@link InvalidArgumentError} when a community with the same id is already registered.
    */
   register<C extends OverlayCommunity, S extends object = CommunitySettings>(cls: CommunityClass<C>, settings?: S): C {
+    for (const dep of communityDependencies(cls)) {
+      if (!this.container.isRegistered(dep as InjectionToken<OverlayCommunity>)) throw new MissingDependencyError(cls.name, dep.name);
+    }
     const scope = this.container.createChildContainer();
     const given = (settings ?? {}) as CommunitySettings;
     const merged: CommunitySettings = { ...given, discovery: { bootstrap: this.bootstrap, ...given.discovery } };
     scope.register(TOKENS.Settings, { useValue: merged });
     const community = scope.resolve(cls as InjectionToken<C>);
+    // Whatever slipped past the check above (a dependency tsyringe built itself) must not run unnoticed.
+    const [orphan] = unregisteredCommunities(community, this.ordered);
+    if (orphan !== undefined) throw new MissingDependencyError(cls.name, classOf(orphan).name);
     const key = toHex(community.prefix);
     if (this.byPrefix.has(key)) {
       throw new InvalidArgumentError(`a community with id ${community.communityIdHex} is already registered`);
@@ -252,9 +260,19 @@ export class OverlayHost {
     return this.ordered;
   }
 
-  /** Opens the endpoint and starts every community in registration order. Idempotent. */
+  /**
+   * Opens the endpoint and starts every community in registration order (so each after the communities
+   * it requires). Idempotent.
+   * @throws {@link MissingDependencyError} when a community's required community is not registered before it.
+   */
   async start(): Promise<void> {
     if (this.running) return;
+    this.ordered.forEach((c, i) => {
+      for (const dep of communityDependencies(classOf(c))) {
+        const at = this.ordered.findIndex((d) => d.constructor === dep);
+        if (at < 0 || at > i) throw new MissingDependencyError(classOf(c).name, dep.name);
+      }
+    });
     this.running = true;
     await this.endpoint.open();
     this.endpoint.addListener(this.listener);
