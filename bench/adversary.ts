@@ -12,9 +12,12 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { DHTCommunity, FindRequest, FindResponse, StoreRequest, StoreResponse, CacheRequest, VERDICT_CODES } from '../communities/dht/index.js';
-import type { DHTSettings, LookupPeer, ValueRecord, WireRecordValue } from '../communities/dht/index.js';
-import { compareDistance, fromWire, toWire } from '../communities/dht/index.js';
+import { DHTCommunity, compareDistance } from '../communities/dht/index.js';
+import type { DHTSettings, LookupPeer, ValueRecord } from '../communities/dht/index.js';
+import { FindRequest, FindResponse, StoreRequest, StoreResponse } from '../communities/dht/messages.js';
+import type { FindRequestBody, StoreRequestBody, WireItem } from '../communities/dht/records/record-messages.js';
+import { verdictCode } from '../communities/dht/records/policy.js';
+import type { ValueWireValue } from '../communities/dht/value-policy.js';
 import { TOKENS, toHex, utf8 } from '../framework/index.js';
 import type { CommunityContext, Handler, Incoming, MessageSpec } from '../framework/index.js';
 
@@ -77,28 +80,29 @@ export class AdversaryDHT extends DHTCommunity {
   /** Swaps in the malicious handlers for finds and stores (called by the DHT's constructor). */
   override handle<T>(spec: MessageSpec<T>, handler: Handler<T>): void {
     if ((spec as MessageSpec<unknown>) === FindRequest) return super.handle(spec, (m) => this.evilFind(m as Incoming<never>));
-    if ((spec as MessageSpec<unknown>) === StoreRequest || (spec as MessageSpec<unknown>) === CacheRequest) {
+    if ((spec as MessageSpec<unknown>) === StoreRequest) {
       return super.handle(spec, (m) => this.evilStore(m as Incoming<never>));
     }
     super.handle(spec, handler);
   }
 
-  private evilFind(m: Incoming<{ id: bigint; target: Uint8Array; values: boolean }>): void {
-    const { id, target, values } = m.value;
+  private evilFind(m: Incoming<FindRequestBody>): void {
+    const { id, target, records: values } = m.value;
     const k = this.settings.bucketSize;
     const nodes = this.coalition.attack === 'closest' ? this.coalition.closest(target, k, m.sender?.midHex) : this.fabricate(target, k);
     const forged = values ? [this.forge(target)] : [];
     this.attacks.eclipsedFinds++;
     this.attacks.forgedValues += forged.length;
-    this.send(m.from, FindResponse, { id, token: this.tokens.issue(m.from), nodes: [...nodes], values: forged, total: forged.length, authoritative: true });
+    this.send(m.from, FindResponse, { id, token: this.tokens.issue(m.from), nodes: [...nodes], records: forged, total: forged.length, more: false, authoritative: true });
   }
 
-  private evilStore(m: Incoming<{ id: bigint; records: WireRecordValue[] }>): void {
-    for (const r of m.value.records) this.seen.set(toHex(r.key), fromWire(r));
-    this.attacks.droppedStores += m.value.records.length;
+  private evilStore(m: Incoming<StoreRequestBody<ValueWireValue>>): void {
+    const { location, records } = m.value;
+    for (const r of records) this.seen.set(toHex(location), this.values.policy.fromWire(location, r.record));
+    this.attacks.droppedStores += records.length;
     if (this.dropStores === 'silent') return;
-    const stored = VERDICT_CODES.indexOf('stored');
-    this.send(m.from, StoreResponse, { id: m.value.id, results: m.value.records.map(() => stored) });
+    const stored = verdictCode('stored');
+    this.send(m.from, StoreResponse, { id: m.value.id, verdicts: records.map(() => stored) });
   }
 
   /** `n` made-up ids differing from `target` only in their last 4 bytes, each at a random member's address. */
@@ -113,12 +117,12 @@ export class AdversaryDHT extends DHTCommunity {
   }
 
   /** A forged record for `key`: a seen record with new data and a higher version, or a bogus signature. */
-  private forge(key: Uint8Array): ReturnType<typeof toWire> {
+  private forge(key: Uint8Array): WireItem<ValueWireValue> {
     const template = this.seen.get(toHex(key));
     const record: ValueRecord =
       template !== undefined && template.signature !== undefined
         ? { ...template, data: FORGED_DATA, version: template.version + 1 }
         : { key, data: FORGED_DATA, publicKey: this.context.key.publicKey.toBinary(), version: 1, signature: new Uint8Array(64).fill(7) };
-    return toWire(record, 3_600_000);
+    return { record: this.values.policy.toWire(record), ttl: 3_600_000 };
   }
 }

@@ -4,18 +4,9 @@
  * that turn them into hostile input.
  * @module
  */
-import {
-  CacheRequest,
-  FindRequest,
-  FindResponse,
-  PingRequest,
-  PingResponse,
-  StoreRequest,
-  StoreResponse,
-  signRecord,
-  toWire,
-  unsignedRecord,
-} from '../communities/dht/index.js';
+import { signRecord, unsignedRecord } from '../communities/dht/index.js';
+import { FindRequest, FindResponse, PingRequest, PingResponse, StoreRequest, StoreResponse } from '../communities/dht/messages.js';
+import type { ValueRecord } from '../communities/dht/index.js';
 import {
   AnnounceRequest,
   AnnounceResponse,
@@ -63,7 +54,8 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   const signer = signerOf(ctx.key);
   const mid = ctx.key.publicKey.mid;
   const id = 0x1234_5678_9abc_def0n;
-  const records = [toWire(signRecord(ctx.key, ctx.key20, utf8('fuzz value'), 7), 60_000), toWire(unsignedRecord(ctx.key20, utf8('plain')), 60_000)];
+  const wire = (r: ValueRecord) => ({ record: { data: r.data, publicKey: r.publicKey, version: r.version, signature: r.signature }, ttl: 60_000 });
+  const records = [wire(signRecord(ctx.key, ctx.key20, utf8('fuzz value'), 7)), wire(unsignedRecord(ctx.key20, utf8('plain')))];
   const node = { id: mid, address: ctx.address };
   const out: Template[] = [];
   const add = <T>(community: 'dht' | 'discovery', spec: MessageSpec<T>, body: T): void => {
@@ -74,12 +66,13 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   };
   add('dht', PingRequest, { id });
   add('dht', PingResponse, { id });
-  add('dht', FindRequest, { id, target: ctx.key20, values: true, offset: 0, token: ctx.token, padding: undefined });
-  add('dht', FindRequest, { id, target: ctx.key20, values: false, offset: 0, token: undefined, padding: new Uint8Array(280) });
-  add('dht', FindResponse, { id, token: ctx.token, nodes: [node], values: records, total: 2, authoritative: true });
-  add('dht', StoreRequest, { id, token: ctx.token, records });
-  add('dht', CacheRequest, { id, token: ctx.token, records });
-  add('dht', StoreResponse, { id, results: [1, 2, 9] });
+  add('dht', FindRequest, { id, target: ctx.key20, records: true, cursor: undefined, publisher: undefined, token: ctx.token, padding: undefined });
+  add('dht', FindRequest, { id, target: ctx.key20, records: true, cursor: new Uint8Array(21).fill(1), publisher: mid, token: ctx.token, padding: undefined });
+  add('dht', FindRequest, { id, target: ctx.key20, records: false, cursor: undefined, publisher: undefined, token: undefined, padding: new Uint8Array(280) });
+  add('dht', FindResponse, { id, token: ctx.token, nodes: [node], records, total: 2, more: false, authoritative: true });
+  add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: false, cas: undefined, records });
+  add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: true, cas: 7, records });
+  add('dht', StoreResponse, { id, verdicts: [1, 2, 9] });
   add('discovery', AnnounceRequest, { id, mid, token: ctx.token });
   add('discovery', AnnounceResponse, { id, accepted: true, reason: '', token: ctx.token });
   add('discovery', FindPeerRequest, { id, mid, token: ctx.token });

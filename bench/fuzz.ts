@@ -95,7 +95,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const disc = target.get(DHTDiscoveryCommunity);
   const probe = prober.get(DHTCommunity);
   await clock.settle(probe.bootstrap());
-  dht.store.put(unsignedRecord(PROBE_KEY, utf8('probe value')), 86_400_000, 'local');
+  dht.store.put(unsignedRecord(PROBE_KEY, utf8('probe value')), 86_400_000, { origin: 'local' });
   const attacker = network.createEndpoint();
   await attacker.open();
   const key = PrivateKey.generate(random);
@@ -126,7 +126,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         sent++;
         const ok = await clock.settle(
           Promise.all([probe.ping(peer), probe.queryFind(peer, PROBE_KEY, true)]).then(
-            ([, find]) => find.found?.some((w) => new TextDecoder().decode(w.data) === 'probe value') === true,
+            ([, find]) => find.found?.some((w) => new TextDecoder().decode(w.record.data) === 'probe value') === true,
             () => false,
           ),
         );

@@ -6,7 +6,7 @@
 import { segment } from '../client/api-client.js';
 import { EXIT } from '../errors.js';
 import type { Command } from './command.js';
-import { intOption, println } from './command.js';
+import { durationOption, intOption, println } from './command.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, printJson, short, valueArgument } from './client-common.js';
 
 interface ValueJson {
@@ -25,15 +25,17 @@ const ENCODING_HELP = `
 export const bagAddCommand: Command = {
   path: ['bag', 'add'],
   summary: 'add a value to the bag (a set of signed values) under a key',
-  help: `Usage: peerlay bag add KEY VALUE [--encoding E] [client options]
+  help: `Usage: peerlay bag add KEY VALUE [--ttl DURATION] [--encoding E] [client options]
 
-Adds VALUE, signed by the node, to the set of values under KEY.${ENCODING_HELP}${CLIENT_HELP}
+Adds VALUE, signed by the node, to the set of values under KEY; the node renews it while it runs.
+  --ttl D        lifetime with its unit, e.g. 30m, 2h (default 1h)${ENCODING_HELP}${CLIENT_HELP}
 
 Exit: 0 added, 1 failed, 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, encoding: { type: 'string' } },
+  options: { ...CLIENT_OPTIONS, ttl: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [2, 2],
   async run(values, [key, text], io) {
-    const body = await valueArgument(text!, values, io);
+    const ttlMs = durationOption(values, 'ttl', undefined, 1, 86_400_000);
+    const body = { ...(await valueArgument(text!, values, io)), ...(ttlMs === undefined ? {} : { ttlMs }) };
     const result = await clientFor(values, io).request<{ key: string; acks: number }>('POST', `/bag/${segment(key!)}`, body);
     if (values.json === true) printJson(io, result);
     else println(io.stdout, `added to the bag ${result.key} on ${result.acks} node${result.acks === 1 ? '' : 's'}`);
@@ -45,21 +47,25 @@ Exit: 0 added, 1 failed, 2 bad input, 3 node unreachable.`,
 export const bagSearchCommand: Command = {
   path: ['bag', 'search'],
   summary: 'list the values in the bag under a key, a page at a time',
-  help: `Usage: peerlay bag search KEY [--limit N] [--cursor C] [--encoding E] [client options]
+  help: `Usage: peerlay bag search KEY [--limit N] [--cursor C] [--publisher P] [--encoding E] [client options]
 
 Prints one value per line; when more remain, the last line is "cursor C" to pass to --cursor.
   --limit N      at most N values (default 100)
   --cursor C     continue after a previous page
+  --publisher P  only the values added by P (a mid, 40 hex digits, or a public key, 148 hex digits)
+  --local        only what the node itself holds (no network lookup)
   --encoding E   print values in utf8, hex or base64url (default: text when UTF-8)${CLIENT_HELP}
 
 Exit: 0 ok (even when the bag is empty), 1 failed, 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, limit: { type: 'string' }, cursor: { type: 'string' }, encoding: { type: 'string' } },
+  options: { ...CLIENT_OPTIONS, limit: { type: 'string' }, cursor: { type: 'string' }, publisher: { type: 'string' }, local: { type: 'boolean' }, encoding: { type: 'string' } },
   positionals: [1, 1],
   async run(values, [key], io) {
     const query = new URLSearchParams();
     const limit = intOption(values, 'limit', undefined, 1, 1_000);
     if (limit !== undefined) query.set('limit', String(limit));
     if (typeof values.cursor === 'string') query.set('cursor', values.cursor);
+    if (typeof values.publisher === 'string') query.set('publisher', values.publisher);
+    if (values.local === true) query.set('local', 'true');
     if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
     const qs = query.size > 0 ? `?${query.toString()}` : '';
     const result = await clientFor(values, io).request<{ values: Array<ValueJson & { mid?: string | null }>; cursor: string | null }>(
@@ -101,19 +107,21 @@ Exit: 0 removed, 1 failed, 2 bad input, 3 node unreachable.`,
 export const nsSetCommand: Command = {
   path: ['ns', 'set'],
   summary: "set a key in this node's namespace (signed, versioned)",
-  help: `Usage: peerlay ns set KEY VALUE [--seq N] [--cas N] [--encoding E] [client options]
+  help: `Usage: peerlay ns set KEY VALUE [--seq N] [--cas N] [--ttl DURATION] [--encoding E] [client options]
 
 Sets KEY in the node's own namespace (readable by anyone as \`peerlay ns get <its public key> KEY\`).
   --seq N        the version to publish (default: one above the current one)
-  --cas N        only if the current version is N (compare-and-swap)${ENCODING_HELP}${CLIENT_HELP}
+  --cas N        only if the current version is N (compare-and-swap)
+  --ttl D        lifetime with its unit, e.g. 30m, 2h (default 1h); renewed while the node runs${ENCODING_HELP}${CLIENT_HELP}
 
 Exit: 0 set, 1 failed (including a cas mismatch), 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, seq: { type: 'string' }, cas: { type: 'string' }, encoding: { type: 'string' } },
+  options: { ...CLIENT_OPTIONS, seq: { type: 'string' }, cas: { type: 'string' }, ttl: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [2, 2],
   async run(values, [key, text], io) {
     const seq = intOption(values, 'seq', undefined, 0, Number.MAX_SAFE_INTEGER);
     const cas = intOption(values, 'cas', undefined, 0, Number.MAX_SAFE_INTEGER);
-    const body = { ...(await valueArgument(text!, values, io)), ...(seq === undefined ? {} : { seq }), ...(cas === undefined ? {} : { cas }) };
+    const ttlMs = durationOption(values, 'ttl', undefined, 1, 86_400_000);
+    const body = { ...(await valueArgument(text!, values, io)), ...(seq === undefined ? {} : { seq }), ...(cas === undefined ? {} : { cas }), ...(ttlMs === undefined ? {} : { ttlMs }) };
     const result = await clientFor(values, io).request<{ publicKey: string; key: string; seq: number; acks: number }>('PUT', `/namespace/${segment(key!)}`, body);
     if (values.json === true) printJson(io, result);
     else {
@@ -128,16 +136,20 @@ Exit: 0 set, 1 failed (including a cas mismatch), 2 bad input, 3 node unreachabl
 export const nsGetCommand: Command = {
   path: ['ns', 'get'],
   summary: "read a key from a node's namespace",
-  help: `Usage: peerlay ns get PUBKEY KEY [--encoding E] [client options]
+  help: `Usage: peerlay ns get PUBKEY KEY [--local] [--encoding E] [client options]
 
 Prints the newest value of KEY in the namespace of PUBKEY (the public key in hex, as /health shows it).
+  --local        only what the node itself holds (no network lookup)
   --encoding E   print the value in utf8, hex or base64url (default: text when UTF-8)${CLIENT_HELP}
 
 Exit: 0 found, 1 not found or failed, 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, encoding: { type: 'string' } },
+  options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, encoding: { type: 'string' } },
   positionals: [2, 2],
   async run(values, [publicKey, key], io) {
-    const qs = typeof values.encoding === 'string' ? `?encoding=${encodeURIComponent(values.encoding)}` : '';
+    const query = new URLSearchParams();
+    if (values.local === true) query.set('local', 'true');
+    if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
+    const qs = query.size > 0 ? `?${query.toString()}` : '';
     const result = await clientFor(values, io).request<ValueJson & { seq: number }>('GET', `/namespace/${segment(publicKey!)}/${segment(key!)}${qs}`);
     if (values.json === true) printJson(io, result);
     else println(io.stdout, `${shown(result)}\t(seq ${result.seq})`);

@@ -49,8 +49,9 @@ export function printJson(io: CommandIo, body: unknown): void {
   println(io.stdout, JSON.stringify(body, null, 2));
 }
 
-/** "23h 59m", "42s": a duration in seconds for people. */
-export function duration(seconds: number): string {
+/** "23h 59m", "42s": a duration in ms for people. */
+export function duration(ms: number): string {
+  const seconds = Math.floor(ms / 1_000);
   if (seconds < 60) return `${seconds}s`;
   if (seconds < 3_600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
   return `${Math.floor(seconds / 3_600)}h ${Math.floor((seconds % 3_600) / 60)}m`;

@@ -105,6 +105,25 @@ export function intOption(values: OptionValues, name: string, fallback: number |
   return n;
 }
 
+/** Milliseconds per duration unit of {@link durationOption}. */
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration option with its unit (`1500ms`, `90s`, `30m`, `2h`, `1d`), in ms: every duration of the
+ * command line says its unit, so nobody mistakes seconds for milliseconds.
+ * @throws {@link UsageError} for a number without a unit, an unknown unit, or a value out of range.
+ */
+export function durationOption(values: OptionValues, name: string, fallbackMs: number | undefined, minMs: number, maxMs: number): number | undefined {
+  const v = values[name];
+  if (v === undefined) return fallbackMs;
+  const m = typeof v === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(v) : null;
+  const ms = m === null ? Number.NaN : Number(m[1]) * DURATION_UNITS_MS[m[2]!]!;
+  if (!Number.isSafeInteger(ms) || ms < minMs || ms > maxMs) {
+    throw new UsageError(`--${name} must be a duration with its unit (e.g. 1500ms, 90s, 30m, 2h, 1d) from ${minMs} ms to ${maxMs} ms, got ${JSON.stringify(v)}`);
+  }
+  return ms;
+}
+
 /** Writes a line. */
 export function println(stream: Writable, line = ''): void {
   stream.write(`${line}\n`);

@@ -5,7 +5,7 @@
 import { segment } from '../client/api-client.js';
 import { EXIT } from '../errors.js';
 import type { Command } from './command.js';
-import { intOption, println } from './command.js';
+import { durationOption, intOption, println } from './command.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, duration, printJson, short, valueArgument } from './client-common.js';
 
 const KEY_HELP = `
@@ -18,27 +18,27 @@ interface ValueJson {
   signed: boolean;
   mid: string | null;
   version: number;
-  ttl: number;
+  ttlMs: number;
 }
 
 /** `peerlay put KEY VALUE`. */
 export const putCommand: Command = {
   path: ['put'],
   summary: 'store a value in the DHT through a running node',
-  help: `Usage: peerlay put KEY VALUE [--sign] [--ttl S] [--encoding utf8|hex|base64url] [client options]
+  help: `Usage: peerlay put KEY VALUE [--sign] [--ttl DURATION] [--encoding utf8|hex|base64url] [client options]
 
 Stores VALUE under KEY on the k nodes closest to it (and on the node itself, which keeps it across restarts
 with --state). VALUE "-" reads standard input.
   --sign         sign with the node's key: only the newest version per publisher is kept
-  --ttl S        lifetime in seconds (default 86400, at most 86400)
+  --ttl D        lifetime with its unit, e.g. 90s, 30m, 2h (default 24h, at most 24h)
   --encoding E   how VALUE is written: utf8 (default), hex or base64url${CLIENT_HELP}
 ${KEY_HELP}
 Exit: 0 stored, 1 no node acknowledged it, 2 bad input, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [2, 2],
   async run(values, [key, text], io) {
-    const ttl = intOption(values, 'ttl', undefined, 1, 86_400);
-    const body = { ...(await valueArgument(text!, values, io)), sign: values.sign === true, ...(ttl === undefined ? {} : { ttl }) };
+    const ttlMs = durationOption(values, 'ttl', undefined, 1, 86_400_000);
+    const body = { ...(await valueArgument(text!, values, io)), sign: values.sign === true, ...(ttlMs === undefined ? {} : { ttlMs }) };
     const result = await clientFor(values, io).request<{ key: string; acks: number; signed: boolean; version: number; expiresAt: number }>(
       'PUT',
       `/dht/values/${segment(key!)}`,
@@ -54,21 +54,23 @@ Exit: 0 stored, 1 no node acknowledged it, 2 bad input, 3 node unreachable.`,
 export const getCommand: Command = {
   path: ['get'],
   summary: 'find the values stored under a key',
-  help: `Usage: peerlay get KEY [--local] [--limit N] [--encoding utf8|hex|base64url] [client options]
+  help: `Usage: peerlay get KEY [--local] [--limit N] [--publisher MID] [--encoding utf8|hex|base64url] [client options]
 
 Prints every value found under KEY, one per line, followed by who signed it and how long it lives.
   --local        only what the node itself holds (no network lookup)
   --limit N      at most N values (default 100)
+  --publisher P  only the values signed by P (a mid, 40 hex digits, or a public key, 148 hex digits)
   --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)${CLIENT_HELP}
 ${KEY_HELP}
 Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, encoding: { type: 'string' } },
+  options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, publisher: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [1, 1],
   async run(values, [key], io) {
     const query = new URLSearchParams();
     if (values.local === true) query.set('local', 'true');
     const limit = intOption(values, 'limit', undefined, 1, 1_000);
     if (limit !== undefined) query.set('limit', String(limit));
+    if (typeof values.publisher === 'string') query.set('publisher', values.publisher);
     if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
     const qs = query.size > 0 ? `?${query.toString()}` : '';
     const result = await clientFor(values, io).request<{ key: string; source: string; values: ValueJson[] }>('GET', `/dht/values/${segment(key!)}${qs}`);
@@ -79,7 +81,7 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
     for (const v of result.values) {
       const who = v.signed ? `signed by ${short(v.mid ?? '')} v${v.version}` : 'unsigned';
       const shown = v.encoding === 'utf8' ? v.value : `${v.encoding}:${v.value}`;
-      println(io.stdout, `${shown}\t(${who}, expires in ${duration(v.ttl)})`);
+      println(io.stdout, `${shown}\t(${who}, expires in ${duration(v.ttlMs)})`);
     }
     return EXIT.ok;
   },
@@ -89,18 +91,18 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
 export const connectCommand: Command = {
   path: ['connect'],
   summary: 'find a peer by its mid and connect to it',
-  help: `Usage: peerlay connect MID [--timeout S] [client options]
+  help: `Usage: peerlay connect MID [--timeout DURATION] [client options]
 
 Finds the peer whose mid (40 hex digits, as \`peerlay node\` prints it) is MID through the DHT and
 verifies it with a signed handshake; prints its address.
-  --timeout S    give up after S seconds (default 10)${CLIENT_HELP}
+  --timeout D    give up after D, e.g. 10s, 1500ms (default 10s, at most 60s)${CLIENT_HELP}
 
 Exit: 0 connected, 1 not found, 2 bad MID, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS, timeout: { type: 'string' } },
   positionals: [1, 1],
   async run(values, [mid], io) {
-    const timeout = intOption(values, 'timeout', undefined, 1, 60);
-    const qs = timeout === undefined ? '' : `?timeout=${timeout * 1_000}`;
+    const timeoutMs = durationOption(values, 'timeout', undefined, 100, 60_000);
+    const qs = timeoutMs === undefined ? '' : `?timeoutMs=${timeoutMs}`;
     const result = await clientFor(values, io).request<{ mid: string; peers: Array<{ mid: string; address: string }> }>('GET', `/dht/peers/${segment(mid!)}${qs}`);
     if (values.json === true) printJson(io, result);
     else for (const p of result.peers) println(io.stdout, `connected to ${p.mid} at ${p.address}`);
@@ -112,7 +114,7 @@ interface Health {
   mid: string;
   address: string;
   version: string;
-  uptimeSeconds: number;
+  uptimeMs: number;
   contacts: number;
   persistent: boolean;
 }
@@ -152,7 +154,7 @@ Exit: 0 ok, 3 node unreachable.`,
     const lines = [
       ['mid', health.mid],
       ['address', health.address],
-      ['version', `${health.version}, up ${duration(health.uptimeSeconds)}${health.persistent ? ', persistent state' : ''}`],
+      ['version', `${health.version}, up ${duration(health.uptimeMs)}${health.persistent ? ', persistent state' : ''}`],
       ['contacts', `${stats.routingTable.contacts} in ${stats.routingTable.buckets} bucket${stats.routingTable.buckets === 1 ? '' : 's'}`],
       ['values', `${stats.store.values} held under ${stats.store.keys} key${stats.store.keys === 1 ? '' : 's'} (${stats.store.bytes} bytes)${stats.store.onDisk === null ? '' : `, ${stats.store.onDisk} on disk`}`],
       ['dht', `${d.lookups} lookups (${d.averageHops} hops avg), ${d.storesSucceeded} stores ok / ${d.storesFailed} failed, ${d.finds} finds, ${d.timeouts} timeouts`],

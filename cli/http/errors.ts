@@ -5,6 +5,7 @@
  */
 import { PeerlayError } from '../../framework/index.js';
 import { DHTError } from '../../communities/dht/index.js';
+import type { DHTErrorReason } from '../../communities/dht/index.js';
 
 /** An HTTP API request failed; {@link HttpError.status} and {@link HttpError.code} go to the client. */
 export class HttpError extends PeerlayError {
@@ -25,15 +26,22 @@ export class HttpError extends PeerlayError {
   }
 }
 
-/** HTTP status of each {@link DHTError} reason. */
-const DHT_STATUS: Readonly<Record<string, number>> = {
-  'no-nodes': 502,
-  'too-large': 413,
+/** HTTP status of each {@link DHTError} reason (one vocabulary for every record type). */
+const DHT_STATUS: Readonly<Record<DHTErrorReason, number>> = {
   'invalid-key': 400,
+  'invalid-value': 400,
+  'invalid-ttl': 400,
+  'invalid-limit': 400,
+  'invalid-cursor': 400,
+  'invalid-seq': 400,
+  'too-large': 413,
+  'no-nodes': 502,
+  rejected: 502,
+  stale: 409,
+  conflict: 409,
+  'not-found': 404,
   timeout: 504,
   aborted: 504,
-  rejected: 502,
-  'not-found': 404,
   stopped: 503,
 };
 
@@ -46,25 +54,11 @@ const DHT_STATUS: Readonly<Record<string, number>> = {
  */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof DHTError) return new HttpError(DHT_STATUS[error.reason] ?? 502, error.reason, error.message, { cause: error });
+  if (error instanceof DHTError) return new HttpError(DHT_STATUS[error.reason], error.reason, error.message, { cause: error });
   if (error instanceof Error) {
-    const reason = (error as { reason?: unknown }).reason;
-    if (typeof reason === 'string') {
-      return new HttpError(reasonStatus(reason), reason, error.message, { cause: error });
-    }
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return new HttpError(504, 'timeout', error.message, { cause: error });
     if (error.name === 'InvalidArgumentError') return new HttpError(400, 'bad-input', error.message, { cause: error });
     return new HttpError(500, 'internal', error.message, { cause: error });
   }
   return new HttpError(500, 'internal', String(error));
-}
-
-/** The status of a community error reason that is not a DHT one (bag and namespace verdicts). */
-function reasonStatus(reason: string): number {
-  const known = DHT_STATUS[reason];
-  if (known !== undefined) return known;
-  if (/invalid|bad|malformed/.test(reason)) return 400;
-  if (/large|size/.test(reason)) return 413;
-  if (/stale|conflict|cas|seq/.test(reason)) return 409;
-  return 502;
 }

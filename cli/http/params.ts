@@ -2,7 +2,7 @@
  * Checks of query parameters and body fields, each failing with a 400 naming the field.
  * @module
  */
-import { fromHex } from '../../framework/index.js';
+import { computeMid, fromHex } from '../../framework/index.js';
 import { HttpError } from './errors.js';
 import type { ValueEncoding } from './codec.js';
 import { parseEncoding } from './codec.js';
@@ -81,4 +81,17 @@ export function hexId(text: string, bytes: number, name: string): Uint8Array {
     throw new HttpError(400, `bad-${name}`, `${name} must be ${bytes * 2} hex characters, got ${JSON.stringify(text.slice(0, 80))}`);
   }
   return fromHex(text.toLowerCase());
+}
+
+/**
+ * The `publisher` query parameter: a 20-byte mid (40 hex digits) or a 74-byte public key binary (148 hex
+ * digits), given as hex; the mid of either.
+ * @throws {@link HttpError} 400 `bad-publisher` for anything else.
+ */
+export function publisherParam(query: URLSearchParams): Uint8Array | undefined {
+  const text = query.get('publisher');
+  if (text === null) return undefined;
+  if (/^[0-9a-fA-F]{40}$/.test(text)) return fromHex(text.toLowerCase());
+  if (/^[0-9a-fA-F]{148}$/.test(text)) return computeMid(fromHex(text.toLowerCase()));
+  throw new HttpError(400, 'bad-publisher', 'publisher must be a mid (40 hex digits) or a public key (148 hex digits)');
 }

@@ -19,7 +19,7 @@ import { Publisher } from './publisher.js';
 import { RoutingPersistence } from './routing-persistence.js';
 import type { OpenedState } from './state-dir.js';
 import { openStateDir } from './state-dir.js';
-import { ValuePersistence } from './value-persistence.js';
+import { restoreRecords } from './record-restore.js';
 
 /** Options of {@link PeerlayNode.start}. */
 export interface PeerlayNodeOptions {
@@ -70,7 +70,6 @@ export class PeerlayNode {
     /** The HTTP API, if any. */
     readonly api: ApiServer | undefined,
     private readonly state: OpenedState | undefined,
-    private readonly values: ValuePersistence | undefined,
     private readonly routing: RoutingPersistence | undefined,
   ) {}
 
@@ -104,29 +103,28 @@ export class PeerlayNode {
     const key: PrivateKey | undefined = state?.key;
     const endpoint = new UdpEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
     const host = new OverlayHost({ endpoint, key, logger, bootstrap: options.bootstrap ?? [] });
-    const dht = host.register(DHTCommunity, options.dht ?? {});
+    // Every record type writes what it accepts to the state database before acknowledging it.
+    const datastore = state?.db;
+    const dht = host.register(DHTCommunity, { ...options.dht, datastore });
     const discovery = host.register(DHTDiscoveryCommunity);
-    const bag = host.register(BagCommunity);
-    const namespace = host.register(NamespaceCommunity);
-    let values: ValuePersistence | undefined;
+    const bag = host.register(BagCommunity, { datastore });
+    const namespace = host.register(NamespaceCommunity, { datastore });
     let routing: RoutingPersistence | undefined;
     let rejoin: Address[] = [];
     let lastOwnVersion = 0;
     if (state !== undefined) {
-      values = new ValuePersistence(dht, state.db, host.clock, logger);
-      const report = values.restore();
+      const report = restoreRecords({ dht, bag, namespace }, state.db, host.clock.now());
       lastOwnVersion = report.lastOwnVersion;
       routing = new RoutingPersistence(dht, state.db, host.clock, logger);
       rejoin = routing.restore();
-      logger.info('state restored', { dir: state.dir, values: report.restored, expired: report.expired, contacts: rejoin.length });
+      logger.info('state restored', { dir: state.dir, ...report.counts, contacts: rejoin.length });
     }
-    const publisher = new Publisher(dht, values, lastOwnVersion);
+    const publisher = new Publisher(dht, lastOwnVersion);
     try {
       await host.start();
     } catch (cause) {
       throw new NodeStartError((cause as Error).message, { cause });
     }
-    values?.start();
     routing?.start();
     if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
     let api: ApiServer | undefined;
@@ -135,7 +133,7 @@ export class PeerlayNode {
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }
-    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, values, routing);
+    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing);
     try {
       await api?.listen();
     } catch (cause) {
@@ -154,11 +152,9 @@ export class PeerlayNode {
     if (this.stopped) return;
     this.stopped = true;
     await this.api?.close();
-    this.values?.stop();
     this.routing?.stop();
     this.routing?.save();
     await this.host.stop();
-    this.values?.sweep();
     await this.state?.close();
   }
 }

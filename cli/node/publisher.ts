@@ -1,25 +1,19 @@
 /**
- * Publishing this node's own values so that they outlive the process: the record is made here, kept in
- * the DHT's own value store as a `local` value (so the node serves it and the DHT's maintenance re-offers
- * it to the current k closest nodes every replication interval), written to disk, and only then stored on
- * the k closest nodes.
- *
- * The record is made here (so it can be held and written first) and published with
- * `DHTCommunity.publishRecord`, the same path `storeValue` takes, without the publisher-side republishing
- * (the DHT's replication of `local` values re-offers it).
+ * How the CLI node publishes its own values: it keeps each one in its own store as a `local` value first
+ * (written to disk by the record engine before anything is sent, and offered again by every replication
+ * round, across restarts), then stores it on the k closest nodes.
  * @module
  */
 import type { DHTCommunity, ValueRecord } from '../../communities/dht/index.js';
 import { DHTError, signRecord, unsignedRecord } from '../../communities/dht/index.js';
-import type { ValuePersistence } from './value-persistence.js';
 
 /** Options of {@link Publisher.publish}. */
 export interface PublishOptions {
-  /** Sign the value with the node's key (newest version per publisher wins). @default false */
+  /** Sign the value with the node's key. @default false */
   sign?: boolean;
-  /** Lifetime in seconds. @default the DHT's `defaultTtlMs` (24 h) */
-  ttl?: number;
-  /** Cancels the network part (the value stays held by this node). */
+  /** Lifetime in ms. @default the DHT's `defaultTtlMs` */
+  ttlMs?: number;
+  /** Cancels the store. */
   signal?: AbortSignal;
 }
 
@@ -27,9 +21,9 @@ export interface PublishOptions {
 export interface PublishResult {
   /** The record published. */
   readonly record: ValueRecord;
-  /** Nodes (other than this one) that acknowledged it. */
+  /** Other nodes that acknowledged it. */
   readonly acks: number;
-  /** When it expires, ms since the epoch. */
+  /** When it expires, in ms since the epoch. */
   readonly expiresAt: number;
 }
 
@@ -39,43 +33,39 @@ export class Publisher {
 
   /**
    * @param dht the node's DHT.
-   * @param persistence writes the value to disk (absent for a node without `--state`).
-   * @param lastVersion the highest version this node has signed before (from disk). @default 0
+   * @param lastVersion the highest version this node signed before (restored from disk), so new versions stay above it.
    */
   constructor(
     private readonly dht: DHTCommunity,
-    private readonly persistence: ValuePersistence | undefined,
     lastVersion = 0,
   ) {
     this.lastVersion = lastVersion;
   }
 
   /**
-   * Holds `data` under the 20-byte `key` on this node (and on disk), then stores it on the k closest nodes.
-   * @returns the record, its expiry and how many nodes acknowledged it.
-   * @throws {@link DHTError} `too-large` or `rejected` (bad ttl, refused by our own store) before anything
-   *   is held; `no-nodes` when no other node acknowledged it (it stays held here and is offered again on
-   *   the next replication round); `aborted`, `timeout`, `stopped`.
+   * Keeps `data` under `key` here, then stores it on the k closest nodes.
+   * @throws {@link DHTError} `too-large`, `invalid-ttl`, `stopped` before anything is sent; `no-nodes` when
+   *   no other node acknowledged it (this node still holds it and offers it again on its next replication
+   *   round); `rejected` when every node that answered refused it.
    */
   async publish(key: Uint8Array, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     const dht = this.dht;
     const max = dht.settings.maxDataBytes;
     if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
-    const ttlMs = options.ttl === undefined ? dht.settings.defaultTtlMs : options.ttl * 1_000;
-    if (!(ttlMs > 0) || ttlMs > dht.settings.maxTtlMs) {
-      throw new DHTError(`ttl must be in (0, ${dht.settings.maxTtlMs / 1_000}] seconds, got ${options.ttl}`, 'rejected');
+    const ttlMs = options.ttlMs ?? dht.settings.defaultTtlMs;
+    if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0) || ttlMs > dht.settings.maxTtlMs) {
+      throw new DHTError(`ttlMs must be in (0, ${dht.settings.maxTtlMs}] ms, got ${options.ttlMs}`, 'invalid-ttl');
     }
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     const now = dht.context.clock.now();
     const record = options.sign === true ? signRecord(dht.context.key, key, data, this.nextVersion(now)) : unsignedRecord(key, data);
-    const verdict = dht.store.put(record, ttlMs, 'local');
+    const verdict = dht.store.put(record, ttlMs, { origin: 'local' });
     if (verdict !== 'stored' && verdict !== 'updated' && verdict !== 'refreshed') {
       throw new DHTError(`this node's own store refused the value: ${verdict}`, verdict === 'too-large' ? 'too-large' : 'rejected');
     }
-    this.persistence?.persistKey(key);
     const expiresAt = now + ttlMs;
     try {
-      const acks = await dht.publishRecord(record, { ttl: ttlMs / 1_000, signal: options.signal, republish: false });
+      const acks = await dht.storeRecord(record, { ttlMs, signal: options.signal, republish: false });
       return { record, acks, expiresAt };
     } catch (error) {
       if (error instanceof DHTError && error.reason === 'no-nodes') {
@@ -86,7 +76,7 @@ export class Publisher {
   }
 
   private nextVersion(now: number): number {
-    this.lastVersion = Math.max(now, this.lastVersion + 1);
+    this.lastVersion = Math.max(Math.floor(now), this.lastVersion + 1);
     return this.lastVersion;
   }
 }

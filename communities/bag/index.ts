@@ -2,14 +2,13 @@
  * The bag community: a set of signed values per key, paged searches with an amplification bound.
  * @module
  */
-export * from './community.js';
-export * from './errors.js';
-export * from './handlers.js';
-export * from './maintenance.js';
-export * from './messages.js';
-export * from './publish.js';
-export * from './record.js';
-export * from './search.js';
-export * from './settings.js';
-export * from './statistics.js';
-export * from './store.js';
+export { BAG_COMMUNITY_ID, BagCommunity } from './community.js';
+export type { AddOptions, BagEvents } from './community.js';
+export { BagError } from './errors.js';
+export { BagEntryWire, BagMessages, bagPolicy } from './policy.js';
+export type { BagEntryWireValue, BagPolicyLimits } from './policy.js';
+export { BAG_SIGNATURE_DOMAIN, bagSignedMessage, checkBagRecord, entryId, signBagRecord } from './record.js';
+export type { BagRecord } from './record.js';
+export type { BagEntry, SearchOptions, SearchResult } from './search.js';
+export type { BagSettings, ResolvedBagSettings } from './settings.js';
+export { resolveBagSettings } from './settings.js';

@@ -1,48 +1,39 @@
 /**
  * DHTCommunity: a Kademlia DHT with signed values on the overlay framework. py-ipv8's
- * `store_value`/`find_values` contract in TypeScript, with BEP 5 store tokens, adaptive lookups,
- * expiry, replication and republishing on the injected clock, and values up to 1,024 bytes.
+ * `store_value`/`find_values` contract in TypeScript, with BEP 5 store tokens, adaptive lookups, expiry,
+ * replication and republishing on the injected clock, and values up to 1,024 bytes. Values are one record
+ * type of the record engine; the DHT also offers the engine's other record types (bag, namespace, your
+ * own) their network: `network`, a small public door.
  * @module
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
-import type { Address, CommunityContext, Incoming, PublicKey } from '../../framework/index.js';
+import type { Address, CommunityContext, Incoming, PublicKey, RequestBody, RequestType } from '../../framework/index.js';
+import { ContactLearning } from './contact-learning.js';
 import { DHTError, ImpostorError } from './errors.js';
-import { onFind, onPing, onStore } from './handlers.js';
-import type { Answered, LookupPeer, LookupResult } from './lookup.js';
+import { joinNetwork } from './join.js';
+import type { LookupPeer, LookupResult } from './lookup.js';
 import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
-import {
-  CacheRequest,
-  FindRequest,
-  FindResponse,
-  PingRequest,
-  PingResponse,
-  StoreRequest,
-  StoreResponse,
-  VERDICT_CODES,
-} from './messages.js';
-import type { WireVerdict } from './messages.js';
-import { RoutingTable } from './routing/routing-table.js';
+import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
+import { PeerTokens } from './peer-tokens.js';
+import type { RecordNetwork } from './records/record-engine.js';
+import { RecordEngine } from './records/record-engine.js';
+import type { RecordStore } from './records/record-store.js';
 import { ipDiversityPolicy } from './routing/ip-diversity.js';
+import { RoutingTable } from './routing/routing-table.js';
 import { RttEstimator } from './rtt.js';
 import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
 import { resolveDHTSettings } from './settings.js';
 import { DHTStatistics } from './statistics.js';
 import { TokenManager } from './storage/token-manager.js';
-import { ValueStore } from './storage/value-store.js';
 import type { ValueRecord } from './storage/value-record.js';
-import type { WireRecordValue } from './wire-records.js';
-import { ValueOps } from './value-ops.js';
 import type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
-import { joinNetwork } from './join.js';
-import { ContactLearning } from './contact-learning.js';
-import { PeerTokens } from './peer-tokens.js';
-import { queryFind } from './find-query.js';
-
-export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
-import type { FindOptions, FoundValue, PublishRecordOptions, StoreOptions, StoreItem, ManyResult } from './value-ops.js';
+import { ValueOps } from './value-ops.js';
+import type { ValueWireValue } from './value-policy.js';
+import { valuePolicy } from './value-policy.js';
+import type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
 
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
@@ -66,19 +57,21 @@ export class DHTCommunity extends Community<DHTEvents> {
   readonly nodeId: Uint8Array;
   /** The Kademlia routing table. */
   readonly routingTable: RoutingTable;
-  /** Values this node holds for others. */
-  readonly store: ValueStore;
   /** Store tokens issued to requesters (BEP 5). */
   readonly tokens: TokenManager;
   /** Counters for a status page. */
-  readonly statistics = new DHTStatistics();
+  readonly statistics: DHTStatistics;
   /** Round-trip times and the timeouts derived from them. */
   readonly rtt: RttEstimator;
+  /** The last store token each node issued us, sent with our finds to prove our address. */
+  readonly peerTokens = new PeerTokens();
+  /** The value record type's engine: its store, its server and client sides, its upkeep. */
+  readonly values: RecordEngine<ValueRecord, ValueWireValue>;
+  /** The DHT as record engines (bag, namespace, your own) see it. */
+  readonly network: RecordNetwork;
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
   private readonly learning = new ContactLearning(this);
-  /** The last store token each node issued us, sent with our finds to prove our address. */
-  readonly peerTokens = new PeerTokens();
   /**
    * One controller per lookup in flight, aborted by `stop()` so those lookups end with `stopped` instead of
    * scheduling on a stopped node. (Not one shared signal: dozens of concurrent lookups listening on one
@@ -120,43 +113,66 @@ export class DHTCommunity extends Community<DHTEvents> {
     });
     this.routingTable.on('peer:added', (c) => this.emit('contact:added', c));
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
-    this.store = new ValueStore(ctx.clock, {
-      maxDataBytes: resolved.maxDataBytes,
-      maxUnsignedPerKey: resolved.maxUnsignedPerKey,
-      maxTtlMs: resolved.maxTtlMs,
-      maxKeys: resolved.maxKeys,
-      maxEntries: resolved.maxEntries,
-      maxEntriesPerSource: resolved.maxEntriesPerSource,
-      maxBytesPerSource: resolved.maxBytesPerSource,
-      keyCache: ctx.keys,
-    });
     this.tokens = new TokenManager(ctx.clock, ctx.random);
     this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
-    this.ops = new ValueOps(this);
-    this.maintenance = new Maintenance(this, this.ops);
-    this.handle(PingRequest, (m) => this.learning.learned(m) && onPing(this, m));
-    this.handle(FindRequest, (m) => {
-      if (this.learning.learnedIfNew(m)) onFind(this, m);
+    this.network = this.makeNetwork();
+    this.values = new RecordEngine({
+      policy: valuePolicy(
+        {
+          maxDataBytes: resolved.maxDataBytes,
+          maxUnsignedPerKey: resolved.maxUnsignedPerKey,
+          maxSignedPerKey: resolved.maxSignedPerKey,
+          maxPerGroupPerKey: resolved.maxPerGroupPerKey,
+          maxTtlMs: resolved.maxTtlMs,
+        },
+        ctx.keys,
+      ),
+      messages: ValueMessages,
+      community: this,
+      network: this.network,
+      request: (peer, spec, body, signal) => this.request(peer, spec, body, signal),
+      clock: ctx.clock,
+      random: ctx.random,
+      timing: resolved,
+      store: { ...resolved.store, datastore: resolved.datastore, onPersistError: (error) => ctx.logger.warn('cannot persist a value', { error: String(error) }) },
+      onAccepted: (key, _verdict, origin) => this.emit('value:stored', key, origin),
     });
-    this.handle(StoreRequest, (m) => this.learning.learned(m) && onStore(this, m, 'store'));
-    this.handle(CacheRequest, (m) => this.learning.learned(m) && onStore(this, m, 'cache'));
-    this.handle(PingResponse, (m) => this.respond(m));
-    this.handle(FindResponse, (m) => this.respond(m));
-    this.handle(StoreResponse, (m) => this.respond(m));
+    this.statistics = new DHTStatistics(this.values.statistics);
+    this.ops = new ValueOps(this);
+    this.maintenance = new Maintenance(this);
+    this.handle(PingRequest, (m) => {
+      if (this.learning.learned(m)) this.reply(m, PingResponse, { id: m.value.id });
+    });
+    this.handle(FindRequest, (m) => {
+      if (this.learning.learnedIfNew(m)) this.values.answerFind(m);
+    });
+    this.handle(StoreRequest, (m) => this.learning.learned(m) && this.values.answerStore(m));
+    // An answer to our own request from the address it went to: its signer is learned as a contact.
+    const learn = (m: Incoming<RequestBody>): void => {
+      if (m.sender !== undefined) this.addContact(m.sender, m.from);
+    };
+    this.handleResponses(Ping, learn);
+    this.handleResponses(ValueMessages.Find, learn);
+    this.handleResponses(ValueMessages.Store, learn);
     this.on('peer:added', (peer) => this.addContact(peer.publicKey, peer.address));
+  }
+
+  /** The values this node holds (for others, and its own). */
+  get store(): RecordStore<ValueRecord> {
+    return this.values.store;
   }
 
   /**
    * Stores `data` under `key` on the k nodes closest to it.
    * @param key a string (hashed with SHA-1 to 20 bytes) or bytes (20 bytes used as is, others hashed).
    * @param data up to `maxDataBytes` (default 1,024) bytes.
-   * @param options `sign` to make the value authentic (newest version per publisher wins), `ttl` in
-   *   seconds (default 24 h), `signal` to cancel.
+   * @param options `sign` to make the value authentic (newest version per publisher wins), `ttlMs`
+   *   (default 24 h), `signal` to cancel.
    * @returns how many other nodes acknowledged the store. When this node is itself among the k closest
    *   to the key, it also keeps the value as a storer (and serves it).
-   * @throws {@link DHTError} `too-large` before anything is sent; `rejected` when every node that answered
-   *   refused it (the message counts their verdicts, e.g. `quota`, `stale-version`); `no-nodes` when no
-   *   node answered (try again later); `aborted`; `stopped`.
+   * @throws {@link DHTError} `too-large` or `invalid-ttl` before anything is sent; `rejected` when every
+   *   node that answered refused it (the message counts their verdicts, e.g. `quota`, `stale`);
+   *   `no-nodes` when no node answered (try again later); `aborted`; `stopped`.
    */
   storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions = {}): Promise<number> {
     return this.ops.storeValue(key, data, options);
@@ -164,22 +180,23 @@ export class DHTCommunity extends Community<DHTEvents> {
 
   /**
    * Stores a record made elsewhere (with `signRecord` or `unsignedRecord`) on the k nodes closest to its
-   * key, as {@link DHTCommunity.storeValue} stores the record it makes: for an application that keeps its
-   * own copy first (the CLI node holds its values in its store and on disk before publishing them).
-   * @param options `ttl` in seconds (default 24 h), `signal`, `disjointPaths`, and `republish: false` for a
-   *   record held here as a `local` value (replication re-offers it).
+   * key, as {@link DHTCommunity.storeValue} stores the record it makes.
+   * @param options `ttlMs` (default 24 h), `signal`, `disjointPaths`, and `republish: false` for a record
+   *   this node keeps as its own elsewhere.
    * @returns how many other nodes acknowledged the store.
-   * @throws {@link DHTError} `rejected` for a malformed record, a bad signature or a ttl out of range, or
-   *   when every node that answered refused it; `too-large`; `no-nodes`; `aborted`; `stopped`.
+   * @throws {@link DHTError} `rejected` for a malformed or forged record, or when every node that answered
+   *   refused it; `invalid-ttl`; `too-large`; `no-nodes`; `aborted`; `stopped`.
    */
-  publishRecord(record: ValueRecord, options: PublishRecordOptions = {}): Promise<number> {
-    return this.ops.publishRecord(record, options);
+  storeRecord(record: ValueRecord, options: StoreRecordOptions = {}): Promise<number> {
+    return this.ops.storeRecord(record, options);
   }
 
   /**
    * Finds the values stored under `key`. Signed values are verified (a forged one is never returned) and
    * only the newest version per publisher is kept; unsigned values are deduplicated.
-   * @returns the values, possibly none. With an empty routing table, the values this node holds itself.
+   * @param options `publisher` (a key or a mid) asks for one publisher's values only; `limit` (default 100).
+   * @returns the values, possibly none, signed ones first by publisher. With an empty routing table, the
+   *   values this node holds itself.
    * @throws {@link DHTError} `no-nodes` when there is nobody to ask and nothing held here; `aborted`; `stopped`.
    */
   findValues(key: string | Uint8Array, options: FindOptions = {}): Promise<FoundValue[]> {
@@ -200,8 +217,8 @@ export class DHTCommunity extends Community<DHTEvents> {
    * Finds the k nodes closest to `target` that answered (the building block other communities reuse).
    * @throws {@link DHTError} `no-nodes` when the routing table is empty.
    */
-  async findClosestNodes(target: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<FindReplyAnswer[]> {
-    const result = await this.lookup(target, false, { signal: options.signal });
+  async findClosestNodes(target: Uint8Array, options: { signal?: AbortSignal | undefined; paths?: number | undefined } = {}): Promise<FindReplyAnswer[]> {
+    const result = await this.lookup(target, false, { signal: options.signal, paths: options.paths });
     return result.closest.map((a) => ({ peer: a.peer, token: a.reply.token, publicKey: a.reply.sender }));
   }
 
@@ -214,15 +231,11 @@ export class DHTCommunity extends Community<DHTEvents> {
    * @returns the routing table size afterwards.
    */
   bootstrap(addresses: readonly Address[] = this.discovery.bootstrap, signal?: AbortSignal): Promise<number> {
-    if (addresses !== this.discovery.bootstrap || signal !== undefined) return this.join(addresses, signal);
-    this.joining ??= this.join(addresses).finally(() => {
+    if (addresses !== this.discovery.bootstrap || signal !== undefined) return joinNetwork(this, addresses, signal);
+    this.joining ??= joinNetwork(this, addresses).finally(() => {
       this.joining = undefined;
     });
     return this.joining;
-  }
-
-  private join(addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
-    return joinNetwork(this, addresses, signal);
   }
 
   /**
@@ -231,7 +244,7 @@ export class DHTCommunity extends Community<DHTEvents> {
    */
   async ping(to: { id?: Uint8Array; address: Address }, signal?: AbortSignal): Promise<{ publicKey: PublicKey; rttMs: number }> {
     const started = this.context.clock.now();
-    const m = await this.request(to, PingRequest, {}, signal);
+    const m = await this.request(to, Ping, {}, signal);
     return { publicKey: m.sender!, rttMs: this.context.clock.now() - started };
   }
 
@@ -240,12 +253,12 @@ export class DHTCommunity extends Community<DHTEvents> {
    * a {@link disjointLookup} over that many disjoint paths, seeded with our `k * paths` closest contacts.
    * @param options `signal` cancels; `isDone` ends a value lookup early; `quorum` holds back queries the
    *   running ones could make unnecessary (see `LookupOptions.quorum`); `paths` is S/Kademlia's d
-   *   (default `settings.disjointPaths`).
+   *   (default `settings.disjointPaths`); `publisher` asks for one publisher's values.
    * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted` when cancelled;
    *   `stopped` when the community is not running or stops meanwhile. {@link InvalidArgumentError} for a bad `paths`.
    */
   async lookup(target: Uint8Array, values: boolean, options: LookupCallOptions = {}): Promise<LookupResult<FindReply>> {
-    const { signal, isDone, quorum } = options;
+    const { signal, isDone, quorum, publisher } = options;
     const paths = options.paths ?? this.settings.disjointPaths;
     if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
@@ -258,20 +271,23 @@ export class DHTCommunity extends Community<DHTEvents> {
     signal?.addEventListener('abort', abort, { once: true });
     this.lookupsInFlight.add(linked);
     try {
-      const result = await disjointLookup<readonly WireRecordValue[], FindReply>({
-        target,
-        selfId: this.nodeId,
-        k,
-        alpha: this.settings.alpha,
-        seeds,
-        signal: linked.signal,
-        isDone,
-        quorum,
-        query: (peer) => this.queryChecked(peer, target, values),
-        softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
-        schedule: (ms, fn) => this.after(ms, fn),
-        cancel: (h) => this.cancel(h),
-      }, paths);
+      const result = await disjointLookup<FindReply['found'], FindReply>(
+        {
+          target,
+          selfId: this.nodeId,
+          k,
+          alpha: this.settings.alpha,
+          seeds,
+          signal: linked.signal,
+          isDone,
+          quorum,
+          query: (peer) => this.queryChecked(peer, target, values, publisher),
+          softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
+          schedule: (ms, fn) => this.after(ms, fn),
+          cancel: (h) => this.cancel(h),
+        },
+        paths,
+      );
       if (paths > 1) this.statistics.disjointLookups++;
       this.statistics.recordLookup(result.hops, result.queried);
       return result;
@@ -284,36 +300,24 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 
   /**
+   * Sends one find request and returns the reply with checked values only (see the record engine's
+   * `RecordClient.query`).
+   */
+  queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, publisher?: Uint8Array): Promise<FindReply> {
+    return this.values.client.query(peer, target, values, { publisher });
+  }
+
+  /**
    * {@link DHTCommunity.queryFind} for lookups: a reply signed by another key than the queried id is an
    * {@link ImpostorError}, so a node cannot pose as ids it made up near the target to end a lookup among
    * its friends (node ids are bound to keys, S/Kademlia), and the lookup distrusts whoever referred it.
    */
-  private async queryChecked(peer: LookupPeer, target: Uint8Array, values: boolean): Promise<FindReply> {
-    const reply = await this.queryFind(peer, target, values);
+  private async queryChecked(peer: LookupPeer, target: Uint8Array, values: boolean, publisher: Uint8Array | undefined): Promise<FindReply> {
+    const reply = await this.queryFind(peer, target, values, publisher);
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
     return reply;
-  }
-
-  /**
-   * Sends one find request and returns the reply with verified values only. The last token the node
-   * issued us is sent along (proving our address, so it may answer in full); when an unproven reply held
-   * back values, the request is repeated once with the fresh token.
-   */
-  queryFind(peer: LookupPeer, target: Uint8Array, values: boolean, offset = 0): Promise<FindReply> {
-    return queryFind(this, peer, target, values, offset);
-  }
-
-  /**
-   * Sends `records` to `peer` with its `token` as a store (or a cache store).
-   * @returns one verdict per record.
-   */
-  async sendStore(peer: LookupPeer, token: Uint8Array, records: readonly WireRecordValue[], cache = false): Promise<WireVerdict[]> {
-    const spec = cache ? CacheRequest : StoreRequest;
-    const m = await this.request(peer, spec, { token, records: [...records] });
-    const results = (m.value as { results: number[] }).results;
-    return results.map((code) => VERDICT_CODES[code] ?? 'invalid');
   }
 
   /**
@@ -325,17 +329,21 @@ export class DHTCommunity extends Community<DHTEvents> {
     return this.learning.keyOf(id, hex);
   }
 
-  /** Sends a request and awaits the matching response (signed, or tagged for us) from the same address. */
-  async request<T extends { id: bigint }>(
+  /**
+   * Sends a request and awaits the matching response (signed, or tagged for us) from the same address,
+   * with a timeout from the peer's measured round-trip time; a node that times out counts a failure in
+   * the routing table.
+   */
+  async request<Req extends RequestBody, Res extends RequestBody>(
     to: { id?: Uint8Array; address: Address },
-    spec: import('../../framework/index.js').MessageSpec<T>,
-    body: Omit<T, 'id'>,
+    type: RequestType<Req, Res>,
+    body: Omit<Req, 'id'>,
     signal?: AbortSignal,
-  ): Promise<Incoming<unknown>> {
+  ): Promise<Incoming<Res>> {
     const peerKey = to.id === undefined ? addressKey(to.address) : toHex(to.id);
     const started = this.context.clock.now();
     const recipient = to.id === undefined ? undefined : this.recipientKey(to.id, peerKey);
-    const answer = this.sendRequest(to.address, spec, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient });
+    const answer = this.sendRequest(to.address, type, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient });
     try {
       const m = await answer;
       const mid = m.sender!.mid;
@@ -363,8 +371,15 @@ export class DHTCommunity extends Community<DHTEvents> {
     return error instanceof Error ? error : new Error(String(error));
   }
 
+  /** Runs one round of upkeep now (values: sweep, republish, replicate; routing: refresh, rejoin). */
+  async maintain(): Promise<void> {
+    await this.values.maintain();
+    await this.maintenance.tick();
+  }
+
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
+    this.values.start();
     this.maintenance.start();
     if (this.discovery.bootstrap.length > 0) void this.bootstrap().catch(() => undefined);
   }
@@ -373,6 +388,7 @@ export class DHTCommunity extends Community<DHTEvents> {
   protected override async onStop(): Promise<void> {
     for (const lookup of this.lookupsInFlight) lookup.abort();
     this.lookupsInFlight.clear();
+    this.values.stop();
     this.maintenance.stop();
     this.learning.clear();
   }
@@ -386,12 +402,29 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.learning.addContact(publicKey, address);
   }
 
-  private respond(m: Incoming<{ id: bigint }>): void {
-    if (this.requests.resolve(m.value.id, m, addressKey(m.from)) && m.sender !== undefined) {
-      this.addContact(m.sender, m.from);
-    }
+  private makeNetwork(): RecordNetwork {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const dht = this;
+    return {
+      nodeId: this.nodeId,
+      get bucketSize() {
+        return dht.settings.bucketSize;
+      },
+      tokens: this.tokens,
+      peerTokens: this.peerTokens,
+      get isRunning() {
+        return dht.isRunning;
+      },
+      get isAlone() {
+        return dht.routingTable.size === 0;
+      },
+      closestContacts: (target, count, exclude) =>
+        this.routingTable.closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude)).map((c) => ({ id: c.id, address: c.address })),
+      findClosestNodes: (target, options) => this.findClosestNodes(target, options),
+      recipientKey: (id) => this.recipientKey(id),
+      rttTimeoutMs: (id) => this.rtt.timeoutMs(toHex(id)),
+    };
   }
 }
-
 
 export type { ValueRecord };

@@ -1,44 +1,59 @@
 /**
- * The error the DHT communities throw when an operation fails (as opposed to protocol verdicts, which are
- * returned as values).
+ * The error the DHT and its record types (values, bag, namespace, ...) throw when an operation fails, with
+ * one vocabulary of reasons for all of them. Protocol verdicts of single storers are values, gathered in
+ * {@link DHTError.verdicts} when every storer refused.
  * @module
  */
 import { PeerlayError } from '../../framework/errors.js';
 
 /**
- * Why a DHT operation failed:
- * - `no-nodes`: the routing table has no contacts to ask;
- * - `too-large`: the value exceeds the maximum data size;
- * - `invalid-key`: the key is not a string or a 20-byte id;
+ * Why an operation failed, the same word in every record type:
+ * - `invalid-key`, `invalid-value`, `invalid-ttl`, `invalid-limit`, `invalid-cursor`, `invalid-seq`: an
+ *   argument is out of range (nothing was sent);
+ * - `too-large`: the value exceeds the type's maximum, or one datagram (nothing was sent);
+ * - `no-nodes`: there is no node to ask (bootstrap first), or none answered (try again later);
+ * - `rejected`: every node that answered refused (see {@link DHTError.verdicts});
+ * - `stale`: every storer holds a newer version (a namespace seq at or below the held one);
+ * - `conflict`: compare-and-swap failed on every storer;
+ * - `not-found`: nothing is stored under the key;
  * - `timeout`: the operation ran out of time;
  * - `aborted`: the caller's `AbortSignal` fired;
- * - `rejected`: every node asked refused the value;
- * - `not-found`: no value was found under the key;
- * - `stopped`: the community was stopped while the operation ran.
+ * - `stopped`: the community is not running, or stopped while the operation ran.
  */
 export type DHTErrorReason =
-  | 'no-nodes'
-  | 'too-large'
   | 'invalid-key'
+  | 'invalid-value'
+  | 'invalid-ttl'
+  | 'invalid-limit'
+  | 'invalid-cursor'
+  | 'invalid-seq'
+  | 'too-large'
+  | 'no-nodes'
+  | 'rejected'
+  | 'stale'
+  | 'conflict'
+  | 'not-found'
   | 'timeout'
   | 'aborted'
-  | 'rejected'
-  | 'not-found'
   | 'stopped';
 
-/** A DHT operation (store, find value, find node) failed; {@link DHTError.reason} says why. */
+/** A DHT operation (store, find, read or write of any record type) failed; {@link DHTError.reason} says why. */
 export class DHTError extends PeerlayError {
+  /** The storers' verdicts by name (`quota: 8`), when storers answered and all refused. */
+  readonly verdicts: Readonly<Record<string, number>>;
+
   /**
-   * @param message what went wrong, naming the key or operation.
+   * @param message what went wrong, naming the key, field or operation.
    * @param reason the machine-readable cause.
-   * @param options standard `{ cause }` when wrapping another error.
+   * @param options `cause` when wrapping another error; `verdicts` of the storers (for `rejected`, `stale`, `conflict`).
    */
   constructor(
     message: string,
     readonly reason: DHTErrorReason,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; verdicts?: Readonly<Record<string, number>> } = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.verdicts = options.verdicts ?? {};
   }
 }
 

@@ -1,18 +1,45 @@
 /**
- * The DHT community: `storeValue`/`findValues` on a Kademlia DHT with signed values.
+ * The DHT: `storeValue`/`findValues` on a Kademlia DHT with signed values, and the record engine every
+ * record type (values, bag, namespace, your own) is a policy of.
  * @module
  */
-export * from './dht-community.js';
-export * from './errors.js';
-export * from './lookup.js';
-export * from './messages.js';
-export * from './rtt.js';
-export * from './settings.js';
-export * from './statistics.js';
-export * from './value-ops.js';
-export * from './wire-records.js';
-export * from './routing/index.js';
-export * from './storage/index.js';
-export * from './peer-tokens.js';
-export * from './join.js';
-export * from './find-query.js';
+export { DHT_COMMUNITY_ID, DHTCommunity } from './dht-community.js';
+export { DHTError } from './errors.js';
+export type { DHTErrorReason } from './errors.js';
+export type { DHTSettings, ResolvedDHTSettings } from './settings.js';
+export { DHTStatistics } from './statistics.js';
+export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
+export type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
+export {
+  checkRecord,
+  DEFAULT_MAX_DATA_BYTES,
+  hashKey,
+  isSigned,
+  KEY_BYTES,
+  signedMessage,
+  signRecord,
+  unsignedRecord,
+  VALUE_SIGNATURE_DOMAIN,
+  verifyRecord,
+} from './storage/value-record.js';
+export type { SignedValueRecord, ValueRecord } from './storage/value-record.js';
+export { sourceGroup } from './storage/source-group.js';
+export type { LookupPeer, LookupResult } from './lookup.js';
+export type { Contact } from './routing/contact.js';
+export type { BucketInfo } from './routing/types.js';
+export type { SnapshotEntry } from './routing/snapshot.js';
+export { compareDistance } from './routing/node-id.js';
+// The record engine: write your own record type (see docs/records.md).
+export { MemoryDatastore } from './records/datastore.js';
+export type { PersistedRecord, RecordDatastore, RecordOrigin } from './records/datastore.js';
+export { ACCEPTED_VERDICTS, RECORD_VERDICTS } from './records/policy.js';
+export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict } from './records/policy.js';
+export { RecordEngine } from './records/record-engine.js';
+export type { EnginePublishOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/record-engine.js';
+export { defineRecordMessages } from './records/record-messages.js';
+export type { RecordMessageIds, RecordMessages } from './records/record-messages.js';
+export type { ClosestNode, PublishOutcome, RecordPeer, StorerPage, TimedRecord } from './records/record-client.js';
+export { RecordStore } from './records/record-store.js';
+export type { HeldRecord, PutContext } from './records/record-store.js';
+export type { StoreLimits } from './records/store-limits.js';
+export { RecordStatistics } from './records/record-statistics.js';

@@ -1,29 +1,44 @@
 /**
- * Periodic DHT upkeep on the injected clock: sweep expired values, replicate held values to the current
- * k closest (hourly, Kademlia), republish our own values, refresh idle buckets with targets inside each
- * bucket's own range, and rejoin when the routing table ran empty.
+ * Periodic routing upkeep on the injected clock: refresh idle buckets with targets inside each bucket's own
+ * range, and rejoin when the routing table ran empty. (Values have their own upkeep in the record engine.)
  * @module
  */
 import type { TimerHandle } from '../../framework/index.js';
-import { toHex } from '../../framework/index.js';
-import type { DHTCommunity } from './dht-community.js';
-import type { ValueRecord } from './storage/value-record.js';
-import type { ValueOps } from './value-ops.js';
+import type { Address } from '../../framework/index.js';
+import type { RoutingTable } from './routing/routing-table.js';
 
-/** Most keys replicated per maintenance tick, so a node holding many values spreads the work. */
-const MAX_KEYS_PER_TICK = 64;
+/** What the routing upkeep needs of its DHT. */
+export interface MaintenanceHost {
+  /** Settings (the upkeep interval). */
+  readonly settings: { readonly maintenanceIntervalMs: number };
+  /** The routing table. */
+  readonly routingTable: RoutingTable;
+  /** Counters. */
+  readonly statistics: { refreshes: number };
+  /** The node's randomness. */
+  readonly context: { readonly random: { int(n: number): number } };
+  /** The bootstrap addresses. */
+  readonly discovery: { readonly bootstrap: readonly Address[] };
+  /** True while running. */
+  readonly isRunning: boolean;
+  /** Joins the network. */
+  bootstrap(): Promise<number>;
+  /** One node lookup. */
+  lookup(target: Uint8Array, values: false): Promise<unknown>;
+  /** Timers. */
+  after(ms: number, fn: () => void): TimerHandle;
+  every(ms: number, fn: () => void): TimerHandle;
+  cancel(handle: TimerHandle | undefined): void;
+}
 
-/** Runs the DHT's periodic tasks. */
+/** Runs the DHT's periodic routing tasks. */
 export class Maintenance {
   private timer: TimerHandle | undefined;
   private first: TimerHandle | undefined;
   private running = false;
 
-  /** @param dht the owner. @param ops its value operations (for republishing). */
-  constructor(
-    private readonly dht: DHTCommunity,
-    private readonly ops: ValueOps,
-  ) {}
+  /** @param dht the owner, through what the upkeep needs of it. */
+  constructor(private readonly dht: MaintenanceHost) {}
 
   /** Starts the tick, first at a random offset so nodes started together do not tick together. */
   start(): void {
@@ -50,63 +65,20 @@ export class Maintenance {
     this.running = true;
     try {
       const dht = this.dht;
-      dht.store.sweep();
       if (dht.routingTable.size === 0) {
         if (dht.discovery.bootstrap.length > 0) await dht.bootstrap();
         return;
       }
-      await this.republish();
-      await this.replicate();
-      await this.refresh();
+      for (const target of dht.routingTable.staleBuckets()) {
+        if (!dht.isRunning) return;
+        dht.routingTable.markRefreshed(target.target);
+        dht.statistics.refreshes++;
+        await dht.lookup(target.target, false).catch(() => undefined);
+      }
     } catch {
       // a failed round is retried on the next tick; counted through the lookups' own statistics
     } finally {
       this.running = false;
-    }
-  }
-
-  private async republish(): Promise<void> {
-    const dht = this.dht;
-    const now = dht.context.clock.now();
-    for (const [id, p] of this.ops.published) {
-      if (p.expiresAt <= now) {
-        this.ops.published.delete(id);
-        continue;
-      }
-      if (now - p.lastPublished < dht.settings.republishIntervalMs) continue;
-      p.lastPublished = now;
-      dht.statistics.republications++;
-      await this.ops.replicate(p.record.key, [p]).catch(() => 0);
-    }
-  }
-
-  private async replicate(): Promise<void> {
-    const dht = this.dht;
-    const now = dht.context.clock.now();
-    const due = dht.store.entriesDueForReplication(now, dht.settings.replicateIntervalMs);
-    const byKey = new Map<string, { key: Uint8Array; records: Array<{ record: ValueRecord; expiresAt: number }> }>();
-    for (const e of due) {
-      const hex = toHex(e.record.key);
-      const group = byKey.get(hex) ?? { key: e.record.key, records: [] };
-      group.records.push({ record: e.record, expiresAt: e.expiresAt });
-      byKey.set(hex, group);
-    }
-    let done = 0;
-    for (const group of byKey.values()) {
-      if (done++ >= MAX_KEYS_PER_TICK || !dht.isRunning) break;
-      for (const r of group.records) dht.store.markReplicated(r, now);
-      dht.statistics.replications++;
-      await this.ops.replicate(group.key, group.records).catch(() => 0);
-    }
-  }
-
-  private async refresh(): Promise<void> {
-    const dht = this.dht;
-    for (const target of dht.routingTable.staleBuckets()) {
-      if (!dht.isRunning) return;
-      dht.routingTable.markRefreshed(target.target);
-      dht.statistics.refreshes++;
-      await dht.lookup(target.target, false).catch(() => undefined);
     }
   }
 }

@@ -4,6 +4,8 @@
  */
 import type { CommunitySettings } from '../../framework/index.js';
 import { InvalidArgumentError } from '../../framework/index.js';
+import type { RecordDatastore } from './records/datastore.js';
+import type { StoreLimits } from './records/store-limits.js';
 import { DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET, DEFAULT_MAX_PER_IP_GROUP_PER_TABLE, isLocalAddress } from './routing/ip-diversity.js';
 
 /** Settings of a {@link DHTCommunity}, given to `host.register(DHTCommunity, settings)`. */
@@ -46,14 +48,17 @@ export interface DHTSettings extends CommunitySettings {
    * the packets of a 2,500-node network build. @default 900_000
    */
   goodContactMs?: number;
-  /** Most keys this node stores for others. @default 10_000 */
-  maxKeys?: number;
-  /** Most value entries this node stores for others. @default 100_000 */
-  maxEntries?: number;
-  /** Most value entries stored on behalf of one source (a /24 IPv4 or /48 IPv6 group; loopback and LAN sources by full address). @default 10_000 */
-  maxEntriesPerSource?: number;
-  /** Most data bytes stored on behalf of one source. @default 4_194_304 (4 MiB) */
-  maxBytesPerSource?: number;
+  /** Most signed values (one per publisher) kept per key. @default 1_024 */
+  maxSignedPerKey?: number;
+  /**
+   * Most values one IP group (a /24 or /48; loopback and LAN sources by address) may add under one key,
+   * so nobody can bury a key's other publishers under values of made-up keys. @default 32
+   */
+  maxPerGroupPerKey?: number;
+  /** Caps of this node's value store: records, keys, and the shares of one source and one IP group. */
+  store?: StoreLimits;
+  /** Where stored values are kept beyond the process (the CLI node gives its LMDB database). @default memory only */
+  datastore?: RecordDatastore | undefined;
   /**
    * Cap the routing table's contacts per IP group (an IPv4 /24 or IPv6 /48), so one address range cannot
    * fill the table with Sybils (libp2p's IP-group caps). @default true
@@ -80,7 +85,7 @@ export interface DHTSettings extends CommunitySettings {
 }
 
 /** {@link DHTSettings} with every default applied. */
-export type ResolvedDHTSettings = Required<Omit<DHTSettings, 'discovery'>> & Pick<DHTSettings, 'discovery'>;
+export type ResolvedDHTSettings = Required<Omit<DHTSettings, 'discovery' | 'datastore'>> & Pick<DHTSettings, 'discovery' | 'datastore'>;
 
 /** Applies defaults. */
 export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
@@ -100,10 +105,10 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     quorum: s.quorum ?? 3,
     maxFailures: s.maxFailures ?? 3,
     goodContactMs: s.goodContactMs ?? 900_000,
-    maxKeys: s.maxKeys ?? 10_000,
-    maxEntries: s.maxEntries ?? 100_000,
-    maxEntriesPerSource: s.maxEntriesPerSource ?? 10_000,
-    maxBytesPerSource: s.maxBytesPerSource ?? 4 * 1_024 * 1_024,
+    maxSignedPerKey: s.maxSignedPerKey ?? 1_024,
+    maxPerGroupPerKey: s.maxPerGroupPerKey ?? 32,
+    store: s.store ?? {},
+    datastore: s.datastore,
     ipDiversity: s.ipDiversity ?? true,
     maxPerIpGroupPerBucket: s.maxPerIpGroupPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET,
     maxPerIpGroupPerTable: s.maxPerIpGroupPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE,

@@ -3,8 +3,13 @@
  * @module
  */
 
-/** Counters kept by a {@link DHTCommunity}. */
+import type { RecordStatistics } from './records/record-statistics.js';
+
+/** Counters kept by a {@link DHTCommunity}; the value store's own counters are its engine's. */
 export class DHTStatistics {
+  /** @param values the value engine's counters (verdicts, rejected values, replications). */
+  constructor(private readonly values: RecordStatistics) {}
+
   /** Lookups started (node and value lookups, including maintenance). */
   lookups = 0;
   /** Sum of hops over finished lookups (see {@link DHTStatistics.averageHops}). */
@@ -25,14 +30,6 @@ export class DHTStatistics {
   finds = 0;
   /** `findValues` calls that returned at least one value. */
   findsWithValues = 0;
-  /** Values received that failed verification or did not match the key, and were dropped. */
-  valuesRejected = 0;
-  /** Stores accepted from other nodes, by verdict. */
-  readonly storeVerdicts: Record<string, number> = {};
-  /** Replication rounds run (keys re-stored by this node as a storer). */
-  replications = 0;
-  /** Republications of this node's own values. */
-  republications = 0;
   /** Bucket refresh lookups. */
   refreshes = 0;
   /** Contacts seen with an id that did not match their key, dropped. */
@@ -41,6 +38,26 @@ export class DHTStatistics {
   ipCapRejections = 0;
   /** Lookups run over more than one disjoint path (`disjointPaths` > 1). */
   disjointLookups = 0;
+
+  /** Values received from other nodes that failed verification or did not belong to the key, and were ignored. */
+  get valuesRejected(): number {
+    return this.values.recordsRejected;
+  }
+
+  /** Verdicts this node gave as a storer, by name. */
+  get storeVerdicts(): Readonly<Record<string, number>> {
+    return this.values.verdicts;
+  }
+
+  /** Keys this node re-stored to the current closest nodes as a storer. */
+  get replications(): number {
+    return this.values.replications;
+  }
+
+  /** Own values this node re-published. */
+  get republications(): number {
+    return this.values.republications;
+  }
 
   /** Mean hops per lookup. */
   get averageHops(): number {

@@ -3,31 +3,24 @@
  * @module
  */
 import type { PublicKey } from '../../framework/index.js';
-import type { Answered, LookupPeer, QueryReply } from './lookup.js';
+import type { Answered, LookupPeer } from './lookup.js';
+import type { RecordOrigin } from './records/datastore.js';
+import type { FindReply as RecordFindReply } from './records/record-client.js';
 import type { Contact } from './routing/contact.js';
-import type { WireRecordValue } from './wire-records.js';
+import type { ValueRecord } from './storage/value-record.js';
 
 /** Events of a `DHTCommunity`. */
 export interface DHTEvents {
   /** This node accepted a value from another node (`origin` is `store` or `cache`). */
-  'value:stored': [key: Uint8Array, origin: 'store' | 'cache'];
+  'value:stored': [key: Uint8Array, origin: RecordOrigin];
   /** A contact entered the routing table. */
   'contact:added': [contact: Contact];
   /** A contact left the routing table. */
   'contact:removed': [contact: Contact];
 }
 
-/** A find-response as the requester keeps it. */
-export interface FindReply extends QueryReply<readonly WireRecordValue[]> {
-  /** The store token the responder issued to us. */
-  readonly token: Uint8Array;
-  /** Values the responder holds for the key in all (it may have sent only a page). */
-  readonly total: number;
-  /** The responder holds the page's values as a storer, none only as a cache (see `FindResponse`). */
-  readonly authoritative: boolean;
-  /** The responder's public key (it signed the response). */
-  readonly sender: PublicKey;
-}
+/** A find response for values as the requester keeps it (see the record engine's `FindReply`). */
+export type FindReply = RecordFindReply<ValueRecord>;
 
 /** A node found by `DHTCommunity.findClosestNodes`, with the store token it issued to us. */
 export interface FindReplyAnswer {
@@ -42,11 +35,13 @@ export interface FindReplyAnswer {
 /** Options of `DHTCommunity.lookup`. */
 export interface LookupCallOptions {
   /** Cancels the lookup. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Ends a value lookup early given the answers with values so far. */
   readonly isDone?: (found: ReadonlyArray<Answered<FindReply>>) => boolean;
   /** Holds back queries the running ones could make unnecessary (see `LookupOptions.quorum`). */
-  readonly quorum?: number;
+  readonly quorum?: number | undefined;
   /** Disjoint paths (S/Kademlia's d). @default settings.disjointPaths */
-  readonly paths?: number;
+  readonly paths?: number | undefined;
+  /** A value lookup asks only for the values of this publisher (its mid). */
+  readonly publisher?: Uint8Array | undefined;
 }

@@ -1,36 +1,34 @@
 /**
- * The option and result types of the DHT's value operations (`storeValue`, `publishRecord`,
- * `findValues`, the batch forms).
+ * The option and result types of the DHT's value operations (`storeValue`, `storeRecord`, `findValues`,
+ * the batch forms).
  * @module
  */
 import type { PublicKey } from '../../framework/index.js';
 import type { DHTError } from './errors.js';
-import type { ValueRecord } from './storage/value-record.js';
 
 /** Options of `storeValue`. */
 export interface StoreOptions {
   /** Sign the value with the node's key: authentic, newest version per publisher wins. @default false */
   sign?: boolean;
-  /** Lifetime in seconds. @default the community's `defaultTtlMs` (24 h) */
-  ttl?: number;
+  /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
+  ttlMs?: number;
   /** Cancels the store. */
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
   disjointPaths?: number;
 }
 
-/** Options of `publishRecord`. */
-export interface PublishRecordOptions {
-  /** Lifetime in seconds. @default the community's `defaultTtlMs` (24 h) */
-  ttl?: number;
+/** Options of `storeRecord`. */
+export interface StoreRecordOptions {
+  /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
+  ttlMs?: number;
   /** Cancels the store. */
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
   disjointPaths?: number;
   /**
    * Republish the record from this node every `republishIntervalMs`, as `storeValue` does. Turn it off for
-   * a record this node keeps in its own store as a `local` value: replication re-offers those already.
-   * @default true
+   * a record this node keeps as its own elsewhere. @default true
    */
   republish?: boolean;
 }
@@ -43,6 +41,11 @@ export interface FindOptions {
   disjointPaths?: number;
   /** Most values returned. @default 100 */
   limit?: number;
+  /**
+   * Only the values of this publisher (its key, or its 20-byte mid): what a reader of an open key asks
+   * when it knows whose value it wants, however many others published there.
+   */
+  publisher?: PublicKey | Uint8Array;
 }
 
 /** One value found. */
@@ -65,19 +68,9 @@ export interface StoreItem {
   readonly data: Uint8Array;
   /** Sign it. @default false */
   readonly sign?: boolean;
-  /** Lifetime in seconds. */
-  readonly ttl?: number;
+  /** Lifetime in ms. */
+  readonly ttlMs?: number;
 }
 
 /** The result of one item of a batch. */
 export type ManyResult<T> = { ok: true; value: T } | { ok: false; error: DHTError };
-
-/** A value this node published, kept for republishing. */
-export interface Published {
-  /** The signed or unsigned record as published. */
-  record: ValueRecord;
-  /** When it expires (ms); republishing never extends this. */
-  expiresAt: number;
-  /** When it was last stored to the k closest (ms). */
-  lastPublished: number;
-}

@@ -17,8 +17,10 @@
  */
 import type { Address, Incoming, PublicKey, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
-import { DHTError, ImpostorError, disjointLookup } from '../dht/index.js';
-import type { Answered, LookupPeer, LookupResult } from '../dht/index.js';
+import { DHTError } from '../dht/index.js';
+import { ImpostorError } from '../dht/errors.js';
+import { disjointLookup } from '../dht/lookup.js';
+import type { Answered, LookupPeer, LookupResult } from '../dht/lookup.js';
 import type { DHTDiscoveryCommunity } from './discovery-community.js';
 import { FindPeer, Hello } from './messages.js';
 

@@ -1,28 +1,23 @@
 /**
  * NamespaceCommunity: values under a publisher's public key (qadom's `namespace`, done safely, BEP 44
  * style): signed, sequence-numbered, compare-and-swap, stored on the k nodes closest to
- * `SHA-1(public key | key)`. Built by composition on {@link DHTCommunity}.
+ * `SHA-1(public key | key)`. Namespace records are a record type of the DHT's record engine; this file is
+ * the namespace's API.
  * @module
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, PublicKey, TOKENS, addressKey, communityIdFromName, utf8 } from '../../framework/index.js';
-import type { Address, CommunityContext, Incoming, MessageSpec } from '../../framework/index.js';
-import { DHTCommunity, DHTError } from '../dht/index.js';
-import type { FindReplyAnswer } from '../dht/index.js';
-import { NamespaceClient } from './client.js';
-import type { NamespaceValue, PutOptions, PutOutcome, SetOptions } from './client.js';
+import { Community, PublicKey, TOKENS, communityIdFromName, toHex, utf8 } from '../../framework/index.js';
+import type { CommunityContext } from '../../framework/index.js';
+import { DHTCommunity, DHTError, RecordEngine } from '../dht/index.js';
+import type { ClosestNode, DHTErrorReason, PublishOutcome, RecordVerdict } from '../dht/index.js';
 import { NamespaceError } from './errors.js';
-import { onGet, onPut } from './handlers.js';
-import { NamespaceMaintenance } from './maintenance.js';
-import { NamespaceGetRequest, NamespaceGetResponse, NamespacePutRequest, NamespacePutResponse } from './messages.js';
-import type { NamespaceVerdict } from './messages.js';
+import type { NamespaceRecordWireValue } from './policy.js';
+import { NamespaceMessages, namespacePolicy } from './policy.js';
 import type { NamespaceRecord } from './record.js';
-import { MAX_NAMESPACE_KEY_BYTES, namespaceLocation } from './record.js';
+import { MAX_NAMESPACE_KEY_BYTES, namespaceLocation, signNamespaceRecord } from './record.js';
 import type { NamespaceSettings, ResolvedNamespaceSettings } from './settings.js';
 import { resolveNamespaceSettings } from './settings.js';
-import { NamespaceStatistics } from './statistics.js';
-import { NamespaceStore } from './store.js';
 
 /** The namespace community's id: SHA-1 of `peerlay/namespace/v1`. */
 export const NAMESPACE_COMMUNITY_ID = communityIdFromName('peerlay/namespace/v1');
@@ -30,7 +25,37 @@ export const NAMESPACE_COMMUNITY_ID = communityIdFromName('peerlay/namespace/v1'
 /** Events of a {@link NamespaceCommunity}. */
 export interface NamespaceEvents {
   /** This node, as a storer, accepted a record at `location`. */
-  'record:stored': [location: Uint8Array, verdict: NamespaceVerdict];
+  'record:stored': [location: Uint8Array, verdict: RecordVerdict];
+}
+
+/** Options of {@link NamespaceCommunity.set}. */
+export interface SetOptions {
+  /** The seq to write. @default one above the highest seq found on the storers or written by this node */
+  seq?: number;
+  /** Compare-and-swap: write only where the storer holds exactly this seq. */
+  cas?: number;
+  /** Lifetime in ms; renewed before it ends while this node runs. @default `defaultTtlMs` (1 h) */
+  ttlMs?: number;
+  /** Cancels the operation. */
+  signal?: AbortSignal;
+}
+
+/** What {@link NamespaceCommunity.set} achieved. */
+export interface SetOutcome extends PublishOutcome {
+  /** The seq written. */
+  readonly seq: number;
+}
+
+/** A value read with {@link NamespaceCommunity.get}. */
+export interface NamespaceValue {
+  /** The value. */
+  readonly value: Uint8Array;
+  /** Its seq: the highest valid one among the storers asked. */
+  readonly seq: number;
+  /** The publisher. */
+  readonly publicKey: PublicKey;
+  /** When the freshest copy found expires (ms since the epoch, this node's clock). */
+  readonly expiresAt: number;
 }
 
 /**
@@ -48,63 +73,113 @@ export interface NamespaceEvents {
  */
 @injectable()
 export class NamespaceCommunity extends Community<NamespaceEvents> {
+  /** The communities this one needs registered first. */
+  static override readonly requires = [DHTCommunity];
   /** Settings with defaults applied. */
   readonly settings: ResolvedNamespaceSettings;
-  /** Records this node stores for others. */
-  readonly store: NamespaceStore;
-  /** Counters for a status page. */
-  readonly statistics = new NamespaceStatistics();
-  private readonly client: NamespaceClient;
-  private readonly maintenance: NamespaceMaintenance;
+  /** The namespace record type's engine: its store, server, client and upkeep. */
+  readonly records: RecordEngine<NamespaceRecord, NamespaceRecordWireValue>;
+  /** The highest seq this node wrote per location hex (survives expiry of the record). */
+  private readonly lastSeq = new Map<string, number>();
 
   /** @param ctx the node's services. @param dht the node's DHT. @param settings see {@link NamespaceSettings}. */
   constructor(
     @inject(TOKENS.Context) ctx: CommunityContext,
-    @inject(DHTCommunity) readonly dht: DHTCommunity,
+    @inject(DHTCommunity) dht: DHTCommunity,
     @inject(TOKENS.Settings) settings: NamespaceSettings,
   ) {
     const resolved = resolveNamespaceSettings(settings ?? {});
     super(ctx, NAMESPACE_COMMUNITY_ID, resolved);
     this.settings = resolved;
-    this.store = new NamespaceStore(resolved, ctx.keys);
-    this.client = new NamespaceClient(this);
-    this.maintenance = new NamespaceMaintenance(this, this.client);
-    this.handle(NamespacePutRequest, (m) => onPut(this, m));
-    this.handle(NamespaceGetRequest, (m) => onGet(this, m));
-    for (const spec of [NamespacePutResponse, NamespaceGetResponse]) {
-      this.handle(spec, (m: Incoming<{ id: bigint }>) => {
-        this.requests.resolve(m.value.id, m, addressKey(m.from));
-      });
-    }
+    const network = dht.network;
+    this.records = new RecordEngine({
+      policy: namespacePolicy({ maxValueBytes: resolved.maxValueBytes, maxTtlMs: resolved.maxTtlMs }, ctx.keys),
+      messages: NamespaceMessages,
+      community: this,
+      network,
+      request: (peer, spec, body, signal) => this.sendRequest(peer.address, spec, body, { signal, recipient: network.recipientKey(peer.id) }),
+      clock: ctx.clock,
+      random: ctx.random,
+      timing: { ...resolved, republishIntervalMs: resolved.replicateIntervalMs },
+      store: { ...resolved.store, datastore: resolved.datastore },
+      onAccepted: (location, verdict) => this.emit('record:stored', location, verdict),
+    });
+    this.handle(NamespaceMessages.FindRequest, (m) => this.records.answerFind(m));
+    this.handle(NamespaceMessages.StoreRequest, (m) => this.records.answerStore(m));
+    this.handleResponses(NamespaceMessages.Find);
+    this.handleResponses(NamespaceMessages.Store);
   }
 
   /**
    * Writes `value` under `key` in this node's namespace, signed with its key.
    * @returns the seq written, how many nodes hold it, and every storer's verdict.
    * @throws {@link NamespaceError} `too-large` / `invalid-key` / `invalid-seq` / `invalid-ttl` /
-   *   `invalid-value` before anything is sent; `stale-seq` / `cas-mismatch` / `rejected` when every
-   *   storer refused (see `verdicts`); `no-nodes`; `aborted`; `stopped`.
+   *   `invalid-value` before anything is sent; `stale` / `conflict` / `rejected` when every storer refused
+   *   (see `verdicts`); `no-nodes`; `aborted`; `stopped`.
    */
-  set(key: string | Uint8Array, value: Uint8Array, options: SetOptions = {}): Promise<PutOutcome> {
-    return this.run(() => this.client.set(toKey(key), value, options));
+  set(key: string | Uint8Array, value: Uint8Array, options: SetOptions = {}): Promise<SetOutcome> {
+    return this.run(async () => {
+      const k = toKey(key);
+      if (!(value instanceof Uint8Array)) throw new NamespaceError('value must be a Uint8Array', 'invalid-value');
+      if (value.length > this.settings.maxValueBytes) throw new NamespaceError(`value of ${value.length} bytes exceeds maxValueBytes (${this.settings.maxValueBytes})`, 'too-large');
+      for (const [name, v] of [['seq', options.seq], ['cas', options.cas]] as const) {
+        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new NamespaceError(`${name} must be a non-negative safe integer, got ${v}`, 'invalid-seq');
+      }
+      const ttlMs = this.checkTtl(options.ttlMs);
+      const publicKey = this.context.key.publicKey.toBinary();
+      const location = namespaceLocation(publicKey, k);
+      const hex = toHex(location);
+      let seq = options.seq;
+      let nodes: readonly ClosestNode[] | undefined;
+      if (seq === undefined) {
+        const read = await this.records.read(location, { limit: 1, signal: options.signal });
+        nodes = read.nodes.length > 0 ? read.nodes : undefined;
+        seq = Math.max(read.records[0]?.record.seq ?? -1, this.lastSeq.get(hex) ?? -1) + 1;
+      }
+      const record = signNamespaceRecord(this.context.key, k, seq, value);
+      const previous = this.records.own.get(`${hex}/${toHex(this.context.key.publicKey.mid)}`);
+      const outcome = await this.records.publish([record], { ttlMs, cas: options.cas, signal: options.signal, nodes, republish: 'keep-alive' });
+      if (outcome.stored === 0) {
+        if (previous !== undefined) this.records.own.set(`${hex}/${toHex(this.context.key.publicKey.mid)}`, previous);
+        throw failure(outcome, seq, options.signal);
+      }
+      this.lastSeq.set(hex, Math.max(seq, this.lastSeq.get(hex) ?? -1));
+      return { ...outcome, seq };
+    });
   }
 
   /**
    * Reads `key` in the namespace of `publicKey`: asks the k closest storers and returns the verified
    * value with the highest seq, or `undefined` when none holds one. Forged records are ignored.
+   * @param options `local` reads only this node's own store (no network).
    * @throws {@link NamespaceError} `invalid-key`, `no-nodes`, `aborted`, `stopped`.
    */
-  get(publicKey: PublicKey | Uint8Array, key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<NamespaceValue | undefined> {
-    return this.run(() => this.client.get(toPublicKey(publicKey), toKey(key), options.signal));
+  get(publicKey: PublicKey | Uint8Array, key: string | Uint8Array, options: { signal?: AbortSignal; local?: boolean } = {}): Promise<NamespaceValue | undefined> {
+    return this.run(async () => {
+      const binary = toPublicKey(publicKey);
+      const read = await this.records.read(namespaceLocation(binary, toKey(key)), { limit: 1, signal: options.signal, local: options.local });
+      const best = read.records[0];
+      if (best === undefined) return undefined;
+      return { value: best.record.value, seq: best.record.seq, publicKey: this.context.keys.get(binary)!, expiresAt: best.expiresAt };
+    });
   }
 
   /**
-   * Stores an already signed record (anyone's) on the k closest nodes. A building block: relaying,
-   * tests. Never throws for a refusal; read `verdicts`.
-   * @throws {@link NamespaceError} `too-large`, `invalid-ttl`, `no-nodes`, `aborted`, `stopped`.
+   * Stores an already signed record (anyone's) on the k closest nodes. A building block for relaying and
+   * tests. Never throws for a refusal: read the outcome's `verdicts`.
+   * @throws {@link NamespaceError} `invalid-ttl`, `no-nodes`, `aborted`, `stopped`.
    */
-  putRecord(record: NamespaceRecord, options: PutOptions = {}): Promise<PutOutcome> {
-    return this.run(() => this.client.putRecord(record, options));
+  storeRecord(record: NamespaceRecord, options: { ttlMs?: number; cas?: number; signal?: AbortSignal } = {}): Promise<PublishOutcome> {
+    return this.run(async () => {
+      const ttlMs = this.checkTtl(options.ttlMs);
+      const location = namespaceLocation(record.publicKey, record.key);
+      return this.records.client.publish(location, [{ record, expiresAt: this.context.clock.now() + ttlMs }], { cas: options.cas, signal: options.signal });
+    });
+  }
+
+  /** Where a record lives: `SHA-1(public key | key)`. */
+  locationOf(r: { publicKey: Uint8Array; key: Uint8Array }): Uint8Array {
+    return namespaceLocation(r.publicKey, r.key);
   }
 
   /**
@@ -115,19 +190,9 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
     return Math.floor(this.context.clock.now());
   }
 
-  /** Runs one upkeep round now (sweep, republish, replicate); it also runs every `maintenanceIntervalMs`. */
+  /** Runs one upkeep round now (sweep, renew, replicate); it also runs every `maintenanceIntervalMs`. */
   maintain(): Promise<void> {
-    return this.maintenance.tick();
-  }
-
-  /** Where a record lives: `SHA-1(public key | key)`. */
-  locationOf(r: { publicKey: Uint8Array; key: Uint8Array }): Uint8Array {
-    return namespaceLocation(r.publicKey, r.key);
-  }
-
-  /** The k nodes closest to `location` that answered, with their store tokens for us. */
-  async closestNodes(location: Uint8Array, signal?: AbortSignal): Promise<FindReplyAnswer[]> {
-    return this.dht.findClosestNodes(location, { signal });
+    return this.records.maintain();
   }
 
   /** Requests time out after the community's `requestTimeoutMs` setting. */
@@ -137,12 +202,21 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
 
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
-    this.maintenance.start();
+    this.records.start();
   }
 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
-    this.maintenance.stop();
+    this.records.stop();
+  }
+
+  private checkTtl(ttl: number | undefined): number {
+    const s = this.settings;
+    const ttlMs = ttl ?? s.defaultTtlMs;
+    if (!Number.isSafeInteger(ttlMs) || ttlMs < s.minTtlMs || ttlMs > s.maxTtlMs) {
+      throw new NamespaceError(`ttlMs must be an integer in [${s.minTtlMs}, ${s.maxTtlMs}], got ${ttlMs}`, 'invalid-ttl');
+    }
+    return ttlMs;
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {
@@ -156,15 +230,22 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
 
   private wrap(error: unknown): Error {
     if (error instanceof NamespaceError) return error;
-    if (error instanceof DHTError) {
-      const reason = error.reason === 'aborted' || error.reason === 'stopped' ? error.reason : 'no-nodes';
-      return new NamespaceError(error.message, reason, { cause: error });
-    }
+    if (error instanceof DHTError) return new NamespaceError(error.message, error.reason, { cause: error, verdicts: error.verdicts });
     if (error instanceof Error && error.name === 'AbortError') {
       return new NamespaceError(this.isRunning ? 'operation aborted' : 'the namespace community stopped', this.isRunning ? 'aborted' : 'stopped', { cause: error });
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** The error for a write no storer accepted: the most common refusal, or `no-nodes` when nobody answered. */
+function failure(outcome: PublishOutcome, seq: number, signal: AbortSignal | undefined): NamespaceError {
+  signal?.throwIfAborted();
+  const entries = Object.entries(outcome.verdicts).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return new NamespaceError('no storer answered the write; try again later', 'no-nodes');
+  const top = entries[0]![0];
+  const named: Readonly<Record<string, DHTErrorReason>> = { stale: 'stale', conflict: 'conflict', 'too-large': 'too-large' };
+  return new NamespaceError(`every storer refused seq ${seq}: ${JSON.stringify(outcome.verdicts)}`, named[top] ?? 'rejected', { verdicts: outcome.verdicts });
 }
 
 /** A key as bytes: UTF-8 of a string, or the bytes given; at most 64 bytes. */

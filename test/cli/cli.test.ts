@@ -62,7 +62,8 @@ describe('usage and exit codes', () => {
       [['frobnicate'], /unknown command "frobnicate"/],
       [['put', 'only-key'], /expected 2 arguments, got 1/],
       [['get', 'k', '--bogus'], /Unknown option '--bogus'/],
-      [['put', 'k', 'v', '--ttl', 'soon'], /--ttl must be an integer/],
+      [['put', 'k', 'v', '--ttl', 'soon'], /--ttl must be a duration with its unit/],
+      [['put', 'k', 'v', '--ttl', '120'], /--ttl must be a duration with its unit \(e\.g\. 1500ms, 90s/],
       [['put', 'k', 'v', '--encoding', 'rot13'], /--encoding must be one of utf8, hex, base64url/],
       [['node', '--bootstrap', 'not-an-address'], /--bootstrap: expected HOST:PORT/],
       [['node', '--port', '70000'], /--port must be an integer in 0..65535/],
@@ -127,7 +128,7 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
   });
 
   it('put --sign --ttl, a value from stdin, and a missing key (exit 1)', async () => {
-    const put = await runCli(['put', 'signed', 'v1', '--sign', '--ttl', '120', '--api', n2.api]);
+    const put = await runCli(['put', 'signed', 'v1', '--sign', '--ttl', '120s', '--api', n2.api]);
     expect(put.code).toBe(0);
     const get = await runCli(['get', 'signed', '--api', n1.api]);
     expect(get.stdout).toContain(`v1\t(signed by ${n2.mid.slice(0, 12)}`);
@@ -142,7 +143,7 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
   });
 
   it('connect finds a node by its mid', async () => {
-    await waitFor(async () => (await runCli(['connect', n3.mid, '--timeout', '3', '--api', n1.api])).code === 0, 15_000, 'connect');
+    await waitFor(async () => (await runCli(['connect', n3.mid, '--timeout', '3s', '--api', n1.api])).code === 0, 15_000, 'connect');
     const r = await runCli(['connect', n3.mid, '--api', n1.api]);
     expect(r.stdout).toBe(`connected to ${n3.mid} at ${n3.address}\n`);
     const bad = await runCli(['connect', 'nope', '--api', n1.api]);
@@ -174,7 +175,7 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
     expect(get.stdout).toBe(`alice\t(seq ${seq})\n`);
     const lost = await runCli(['ns', 'set', 'name', 'mallory', '--cas', String(seq + 1_000), '--api', n2.api]);
     expect(lost.code).toBe(1);
-    expect(lost.stderr).toMatch(/cas/);
+    expect(lost.stderr).toMatch(/conflict/);
     const swapped = await runCli(['ns', 'set', 'name', 'bob', '--cas', String(seq), '--api', n2.api]);
     expect(swapped.code).toBe(0);
     expect((await runCli(['ns', 'get', publicKey, 'name', '--api', n3.api])).stdout).toMatch(/^bob\t/);
@@ -201,12 +202,18 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
     expect(await b.exited).toBe(0);
   });
 
-  it('kill -9 and restart with the same --state: same key, routing table, and the values it acknowledged', async () => {
+  it('kill -9 and restart with the same --state: same key, routing table, and every record it acknowledged, of every type', async () => {
     // Values node 1 holds: one it published itself, one it stored for node 3.
     expect((await runCli(['put', 'survivor', 'still here', '--sign', '--api', n1.api])).code).toBe(0);
     expect((await runCli(['put', 'for-others', 'kept for n3', '--api', n3.api])).code).toBe(0);
     const before = await runCli(['get', 'for-others', '--local', '--api', n1.api]);
     expect(before.stdout).toMatch(/^kept for n3\t/);
+    // A bag entry and a namespace record node 1 stores for node 3 (three nodes: every node is among the k closest).
+    expect((await runCli(['bag', 'add', 'survivors', 'from n3', '--api', n3.api])).code).toBe(0);
+    expect((await runCli(['ns', 'set', 'nickname', 'three', '--api', n3.api])).code).toBe(0);
+    const n3Key = ((await api(n3, '/health')) as { publicKey: string }).publicKey;
+    expect((await runCli(['bag', 'search', 'survivors', '--local', '--api', n1.api])).stdout).toMatch(/^from n3\t/);
+    expect((await runCli(['ns', 'get', n3Key, 'nickname', '--local', '--api', n1.api])).stdout).toMatch(/^three\t\(seq 0\)/);
     await new Promise((r) => setTimeout(r, 1_500)); // the routing table is saved 1 s after it changes
     n1.proc.kill('SIGKILL');
     expect(await n1.exited).toBe('SIGKILL');
@@ -221,6 +228,10 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
       expect(local.code, key).toBe(0);
       expect(local.stdout.startsWith(`${value}\t`), `${key}: ${local.stdout}`).toBe(true);
     }
+    const bag = await runCli(['bag', 'search', 'survivors', '--local', '--api', again.api]);
+    expect(bag.stdout, 'bag entry after kill -9').toMatch(/^from n3\t/);
+    const ns = await runCli(['ns', 'get', n3Key, 'nickname', '--local', '--api', again.api]);
+    expect(ns.stdout, 'namespace record after kill -9').toMatch(/^three\t\(seq 0\)/);
     const network = await runCli(['get', 'survivor', '--api', again.api]);
     expect(network.stdout).toMatch(/^still here\t\(signed by /);
     n1 = again;

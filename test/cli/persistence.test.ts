@@ -10,9 +10,13 @@ import { Publisher } from '../../cli/node/publisher.js';
 import { RoutingPersistence } from '../../cli/node/routing-persistence.js';
 import { StateDb } from '../../cli/node/state-db.js';
 import { openStateDir } from '../../cli/node/state-dir.js';
-import { SWEEP_INTERVAL_MS, ValuePersistence } from '../../cli/node/value-persistence.js';
+import { restoreRecords } from '../../cli/node/record-restore.js';
 import { silentLogger } from '../../framework/index.js';
 import { dhtNet } from '../helpers/dht-net.js';
+import { overlayNet } from '../helpers/overlay-net.js';
+import { BagCommunity } from '../../communities/bag/index.js';
+import { DHTCommunity } from '../../communities/dht/index.js';
+import { NamespaceCommunity, namespaceLocation } from '../../communities/namespace/index.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -24,68 +28,85 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('value persistence (LMDB write-through)', () => {
-  it('writes every value accepted from another node to disk, and restores it with the remaining ttl', async () => {
-    const net = await dhtNet(4, 7);
-    const [publisher, holder] = [net.dhts[0]!, net.dhts[1]!];
-    const db = StateDb.open(join(tempDir(), 'node.mdb'));
-    const persistence = new ValuePersistence(holder, db, net.clock, silentLogger);
-    persistence.start();
-    const acks = await net.clock.settle(publisher.storeValue('persisted', utf8('on disk'), { sign: true, ttl: 600 }));
-    expect(acks).toBeGreaterThan(0);
-    const onDisk = [...db.entries()];
-    expect(onDisk).toHaveLength(1);
-    expect(Buffer.from(onDisk[0]!.data).toString()).toBe('on disk');
-    expect(onDisk[0]!.origin).toBe('store');
+describe('record persistence (every record type, LMDB write-through)', () => {
+  it('writes every record each type accepts to disk before acknowledging it, and a fresh node restores all of them', async () => {
+    const dir = tempDir();
+    const holderDb = StateDb.open(join(dir, 'node.mdb'));
+    let built = 0;
+    const net = await overlayNet(4, 7, (host) => {
+      const datastore = built++ === 1 ? holderDb : undefined; // the second host is the holder
+      host.register(BagCommunity, { datastore });
+      host.register(NamespaceCommunity, { datastore });
+    }, { dhtFor: (i) => (i === 1 ? { datastore: holderDb } : {}) });
+    const [publisher, holder] = [net.hosts[0]!, net.hosts[1]!];
+    expect(holder.get(DHTCommunity).settings.datastore).toBe(holderDb);
+    await net.clock.settle(publisher.get(DHTCommunity).storeValue('persisted', utf8('on disk'), { sign: true, ttlMs: 600_000 }));
+    await net.clock.settle(publisher.get(BagCommunity).add('topic', utf8('entry'), { ttlMs: 600_000 }));
+    await net.clock.settle(publisher.get(NamespaceCommunity).set('nick', utf8('name'), { ttlMs: 600_000 }));
+    expect([holderDb.count('value'), holderDb.count('bag'), holderDb.count('namespace')]).toEqual([1, 1, 1]);
 
-    // A fresh node (another process, say) restores from the same database 100 s later.
+    // Another process restores from the same database 100 s later.
     await net.clock.advance(100_000);
-    const fresh = await net.addDhtNode();
-    const restored = new ValuePersistence(fresh, db, net.clock, silentLogger).restore();
-    expect(restored).toMatchObject({ restored: 1, expired: 0, refused: 0 });
-    const [held] = fresh.store.get(hashKey('persisted'));
+    const fresh = await net.addHost({
+      setup: (h) => {
+        h.register(DHTCommunity, { datastore: holderDb });
+        h.register(BagCommunity, { datastore: holderDb });
+        h.register(NamespaceCommunity, { datastore: holderDb });
+      },
+    });
+    const nodes = { dht: fresh.get(DHTCommunity), bag: fresh.get(BagCommunity), namespace: fresh.get(NamespaceCommunity) };
+    const report = restoreRecords(nodes, holderDb, net.clock.now());
+    expect(report.counts).toMatchObject({ valueRestored: 1, bagRestored: 1, namespaceRestored: 1, valueRefused: 0, bagRefused: 0, namespaceRefused: 0 });
+    const [held] = nodes.dht.store.get(hashKey('persisted'));
     expect(Buffer.from(held!.record.data).toString()).toBe('on disk');
     const remainingMs = held!.expiresAt - net.clock.now();
     expect(remainingMs).toBeGreaterThan(480_000);
     expect(remainingMs).toBeLessThanOrEqual(500_000);
-    persistence.stop();
-    await db.close();
+    expect(nodes.bag.entries.store.get(hashKey('topic')).map((h) => Buffer.from(h.record.value).toString())).toEqual(['entry']);
+    const location = namespaceLocation(publisher.key.publicKey.toBinary(), utf8('nick'));
+    expect(nodes.namespace.records.store.get(location).map((h) => Buffer.from(h.record.value).toString())).toEqual(['name']);
     await net.stopAll();
+    await holderDb.close();
   });
 
-  it('sweeps expired values from disk on the node clock and never restores them', async () => {
-    const net = await dhtNet(3, 11);
+  it('removes records from disk when they expire, and never restores an expired one', async () => {
     const db = StateDb.open(join(tempDir(), 'node.mdb'));
+    const net = await overlayNet(3, 11, () => undefined, { dhtFor: (i) => (i === 0 ? { datastore: db } : {}) });
     const dht = net.dhts[0]!;
-    const persistence = new ValuePersistence(dht, db, net.clock, silentLogger);
-    persistence.start();
-    const publisher = new Publisher(dht, persistence);
-    await net.clock.settle(publisher.publish(hashKey('short'), utf8('brief'), { ttl: 30 }));
-    await net.clock.settle(publisher.publish(hashKey('long'), utf8('lasting'), { ttl: 3_600 }));
-    expect(db.size).toBe(2);
-    await net.clock.advance(SWEEP_INTERVAL_MS); // the sweep timer fires after the short value expired
-    expect(db.size).toBe(1);
-    expect(Buffer.from([...db.entries()][0]!.data).toString()).toBe('lasting');
+    const publisher = new Publisher(dht);
+    await net.clock.settle(publisher.publish(hashKey('short'), utf8('brief'), { ttlMs: 30_000 }));
+    await net.clock.settle(publisher.publish(hashKey('long'), utf8('lasting'), { ttlMs: 3_600_000 }));
+    expect(db.count('value')).toBe(2);
+    await net.clock.advance(120_000); // the value engine's upkeep sweeps the short value
+    expect(db.count('value')).toBe(1);
     await net.clock.advance(3_600_000);
-    const fresh = await net.addDhtNode();
-    expect(new ValuePersistence(fresh, db, net.clock, silentLogger).restore().restored).toBe(0);
-    expect(db.size).toBe(0);
-    persistence.stop();
-    await db.close();
+    expect(db.count('value')).toBe(0);
     await net.stopAll();
+    await db.close();
   });
 
   it("keeps this node's own values as local, and new signed versions stay above the ones on disk", async () => {
-    const net = await dhtNet(3, 13);
     const db = StateDb.open(join(tempDir(), 'node.mdb'));
+    const net = await overlayNet(3, 13, () => undefined, { dhtFor: (i) => (i === 0 ? { datastore: db } : {}) });
     const dht = net.dhts[0]!;
-    const persistence = new ValuePersistence(dht, db, net.clock, silentLogger);
-    const result = await net.clock.settle(new Publisher(dht, persistence).publish(hashKey('mine'), utf8('v1'), { sign: true }));
+    const result = await net.clock.settle(new Publisher(dht).publish(hashKey('mine'), utf8('v1'), { sign: true }));
     expect(result.acks).toBeGreaterThan(0);
-    expect([...db.entries()].map((e) => e.origin)).toEqual(['local']);
-    expect(persistence.restore().lastOwnVersion).toBe(result.record.version);
-    await db.close();
+    expect([...db.entries('value')].map((e) => e.origin)).toEqual(['local']);
+    const fresh = await net.addHost({
+      setup: (h) => {
+        h.register(DHTCommunity, { datastore: db });
+        h.register(BagCommunity);
+        h.register(NamespaceCommunity);
+      },
+    });
+    // The fresh host has another key: its own versions start at 0; the restored ones are the first node's.
+    const report = restoreRecords({ dht: fresh.get(DHTCommunity), bag: fresh.get(BagCommunity), namespace: fresh.get(NamespaceCommunity) }, db, net.clock.now());
+    expect(report.counts.valueRestored).toBe(1);
+    expect(report.lastOwnVersion).toBe(0);
+    const again = restoreRecords({ dht, bag: fresh.get(BagCommunity), namespace: fresh.get(NamespaceCommunity) }, db, net.clock.now());
+    expect(again.lastOwnVersion).toBe(result.record.version);
     await net.stopAll();
+    await db.close();
   });
 });
 

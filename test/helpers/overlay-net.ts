@@ -18,7 +18,7 @@ export async function overlayNet(
   n: number,
   seed: number,
   setup: (host: OverlayHost) => void,
-  options: { dht?: DHTSettings; latencyMs?: number } = {},
+  options: { dht?: DHTSettings; dhtFor?: (index: number) => DHTSettings; latencyMs?: number } = {},
 ): Promise<OverlayNet> {
   const latencyMs = options.latencyMs ?? 10;
   const net = simNet(seed, { latencyMs, jitterMs: Math.floor(latencyMs / 2) });
@@ -29,7 +29,7 @@ export async function overlayNet(
     const host = await net.addHost({
       bootstrap: boot,
       setup: (h) => {
-        h.register(DHTCommunity, options.dht ?? {});
+        h.register(DHTCommunity, { ...options.dht, ...options.dhtFor?.(i) });
         setup(h);
       },
     });

@@ -6,7 +6,7 @@
  */
 import { toHex } from '../../../framework/index.js';
 import { parseKey, encodeValue, valueFromBody } from '../codec.js';
-import { intField, intParam, encodingParam } from '../params.js';
+import { boolParam, intField, intParam, encodingParam, publisherParam } from '../params.js';
 import type { Route } from '../router.js';
 import type { ApiServices } from './services.js';
 
@@ -24,8 +24,8 @@ export function bagRoutes(s: ApiServices): Route[] {
         const key = parseKey(params.key!);
         const body = await json();
         const value = valueFromBody(body);
-        const ttl = intField(body, 'ttl', 1, 7 * 86_400);
-        const outcome = await bag.add(key.raw, value, { signal, ...(ttl === undefined ? {} : { ttl: ttl * 1_000 }) });
+        const ttlMs = intField(body, 'ttlMs', 1, bag.settings.maxTtlMs);
+        const outcome = await bag.add(key.raw, value, { signal, ...(ttlMs === undefined ? {} : { ttlMs }) });
         return { body: { key: toHex(key.dhtKey), acks: outcome.stored, verdicts: outcome.verdicts } };
       },
     },
@@ -37,7 +37,8 @@ export function bagRoutes(s: ApiServices): Route[] {
         const limit = intParam(query, 'limit', bag.settings.defaultSearchLimit, 1, MAX_BAG_PAGE);
         const encoding = encodingParam(query);
         const cursor = query.get('cursor') ?? undefined;
-        const page = await bag.search(key.raw, { limit, cursor, signal });
+        const publisher = publisherParam(query);
+        const page = await bag.search(key.raw, { limit, cursor, signal, local: boolParam(query, 'local'), ...(publisher === undefined ? {} : { publisher }) });
         return {
           body: {
             key: toHex(key.dhtKey),

@@ -8,7 +8,7 @@ import { DHTError } from '../../../communities/dht/index.js';
 import { encodeValue, parseKey, valueFromBody } from '../codec.js';
 import type { ValueEncoding } from '../codec.js';
 import { HttpError } from '../errors.js';
-import { boolField, boolParam, encodingParam, hexId, intField, intParam } from '../params.js';
+import { boolField, boolParam, encodingParam, hexId, intField, intParam, publisherParam } from '../params.js';
 import type { Route } from '../router.js';
 import type { ApiServices } from './services.js';
 
@@ -26,18 +26,19 @@ export function dhtRoutes(s: ApiServices): Route[] {
         const key = parseKey(params.key!);
         const encoding = encodingParam(query);
         const limit = intParam(query, 'limit', 100, 1, MAX_VALUES_LIMIT);
+        const publisher = publisherParam(query);
         let source: 'network' | 'local' = 'network';
         let found: FoundValue[];
         if (boolParam(query, 'local') || dht.routingTable.size === 0) {
           source = 'local';
-          found = localValues(s, key.dhtKey).slice(0, limit);
+          found = localValues(s, key.dhtKey, publisher).slice(0, limit);
         } else {
           try {
-            found = await dht.findValues(key.dhtKey, { signal, limit });
+            found = await dht.findValues(key.dhtKey, { signal, limit, publisher });
           } catch (error) {
             if (!(error instanceof DHTError && error.reason === 'no-nodes')) throw error;
             source = 'local';
-            found = localValues(s, key.dhtKey).slice(0, limit);
+            found = localValues(s, key.dhtKey, publisher).slice(0, limit);
           }
         }
         if (found.length === 0) throw new HttpError(404, 'not-found', `no value found under ${toHex(key.dhtKey)}`);
@@ -53,8 +54,8 @@ export function dhtRoutes(s: ApiServices): Route[] {
         const body = await json();
         const data = valueFromBody(body);
         const sign = boolField(body, 'sign') ?? false;
-        const ttl = intField(body, 'ttl', 1, dht.settings.maxTtlMs / 1_000);
-        const result = await s.publisher.publish(key.dhtKey, data, { sign, ttl, signal });
+        const ttlMs = intField(body, 'ttlMs', 1, dht.settings.maxTtlMs);
+        const result = await s.publisher.publish(key.dhtKey, data, { sign, ttlMs, signal });
         return {
           body: {
             key: toHex(key.dhtKey),
@@ -71,7 +72,7 @@ export function dhtRoutes(s: ApiServices): Route[] {
       path: '/dht/peers/:mid',
       handler: async ({ params, query, signal }) => {
         const mid = hexId(params.mid!, 20, 'mid');
-        const timeoutMs = intParam(query, 'timeout', discovery.settings.connectTimeoutMs, 100, 60_000);
+        const timeoutMs = intParam(query, 'timeoutMs', discovery.settings.connectTimeoutMs, 100, 60_000);
         const peers = await discovery.connectPeer(mid, { signal, timeoutMs });
         return {
           body: {
@@ -89,11 +90,17 @@ export function dhtRoutes(s: ApiServices): Route[] {
           dht: dht.statistics.toJSON(),
           store: {
             values: dht.store.size,
-            keys: dht.store.keyCount,
+            keys: dht.store.locationCount,
             bytes: dht.store.bytes,
             evictions: dht.store.evictions,
-            verdicts: dht.store.stats,
-            onDisk: s.db?.size ?? null,
+            verdicts: dht.store.verdicts,
+            quotas: dht.store.quotas,
+            onDisk: s.db?.count('value') ?? null,
+          },
+          records: {
+            value: dht.values.statistics.toJSON(),
+            bag: s.bag.entries.statistics.toJSON(),
+            namespace: s.namespace.records.statistics.toJSON(),
           },
           routingTable: { contacts: dht.routingTable.size, buckets: dht.routingTable.buckets().length },
         },
@@ -126,8 +133,8 @@ export function dhtRoutes(s: ApiServices): Route[] {
 }
 
 /** The values this node itself holds under `key`, as `findValues` reports values. */
-function localValues(s: ApiServices, key: Uint8Array): FoundValue[] {
-  return s.dht.store.get(key).map((v) => ({
+function localValues(s: ApiServices, key: Uint8Array, publisher: Uint8Array | undefined): FoundValue[] {
+  return s.dht.values.localRecords(key, publisher).map((v) => ({
     data: v.record.data,
     publicKey: v.record.publicKey === undefined ? null : (s.dht.context.keys.get(v.record.publicKey) ?? null),
     version: v.record.version,
@@ -143,6 +150,6 @@ function valueJson(v: FoundValue, now: number, encoding: ValueEncoding | undefin
     mid: v.publicKey?.midHex ?? null,
     version: v.version,
     expiresAt: v.expiresAt,
-    ttl: Math.max(0, Math.floor((v.expiresAt - now) / 1_000)),
+    ttlMs: Math.max(0, Math.floor(v.expiresAt - now)),
   };
 }

@@ -8,7 +8,7 @@ import { PUBLIC_KEY_BYTES, toHex } from '../../../framework/index.js';
 import { encodeValue, parseKey, valueFromBody } from '../codec.js';
 import type { ParsedKey } from '../codec.js';
 import { HttpError } from '../errors.js';
-import { encodingParam, hexId, intField } from '../params.js';
+import { boolParam, encodingParam, hexId, intField } from '../params.js';
 import type { Route } from '../router.js';
 import type { ApiServices } from './services.js';
 
@@ -25,8 +25,8 @@ export function namespaceRoutes(s: ApiServices): Route[] {
         const value = valueFromBody(body);
         const seq = intField(body, 'seq', 0, Number.MAX_SAFE_INTEGER);
         const cas = intField(body, 'cas', 0, Number.MAX_SAFE_INTEGER);
-        const ttl = intField(body, 'ttl', 1, 7 * 86_400);
-        const outcome = await namespace.set(key.raw, value, { seq, cas, signal, ...(ttl === undefined ? {} : { ttl: ttl * 1_000 }) });
+        const ttlMs = intField(body, 'ttlMs', 1, namespace.settings.maxTtlMs);
+        const outcome = await namespace.set(key.raw, value, { seq, cas, signal, ...(ttlMs === undefined ? {} : { ttlMs }) });
         return {
           body: {
             publicKey: toHex(s.host.key.publicKey.toBinary()),
@@ -45,9 +45,9 @@ export function namespaceRoutes(s: ApiServices): Route[] {
         const publicKey = hexId(params.publicKey!, PUBLIC_KEY_BYTES, 'public-key');
         const key = parseKey(params.key!);
         const encoding = encodingParam(query);
-        const found = await namespace.get(publicKey, key.raw, { signal });
+        const found = await namespace.get(publicKey, key.raw, { signal, local: boolParam(query, 'local') });
         if (found === undefined) throw new HttpError(404, 'not-found', `no value for ${shownKey(key)} in the namespace of ${params.publicKey!.slice(0, 16)}…`);
-        return { body: { publicKey: toHex(found.publicKey.toBinary()), key: shownKey(key), ...encodeValue(found.value, encoding), seq: found.seq } };
+        return { body: { publicKey: toHex(found.publicKey.toBinary()), key: shownKey(key), ...encodeValue(found.value, encoding), seq: found.seq, expiresAt: found.expiresAt } };
       },
     },
   ];

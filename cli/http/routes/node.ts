@@ -24,7 +24,7 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
           mid: s.host.midHex,
           publicKey: toHex(s.host.key.publicKey.toBinary()),
           address: addressKey(s.host.endpoint.address),
-          uptimeSeconds: Math.floor((s.host.clock.now() - s.startedAt) / 1_000),
+          uptimeMs: Math.floor(s.host.clock.now() - s.startedAt),
           contacts: s.dht.routingTable.size,
           persistent: s.db !== undefined,
           routes: listRoutes().map((r) => `${r.method} ${r.path}`),

@@ -1,0 +1,373 @@
+/**
+ * The client's side of a record type, written once for every type: one find request (with the token the
+ * node issued us, or padded without one; every returned record checked before anyone sees it), paging
+ * through one storer, datagram-sized store batches to one node, the fan-out of a publication to the k
+ * closest nodes with a tally of their verdicts, and merging what several storers returned.
+ * @module
+ */
+import type { Address, Incoming, PublicKey, RequestBody, RequestType } from '../../../framework/index.js';
+import { compareBytes, encodeBody, equalBytes, macEnvelopeBytes, signedEnvelopeBytes, toHex } from '../../../framework/index.js';
+import { compareDistance } from '../routing/node-id.js';
+import { packBySize } from './pack.js';
+import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody, WireItem } from './record-messages.js';
+import { MAX_FIND_PADDING_BYTES, WIRE_MAX_RECORDS } from './record-messages.js';
+import type { RecordPolicy, RecordVerdict } from './policy.js';
+import { ACCEPTED_VERDICTS, verdictOf } from './policy.js';
+import type { RecordStore } from './record-store.js';
+import type { RecordStatistics } from './record-statistics.js';
+import { AMPLIFICATION_FACTOR } from './record-server.js';
+
+/** A node to send to: its id (checked against the key that answers) and address. */
+export interface RecordPeer {
+  /** The node's id. */
+  readonly id: Uint8Array;
+  /** Where it listens. */
+  readonly address: Address;
+}
+
+/** A node found by a lookup, with the store token it issued us. */
+export interface ClosestNode {
+  /** The node. */
+  readonly peer: RecordPeer;
+  /** Its store token for our address. */
+  readonly token: Uint8Array;
+}
+
+/** Sends one request and resolves with the response (signed, or tagged for us) from the same address. */
+export type RequestFn = <Req extends RequestBody, Res extends RequestBody>(
+  peer: RecordPeer,
+  type: RequestType<Req, Res>,
+  body: Omit<Req, 'id'>,
+  signal?: AbortSignal,
+) => Promise<Incoming<Res>>;
+
+/** The tokens other nodes issued us, by node id hex (shared by every record type: tokens are per node). */
+export interface TokenBook {
+  /** @returns the last token node `hex` issued us. */
+  get(hex: string): Uint8Array | undefined;
+  /** Remembers `token` as node `hex`'s latest. */
+  remember(hex: string, token: Uint8Array): void;
+}
+
+/** A record with its expiry, as found or to be stored. */
+export interface TimedRecord<R> {
+  /** The record. */
+  readonly record: R;
+  /** When it expires, in ms since the epoch on this node's clock. */
+  readonly expiresAt: number;
+}
+
+/** A find response as the requester keeps it: closest nodes, and checked records only. */
+export interface FindReply<R> {
+  /** The closest nodes the responder named. */
+  readonly nodes: readonly NodeRefValue[];
+  /** Records that passed every check, or `undefined` when none came. */
+  readonly found: ReadonlyArray<TimedRecord<R>> | undefined;
+  /** The store token the responder issued us. */
+  readonly token: Uint8Array;
+  /** Matching records the responder holds in all. */
+  readonly total: number;
+  /** More records follow this page. */
+  readonly more: boolean;
+  /** The responder holds the page as a storer, none only as a cache. */
+  readonly authoritative: boolean;
+  /** The responder's key (it signed or tagged the response). */
+  readonly sender: PublicKey;
+  /** The id of the last record of the page (checked or not), the cursor of the next page. */
+  readonly lastId: Uint8Array | undefined;
+}
+
+/** What one storer gave for a read. */
+export interface StorerPage<R> {
+  /** The checked records, ascending by id. */
+  readonly records: Array<TimedRecord<R>>;
+  /** True when the storer has nothing beyond them. */
+  readonly exhausted: boolean;
+  /** The last id it covered (checked or not), when it sent any. */
+  readonly lastId: Uint8Array | undefined;
+}
+
+/** What a publication to the k closest nodes achieved. */
+export interface PublishOutcome {
+  /** Nodes other than this one that accepted at least one record. */
+  readonly acks: number;
+  /** Nodes that hold the records afterwards: `acks`, plus this node when it is among the k closest. */
+  readonly stored: number;
+  /** Whether this node keeps them as one of the k closest. */
+  readonly keptHere: boolean;
+  /** Every verdict of every node that answered, by name. */
+  readonly verdicts: Readonly<Record<string, number>>;
+  /** Verdicts of the nodes that accepted nothing, by name. */
+  readonly refusals: Readonly<Record<string, number>>;
+}
+
+/** Options of one find request. */
+export interface QueryOptions {
+  /** Only records after this id. */
+  readonly cursor?: Uint8Array | undefined;
+  /** Only records of this publisher (a mid). */
+  readonly publisher?: Uint8Array | undefined;
+  /** Cancels the request. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Everything the client side of one record type works with. */
+export interface RecordClientParts<R, W> {
+  /** The type's messages. */
+  readonly messages: RecordMessages<W>;
+  /** This node's store of the type (a publisher among the k closest keeps its records). */
+  readonly store: RecordStore<R>;
+  /** Counters. */
+  readonly statistics: RecordStatistics;
+  /** Sends a request. */
+  readonly request: RequestFn;
+  /** Tokens other nodes issued us. */
+  readonly tokens: TokenBook;
+  /** Our node id, k, our key's size and the datagram limit. */
+  readonly node: { readonly id: Uint8Array; readonly k: number; readonly publicKeyBytes: number; readonly maxPacketBytes: number };
+  /** The k closest nodes to `location` that answered a lookup. */
+  closestNodes(location: Uint8Array, options: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<readonly ClosestNode[]>;
+}
+
+/** Most pages fetched from one storer in one read. */
+export const MAX_PAGES = 64;
+/**
+ * Bytes of a find request without token and padding, beyond its envelope: array header, id, target,
+ * flags and empty optionals. An underestimate only adds a few bytes of padding.
+ */
+const FIND_BODY_BYTES = 38;
+/** Bytes of a signed store request that are not records (an upper bound). */
+const STORE_FIXED_BYTES = 1 + 9 + 10 + 22 + 1 + 9 + 3;
+
+/** The client side of one record type. */
+export class RecordClient<R, W> {
+  private readonly policy: RecordPolicy<R, W>;
+
+  /** @param parts what it works with. */
+  constructor(private readonly parts: RecordClientParts<R, W>) {
+    this.policy = parts.store.policy as RecordPolicy<R, W>;
+  }
+
+  /**
+   * Sends one find request to `peer`: with the last token it issued us, or padded when we have none; when
+   * an unproven answer held records back, asks once more with the fresh token.
+   */
+  async query(peer: RecordPeer, target: Uint8Array, records: boolean, options: QueryOptions = {}): Promise<FindReply<R>> {
+    const { messages, tokens, statistics } = this.parts;
+    const hex = toHex(peer.id);
+    let token = tokens.get(hex);
+    for (let attempt = 0; ; attempt++) {
+      const padding = token === undefined ? this.padding() : undefined;
+      const body: Omit<FindRequestBody, 'id'> = { target, records, cursor: options.cursor, publisher: options.publisher, token, padding };
+      const m = await this.parts.request(peer, messages.Find, body, options.signal);
+      const v = m.value;
+      tokens.remember(hex, v.token);
+      const withheld = records && v.records.length === 0 && v.more;
+      if (withheld && attempt === 0 && (token === undefined || !equalBytes(token, v.token))) {
+        token = v.token;
+        continue;
+      }
+      if (records) statistics.pagesRequested++;
+      const { found, lastId } = this.checked(target, v.records, options.cursor);
+      return {
+        nodes: v.nodes,
+        found: found.length > 0 ? found : undefined,
+        token: v.token,
+        total: v.total,
+        more: v.more,
+        authoritative: v.authoritative,
+        sender: m.sender!,
+        lastId,
+      };
+    }
+  }
+
+  /**
+   * Continues reading one storer from its first answer: further pages from the answer's last id while more
+   * follow, up to `limit` records (checked ones) and {@link MAX_PAGES} pages.
+   * @returns the records, whether the storer has nothing beyond them, and the last id it covered.
+   */
+  async allPages(peer: RecordPeer, target: Uint8Array, first: FindReply<R>, limit: number, options: QueryOptions = {}): Promise<StorerPage<R>> {
+    const records = [...(first.found ?? [])];
+    let more = first.more;
+    let lastId = first.lastId;
+    for (let pages = 1; more && lastId !== undefined && records.length < limit && pages < MAX_PAGES; pages++) {
+      let next: FindReply<R>;
+      try {
+        next = await this.query(peer, target, true, { ...options, cursor: lastId });
+      } catch {
+        break;
+      }
+      if (next.lastId === undefined || (next.found === undefined && equalBytes(next.lastId, lastId))) break;
+      records.push(...(next.found ?? []));
+      more = next.more;
+      lastId = next.lastId;
+    }
+    return { records, exhausted: !more, lastId };
+  }
+
+  /** Reads one storer from `options.cursor`: its first page, then {@link RecordClient.allPages}. */
+  async read(peer: RecordPeer, target: Uint8Array, limit: number, options: QueryOptions = {}): Promise<StorerPage<R>> {
+    const first = await this.query(peer, target, true, options);
+    return this.allPages(peer, target, first, limit, options);
+  }
+
+  /**
+   * Stores `items` at `location` on one node, in datagram-sized batches.
+   * @returns one verdict per record, in order (`unavailable` for the records of a batch that failed).
+   */
+  async storeOn(
+    node: ClosestNode,
+    location: Uint8Array,
+    items: ReadonlyArray<TimedRecord<R>>,
+    options: { cache?: boolean; cas?: number | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<RecordVerdict[]> {
+    const now = this.parts.store.now();
+    const wire = items.map((i) => ({ record: this.policy.toWire(i.record), ttl: Math.max(0, Math.floor(i.expiresAt - now)) }));
+    const verdicts: RecordVerdict[] = [];
+    const budget = this.parts.node.maxPacketBytes - signedEnvelopeBytes(this.parts.node.publicKeyBytes) - STORE_FIXED_BYTES;
+    for (const batch of packBySize(wire, (w) => this.wireSize(w), budget, WIRE_MAX_RECORDS)) {
+      const body: Omit<StoreRequestBody<W>, 'id'> = { token: node.token, location, cache: options.cache === true, cas: options.cas, records: batch };
+      const m = await this.parts.request(node.peer, this.parts.messages.Store, body, options.signal);
+      const codes = m.value.verdicts;
+      for (let i = 0; i < batch.length; i++) verdicts.push(verdictOf(codes[i] ?? -1));
+    }
+    return verdicts;
+  }
+
+  /**
+   * Stores `items` at `location` on the k closest nodes, and here when this node is one of them.
+   * Never throws for a refusal: read the outcome.
+   * @throws `DHTError` from the lookup (`no-nodes`, `aborted`, `stopped`).
+   */
+  async publish(
+    location: Uint8Array,
+    items: ReadonlyArray<TimedRecord<R>>,
+    options: {
+      signal?: AbortSignal | undefined;
+      paths?: number | undefined;
+      cas?: number | undefined;
+      includeSelf?: boolean;
+      nodes?: readonly ClosestNode[] | undefined;
+      /** How this node holds its copy when it is among the k closest: `local` for its own records. @default 'store' */
+      origin?: 'store' | 'local';
+    } = {},
+  ): Promise<PublishOutcome> {
+    const nodes = options.nodes ?? (await this.parts.closestNodes(location, { signal: options.signal, paths: options.paths }));
+    const now = this.parts.store.now();
+    const live = items.filter((i) => i.expiresAt > now);
+    const verdicts: Record<string, number> = {};
+    const refusals: Record<string, number> = {};
+    if (live.length === 0) return { acks: 0, stored: 0, keptHere: false, verdicts, refusals };
+    const keptHere = options.includeSelf !== false && this.isAmongClosest(location, nodes);
+    let stored = 0;
+    if (keptHere) {
+      const local = live.map((i) => this.parts.store.put(i.record, i.expiresAt - now, { origin: options.origin ?? 'store', cas: options.cas }));
+      if (local.some((v) => ACCEPTED_VERDICTS.has(v))) stored++;
+    }
+    const outcomes = await Promise.allSettled(nodes.map((n) => this.storeOn(n, location, live, { cas: options.cas, signal: options.signal })));
+    let acks = 0;
+    for (const o of outcomes) {
+      if (o.status !== 'fulfilled') continue;
+      for (const v of o.value) verdicts[v] = (verdicts[v] ?? 0) + 1;
+      if (o.value.some((v) => ACCEPTED_VERDICTS.has(v))) acks++;
+      else for (const v of o.value) refusals[v] = (refusals[v] ?? 0) + 1;
+    }
+    return { acks, stored: stored + acks, keptHere, verdicts, refusals };
+  }
+
+  /**
+   * Merges what several storers (and this node) returned: per record id the newest version that passed
+   * the checks; equal versions resolve by their encoded bytes, so the result does not depend on the order
+   * of the answers. Each record's expiry is the latest any storer reported for that version.
+   * @param perClass at most this many records of one class (those expiring last), as storers keep them.
+   * @returns the records ascending by id.
+   */
+  merge(items: ReadonlyArray<TimedRecord<R>>, perClass?: Readonly<Record<string, number>>): Array<TimedRecord<R>> {
+    const policy = this.policy;
+    const best = new Map<string, { record: R; expiresAt: number; bytes: Uint8Array }>();
+    for (const item of items) {
+      const id = toHex(policy.id(item.record));
+      const held = best.get(id);
+      const version = policy.version(item.record);
+      if (held !== undefined && version < policy.version(held.record)) continue;
+      const bytes = encodeBody(policy.wire, policy.toWire(item.record));
+      if (held !== undefined && version === policy.version(held.record)) {
+        const order = compareBytes(bytes, held.bytes);
+        if (order === 0) held.expiresAt = Math.max(held.expiresAt, item.expiresAt);
+        if (order >= 0) continue;
+      }
+      best.set(id, { record: item.record, expiresAt: item.expiresAt, bytes });
+    }
+    let merged = [...best].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, v]) => ({ record: v.record, expiresAt: v.expiresAt }));
+    if (perClass !== undefined && policy.classify !== undefined) {
+      const byClass = new Map<string, Array<TimedRecord<R>>>();
+      for (const r of merged) {
+        const c = policy.classify(r.record);
+        byClass.set(c, [...(byClass.get(c) ?? []), r]);
+      }
+      const dropped = new Set<TimedRecord<R>>();
+      for (const [c, list] of byClass) {
+        const cap = perClass[c];
+        if (cap === undefined || list.length <= cap) continue;
+        for (const r of [...list].sort((a, b) => b.expiresAt - a.expiresAt).slice(cap)) dropped.add(r);
+      }
+      merged = merged.filter((r) => !dropped.has(r));
+    }
+    return merged;
+  }
+
+  /** True when this node is among the k closest to `location` of `nodes` (the lookup never queries us). */
+  isAmongClosest(location: Uint8Array, nodes: readonly ClosestNode[]): boolean {
+    const k = this.parts.node.k;
+    const farthest = nodes.length < k ? undefined : nodes[nodes.length - 1];
+    return farthest === undefined || compareDistance(location, this.parts.node.id, farthest.peer.id) < 0;
+  }
+
+  /** Checks every record of a page: decodable, at `target`, authentic, in ascending id order after `cursor`. */
+  private checked(target: Uint8Array, items: ReadonlyArray<WireItem<W>>, cursor: Uint8Array | undefined): { found: Array<TimedRecord<R>>; lastId: Uint8Array | undefined } {
+    const policy = this.policy;
+    const now = this.parts.store.now();
+    const found: Array<TimedRecord<R>> = [];
+    let lastHex = cursor === undefined ? undefined : toHex(cursor);
+    let lastId = cursor;
+    for (const item of items) {
+      let record: R;
+      try {
+        record = policy.fromWire(target, item.record);
+      } catch {
+        this.parts.statistics.recordsRejected++;
+        continue;
+      }
+      const id = policy.id(record);
+      const hex = toHex(id);
+      if (lastHex !== undefined && hex <= lastHex) {
+        this.parts.statistics.recordsRejected++; // out of order: the storer is broken or lying; ignore the rest
+        break;
+      }
+      lastHex = hex;
+      lastId = id;
+      if (equalBytes(policy.location(record), target) && policy.check(record, target) === 'valid') {
+        const signed = policy.signedExpiry?.(record);
+        const expiresAt = Math.min(now + item.ttl, signed ?? Number.POSITIVE_INFINITY);
+        found.push({ record, expiresAt });
+      } else this.parts.statistics.recordsRejected++;
+    }
+    return { found, lastId };
+  }
+
+  /** Upper bound of one wire item's encoded size. */
+  private wireSize(w: WireItem<W>): number {
+    return encodeBody(this.policy.wire, w.record).length + 10;
+  }
+
+  /**
+   * Padding that makes a tokenless find request at least a third of a datagram (its reply may then fill
+   * one). Counted for the smaller envelope of a tagged request, so a signed one is 48 bytes over.
+   */
+  private padding(): Uint8Array {
+    const envelope = macEnvelopeBytes(this.parts.node.publicKeyBytes);
+    const want = Math.ceil(this.parts.node.maxPacketBytes / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
+    return new Uint8Array(Math.max(0, Math.min(MAX_FIND_PADDING_BYTES, want)));
+  }
+}

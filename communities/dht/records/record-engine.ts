@@ -1,0 +1,373 @@
+/**
+ * One record engine per record type: its store, the storer's answers to finds and stores, the client's
+ * reads and publications, this node's own records (republished) and the upkeep (sweep, republish,
+ * replicate) on the injected clock. A community that hosts a record type builds an engine from a
+ * {@link RecordPolicy}, registers the engine's handlers for the type's messages, and starts and stops it.
+ * @module
+ */
+import type { Clock, Incoming, PublicKey, Random, TimerHandle } from '../../../framework/index.js';
+import { decodeBody, toHex } from '../../../framework/index.js';
+import type { RecordDatastore, RecordOrigin } from './datastore.js';
+import type { RecordPolicy, RecordVerdict } from './policy.js';
+import type { ClosestNode, PublishOutcome, RequestFn, StorerPage, TimedRecord, TokenBook } from './record-client.js';
+import { RecordClient } from './record-client.js';
+import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody } from './record-messages.js';
+import { answerFind, answerStore } from './record-server.js';
+import type { RecordServerParts, Responder, TokenIssuer } from './record-server.js';
+import { RecordStatistics } from './record-statistics.js';
+import { RecordStore } from './record-store.js';
+import type { RecordStoreOptions } from './record-store.js';
+
+/** The DHT as a record engine sees it: a small public door (see `DHTCommunity.network`). */
+export interface RecordNetwork {
+  /** Our node id. */
+  readonly nodeId: Uint8Array;
+  /** Kademlia's k: how many nodes store a record. */
+  readonly bucketSize: number;
+  /** The store tokens this node issues. */
+  readonly tokens: TokenIssuer;
+  /** The store tokens other nodes issued us. */
+  readonly peerTokens: TokenBook;
+  /** True while the DHT runs. */
+  readonly isRunning: boolean;
+  /** Contacts in the routing table, closest to `target` first, never `exclude`. */
+  closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[];
+  /** The k closest nodes to `target` that answered a lookup, with their tokens for us. */
+  findClosestNodes(target: Uint8Array, options?: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<readonly ClosestNode[]>;
+  /** The routing table is empty (nobody to ask). */
+  readonly isAlone: boolean;
+  /** The key of node `id` when this node knows it (a request to it is then tagged, not signed). */
+  recipientKey(id: Uint8Array): PublicKey | undefined;
+  /** A request timeout for node `id` from its measured round-trip time, in ms. */
+  rttTimeoutMs(id: Uint8Array): number;
+}
+
+/** The timers a community offers (cleared when it stops). */
+export interface Scheduler {
+  /** Runs `fn` every `ms`. */
+  every(ms: number, fn: () => void): TimerHandle;
+  /** Runs `fn` once after `ms`. */
+  after(ms: number, fn: () => void): TimerHandle;
+  /** Cancels a timer. */
+  cancel(handle: TimerHandle | undefined): void;
+  /** True while the community runs. */
+  readonly isRunning: boolean;
+}
+
+/** Intervals of a record engine's upkeep, in ms. */
+export interface RecordTiming {
+  /** Storers re-store what they hold to the current k closest this often. */
+  readonly replicateIntervalMs: number;
+  /** A publisher re-stores its own records this often. */
+  readonly republishIntervalMs: number;
+  /** Upkeep (sweep, republish, replicate) runs this often. */
+  readonly maintenanceIntervalMs: number;
+}
+
+/** What a record engine is built from. */
+export interface RecordEngineOptions<R, W> {
+  /** The record type. */
+  readonly policy: RecordPolicy<R, W>;
+  /** Its messages, in the hosting community. */
+  readonly messages: RecordMessages<W>;
+  /** The hosting community: encoding, sending and timers. */
+  readonly community: Responder & Scheduler;
+  /** The DHT. */
+  readonly network: RecordNetwork;
+  /** Sends one of the type's requests. */
+  readonly request: RequestFn;
+  /** The node's clock. */
+  readonly clock: Clock;
+  /** The node's randomness (timer offsets). */
+  readonly random: Random;
+  /** Upkeep intervals. */
+  readonly timing: RecordTiming;
+  /** Store caps and the datastore. */
+  readonly store?: RecordStoreOptions;
+  /**
+   * Renews one of this node's records before it expires (a record whose expiry is signed must be signed
+   * again); without it the record is re-sent as it is, with a fresh lifetime.
+   */
+  readonly renew?: (record: R, ttlMs: number) => R;
+  /** Told of every record accepted from another node. */
+  readonly onAccepted?: (location: Uint8Array, verdict: RecordVerdict, origin: RecordOrigin) => void;
+}
+
+/** One of this node's records, kept for republishing. */
+export interface OwnRecord<R> {
+  /** The record as last published. */
+  readonly record: R;
+  /** The lifetime asked for, in ms. */
+  readonly ttlMs: number;
+  /** When the published copies expire. */
+  readonly expiresAt: number;
+  /** When it was last published. */
+  readonly publishedAt: number;
+  /**
+   * `true`: renewed before it expires for as long as this node runs (bag entries, namespace records);
+   * `false`: re-published until `expiresAt`, then forgotten (DHT values, as Kademlia).
+   */
+  readonly keepAlive: boolean;
+}
+
+/** Options of {@link RecordEngine.publish}. */
+export interface EnginePublishOptions {
+  /** Lifetime in ms. */
+  readonly ttlMs: number;
+  /** Cancels the publication. */
+  readonly signal?: AbortSignal | undefined;
+  /** Disjoint lookup paths. */
+  readonly paths?: number | undefined;
+  /** Compare-and-swap version. */
+  readonly cas?: number | undefined;
+  /** The k closest nodes, when a read just found them. @default a fresh lookup */
+  readonly nodes?: readonly ClosestNode[] | undefined;
+  /** Remember the records as this node's own and republish them. @default 'until-expiry' */
+  readonly republish?: 'until-expiry' | 'keep-alive' | 'never';
+}
+
+/** Options of {@link RecordEngine.read}. */
+export interface ReadOptions {
+  /** Most records read from one storer. */
+  readonly limit: number;
+  /** Only records of this publisher (a mid). */
+  readonly publisher?: Uint8Array | undefined;
+  /** Only records with an id above this one. */
+  readonly cursor?: Uint8Array | undefined;
+  /** Cancels the read. */
+  readonly signal?: AbortSignal | undefined;
+  /** Disjoint lookup paths. */
+  readonly paths?: number | undefined;
+  /** Only this node's own store (no network). @default false */
+  readonly local?: boolean | undefined;
+}
+
+/** What {@link RecordEngine.read} found. */
+export interface ReadResult<R> {
+  /** Every storer's records and this node's, merged (newest version per id), ascending by id. */
+  readonly records: Array<TimedRecord<R>>;
+  /** What each storer that answered gave. */
+  readonly storers: ReadonlyArray<StorerPage<R>>;
+  /** How many storers were asked. */
+  readonly asked: number;
+  /** The storers asked (to publish to the same ones next). */
+  readonly nodes: readonly ClosestNode[];
+}
+
+/** Most locations re-stored per upkeep round, so a node holding many spreads the work. */
+const MAX_LOCATIONS_PER_TICK = 64;
+
+/** The record engine of one record type on one node. */
+export class RecordEngine<R, W> {
+  /** What this node holds of the type. */
+  readonly store: RecordStore<R>;
+  /** Counters. */
+  readonly statistics = new RecordStatistics();
+  /** Reads and publications. */
+  readonly client: RecordClient<R, W>;
+  /** This node's own records by `locationHex/idHex`. */
+  readonly own = new Map<string, OwnRecord<R>>();
+  private first: TimerHandle | undefined;
+  private timer: TimerHandle | undefined;
+  private busy = false;
+  private readonly server: RecordServerParts<R, W>;
+
+  /** @param options what the engine is built from. */
+  constructor(private readonly options: RecordEngineOptions<R, W>) {
+    const { policy, network, community, messages } = options;
+    this.store = new RecordStore(policy as RecordPolicy<R, unknown>, options.clock, options.store);
+    this.client = new RecordClient<R, W>({
+      messages,
+      store: this.store,
+      statistics: this.statistics,
+      request: options.request,
+      tokens: network.peerTokens,
+      node: {
+        id: network.nodeId,
+        k: network.bucketSize,
+        publicKeyBytes: community.context.key.publicKey.toBinary().length,
+        maxPacketBytes: community.context.transport.maxPacketBytes,
+      },
+      closestNodes: (location, o) => network.findClosestNodes(location, o),
+    });
+    this.server = {
+      responder: community,
+      messages,
+      store: this.store,
+      tokens: network.tokens,
+      statistics: this.statistics,
+      closestContacts: (target, exclude) => network.closestContacts(target, network.bucketSize, exclude),
+      onAccepted: options.onAccepted,
+    };
+  }
+
+  /** The record type. */
+  get policy(): RecordPolicy<R, W> {
+    return this.options.policy;
+  }
+
+  /** Answers a find request (register it for the type's `FindRequest`). */
+  answerFind(m: Incoming<FindRequestBody>): void {
+    answerFind(this.server, m);
+  }
+
+  /** Answers a store request (register it for the type's `StoreRequest`). */
+  answerStore(m: Incoming<StoreRequestBody<W>>): void {
+    answerStore(this.server, m);
+  }
+
+  /**
+   * Publishes this node's records (all at one location) on the k closest nodes, and here, as its own
+   * (`local`: exempt from the caps strangers fill), when this node is one of them; with `republish` other
+   * than `never`, remembers them and republishes them.
+   */
+  async publish(records: readonly R[], options: EnginePublishOptions): Promise<PublishOutcome> {
+    const first = records[0];
+    if (first === undefined) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
+    const location = this.policy.location(first);
+    const now = this.options.clock.now();
+    const expiresAt = now + options.ttlMs;
+    const items = records.map((record) => ({ record, expiresAt: Math.min(expiresAt, this.policy.signedExpiry?.(record) ?? expiresAt) }));
+    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local' });
+    if (outcome.stored > 0) this.statistics.published++;
+    else this.statistics.publishFailed++;
+    const mode = options.republish ?? 'until-expiry';
+    if (outcome.stored > 0 && mode !== 'never') {
+      for (const item of items) this.own.set(this.ownId(item.record), { record: item.record, ttlMs: options.ttlMs, expiresAt: item.expiresAt, publishedAt: now, keepAlive: mode === 'keep-alive' });
+    }
+    return outcome;
+  }
+
+  /** Forgets one of this node's records (it is no longer republished). */
+  forget(record: R): void {
+    this.own.delete(this.ownId(record));
+  }
+
+  /**
+   * Reads the records at `location` from the k closest storers (of one publisher, after a cursor, when
+   * given) and this node's own store, merged: the newest version per record id.
+   * @returns the merged records ascending by id, what each storer that answered gave, and how many were asked.
+   * @throws `DHTError` from the lookup (`no-nodes`, `aborted`, `stopped`).
+   */
+  async read(location: Uint8Array, options: ReadOptions): Promise<ReadResult<R>> {
+    const now = this.options.clock.now();
+    const local = this.localRecords(location, options.publisher, now, options.cursor);
+    if (options.local === true || this.options.network.isAlone) return { records: this.client.merge(local), storers: [], asked: 0, nodes: [] };
+    const nodes = await this.options.network.findClosestNodes(location, { signal: options.signal, paths: options.paths });
+    const q = { publisher: options.publisher, signal: options.signal, cursor: options.cursor };
+    const pages = await Promise.all(nodes.map((n) => this.client.read(n.peer, location, options.limit, q).catch(() => undefined)));
+    const storers = pages.filter((p): p is StorerPage<R> => p !== undefined);
+    return { records: this.client.merge([...storers.flatMap((p) => p.records), ...local]), storers, asked: nodes.length, nodes };
+  }
+
+  /** This node's live records at `location` (of one publisher, when given). */
+  localRecords(location: Uint8Array, publisher: Uint8Array | undefined, now = this.options.clock.now(), cursor?: Uint8Array): Array<TimedRecord<R>> {
+    const after = cursor === undefined ? undefined : toHex(cursor);
+    const held = this.store.page(location, after, publisher === undefined ? undefined : toHex(publisher), now).records;
+    return held.map((h) => ({ record: h.record, expiresAt: h.expiresAt }));
+  }
+
+  /**
+   * Loads the datastore's records into the store (before the node answers).
+   * @returns how many were restored, had expired, or were refused.
+   */
+  restore(): { restored: number; expired: number; refused: number } {
+    const policy = this.policy;
+    return this.store.restore((location, bytes) => {
+      const decoded = decodeBody(policy.wire, bytes);
+      if (!decoded.ok) return undefined;
+      try {
+        return policy.fromWire(location, decoded.value);
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
+  /** Starts the upkeep, first at a random offset so nodes started together do not tick together. */
+  start(): void {
+    const { community, timing, random } = this.options;
+    const interval = timing.maintenanceIntervalMs;
+    this.first = community.after(1 + random.int(interval), () => {
+      this.first = undefined;
+      void this.maintain();
+      this.timer = community.every(interval, () => void this.maintain());
+    });
+  }
+
+  /** Stops the upkeep (the community's stop clears its timers too). */
+  stop(): void {
+    this.options.community.cancel(this.first);
+    this.options.community.cancel(this.timer);
+    this.first = undefined;
+    this.timer = undefined;
+  }
+
+  /** One round of upkeep: sweep, republish this node's records, replicate held ones. Skipped while the previous one runs. */
+  async maintain(): Promise<void> {
+    if (this.busy || !this.options.community.isRunning) return;
+    this.busy = true;
+    try {
+      this.statistics.expired += this.store.sweep();
+      if (this.options.network.isAlone) return;
+      await this.republish();
+      await this.replicate();
+    } catch {
+      // a failed round is retried on the next one
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async republish(): Promise<void> {
+    const { clock, timing, community } = this.options;
+    const now = clock.now();
+    const due = new Map<string, { location: Uint8Array; items: Array<{ id: string; own: OwnRecord<R> }> }>();
+    for (const [id, own] of this.own) {
+      if (!own.keepAlive && own.expiresAt <= now) {
+        this.own.delete(id);
+        continue;
+      }
+      const renewing = own.keepAlive && own.expiresAt - now <= renewMarginMs(own.ttlMs, timing.maintenanceIntervalMs);
+      if (!renewing && now - own.publishedAt < timing.republishIntervalMs) continue;
+      const fresh = renewing
+        ? { record: this.options.renew?.(own.record, own.ttlMs) ?? own.record, ttlMs: own.ttlMs, expiresAt: now + own.ttlMs, publishedAt: now, keepAlive: true }
+        : { ...own, publishedAt: now };
+      const location = this.policy.location(fresh.record);
+      const group = due.get(toHex(location)) ?? { location, items: [] };
+      group.items.push({ id, own: { ...fresh, expiresAt: Math.min(fresh.expiresAt, this.policy.signedExpiry?.(fresh.record) ?? fresh.expiresAt) } });
+      due.set(toHex(location), group);
+    }
+    for (const { location, items } of due.values()) {
+      if (!community.isRunning) return;
+      const outcome = await this.client.publish(location, items.map((i) => ({ record: i.own.record, expiresAt: i.own.expiresAt }))).catch(() => undefined);
+      if (outcome === undefined || outcome.stored === 0) continue; // keep the old one; retried next round
+      for (const { id, own } of items) if (this.own.has(id)) this.own.set(id, own);
+      this.statistics.republications += items.length;
+    }
+  }
+
+  private async replicate(): Promise<void> {
+    const { clock, timing, community } = this.options;
+    const now = clock.now();
+    const due = this.store.dueForReplication(now, timing.replicateIntervalMs).slice(0, MAX_LOCATIONS_PER_TICK);
+    for (const { location, records } of due) {
+      if (!community.isRunning) return;
+      this.store.markReplicated(location, records.map((h) => h.idHex), now);
+      this.statistics.replications++;
+      await this.client.publish(location, records.map((h) => ({ record: h.record, expiresAt: h.expiresAt })), { includeSelf: false }).catch(() => undefined);
+    }
+  }
+
+  private ownId(record: R): string {
+    return `${toHex(this.policy.location(record))}/${toHex(this.policy.id(record))}`;
+  }
+}
+
+/**
+ * How long before expiry a kept-alive record is renewed: a quarter of its lifetime, but at least two
+ * upkeep intervals so one failed round can be retried.
+ */
+export function renewMarginMs(ttlMs: number, maintenanceIntervalMs: number): number {
+  return Math.max(Math.floor(ttlMs / 4), 2 * maintenanceIntervalMs);
+}
