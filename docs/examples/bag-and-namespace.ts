@@ -5,10 +5,10 @@
  * sockets, give each `OverlayHost` a `new UdpEndpoint({ host, port })` and drop `clock.settle`.
  */
 import 'reflect-metadata';
-import { BagCommunity, BagError, BagSearchRequest, BagSearchResponse } from '../../communities/bag/index.js';
+import { BagCommunity, BagError, BagMessages } from '../../communities/bag/index.js';
 import { DHTCommunity, hashKey } from '../../communities/dht/index.js';
 import { NamespaceCommunity, NamespaceError } from '../../communities/namespace/index.js';
-import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom, utf8 } from '../../framework/index.js';
+import { equalBytes, ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom, utf8 } from '../../framework/index.js';
 
 /** A simulated network: every node runs the DHT, the bag and the namespace. */
 export interface GuideNetwork {
@@ -64,7 +64,7 @@ export async function bagBasics(): Promise<{ found: string[]; paged: string[]; p
   const text = (v: Uint8Array): string => new TextDecoder().decode(v);
   try {
     await net.clock.settle(alice.add('recipes', utf8('pancakes')));
-    await net.clock.settle(alice.add('recipes', utf8('waffles'), { ttl: 2 * 3_600_000 }));
+    await net.clock.settle(alice.add('recipes', utf8('waffles'), { ttlMs: 2 * 3_600_000 }));
     await net.clock.settle(bob.add('recipes', utf8('pancakes'))); // same value, other publisher: its own entry
     const { entries } = await net.clock.settle(carol.search('recipes'));
     const found = entries.map((e) => `${e.publisher.midHex.slice(0, 4)}:${text(e.value)}`).sort();
@@ -89,7 +89,7 @@ export async function bagBasics(): Promise<{ found: string[]; paged: string[]; p
 }
 
 /** Bag misuse and caps: named errors before sending, storer verdicts when every storer refuses. */
-export async function bagLimits(): Promise<{ tooLarge: string; badTtl: string; publisherFull: string; verdicts: string[] }> {
+export async function bagLimits(): Promise<{ tooLarge: string; badTtl: string; overQuota: string; verdicts: string[] }> {
   const net = await startGuideNetwork(30, 2);
   const bag = net.bags[7]!;
   const reason = async (p: Promise<unknown>): Promise<string> => {
@@ -102,19 +102,19 @@ export async function bagLimits(): Promise<{ tooLarge: string; badTtl: string; p
   };
   try {
     const tooLarge = await reason(bag.add('k', new Uint8Array(257))); // maxValueBytes: 256
-    const badTtl = await reason(bag.add('k', utf8('v'), { ttl: 48 * 3_600_000 })); // maxTtlMs: 24 h
+    const badTtl = await reason(bag.add('k', utf8('v'), { ttlMs: 48 * 3_600_000 })); // maxTtlMs: 24 h
     await net.clock.settle(Promise.all(Array.from({ length: 100 }, (_, i) => bag.add('busy', utf8(`v${i}`)))));
     let verdicts: string[] = [];
-    let publisherFull = 'ok';
+    let overQuota = 'ok';
     try {
-      await net.clock.settle(bag.add('busy', utf8('one too many'))); // 100 per publisher per key
+      await net.clock.settle(bag.add('busy', utf8('one too many'))); // 100 per IP group per key
     } catch (error) {
       if (error instanceof BagError) {
-        publisherFull = error.reason;
+        overQuota = error.reason;
         verdicts = Object.keys(error.verdicts);
       }
     }
-    return { tooLarge, badTtl, publisherFull, verdicts };
+    return { tooLarge, badTtl, overQuota, verdicts };
   } finally {
     await net.stop();
   }
@@ -130,15 +130,16 @@ export async function amplificationBound(): Promise<{ request: number; tokenless
     }
     const asker = net.bags[20]!;
     const key = hashKey('worst');
-    const [storer] = await net.clock.settle(asker.closestNodes(key)); // each comes with its token for us
-    const holder = net.bags.find((b) => b.dht.nodeId.every((x, i) => x === storer!.peer.id[i]))!;
+    const [storer] = await net.clock.settle(net.hosts[20]!.get(DHTCommunity).findClosestNodes(key)); // each comes with its token for us
+    const holder = net.bags[net.hosts.findIndex((h) => equalBytes(h.get(DHTCommunity).nodeId, storer!.peer.id))]!;
     const sizes = async (token: Uint8Array | undefined): Promise<{ request: number; response: number }> => {
-      const req = asker.stats.bytesSent[BagSearchRequest.name] ?? 0;
-      const res = holder.stats.bytesSent[BagSearchResponse.name] ?? 0;
-      await net.clock.settle(asker.sendRequest(storer!.peer.address, BagSearchRequest, { key, cursor: undefined, limit: 100, token }));
+      const req = asker.stats.bytesSent[BagMessages.FindRequest.name] ?? 0;
+      const res = holder.stats.bytesSent[BagMessages.FindResponse.name] ?? 0;
+      const find = { target: key, records: true, cursor: undefined, publisher: undefined, token, padding: undefined };
+      await net.clock.settle(asker.sendRequest(storer!.peer.address, BagMessages.FindRequest, find));
       return {
-        request: (asker.stats.bytesSent[BagSearchRequest.name] ?? 0) - req,
-        response: (holder.stats.bytesSent[BagSearchResponse.name] ?? 0) - res,
+        request: (asker.stats.bytesSent[BagMessages.FindRequest.name] ?? 0) - req,
+        response: (holder.stats.bytesSent[BagMessages.FindResponse.name] ?? 0) - res,
       };
     };
     const bare = await sizes(undefined);
@@ -150,7 +151,7 @@ export async function amplificationBound(): Promise<{ request: number; tokenless
 }
 
 /** Namespace basics: set/get, automatic seq, rollback refused, compare-and-swap. */
-export async function namespaceBasics(): Promise<{ seqs: number[]; latest: string; staleSeq: string; casMismatch: string; afterCas: number }> {
+export async function namespaceBasics(): Promise<{ seqs: number[]; latest: string; rollback: string; casFailure: string; afterCas: number }> {
   const net = await startGuideNetwork(30, 4);
   const [alice, reader] = [net.namespaces[5]!, net.namespaces[22]!];
   const pk = alice.context.key.publicKey;
@@ -166,10 +167,10 @@ export async function namespaceBasics(): Promise<{ seqs: number[]; latest: strin
     const seqs: number[] = [];
     for (const v of ['draft', 'review', 'final']) seqs.push((await net.clock.settle(alice.set('status', utf8(v)))).seq); // 0, 1, 2
     const got = await net.clock.settle(reader.get(pk, 'status'));
-    const staleSeq = await reason(alice.set('status', utf8('draft again'), { seq: 1 }));
-    const casMismatch = await reason(alice.set('status', utf8('edit'), { cas: 1 })); // the storers hold 2
+    const rollback = await reason(alice.set('status', utf8('draft again'), { seq: 1 }));
+    const casFailure = await reason(alice.set('status', utf8('edit'), { cas: 1 })); // the storers hold 2
     const afterCas = (await net.clock.settle(alice.set('status', utf8('edit'), { cas: 2 }))).seq;
-    return { seqs, latest: new TextDecoder().decode(got!.value), staleSeq, casMismatch, afterCas };
+    return { seqs, latest: new TextDecoder().decode(got!.value), rollback, casFailure, afterCas };
   } finally {
     await net.stop();
   }
@@ -180,7 +181,7 @@ export async function expiryAndRepublish(): Promise<{ whileRunning: number; afte
   const net = await startGuideNetwork(30, 5);
   const [publisher, reader] = [net.bags[4]!, net.bags[17]!];
   try {
-    await net.clock.settle(publisher.add('heartbeat', utf8('alive'), { ttl: 10 * 60_000 }));
+    await net.clock.settle(publisher.add('heartbeat', utf8('alive'), { ttlMs: 10 * 60_000 }));
     await net.clock.advance(30 * 60_000); // three lifetimes: republished before each expiry
     const whileRunning = (await net.clock.settle(reader.search('heartbeat'))).entries.length;
     await net.hosts[4]!.stop();

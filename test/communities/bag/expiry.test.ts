@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('bag expiry and republish (200 nodes)', () => {
   it('outlives its ttl while the publisher runs; gone after the ttl once it stopped', async () => {
     const [keeper, leaver, reader] = [bags[20]!, bags[80]!, bags[140]!];
-    await net.clock.settle(Promise.all([keeper.add('ephemeral', utf8('kept'), { ttl: TTL_MS }), leaver.add('ephemeral', utf8('left'), { ttl: TTL_MS })]));
+    await net.clock.settle(Promise.all([keeper.add('ephemeral', utf8('kept'), { ttlMs: TTL_MS }), leaver.add('ephemeral', utf8('left'), { ttlMs: TTL_MS })]));
     const first = (await net.clock.settle(reader.search('ephemeral'))).entries;
     expect(texts(first)).toEqual(['kept', 'left']);
     const firstExpiry = first.find((e) => texts([e])[0] === 'kept')!.expiresAt;
@@ -43,16 +43,20 @@ describe('bag expiry and republish (200 nodes)', () => {
     expect(texts(later)).toEqual(['kept']);
     expect(later[0]!.expiresAt).toBeGreaterThan(net.clock.now());
     expect(later[0]!.expiresAt).toBeGreaterThan(firstExpiry + 2 * 5 * MINUTE_MS);
-    expect(keeper.statistics.republications).toBeGreaterThanOrEqual(3);
+    expect(keeper.entries.statistics.republications).toBeGreaterThanOrEqual(3);
+    // No storer keeps an entry beyond the expiry its publisher signed.
+    const held = bags.filter((b) => b.isRunning).flatMap((b) => b.entries.store.get(hashKey('ephemeral')));
+    expect(held.length).toBeGreaterThanOrEqual(6);
+    for (const h of held) expect(h.expiresAt).toBeLessThanOrEqual(h.record.expiresAt);
 
     await net.hosts[20]!.stop();
     await net.clock.advance(TTL_MS + 2 * MINUTE_MS);
     expect((await net.clock.settle(reader.search('ephemeral'))).entries).toEqual([]);
     // Storers swept it: no live node holds a record under the key any more.
     const key = hashKey('ephemeral');
-    const holders = bags.filter((b) => b.isRunning && b.store.page(key, undefined, b.now()).total > 0);
+    const holders = bags.filter((b) => b.isRunning && b.entries.store.page(key, undefined).total > 0);
     expect(holders).toEqual([]);
-    expect(bags.reduce((n, b) => n + b.statistics.expired, 0)).toBeGreaterThanOrEqual(8);
-    expect(bags.reduce((n, b) => n + b.statistics.replications, 0)).toBeGreaterThanOrEqual(0);
+    expect(bags.reduce((n, b) => n + b.entries.statistics.expired, 0)).toBeGreaterThanOrEqual(8);
+    expect(bags.reduce((n, b) => n + b.entries.statistics.replications, 0)).toBeGreaterThanOrEqual(0);
   });
 });

@@ -17,12 +17,12 @@ describe('docs/bag-and-namespace.md runs as documented', () => {
   });
 
   it('bag limits: named errors and storer verdicts', async () => {
-    expect(await bagLimits()).toEqual({ tooLarge: 'too-large', badTtl: 'invalid-ttl', publisherFull: 'rejected', verdicts: ['publisher-full'] });
+    expect(await bagLimits()).toEqual({ tooLarge: 'too-large', badTtl: 'invalid-ttl', overQuota: 'rejected', verdicts: ['quota'] });
   });
 
   it('amplification: tokenless responses within 3x, token responses within the datagram', async () => {
     const r = await amplificationBound();
-    // The guide quotes this run: a 198-byte request, 186 bytes back without a token, 1,028 with it.
+    // The guide quotes this run: a 200-byte request, 452 bytes back without a token (nodes, no entry), 1,306 with it.
     expect(r.request).toBeGreaterThanOrEqual(190);
     expect(r.request).toBeLessThanOrEqual(210);
     expect(r.tokenless).toBeLessThanOrEqual(3 * r.request);
@@ -32,7 +32,7 @@ describe('docs/bag-and-namespace.md runs as documented', () => {
   });
 
   it('namespace basics: seq, rollback, compare-and-swap', async () => {
-    expect(await namespaceBasics()).toEqual({ seqs: [0, 1, 2], latest: 'final', staleSeq: 'stale-seq', casMismatch: 'cas-mismatch', afterCas: 3 });
+    expect(await namespaceBasics()).toEqual({ seqs: [0, 1, 2], latest: 'final', rollback: 'stale', casFailure: 'conflict', afterCas: 3 });
   });
 
   it('expiry: republished while running, gone after the publisher stops', async () => {

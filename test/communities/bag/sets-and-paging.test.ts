@@ -112,7 +112,7 @@ describe('BagCommunity sets (200 nodes)', () => {
     await expect(b.search('x', { limit: 1_001 })).rejects.toBeInstanceOf(BagError);
     await expect(b.search('x', { cursor: 'not a cursor' })).rejects.toMatchObject({ reason: 'invalid-cursor' });
     await expect(b.search('x', { cursor: toHex(new Uint8Array(20)) })).rejects.toMatchObject({ reason: 'invalid-cursor' });
-    await expect(b.add('x', utf8('v'), { ttl: 1 })).rejects.toMatchObject({ reason: 'invalid-ttl' });
+    await expect(b.add('x', utf8('v'), { ttlMs: 1 })).rejects.toMatchObject({ reason: 'invalid-ttl' });
     await expect(b.add('x', new Uint8Array(257))).rejects.toMatchObject({ reason: 'too-large' });
   });
 });

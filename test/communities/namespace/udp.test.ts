@@ -36,8 +36,8 @@ describe('namespace over UDP on 127.0.0.1 (5 nodes)', () => {
         expect([got?.seq, text(got?.value)]).toEqual([seq, `v${seq}`]);
       }
     }
-    await expect(writer.set('udp key', utf8('stale'), { seq: 2 })).rejects.toMatchObject({ reason: 'stale-seq' });
-    await expect(writer.set('udp key', utf8('cas'), { cas: 1 })).rejects.toMatchObject({ reason: 'cas-mismatch' });
+    await expect(writer.set('udp key', utf8('stale'), { seq: 2 })).rejects.toMatchObject({ reason: 'stale' });
+    await expect(writer.set('udp key', utf8('cas'), { cas: 1 })).rejects.toMatchObject({ reason: 'conflict' });
     expect((await writer.set('udp key', utf8('v4'), { cas: 3 })).seq).toBe(4);
     expect(text((await nss[4]!.get(pk, 'udp key'))?.value)).toBe('v4');
   });
