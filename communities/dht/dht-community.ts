@@ -18,7 +18,7 @@ import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
 import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
 import { PeerTokens } from './peer-tokens.js';
-import type { RecordNetwork } from './records/record-engine.js';
+import type { NodeSearchOptions, RecordNetwork } from './records/record-engine.js';
 import { RecordEngine } from './records/record-engine.js';
 import type { RecordStore } from './records/record-store.js';
 import { ipDiversityPolicy } from './routing/ip-diversity.js';
@@ -300,6 +300,34 @@ export class DHTCommunity extends Community<DHTEvents> {
   }
 
   /**
+   * A node lookup toward `target` with the caller's own query (see `RecordNetwork.searchNodes`): what
+   * discovery's `connectPeer` runs to find the nodes that know a mid.
+   * @throws {@link DHTError} `no-nodes` when the routing table is empty.
+   */
+  searchNodes<Reply extends { readonly nodes: readonly LookupPeer[] }>(target: Uint8Array, options: NodeSearchOptions<Reply>): Promise<LookupResult<Reply>> {
+    const k = this.settings.bucketSize;
+    const paths = this.settings.disjointPaths;
+    const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
+    if (seeds.length === 0) return Promise.reject(new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes'));
+    return disjointLookup<never, Reply>(
+      {
+        target,
+        selfId: this.nodeId,
+        k,
+        alpha: this.settings.alpha,
+        seeds,
+        signal: options.signal,
+        isDone: options.isDone === undefined ? undefined : () => options.isDone!(),
+        query: (peer) => options.query(peer),
+        softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
+        schedule: options.schedule ?? ((ms, fn) => this.after(ms, fn)),
+        cancel: options.cancel ?? ((h) => this.cancel(h)),
+      },
+      paths,
+    );
+  }
+
+  /**
    * Sends one find request and returns the reply with checked values only (see the record engine's
    * `RecordClient.query`).
    */
@@ -423,6 +451,12 @@ export class DHTCommunity extends Community<DHTEvents> {
       findClosestNodes: (target, options) => this.findClosestNodes(target, options),
       recipientKey: (id) => this.recipientKey(id),
       rttTimeoutMs: (id) => this.rtt.timeoutMs(toHex(id)),
+      softTimeoutMs: (id) => this.rtt.softTimeoutMs(toHex(id)),
+      get alpha() {
+        return dht.settings.alpha;
+      },
+      contactAddress: (id) => this.routingTable.get(id)?.address,
+      searchNodes: (target, options) => this.searchNodes(target, options),
     };
   }
 }

@@ -5,12 +5,39 @@
  * network grew around our mid, so a lookup for it would no longer reach the nodes holding our record).
  * @module
  */
-import type { Address, TimerHandle } from '../../framework/index.js';
+import type { Address, Incoming, PrivateKey, RequestBody, RequestOptions, RequestType, TimerHandle } from '../../framework/index.js';
 import { addressKey, toHex } from '../../framework/index.js';
 import { compareDistance } from '../dht/index.js';
-import type { Contact, LookupPeer } from '../dht/index.js';
-import type { DHTDiscoveryCommunity } from './discovery-community.js';
+import type { Contact, LookupPeer, RecordNetwork } from '../dht/index.js';
 import { Announce } from './messages.js';
+
+/** What the announcer needs of its community: the DHT's public door and events, timers, requests, settings. */
+export interface AnnouncerHost {
+  /** The DHT's public door. */
+  readonly network: RecordNetwork;
+  /** The DHT's contact events. */
+  readonly contacts: {
+    on(event: 'contact:added', fn: (contact: Contact) => void): unknown;
+    off(event: 'contact:added', fn: (contact: Contact) => void): unknown;
+  };
+  /** The node's key, clock, randomness and transport. */
+  readonly context: {
+    readonly key: PrivateKey;
+    readonly clock: { now(): number };
+    readonly random: { int(n: number): number };
+    readonly transport: { readonly localAddress: Address };
+  };
+  /** Discovery settings. */
+  readonly settings: { readonly keepaliveIntervalMs: number; readonly minStorers: number; readonly reannounceIntervalMs: number };
+  /** True while the community runs. */
+  readonly isRunning: boolean;
+  /** Sends a typed request. */
+  sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
+  /** Timers. */
+  after(ms: number, fn: () => void): TimerHandle;
+  every(ms: number, fn: () => void): TimerHandle;
+  cancel(handle: TimerHandle | undefined): void;
+}
 
 /** A node holding our record, and the token to use for the next keepalive. */
 export interface Storer {
@@ -34,7 +61,7 @@ export class Announcer {
   };
 
   /** @param d the owner. */
-  constructor(private readonly d: DHTDiscoveryCommunity) {}
+  constructor(private readonly d: AnnouncerHost) {}
 
   /** True if `id` (a node id) holds our record. */
   isStorer(id: Uint8Array): boolean {
@@ -43,7 +70,7 @@ export class Announcer {
 
   /** Starts the keepalive tick (first tick soon, at a random offset). */
   start(): void {
-    this.d.dht.on('contact:added', this.onContact);
+    this.d.contacts.on('contact:added', this.onContact);
     const first = 500 + this.d.context.random.int(1_000);
     this.timer = this.d.after(first, () => {
       void this.tick();
@@ -53,7 +80,7 @@ export class Announcer {
 
   /** Stops the tick. */
   stop(): void {
-    this.d.dht.off('contact:added', this.onContact);
+    this.d.contacts.off('contact:added', this.onContact);
     this.d.cancel(this.timer);
     this.timer = undefined;
     this.storers.clear();
@@ -85,10 +112,10 @@ export class Announcer {
    */
   async announce(): Promise<number> {
     const d = this.d;
-    if (d.dht.routingTable.size === 0) return 0;
+    if (d.network.isAlone) return 0;
     const local: Address = d.context.transport.localAddress;
     this.lastFullAnnounce = d.context.clock.now();
-    const nodes = await d.dht.findClosestNodes(d.context.key.publicKey.mid).catch(() => []);
+    const nodes = await d.network.findClosestNodes(d.context.key.publicKey.mid).catch(() => []);
     // The lookup just found the current k closest: contacts learned until now are accounted for.
     this.closerSeen = false;
     // Fill a new table and swap it in, so `isStorer` keeps answering for the old one meanwhile.
@@ -108,7 +135,7 @@ export class Announcer {
     const d = this.d;
     try {
       const body = { mid: d.context.key.publicKey.mid, token: storer.token };
-      const { value } = await d.sendRequest(storer.peer.address, Announce, body, { recipient: d.dht.recipientKey(storer.peer.id) });
+      const { value } = await d.sendRequest(storer.peer.address, Announce, body, { recipient: d.network.recipientKey(storer.peer.id) });
       if (value.accepted) into.set(hex, { peer: storer.peer, token: value.token });
       else into.delete(hex);
     } catch {
@@ -119,7 +146,7 @@ export class Announcer {
   /** True if a node with this id is not holding our record but is closer to our mid than one that is (or we have fewer than k). */
   private belongsAmongStorers(id: Uint8Array): boolean {
     if (this.storers.has(toHex(id))) return false;
-    if (this.storers.size < this.d.dht.settings.bucketSize) return true;
+    if (this.storers.size < this.d.network.bucketSize) return true;
     const mid = this.d.context.key.publicKey.mid;
     for (const s of this.storers.values()) if (compareDistance(mid, id, s.peer.id) < 0) return true;
     return false;

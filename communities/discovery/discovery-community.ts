@@ -11,6 +11,7 @@ import { inject, injectable } from 'tsyringe';
 import { Community, Peer, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, CommunitySettings, Incoming } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
+import type { FindReply, LookupPeer, RecordNetwork } from '../dht/index.js';
 import { Announcer } from './announcer.js';
 import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
 import { PeerRecords } from './peer-records.js';
@@ -65,6 +66,10 @@ export class DHTDiscoveryCommunity extends Community {
   readonly settings: Required<Omit<DiscoveryCommunitySettings, 'discovery'>>;
   /** Keeps our own record alive on the nodes closest to our mid. */
   readonly announcer: Announcer;
+  /** The DHT's public door (see `DHTCommunity.network`). */
+  readonly network: RecordNetwork;
+  /** The DHT's contact events (`contact:added`). */
+  readonly contacts: DHTCommunity;
   private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
   /** Ends each `connectPeer` in progress with `stopped` (called by `stop()`). */
   private readonly connecting = new Set<() => void>();
@@ -74,10 +79,15 @@ export class DHTDiscoveryCommunity extends Community {
    */
   private readonly verifiedAt = new WeakMap<Peer, number>();
 
+  /** One find for nodes through the DHT (its checks included): what a search asks each node of a lookup. */
+  queryFind(peer: LookupPeer, target: Uint8Array, values: false): Promise<FindReply> {
+    return this.dht.queryFind(peer, target, values);
+  }
+
   /** @param ctx the node's services. @param dht the node's DHT. @param settings see {@link DiscoveryCommunitySettings}. */
   constructor(
     @inject(TOKENS.Context) ctx: CommunityContext,
-    @inject(DHTCommunity) readonly dht: DHTCommunity,
+    @inject(DHTCommunity) private readonly dht: DHTCommunity,
     @inject(TOKENS.Settings) settings: DiscoveryCommunitySettings,
   ) {
     super(ctx, DISCOVERY_COMMUNITY_ID, { discovery: { walk: false, churn: false, ...settings.discovery } });
@@ -89,6 +99,8 @@ export class DHTDiscoveryCommunity extends Community {
       connectTimeoutMs: settings.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: settings.requestTimeoutMs ?? 2_000,
     };
+    this.network = dht.network;
+    this.contacts = dht;
     this.announcer = new Announcer(this);
     this.handle(AnnounceRequest, (m) => onAnnounce(this, m));
     this.handle(FindPeerRequest, (m) => onFindPeer(this, m));

@@ -15,14 +15,29 @@
  * when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer arrived.
  * @module
  */
-import type { Address, Incoming, PublicKey, TimerHandle } from '../../framework/index.js';
+import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
-import { DHTError } from '../dht/index.js';
+import type { DHTError, FindReply, LookupPeer, LookupResult, RecordNetwork } from '../dht/index.js';
 import { ImpostorError } from '../dht/errors.js';
-import { disjointLookup } from '../dht/lookup.js';
-import type { Answered, LookupPeer, LookupResult } from '../dht/lookup.js';
-import type { DHTDiscoveryCommunity } from './discovery-community.js';
+import type { Answered } from '../dht/lookup.js';
 import { FindPeer, Hello } from './messages.js';
+
+/** What a search needs of its community: the DHT's public door, its timers, requests and known peers. */
+export interface SearchHost {
+  /** The DHT. */
+  readonly network: RecordNetwork;
+  /** One find for nodes (the DHT's, checked). */
+  queryFind(peer: LookupPeer, target: Uint8Array, values: false): Promise<FindReply>;
+  /** Parsed public keys. */
+  readonly context: { readonly keys: PublicKeyCache };
+  /** Peers this node verified, by mid. */
+  readonly peers: { getByMid(midHex: string): { readonly address: Address; readonly addressKey: string } | undefined };
+  /** Sends a typed request. */
+  sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
+  /** Timers. */
+  after(ms: number, fn: () => void): TimerHandle;
+  cancel(handle: TimerHandle | undefined): void;
+}
 
 /** A find reply as a search keeps it: the nodes listed and the store token the node issued us. */
 interface NodeReply {
@@ -60,9 +75,9 @@ export class PeerSearch {
   private pendingHellos = 0;
   private foundAddress = false;
 
-  /** @param d the discovery community. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
+  /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
   constructor(
-    private readonly d: DHTDiscoveryCommunity,
+    private readonly d: SearchHost,
     private readonly mid: Uint8Array,
     private readonly hooks: PeerSearchHooks,
   ) {
@@ -77,8 +92,8 @@ export class PeerSearch {
   /** Starts the search: a direct hello to every address we already hold for the mid, else the lookup. */
   start(): void {
     const direct = new Map<string, Address>();
-    const contact = this.d.dht.routingTable.get(this.mid);
-    if (contact !== undefined) direct.set(addressKey(contact.address), contact.address);
+    const contact = this.d.network.contactAddress(this.mid);
+    if (contact !== undefined) direct.set(addressKey(contact), contact);
     const peer = this.d.peers.getByMid(this.midHex);
     if (peer !== undefined) direct.set(peer.addressKey, peer.address);
     if (direct.size === 0) return this.locate();
@@ -117,35 +132,23 @@ export class PeerSearch {
   }
 
   private run(isDone: (() => boolean) | undefined, then: (result: LookupResult<NodeReply>) => void): void {
-    const dht = this.d.dht;
-    const k = dht.settings.bucketSize;
-    const paths = dht.settings.disjointPaths;
-    const seeds = dht.routingTable.closest(this.mid, k * paths).map((c) => ({ id: c.id, address: c.address }));
-    if (seeds.length === 0) {
-      this.hooks.failed(new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes'));
-      return;
-    }
-    disjointLookup<never, NodeReply>(
-      {
-        target: this.mid,
-        selfId: dht.nodeId,
-        k,
-        alpha: dht.settings.alpha,
-        seeds,
+    this.d.network
+      .searchNodes<NodeReply>(this.mid, {
         signal: this.controller.signal,
-        isDone: isDone === undefined ? undefined : () => isDone(),
+        isDone,
         query: (peer) => this.query(peer),
-        softTimeoutMs: (peer) => dht.rtt.softTimeoutMs(toHex(peer.id)),
         schedule: (ms, fn) => this.schedule(ms, fn),
         cancel: (h) => this.unschedule(h),
-      },
-      paths,
-    ).then(
-      (result) => {
-        if (!this.cancelled) then(result);
-      },
-      () => undefined, // aborted: the search ended
-    );
+      })
+      .then(
+        (result) => {
+          if (!this.cancelled) then(result);
+        },
+        (error: unknown) => {
+          // No node to ask is the owner's to report; an abort means the search ended.
+          if (!this.cancelled && (error as DHTError).reason === 'no-nodes') this.hooks.failed(error as DHTError);
+        },
+      );
   }
 
   /**
@@ -169,7 +172,7 @@ export class PeerSearch {
   }
 
   private async find(peer: LookupPeer): Promise<NodeReply> {
-    const reply = await this.d.dht.queryFind(peer, this.mid, false);
+    const reply = await this.d.queryFind(peer, this.mid, false);
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
@@ -190,14 +193,14 @@ export class PeerSearch {
         if (led) await this.wait(this.graceMs());
       }
     };
-    await Promise.all(Array.from({ length: this.d.dht.settings.alpha }, worker));
+    await Promise.all(Array.from({ length: this.d.network.alpha }, worker));
   }
 
   /** One find-peer request; hellos each new address of the mid it returns. @returns true if it held a record. */
   private async findPeer(node: Answered<NodeReply>): Promise<boolean> {
     this.findPeers++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
-    const recipient = this.d.dht.recipientKey(node.peer.id);
+    const recipient = this.d.network.recipientKey(node.peer.id);
     const m = await this.d.sendRequest(node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient });
     let held = false;
     for (const p of m.value.peers) {
@@ -220,7 +223,7 @@ export class PeerSearch {
     this.hellos++;
     this.pendingHellos++;
     this.d
-      .sendRequest(address, Hello, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.dht.recipientKey(this.mid) })
+      .sendRequest(address, Hello, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.network.recipientKey(this.mid) })
       .then((m) => this.hooks.answered(m))
       .catch(() => undefined)
       .finally(() => {
@@ -234,7 +237,7 @@ export class PeerSearch {
 
   /** How long a hello gets before the next stage starts: the DHT's soft timeout for the peer. */
   private graceMs(): number {
-    return this.d.dht.rtt.softTimeoutMs(this.midHex);
+    return this.d.network.softTimeoutMs(this.mid);
   }
 
   private armGrace(fn: () => void): void {

@@ -3,21 +3,42 @@
  * answer find-peer requests and ask the stored peer to puncture toward the requester.
  * @module
  */
-import type { Incoming, Infer } from '../../framework/index.js';
-import { equalBytes, replyKey } from '../../framework/index.js';
-import type { DHTDiscoveryCommunity } from './discovery-community.js';
+import type { Address, Incoming, Infer, MessageSpec, PublicKey } from '../../framework/index.js';
+import { equalBytes, replyKey, toHex } from '../../framework/index.js';
+import type { TokenIssuer } from '../dht/records/record-server.js';
 import { AnnounceResponse, FindPeerResponse, IntroduceRequest } from './messages.js';
 import type { AnnounceRequest, FindPeerRequest } from './messages.js';
+import type { PeerRecords } from './peer-records.js';
+
+/** What the storing side needs of its community: records, the DHT's tokens, the clock, and sending. */
+export interface StorerHost {
+  /** Peer records held for others. */
+  readonly records: PeerRecords;
+  /** The DHT's public door (its store tokens prove a requester's address). */
+  readonly network: { readonly tokens: TokenIssuer };
+  /** The node's clock. */
+  readonly context: { readonly clock: { now(): number } };
+  /** Counts a dropped packet. */
+  drop(reason: string, from: Address): void;
+  /** Answers a message at its source. */
+  reply<T>(m: Incoming<unknown>, spec: MessageSpec<T>, value: T): number;
+  /** Encodes a packet. */
+  encode<T>(spec: MessageSpec<T>, value: T, recipient?: PublicKey): Uint8Array;
+  /** Sends an encoded packet. */
+  sendPacket(to: Address, name: string, packet: Uint8Array): void;
+  /** Sends a message. */
+  send<T>(to: Address, spec: MessageSpec<T>, value: T, recipient?: PublicKey): number;
+}
 
 /** Handles an announcement or keepalive. */
-export function onAnnounce(d: DHTDiscoveryCommunity, m: Incoming<Infer<typeof AnnounceRequest.schema>>): void {
+export function onAnnounce(d: StorerHost, m: Incoming<Infer<typeof AnnounceRequest.schema>>): void {
   const sender = m.sender!;
   const reply = (accepted: boolean, reason: string): void => {
     if (!accepted) d.drop(`announce-${reason}`, m.from);
-    d.reply(m, AnnounceResponse, { id: m.value.id, accepted, reason, token: d.dht.tokens.issue(m.from) });
+    d.reply(m, AnnounceResponse, { id: m.value.id, accepted, reason, token: d.network.tokens.issue(m.from) });
   };
   if (!equalBytes(m.value.mid, sender.mid)) return reply(false, 'mid-mismatch');
-  if (!d.dht.tokens.verify(m.value.token, m.from)) return reply(false, 'bad-token');
+  if (!d.network.tokens.verify(m.value.token, m.from)) return reply(false, 'bad-token');
   if (!d.records.upsert(sender, m.from, d.context.clock.now())) return reply(false, 'full');
   reply(true, '');
 }
@@ -36,11 +57,11 @@ const PEER_PUNCTURE_MAX_BYTES = 173;
  * request, so a spoofed source cannot make the network flood a victim; fewer (most recently heard) peers
  * are returned then.
  */
-export function onFindPeer(d: DHTDiscoveryCommunity, m: Incoming<Infer<typeof FindPeerRequest.schema>>): void {
+export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerRequest.schema>>): void {
   const requester = m.sender!;
-  const proven = m.value.token !== undefined && d.dht.tokens.verify(m.value.token, m.from);
+  const proven = m.value.token !== undefined && d.network.tokens.verify(m.value.token, m.from);
   const budget = proven ? Number.POSITIVE_INFINITY : FIND_PEER_AMPLIFICATION_FACTOR * m.size;
-  let records = d.records.get(toHexMid(m.value.mid)).slice(0, MAX_PEERS_PER_RESPONSE);
+  let records = d.records.get(toHex(m.value.mid)).slice(0, MAX_PEERS_PER_RESPONSE);
   for (;;) {
     const packet = d.encode(FindPeerResponse, {
       id: m.value.id,
@@ -55,10 +76,4 @@ export function onFindPeer(d: DHTDiscoveryCommunity, m: Incoming<Infer<typeof Fi
   for (const r of records) {
     d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid });
   }
-}
-
-function toHexMid(mid: Uint8Array): string {
-  let s = '';
-  for (const b of mid) s += b.toString(16).padStart(2, '0');
-  return s;
 }

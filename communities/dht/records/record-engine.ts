@@ -5,7 +5,8 @@
  * {@link RecordPolicy}, registers the engine's handlers for the type's messages, and starts and stops it.
  * @module
  */
-import type { Clock, Incoming, PublicKey, Random, TimerHandle } from '../../../framework/index.js';
+import type { Address, Clock, Incoming, PublicKey, Random, TimerHandle } from '../../../framework/index.js';
+import type { LookupPeer, LookupResult } from '../lookup.js';
 import { decodeBody, toHex } from '../../../framework/index.js';
 import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
@@ -18,7 +19,10 @@ import { RecordStatistics } from './record-statistics.js';
 import { RecordStore } from './record-store.js';
 import type { RecordStoreOptions } from './record-store.js';
 
-/** The DHT as a record engine sees it: a small public door (see `DHTCommunity.network`). */
+/**
+ * The DHT as the communities built on it see it: a small public door (`DHTCommunity.network`), so record
+ * engines and discovery never read the DHT's routing table, timers or settings.
+ */
 export interface RecordNetwork {
   /** Our node id. */
   readonly nodeId: Uint8Array;
@@ -40,6 +44,32 @@ export interface RecordNetwork {
   recipientKey(id: Uint8Array): PublicKey | undefined;
   /** A request timeout for node `id` from its measured round-trip time, in ms. */
   rttTimeoutMs(id: Uint8Array): number;
+  /** How long a lookup waits for node `id` before it frees the slot for another query, in ms. */
+  softTimeoutMs(id: Uint8Array): number;
+  /** Lookup parallelism (Kademlia's alpha). */
+  readonly alpha: number;
+  /** The address of node `id` when it is a contact of the routing table. */
+  contactAddress(id: Uint8Array): Address | undefined;
+  /**
+   * A node lookup toward `target` with the caller's own query (a lookup hook): seeded with the routing
+   * table's closest contacts, with the DHT's k, alpha, disjoint paths and soft timeouts.
+   * @throws `DHTError` `no-nodes` when the routing table is empty.
+   */
+  searchNodes<Reply extends { readonly nodes: readonly LookupPeer[] }>(target: Uint8Array, options: NodeSearchOptions<Reply>): Promise<LookupResult<Reply>>;
+}
+
+/** Options of {@link RecordNetwork.searchNodes}. */
+export interface NodeSearchOptions<Reply> {
+  /** Asks one node (e.g. a find for nodes, with checks of the caller's own). */
+  query(peer: LookupPeer): Promise<Reply>;
+  /** Ends the lookup early. */
+  isDone?: (() => boolean) | undefined;
+  /** Cancels the lookup. */
+  signal?: AbortSignal | undefined;
+  /** Timers for the lookup's soft timeouts (so the caller can clear them with its own). @default the DHT's */
+  schedule?: ((ms: number, fn: () => void) => TimerHandle) | undefined;
+  /** Cancels a timer of `schedule`. */
+  cancel?: ((handle: TimerHandle) => void) | undefined;
 }
 
 /** The timers a community offers (cleared when it stops). */

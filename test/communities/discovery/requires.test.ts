@@ -22,7 +22,7 @@ describe('DHTDiscoveryCommunity requires DHTCommunity', () => {
     const host = new OverlayHost({ endpoint: net.network.createEndpoint(), clock: net.clock, random: net.random });
     const dht = host.register(DHTCommunity);
     const discovery = host.register(DHTDiscoveryCommunity);
-    expect(discovery.dht).toBe(dht);
+    expect(discovery.network).toBe(dht.network);
     await host.start();
     expect(dht.isRunning && discovery.isRunning).toBe(true);
     await host.stop();

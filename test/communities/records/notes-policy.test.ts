@@ -94,3 +94,14 @@ describe('a toy record type on the record engine', () => {
     expect(datastore.size('notes')).toBe(0);
   });
 });
+
+describe('docs/records.md', () => {
+  it('shows the notes policy and community exactly as notes-policy.ts has them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync(new URL('./notes-policy.ts', import.meta.url), 'utf8');
+    const doc = readFileSync(new URL('../../../docs/records.md', import.meta.url), 'utf8');
+    const blocks = [...source.matchAll(/\/\/ docs:start (\w+)\n([\s\S]*?)\/\/ docs:end\n/g)];
+    expect(blocks.map((b) => b[1])).toEqual(['policy', 'community']);
+    for (const [, name, code] of blocks) expect(doc.includes(`\`\`\`ts\n${code!.trimEnd()}\n\`\`\``), name).toBe(true);
+  });
+});

@@ -11,6 +11,7 @@ import type { CommunityContext, Infer } from '../../../framework/index.js';
 import { DHTCommunity, RecordEngine, defineRecordMessages, hashKey } from '../../../communities/dht/index.js';
 import type { RecordDatastore, RecordPolicy, StoreLimits } from '../../../communities/dht/index.js';
 
+// docs:start policy
 /** A note: some text under a topic (a 20-byte DHT key). */
 export interface Note {
   readonly topic: Uint8Array;
@@ -39,6 +40,7 @@ export const notesPolicy: RecordPolicy<Note, Infer<typeof NoteWire>> = {
 
 /** The notes messages, ids 1-4 of the notes community. */
 export const NotesMessages = defineRecordMessages(NoteWire, { prefix: 'notes', ids: [1, 2, 3, 4] });
+// docs:end
 
 /** Settings of the notes community. */
 export interface NotesSettings {
@@ -46,6 +48,7 @@ export interface NotesSettings {
   readonly datastore?: RecordDatastore;
 }
 
+// docs:start community
 /** A community that hosts the notes type. */
 @injectable()
 export class NotesCommunity extends Community {
@@ -90,3 +93,4 @@ export class NotesCommunity extends Community {
     this.notes.stop();
   }
 }
+// docs:end
