@@ -57,6 +57,6 @@ export function namespacePolicy(limits: NamespacePolicyLimits, keys: PublicKeyCa
     check: (r, location) => (equalBytes(namespaceLocation(r.publicKey, r.key), location) ? checkNamespaceRecord(r, keys) : 'invalid'),
     version: (r) => r.seq,
     same: sameNamespaceRecord,
-    size: (r) => r.value.length + r.key.length,
+    size: (r) => r.value.length,
   };
 }

@@ -8,6 +8,7 @@
 import type { Address, Incoming, PublicKey, RequestBody, RequestType } from '../../../framework/index.js';
 import { compareBytes, encodeBody, equalBytes, macEnvelopeBytes, signedEnvelopeBytes, toHex } from '../../../framework/index.js';
 import { compareDistance } from '../routing/node-id.js';
+import { TOKEN_BYTES } from '../storage/token-manager.js';
 import { packBySize } from './pack.js';
 import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody, WireItem } from './record-messages.js';
 import { MAX_FIND_PADDING_BYTES, WIRE_MAX_RECORDS } from './record-messages.js';
@@ -315,6 +316,22 @@ export class RecordClient<R, W> {
       merged = merged.filter((r) => !dropped.has(r));
     }
     return merged;
+  }
+
+  /**
+   * True when `record` fits one signed datagram both ways: in a store request (with the largest request
+   * id, the type's longest lifetime and `cas` when given) and, alone, in a find response; a record that
+   * does not can never be stored or served.
+   */
+  fitsOneDatagram(record: R, cas?: number): boolean {
+    const { messages, node } = this.parts;
+    const envelope = signedEnvelopeBytes(node.publicKeyBytes);
+    const item = { record: this.policy.toWire(record), ttl: this.policy.limits.maxTtlMs };
+    const id = 2n ** 64n - 1n;
+    const token = new Uint8Array(TOKEN_BYTES);
+    const store = encodeBody(messages.StoreRequest.schema, { id, token, location: new Uint8Array(20), cache: false, cas, records: [item] });
+    const found = encodeBody(messages.FindResponse.schema, { id, token, nodes: [], records: [item], total: WIRE_MAX_RECORDS, more: true, authoritative: true });
+    return envelope + Math.max(store.length, found.length) <= node.maxPacketBytes;
   }
 
   /** True when this node is among the k closest to `location` of `nodes` (the lookup never queries us). */

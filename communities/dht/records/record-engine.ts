@@ -8,6 +8,7 @@
 import type { Address, Clock, Incoming, PublicKey, Random, TimerHandle } from '../../../framework/index.js';
 import type { LookupPeer, LookupResult } from '../lookup.js';
 import { decodeBody, toHex } from '../../../framework/index.js';
+import { DHTError } from '../errors.js';
 import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import type { ClosestNode, PublishOutcome, RequestFn, StorerPage, TimedRecord, TokenBook } from './record-client.js';
@@ -250,10 +251,16 @@ export class RecordEngine<R, W> {
    * Publishes this node's records (all at one location) on the k closest nodes, and here, as its own
    * (`local`: exempt from the caps strangers fill), when this node is one of them; with `republish` other
    * than `never`, remembers them and republishes them.
+   * @throws {@link DHTError} `too-large` (nothing sent) for a record that does not fit one datagram.
    */
   async publish(records: readonly R[], options: EnginePublishOptions): Promise<PublishOutcome> {
     const first = records[0];
     if (first === undefined) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
+    for (const record of records) {
+      if (!this.client.fitsOneDatagram(record, options.cas)) {
+        throw new DHTError(`a ${this.policy.size(record)}-byte ${this.policy.name} record does not fit one ${this.options.community.context.transport.maxPacketBytes}-byte datagram`, 'too-large');
+      }
+    }
     const location = this.policy.location(first);
     const now = this.options.clock.now();
     const expiresAt = now + options.ttlMs;

@@ -335,10 +335,9 @@ export class RecordStore<R> {
   insertUnverified(record: R, ttlMs: number, origin: RecordOrigin = 'store', now: number = this.clock.now()): void {
     const location = this.policy.location(record);
     const hex = toHex(location);
-    const slot = this.slotFor(hex, location);
-    const old = slot.entries.get(toHex(this.policy.id(record)));
-    if (old !== undefined) this.remove(slot, old, false);
-    this.insert(slot, this.entry(record, location, now + ttlMs, now, origin, undefined));
+    const old = this.slots.get(hex)?.entries.get(toHex(this.policy.id(record)));
+    if (old !== undefined) this.remove(this.slots.get(hex)!, old, false);
+    this.insert(this.slotFor(hex, location), this.entry(record, location, now + ttlMs, now, origin, undefined));
   }
 
   private admit(record: R, ttlMs: number, context: PutContext): RecordVerdict {
@@ -409,9 +408,9 @@ export class RecordStore<R> {
       return 'refreshed';
     }
     // Becoming this node's own record: it no longer counts against the caps strangers fill.
-    const slot = this.slots.get(toHex(held.location))!;
-    this.remove(slot, held, false);
-    this.insert(slot, { ...next, source: undefined, group: undefined });
+    const hex = toHex(held.location);
+    this.remove(this.slots.get(hex)!, held, false);
+    this.insert(this.slotFor(hex, held.location), { ...next, source: undefined, group: undefined });
     return 'refreshed';
   }
 
