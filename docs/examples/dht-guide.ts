@@ -202,8 +202,8 @@ export async function errorReasons(dht: DHTCommunity, lonely: DHTCommunity): Pro
 /** Stores a value that lives one minute and finds it with a limit and a timeout. */
 export async function withOptions(writer: DHTCommunity, reader: DHTCommunity): Promise<{ acks: number; value: FoundValue | undefined }> {
   // #region options
-  // ttl is in seconds (default 24 h, at most maxTtlMs); the value is gone everywhere after it.
-  const acks = await writer.storeValue('short-lived', utf8('gone in a minute'), { sign: true, ttl: 60 });
+  // ttlMs is in milliseconds (default 24 h, at most maxTtlMs); the value is gone everywhere after it.
+  const acks = await writer.storeValue('short-lived', utf8('gone in a minute'), { sign: true, ttlMs: 60_000 });
   const [value] = await reader.findValues('short-lived', { limit: 10, signal: AbortSignal.timeout(5_000) });
   // value.expiresAt is about Date.now() + 60_000
   // #endregion options

@@ -1,22 +1,16 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CacheRequest,
-  DHTCommunity,
-  FindRequest,
-  FindResponse,
-  PingRequest,
-  StoreRequest,
-  toWire,
-  unsignedRecord,
-  wireRecordSize,
-} from '../../communities/dht/index.js';
+import { DHTCommunity, unsignedRecord } from '../../communities/dht/index.js';
+import { FindRequest, FindResponse, PingRequest, StoreRequest } from '../../communities/dht/messages.js';
+import type { ValueWireValue } from '../../communities/dht/value-policy.js';
+import { valueId } from '../../communities/dht/value-policy.js';
 import { AnnounceRequest, DHTDiscoveryCommunity, FindPeerRequest, HelloRequest } from '../../communities/discovery/index.js';
 import {
   IntroductionRequest,
   PrivateKey,
   SeededRandom,
   decodePacket,
+  encodeBody,
   encodePacket,
 } from '../../framework/index.js';
 import type { Address, MemoryEndpoint, MessageSpec, OverlayHost } from '../../framework/index.js';
@@ -71,7 +65,7 @@ beforeAll(async () => {
   await net.clock.advance(5_000); // announcements done
   // worst-case data at the target: 64 values of the maximum size under one key ...
   const dht = target.get(DHTCommunity);
-  for (let i = 0; i < 64; i++) expect(dht.store.put(unsignedRecord(KEY, new Uint8Array(1_024).fill(i)), TTL_MS, 'local')).toBe('stored');
+  for (let i = 0; i < 64; i++) expect(dht.store.put(unsignedRecord(KEY, new Uint8Array(1_024).fill(i)), TTL_MS, { origin: 'local' })).toBe('stored');
   // ... and a mid held at 4 addresses, each of a node that keeps the target as a storer (so each introduction makes a puncture)
   const disc = target.get(DHTDiscoveryCommunity);
   const storersOfTarget = net.hosts.slice(1).filter((h) => h.get(DHTDiscoveryCommunity).announcer.isStorer(target.key.publicKey.mid));
@@ -93,17 +87,26 @@ describe('amplification: before a source proves its address, nothing it causes i
   const discPrefix = (): Uint8Array => target.get(DHTDiscoveryCommunity).prefix;
   const peerMid = (): Uint8Array => net.hosts[1]!.key.publicKey.mid;
   const junkToken = new Uint8Array(8).fill(1);
-  const record = (n: number): ReturnType<typeof toWire> => toWire(unsignedRecord(KEY, new Uint8Array(n).fill(7)), TTL_MS);
+  const item = (n: number): { record: ValueWireValue; ttl: number } => ({ record: unsignedWire(new Uint8Array(n).fill(7)), ttl: TTL_MS });
+  const find = (id: bigint, target: Uint8Array, records: boolean, o: { cursor?: Uint8Array; token?: Uint8Array; padding?: Uint8Array } = {}) => ({
+    id,
+    target,
+    records,
+    cursor: o.cursor,
+    publisher: undefined,
+    token: o.token,
+    padding: o.padding,
+  });
   const self = (): Address => attacker.endpoint.address;
 
   const cases: Array<[string, () => Promise<Exchange>]> = [
     ['dht ping', () => exchange(dhtPrefix(), PingRequest, { id: 1n })],
-    ['dht find (nodes)', () => exchange(dhtPrefix(), FindRequest, { id: 2n, target: KEY, values: false, offset: 0, token: undefined, padding: undefined })],
-    ['dht find (64 x 1 KB values)', () => exchange(dhtPrefix(), FindRequest, { id: 3n, target: KEY, values: true, offset: 0, token: undefined, padding: undefined })],
-    ['dht find (64 x 1 KB values, padded)', () => exchange(dhtPrefix(), FindRequest, { id: 12n, target: KEY, values: true, offset: 0, token: undefined, padding: new Uint8Array(300) })],
-    ['dht find (bad token)', () => exchange(dhtPrefix(), FindRequest, { id: 4n, target: KEY, values: true, offset: 0, token: junkToken, padding: undefined })],
-    ['dht store (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 5n, token: junkToken, records: [record(8)] })],
-    ['dht cache (bad token)', () => exchange(dhtPrefix(), CacheRequest, { id: 6n, token: junkToken, records: [record(8)] })],
+    ['dht find (nodes)', () => exchange(dhtPrefix(), FindRequest, find(2n, KEY, false))],
+    ['dht find (64 x 1 KB values)', () => exchange(dhtPrefix(), FindRequest, find(3n, KEY, true))],
+    ['dht find (64 x 1 KB values, padded)', () => exchange(dhtPrefix(), FindRequest, find(12n, KEY, true, { padding: new Uint8Array(300) }))],
+    ['dht find (bad token)', () => exchange(dhtPrefix(), FindRequest, find(4n, KEY, true, { token: junkToken }))],
+    ['dht store (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 5n, token: junkToken, location: KEY, cache: false, cas: undefined, records: [item(8)] })],
+    ['dht cache (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 6n, token: junkToken, location: KEY, cache: true, cas: undefined, records: [item(8)] })],
     ['discovery find-peer (4 addresses)', () => exchange(discPrefix(), FindPeerRequest, { id: 7n, mid: peerMid(), token: undefined })],
     ['discovery announce', () => exchange(discPrefix(), AnnounceRequest, { id: 8n, mid: attacker.key.publicKey.mid, token: junkToken })],
     ['discovery hello', () => exchange(discPrefix(), HelloRequest, { id: 9n })],
@@ -121,7 +124,7 @@ describe('amplification: before a source proves its address, nothing it causes i
   }
 
   it('a find-peer with a valid token gets every address the storer holds', async () => {
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 20n, target: KEY, values: false, offset: 0, token: undefined, padding: undefined });
+    const first = await exchange(dhtPrefix(), FindRequest, find(20n, KEY, false));
     const token = findToken(first.replies);
     const r = await exchange(discPrefix(), FindPeerRequest, { id: 21n, mid: peerMid(), token });
     expect(r.replies.length).toBe(1 + 4); // the response and 4 punctures
@@ -129,19 +132,20 @@ describe('amplification: before a source proves its address, nothing it causes i
 
   it('with a valid token, find pages fill the datagram up to the limit', async () => {
     const max = target.endpoint.maxPacketBytes;
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 30n, target: KEY, values: true, offset: 0, token: undefined, padding: undefined });
+    const first = await exchange(dhtPrefix(), FindRequest, find(30n, KEY, true));
     const token = findToken(first.replies);
-    const oneValue = wireRecordSize({ data: new Uint8Array(1_024) });
+    const oneValue = itemBytes(1_024);
     let got = 0;
-    for (let offset = 0; offset < 64; ) {
-      const r = await exchange(dhtPrefix(), FindRequest, { id: 31n + BigInt(offset), target: KEY, values: true, offset, token, padding: undefined });
+    let cursor: Uint8Array | undefined;
+    for (let page = 0n; got < 64; page++) {
+      const r = await exchange(dhtPrefix(), FindRequest, find(31n + page, KEY, true, { cursor, token }));
       const v = decodeFind(r.replies);
-      expect(v.values.length).toBeGreaterThan(0);
+      expect(v.records.length).toBeGreaterThan(0);
       expect(r.largest).toBeLessThanOrEqual(max);
       expect(r.largest).toBeGreaterThan(max - oneValue); // no room left for another value
       expect(r.largest).toBeGreaterThan(FACTOR * r.request); // more than an unproven source would get
-      offset += v.values.length;
-      got += v.values.length;
+      cursor = lastId(KEY, v.records);
+      got += v.records.length;
     }
     expect(got).toBe(64);
   });
@@ -149,29 +153,47 @@ describe('amplification: before a source proves its address, nothing it causes i
   it('small values: a proven page holds as many as fit in one datagram', async () => {
     const dht = target.get(DHTCommunity);
     const small = new Uint8Array(20).fill(0xcd);
-    for (let i = 0; i < 64; i++) dht.store.put(unsignedRecord(small, new Uint8Array(150).fill(i)), TTL_MS, 'local');
-    const first = await exchange(dhtPrefix(), FindRequest, { id: 40n, target: small, values: true, offset: 0, token: undefined, padding: undefined });
+    for (let i = 0; i < 64; i++) expect(dht.store.put(unsignedRecord(small, new Uint8Array(150).fill(i)), TTL_MS, { origin: 'local' })).toBe('stored');
+    const first = await exchange(dhtPrefix(), FindRequest, find(40n, small, true));
     expect(first.largest).toBeLessThanOrEqual(FACTOR * first.request);
-    const r = await exchange(dhtPrefix(), FindRequest, { id: 41n, target: small, values: true, offset: 0, token: findToken(first.replies), padding: undefined });
-    expect(r.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - wireRecordSize({ data: new Uint8Array(150) }));
-    expect(decodeFind(r.replies).values.length).toBeGreaterThan(decodeFind(first.replies).values.length);
+    const r = await exchange(dhtPrefix(), FindRequest, find(41n, small, true, { token: findToken(first.replies) }));
+    expect(r.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - itemBytes(150));
+    expect(decodeFind(r.replies).records.length).toBeGreaterThan(decodeFind(first.replies).records.length);
   });
 
   it('a tokenless find padded to a third of a datagram gets a full page at once, still within 3x', async () => {
     const dht = target.get(DHTCommunity);
     const key = new Uint8Array(20).fill(0xce);
-    for (let i = 0; i < 64; i++) dht.store.put(unsignedRecord(key, new Uint8Array(150).fill(i)), TTL_MS, 'local');
-    const bare = await exchange(dhtPrefix(), FindRequest, { id: 50n, target: key, values: true, offset: 0, token: undefined, padding: undefined });
-    const padded = await exchange(dhtPrefix(), FindRequest, { id: 51n, target: key, values: true, offset: 0, token: undefined, padding: new Uint8Array(300) });
+    for (let i = 0; i < 64; i++) expect(dht.store.put(unsignedRecord(key, new Uint8Array(150).fill(i)), TTL_MS, { origin: 'local' })).toBe('stored');
+    const bare = await exchange(dhtPrefix(), FindRequest, find(50n, key, true));
+    const padded = await exchange(dhtPrefix(), FindRequest, find(51n, key, true, { padding: new Uint8Array(300) }));
     expect(padded.request).toBeGreaterThanOrEqual(Math.ceil(target.endpoint.maxPacketBytes / FACTOR));
     expect(padded.largest).toBeLessThanOrEqual(FACTOR * padded.request);
-    expect(padded.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - wireRecordSize({ data: new Uint8Array(150) }));
-    expect(decodeFind(bare.replies).values).toHaveLength(0);
-    expect(decodeFind(padded.replies).values.length).toBeGreaterThan(3);
+    expect(padded.largest).toBeGreaterThan(target.endpoint.maxPacketBytes - itemBytes(150));
+    expect(decodeFind(bare.replies).records).toHaveLength(0);
+    expect(decodeFind(padded.replies).records.length).toBeGreaterThan(3);
   });
 });
 
-function decodeFind(replies: Uint8Array[]): { token: Uint8Array; values: unknown[] } {
+/** An unsigned value's wire form. */
+function unsignedWire(data: Uint8Array): ValueWireValue {
+  return { data, publicKey: undefined, version: 0, signature: undefined };
+}
+
+/** Bytes one unsigned value of `n` bytes adds to a find response (record and ttl), exactly. */
+function itemBytes(n: number): number {
+  const body = (records: Array<{ record: ValueWireValue; ttl: number }>) =>
+    encodeBody(FindResponse.schema, { id: 1n, token: new Uint8Array(8), nodes: [], records, total: 64, more: true, authoritative: true }).length;
+  return body([{ record: unsignedWire(new Uint8Array(n)), ttl: TTL_MS }]) - body([]);
+}
+
+/** The id of the last value of a page: the cursor of the next. */
+function lastId(key: Uint8Array, records: ReadonlyArray<{ record: ValueWireValue }>): Uint8Array {
+  const last = records[records.length - 1]!;
+  return valueId(unsignedRecord(key, last.record.data));
+}
+
+function decodeFind(replies: Uint8Array[]): { token: Uint8Array; records: Array<{ record: ValueWireValue; ttl: number }> } {
   for (const p of replies) {
     const d = decodePacket(FindResponse, p, () => true, () => true);
     if (d.ok) return d.value;

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DHTCommunity, FindRequest, FindResponse, PingRequest, signRecord, toWire, unsignedRecord } from '../../communities/dht/index.js';
-import type { WireRecordValue } from '../../communities/dht/index.js';
+import { DHTCommunity, signRecord, unsignedRecord } from '../../communities/dht/index.js';
+import type { RecordVerdict, ValueRecord } from '../../communities/dht/index.js';
+import { FindRequest, FindResponse, PingRequest } from '../../communities/dht/messages.js';
 import { AnnounceRequest, DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
 import { PrivateKey, SeededRandom, decodePacket, encodePacket, utf8 } from '../../framework/index.js';
 import type { OverlayHost } from '../../framework/index.js';
@@ -26,8 +27,10 @@ async function tokenFor(h: OverlayHost): Promise<Uint8Array> {
   return (await net.clock.settle(dht(h).queryFind(peerOf(target), KEY, false))).token;
 }
 
-async function store(h: OverlayHost, token: Uint8Array, records: WireRecordValue[]): Promise<string[]> {
-  return net.clock.settle(dht(h).sendStore(peerOf(target), token, records));
+/** `h` sends one store request of `records` (TTL_MS to live) under KEY to `target`, with `token`. */
+async function store(h: OverlayHost, token: Uint8Array, records: ValueRecord[]): Promise<RecordVerdict[]> {
+  const expiresAt = net.clock.now() + TTL_MS;
+  return net.clock.settle(dht(h).values.client.storeOn({ peer: peerOf(target), token }, KEY, records.map((record) => ({ record, expiresAt }))));
 }
 
 beforeAll(async () => {
@@ -57,25 +60,25 @@ describe('authenticity: forged, replayed, mis-attributed and misdirected input i
     const otherMidKey = alice.publicKey.toBinary();
     otherMidKey[12]! ^= 0x01;
     const reattributed = { ...good, publicKey: otherMidKey };
-    const records = [forged, claimed, reattributed].map((r) => toWire(r, TTL_MS));
+    const records = [forged, claimed, reattributed];
     expect(await store(client, await tokenFor(client), records)).toEqual(['bad-signature', 'bad-signature', 'bad-signature']);
     expect(dht(target).statistics.storeVerdicts['bad-signature']).toBe(3);
     expect(dht(target).store.get(KEY)).toHaveLength(0);
   });
 
-  it('a replayed older version of a signed value → stale-version', async () => {
+  it('a replayed older version of a signed value → stale', async () => {
     const token = await tokenFor(client);
     const v1 = signRecord(alice, KEY, utf8('version one'), 100);
     const v2 = signRecord(alice, KEY, utf8('version two'), 200);
-    expect(await store(client, token, [toWire(v1, TTL_MS), toWire(v2, TTL_MS)])).toEqual(['stored', 'updated']);
-    expect(await store(other, await tokenFor(other), [toWire(v1, TTL_MS)])).toEqual(['stale-version']);
-    expect(dht(target).statistics.storeVerdicts['stale-version']).toBe(1);
+    expect(await store(client, token, [v1, v2])).toEqual(['stored', 'updated']);
+    expect(await store(other, await tokenFor(other), [v1])).toEqual(['stale']);
+    expect(dht(target).statistics.storeVerdicts['stale']).toBe(1);
     expect(dht(target).store.get(KEY).map((v) => v.record.version)).toEqual([200]);
   });
 
   it('a store token issued to another address → bad-token, and a store replayed after the token expired → bad-token', async () => {
     const clientsToken = await tokenFor(client);
-    const record = toWire(unsignedRecord(KEY, utf8('stolen token')), TTL_MS);
+    const record = unsignedRecord(KEY, utf8('stolen token'));
     expect(await store(other, clientsToken, [record])).toEqual(['bad-token']);
     expect(dht(target).statistics.storeVerdicts['bad-token']).toBe(1);
     expect(dht(target).stats.dropped['bad-token']).toBe(1);
@@ -100,11 +103,12 @@ describe('authenticity: forged, replayed, mis-attributed and misdirected input i
   it('a node answering for another node id → idMismatches, and forged values in a find answer → valuesRejected', async () => {
     const attacker = net.network.createEndpoint();
     await attacker.open();
-    const forged = toWire({ ...signRecord(alice, KEY, utf8('real'), 5), data: utf8('fake') }, TTL_MS);
+    const policy = dht(client).values.policy;
+    const forged = { record: policy.toWire({ ...signRecord(alice, KEY, utf8('real'), 5), data: utf8('fake') }), ttl: TTL_MS };
     attacker.addListener((data, from) => {
       const req = decodePacket(FindRequest, data, () => true);
       if (!req.ok) return;
-      const body = { id: req.value.id, token: new Uint8Array(8), nodes: [], values: [forged], total: 1, authoritative: true };
+      const body = { id: req.value.id, token: new Uint8Array(8), nodes: [], records: [forged], total: 1, more: false, authoritative: true };
       attacker.send(from, encodePacket(dht(client).prefix, FindResponse, body, { publicKeyBinary: mallory.publicKey.toBinary(), sign: (m) => mallory.sign(m) }));
     });
     const c = dht(client);

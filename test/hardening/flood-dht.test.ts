@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { FindRequest, unsignedRecord } from '../../communities/dht/index.js';
+import { unsignedRecord } from '../../communities/dht/index.js';
+import { FindRequest } from '../../communities/dht/messages.js';
 import { PrivateKey, SeededRandom, addressKey, encodePacket, utf8 } from '../../framework/index.js';
 import { dhtNet } from '../helpers/dht-net.js';
 
@@ -17,14 +18,14 @@ describe('a DHT node under a find flood', () => {
     const keys = honest.map((_, i) => {
       const k = Uint8Array.from(target!.nodeId);
       k[19]! ^= i + 1;
-      expect(target!.store.put(unsignedRecord(k, utf8(`value ${i}`)), 86_400_000, 'local')).toBe('stored');
+      expect(target!.store.put(unsignedRecord(k, utf8(`value ${i}`)), 86_400_000, { origin: 'local' })).toBe('stored');
       return k;
     });
     const flooder = net.network.createEndpoint();
     await flooder.open();
     const key = PrivateKey.generate(new SeededRandom(66));
     const signer = { publicKeyBinary: key.publicKey.toBinary(), sign: (m: Uint8Array) => key.sign(m) };
-    const flood = encodePacket(target!.prefix, FindRequest, { id: 1n, target: keys[0]!, values: true, offset: 0, token: undefined, padding: undefined }, signer);
+    const flood = encodePacket(target!.prefix, FindRequest, { id: 1n, target: keys[0]!, records: true, cursor: undefined, publisher: undefined, token: undefined, padding: undefined }, signer);
     const heapBefore = process.memoryUsage().heapUsed;
     let lookups = 0;
     let succeeded = 0;

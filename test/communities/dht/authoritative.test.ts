@@ -28,7 +28,7 @@ describe('authoritative find replies', () => {
 
     // A storer's reply is authoritative; a node holding the value only as a cache says so.
     const cacheNode = net.dhts.find((d) => d !== asker && d !== publisher && !holders.includes(d))!;
-    cacheNode.store.put(holders[0]!.store.get(key)[0]!.record, 60_000, 'cache');
+    cacheNode.store.put(holders[0]!.store.get(key)[0]!.record, 60_000, { origin: 'cache' });
     const fromStorer = await net.clock.settle(asker.queryFind(peer(holders[0]!), key, true));
     const fromCache = await net.clock.settle(asker.queryFind(peer(cacheNode), key, true));
     expect(fromStorer.found).toHaveLength(1);
@@ -49,12 +49,12 @@ describe('authoritative find replies', () => {
     expect(await net.clock.settle(publisher.storeValue(name, utf8('v2'), { sign: true }))).toBe(8);
     const v1 = fromCache.found![0]!;
     const caches = net.dhts.filter((d) => d !== asker && d !== publisher && !holders.includes(d)).slice(0, 3);
-    for (const c of caches) c.store.put(cacheNode.store.get(key)[0]!.record, 60_000, 'cache');
+    for (const c of caches) c.store.put(cacheNode.store.get(key)[0]!.record, 60_000, { origin: 'cache' });
     for (const d of net.dhts) if (d !== asker && asker.routingTable.has(d.nodeId)) asker.routingTable.remove(d.nodeId);
     for (const c of caches) asker.routingTable.add({ id: c.nodeId, address: peer(c).address, publicKeyBinary: c.context.key.publicKey.toBinary() });
     const latest = await net.clock.settle(asker.findValues(name));
     expect(latest.map((v) => text(v.data))).toEqual(['v2']);
-    expect(text(v1.data)).toBe('v1');
+    expect(text(v1.record.data)).toBe('v1');
     await net.stopAll();
   });
 });

@@ -51,7 +51,7 @@ describe('DHT under churn', () => {
       const key = `churn key ${i}`;
       const data = `value ${i} from ${publisher.context.key.publicKey.midHex.slice(0, 8)}`;
       expected.set(key, { data, publisher: publisher.context.key.publicKey.midHex });
-      stores.push(publisher.storeValue(key, utf8(data), { sign: true, ttl: 6 * 3_600 }));
+      stores.push(publisher.storeValue(key, utf8(data), { sign: true, ttlMs: 6 * 3_600_000 }));
     }
     const acks = await net.clock.settle(Promise.all(stores));
     expect(acks.every((n) => n >= 4)).toBe(true);

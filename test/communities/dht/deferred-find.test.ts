@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { DHTCommunity, FindRequest } from '../../../communities/dht/index.js';
+import { DHTCommunity } from '../../../communities/dht/index.js';
+import { FindRequest } from '../../../communities/dht/messages.js';
 import { PrivateKey, SeededRandom, encodePacket } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
 import { tapPackets } from '../../helpers/packet-tap.js';
@@ -44,7 +45,7 @@ describe('find requests and deferred verification', () => {
     const forged = encodePacket(
       a.prefix,
       FindRequest,
-      { id: 77n, target: c.nodeId, values: true, offset: 0, token: undefined, padding: undefined },
+      { id: 77n, target: c.nodeId, records: true, cursor: undefined, publisher: undefined, token: undefined, padding: undefined },
       { publicKeyBinary: stranger.context.key.publicKey.toBinary(), sign: (m) => forger.sign(m) },
     );
     const dropsBefore = a.stats.dropped['bad-signature'] ?? 0;

@@ -5,9 +5,10 @@
  * honest node among the k closest to the target (the value's holders).
  */
 import { describe, expect, it } from 'vitest';
-import { disjointLookup, ImpostorError, iterativeLookup } from '../../../communities/dht/index.js';
-import type { LookupOptions, LookupPeer, QueryReply } from '../../../communities/dht/index.js';
-import { commonPrefixLength, compareDistance } from '../../../communities/dht/index.js';
+import { ImpostorError } from '../../../communities/dht/errors.js';
+import { disjointLookup, iterativeLookup } from '../../../communities/dht/lookup.js';
+import type { LookupOptions, LookupPeer, QueryReply } from '../../../communities/dht/lookup.js';
+import { commonPrefixLength, compareDistance } from '../../../communities/dht/routing/node-id.js';
 import { ManualClock, SeededRandom, toHex } from '../../../framework/index.js';
 
 const N = 2_000;

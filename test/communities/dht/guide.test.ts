@@ -17,7 +17,16 @@ import {
   withOptions,
 } from '../../../docs/examples/dht-guide.js';
 import type { GuideNetwork } from '../../../docs/examples/dht-guide.js';
-import { DHTCommunity, resolveDHTSettings } from '../../../communities/dht/index.js';
+import { DHTCommunity } from '../../../communities/dht/index.js';
+import {
+  DEFAULT_GROUP_SHARE,
+  DEFAULT_MAX_BYTES_PER_GROUP,
+  DEFAULT_MAX_BYTES_PER_SOURCE,
+  DEFAULT_MAX_LOCATIONS,
+  DEFAULT_MAX_RECORDS,
+  DEFAULT_SOURCE_SHARE,
+} from '../../../communities/dht/records/record-store.js';
+import { resolveDHTSettings } from '../../../communities/dht/settings.js';
 import { CryptoRandom, MemoryNetwork, OverlayHost, SystemClock, UdpEndpoint, utf8 } from '../../../framework/index.js';
 
 const ROOT = new URL('../../../', import.meta.url);
@@ -173,13 +182,29 @@ describe('docs/dht.md quotes the example and documents the settings', () => {
       expect(row, `settings table row for ${name}`).toBeDefined();
       const cells = row!.split('|').map((c) => c.trim());
       const plain = cells[2]!.replaceAll('_', '');
-      const expected = typeof value === 'function' ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+      const nested = typeof value === 'object' && value !== null && !Array.isArray(value);
+      const expected = typeof value === 'function' || nested ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
       for (const v of expected) expect(plain, `default of ${name}`).toContain(v);
+    }
+    // The store's caps (one row each, `store.<cap>`), with the record store's defaults.
+    const storeDefaults: Record<string, string[]> = {
+      maxRecords: [String(DEFAULT_MAX_RECORDS)],
+      maxLocations: [String(DEFAULT_MAX_LOCATIONS)],
+      maxRecordsPerSource: [`${DEFAULT_SOURCE_SHARE * 100} %`, '16'],
+      maxRecordsPerGroup: [`${DEFAULT_GROUP_SHARE * 100} %`, '64'],
+      maxBytesPerSource: [String(DEFAULT_MAX_BYTES_PER_SOURCE)],
+      maxBytesPerGroup: [String(DEFAULT_MAX_BYTES_PER_GROUP)],
+    };
+    for (const [name, expected] of Object.entries(storeDefaults)) {
+      const row = rows.find((r) => r.startsWith(`| \`store.${name}\` |`));
+      expect(row, `settings table row for store.${name}`).toBeDefined();
+      const plain = row!.split('|').map((c) => c.trim())[2]!.replaceAll('_', '');
+      for (const v of expected) expect(plain, `default of store.${name}`).toContain(v);
     }
   });
 
   it('explains errors, the py-ipv8 differences, and ends with the Finding peers section', () => {
-    for (const reason of ['no-nodes', 'too-large', 'invalid-key', 'timeout', 'aborted', 'rejected', 'not-found', 'stopped']) {
+    for (const reason of ['no-nodes', 'too-large', 'invalid-key', 'invalid-ttl', 'timeout', 'aborted', 'rejected', 'not-found', 'stopped']) {
       expect(GUIDE).toContain(`\`${reason}\``);
     }
     for (const phrase of ['1,024 bytes', '23 bytes', 'republish', 'token', 'expire']) expect(GUIDE).toContain(phrase);

@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { DHTCommunity, RoutingTable, ipDiversityPolicy, ipGroup, isLocalAddress } from '../../../communities/dht/index.js';
+import { DHTCommunity } from '../../../communities/dht/index.js';
+import { RoutingTable, ipDiversityPolicy, ipGroup, isLocalAddress } from '../../../communities/dht/routing/index.js';
 import type { DHTSettings } from '../../../communities/dht/index.js';
 import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom } from '../../../framework/index.js';
 import type { Address } from '../../../framework/index.js';

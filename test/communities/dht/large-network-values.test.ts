@@ -9,8 +9,8 @@
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DHTError, compareDistance, hashKey, signRecord, toWire } from '../../../communities/dht/index.js';
-import type { DHTCommunity, FoundValue, ValueRecord, WireVerdict } from '../../../communities/dht/index.js';
+import { DHTError, compareDistance, hashKey, signRecord } from '../../../communities/dht/index.js';
+import type { DHTCommunity, FoundValue, RecordVerdict, ValueRecord } from '../../../communities/dht/index.js';
 import { SeededRandom, equalBytes, toHex, utf8 } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
 import type { DhtNet } from '../../helpers/dht-net.js';
@@ -55,11 +55,12 @@ function heldBy(key: Uint8Array, publisher: DHTCommunity): Array<{ holder: DHTCo
  * nodes closest to `key` as `from` finds them: what a malicious node can do.
  * @returns the verdicts, one list per storer.
  */
-async function injectStore(from: DHTCommunity, key: Uint8Array, records: readonly ValueRecord[], ttlMs: number): Promise<WireVerdict[][]> {
+async function injectStore(from: DHTCommunity, key: Uint8Array, records: readonly ValueRecord[], ttlMs: number): Promise<RecordVerdict[][]> {
   const closest = await net.clock.settle(from.findClosestNodes(key));
   expect(closest).toHaveLength(K);
-  const wire = records.map((r) => toWire(r, ttlMs));
-  return net.clock.settle(Promise.all(closest.map((c) => from.sendStore(c.peer, c.token, wire))));
+  const expiresAt = net.clock.now() + ttlMs;
+  const items = records.map((record) => ({ record, expiresAt }));
+  return net.clock.settle(Promise.all(closest.map((c) => from.values.client.storeOn({ peer: c.peer, token: c.token }, key, items))));
 }
 
 describe('DHT values on 200 nodes', { timeout: 180_000 }, () => {
@@ -97,12 +98,12 @@ describe('DHT values on 200 nodes', { timeout: 180_000 }, () => {
       const tampered: ValueRecord = { ...newest, data: utf8(`forged for publisher ${j}`), version: newest.version + 1 };
       const impostor: ValueRecord = { ...signRecord(attacker.context.key, k, utf8(`impostor for publisher ${j}`), newest.version + 2), publicKey: newest.publicKey };
       const replayed = await injectStore(attacker, k, [v[0]!, v[1]!], 3_600 * SECOND_MS);
-      expect(replayed).toEqual(new Array(K).fill(['stale-version', 'stale-version']));
+      expect(replayed).toEqual(new Array(K).fill(['stale', 'stale']));
       const forged = await injectStore(attacker, k, [tampered, impostor], 3_600 * SECOND_MS);
       expect(forged).toEqual(new Array(K).fill(['bad-signature', 'bad-signature']));
     }
     const verdictsAfter = sumCounters(dhts, (d) => d.statistics.storeVerdicts);
-    expect((verdictsAfter['stale-version'] ?? 0) - (verdictsBefore['stale-version'] ?? 0)).toBe(3 * 2 * K);
+    expect((verdictsAfter['stale'] ?? 0) - (verdictsBefore['stale'] ?? 0)).toBe(3 * 2 * K);
     expect((verdictsAfter['bad-signature'] ?? 0) - (verdictsBefore['bad-signature'] ?? 0)).toBe(3 * 2 * K);
     // The storers still hold the newest version of every publisher.
     publishers.forEach((p, j) => {
@@ -228,12 +229,14 @@ describe('DHT values on 200 nodes', { timeout: 180_000 }, () => {
     const dropped = sumCounters(dhts, (d) => d.stats.dropped);
     expect(received).toEqual(sent);
     expect(dropped).toEqual({});
-    for (const name of ['dht-find-request', 'dht-find-response', 'dht-ping-request', 'dht-store-request', 'dht-store-response', 'dht-cache-request']) {
+    for (const name of ['dht-find-request', 'dht-find-response', 'dht-ping-request', 'dht-store-request', 'dht-store-response']) {
       expect(sent[name]).toBeGreaterThan(0);
     }
     expect(sent['dht-find-response']).toBe(received['dht-find-request']);
     expect(sent['dht-ping-response']).toBe(received['dht-ping-request']);
-    expect(sent['dht-store-response']).toBe(received['dht-store-request']! + received['dht-cache-request']!);
+    expect(sent['dht-store-response']).toBe(received['dht-store-request']); // stores and caches (a store with `cache: true`)
+    // The finds cached their values on the closest node that lacked them (a store request with `cache: true`).
+    expect(dhts.some((d) => keys.some((key) => d.store.get(hashKey(key)).some((h) => h.origin === 'cache')))).toBe(true);
     const total = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
     expect(net.network.stats.sent).toBe(total(sent));
     expect(net.network.stats.delivered).toBe(total(received));
@@ -268,7 +271,7 @@ describe('DHT values on 200 nodes', { timeout: 180_000 }, () => {
     const key = 'a short-lived value';
     const k = hashKey(key);
     const t0 = net.clock.now();
-    expect(await net.clock.settle(dhts[5]!.storeValue(key, utf8('here for a minute'), { ttl: 60 }))).toBe(K);
+    expect(await net.clock.settle(dhts[5]!.storeValue(key, utf8('here for a minute'), { ttlMs: 60 * SECOND_MS }))).toBe(K);
 
     await net.clock.advance(t0 + 59 * SECOND_MS - net.clock.now());
     const at59 = await findFrom(dhts, key);

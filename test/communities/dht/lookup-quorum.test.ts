@@ -4,9 +4,9 @@
  * second path still get the lookup to its end.
  */
 import { describe, expect, it } from 'vitest';
-import { disjointLookup, iterativeLookup } from '../../../communities/dht/index.js';
-import type { LookupOptions, LookupPeer, QueryReply } from '../../../communities/dht/index.js';
-import { compareDistance } from '../../../communities/dht/index.js';
+import { disjointLookup, iterativeLookup } from '../../../communities/dht/lookup.js';
+import type { LookupOptions, LookupPeer, QueryReply } from '../../../communities/dht/lookup.js';
+import { compareDistance } from '../../../communities/dht/routing/node-id.js';
 import { ManualClock, SeededRandom } from '../../../framework/index.js';
 
 const LATENCY_MS = 10;

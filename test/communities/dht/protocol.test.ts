@@ -4,17 +4,10 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import {
-  DHTCommunity,
-  DHTError,
-  compareDistance,
-  getBit,
-  hashKey,
-  maskPrefix,
-  toWire,
-  unsignedRecord,
-} from '../../../communities/dht/index.js';
-import type { BucketInfo, DHTSettings, FindReply, LookupResult, RefreshTarget } from '../../../communities/dht/index.js';
+import { DHTCommunity, DHTError, compareDistance, hashKey, unsignedRecord } from '../../../communities/dht/index.js';
+import type { BucketInfo, DHTSettings, FindReply, LookupResult, RecordVerdict, ValueRecord } from '../../../communities/dht/index.js';
+import { getBit, maskPrefix } from '../../../communities/dht/routing/node-id.js';
+import type { RefreshTarget } from '../../../communities/dht/routing/types.js';
 import { SeededRandom, toHex, utf8 } from '../../../framework/index.js';
 import type { Address, OverlayHost } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
@@ -47,22 +40,28 @@ async function isolatedNodes(net: SimNet, count: number, settings: DHTSettings):
 const addressOf = (dht: DHTCommunity): Address => dht.context.transport.localAddress;
 const peerOf = (dht: DHTCommunity): { id: Uint8Array; address: Address } => ({ id: dht.nodeId, address: addressOf(dht) });
 
+/** `from` sends one raw store request of `records` (an hour to live) under `key` to `to`, with `token`. */
+function sendStore(from: DHTCommunity, to: DHTCommunity, token: Uint8Array, key: Uint8Array, records: readonly ValueRecord[]): Promise<RecordVerdict[]> {
+  const expiresAt = from.context.clock.now() + 3_600_000;
+  return from.values.client.storeOn({ peer: peerOf(to), token }, key, records.map((record) => ({ record, expiresAt })));
+}
+
 describe('store tokens (BEP 5)', () => {
   it('a store needs a token the storing node issued to the sender address; tokens expire after rotation', async () => {
     const net = await dhtNet(6, 11);
     const [a, b, c] = net.dhts as [DHTCommunity, DHTCommunity, DHTCommunity];
     const key = hashKey('token test');
-    const records = [toWire(unsignedRecord(key, utf8('one')), 3_600_000), toWire(unsignedRecord(key, utf8('two')), 3_600_000)];
+    const records = [unsignedRecord(key, utf8('one')), unsignedRecord(key, utf8('two'))];
 
     // B asks A and gets a token bound to B's address.
     const reply = await net.clock.settle(b.queryFind(peerOf(a), key, true));
     const tokenForB = reply.token;
 
     // C presents B's token: every record is refused and nothing is stored.
-    const stolen = await net.clock.settle(c.sendStore(peerOf(a), tokenForB, records));
+    const stolen = await net.clock.settle(sendStore(c, a, tokenForB, key, records));
     expect(stolen).toEqual(['bad-token', 'bad-token']);
     // A made-up token fares no better.
-    const madeUp = await net.clock.settle(c.sendStore(peerOf(a), new SeededRandom(5).bytes(8), records));
+    const madeUp = await net.clock.settle(sendStore(c, a, new SeededRandom(5).bytes(8), key, records));
     expect(madeUp).toEqual(['bad-token', 'bad-token']);
     expect(a.store.size).toBe(0);
     expect(a.store.get(key)).toEqual([]);
@@ -70,19 +69,19 @@ describe('store tokens (BEP 5)', () => {
     expect(a.stats.dropped['bad-token']).toBe(2);
 
     // B's own token works, and still does 4 minutes later (previous secret).
-    expect(await net.clock.settle(b.sendStore(peerOf(a), tokenForB, records.slice(0, 1)))).toEqual(['stored']);
+    expect(await net.clock.settle(sendStore(b, a, tokenForB, key, records.slice(0, 1)))).toEqual(['stored']);
     await net.clock.advance(4 * MINUTE_MS);
-    expect(await net.clock.settle(b.sendStore(peerOf(a), tokenForB, records))).toEqual(['refreshed', 'stored']);
+    expect(await net.clock.settle(sendStore(b, a, tokenForB, key, records))).toEqual(['refreshed', 'stored']);
     expect(a.store.get(key)).toHaveLength(2);
 
     // After two rotations (> 10 minutes) the old token is refused; a fresh one is accepted.
     const fresh = await net.clock.settle(b.queryFind(peerOf(a), key, false));
     await net.clock.advance(11 * MINUTE_MS);
-    const record3 = [toWire(unsignedRecord(key, utf8('three')), 3_600_000)];
-    expect(await net.clock.settle(b.sendStore(peerOf(a), tokenForB, record3))).toEqual(['bad-token']);
-    expect(await net.clock.settle(b.sendStore(peerOf(a), fresh.token, record3))).toEqual(['bad-token']);
+    const record3 = [unsignedRecord(key, utf8('three'))];
+    expect(await net.clock.settle(sendStore(b, a, tokenForB, key, record3))).toEqual(['bad-token']);
+    expect(await net.clock.settle(sendStore(b, a, fresh.token, key, record3))).toEqual(['bad-token']);
     const renewed = await net.clock.settle(b.queryFind(peerOf(a), key, false));
-    expect(await net.clock.settle(b.sendStore(peerOf(a), renewed.token, record3))).toEqual(['stored']);
+    expect(await net.clock.settle(sendStore(b, a, renewed.token, key, record3))).toEqual(['stored']);
     await net.stopAll();
   });
 });
@@ -99,7 +98,7 @@ describe('find responses stay within one datagram', () => {
       d[0] = 0xaa;
       return d;
     });
-    for (const d of data) expect(holder.store.put(unsignedRecord(key, d), 3_600_000, 'store')).toBe('stored');
+    for (const d of data) expect(holder.store.put(unsignedRecord(key, d), 3_600_000, { origin: 'store' })).toBe('stored');
 
     const sizes: number[] = [];
     const endpoint = holderHost.endpoint;
@@ -298,7 +297,7 @@ describe('value lookups', () => {
     const entry = cached[0]!.store.get(key);
     expect(entry).toHaveLength(1);
     expect(entry[0]!.origin).toBe('cache');
-    expect(cached[0]!.store.entriesDueForReplication(net.clock.now() + 1e9, 1)).toHaveLength(0); // caches are never replicated
+    expect(cached[0]!.store.dueForReplication(net.clock.now() + 1e9, 1)).toHaveLength(0); // caches are never replicated
 
     // Over ten keys, value lookups send fewer queries than full node lookups from the same start.
     for (const name of names.slice(1)) {

@@ -4,11 +4,25 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { hashKey, packBySize, packRecords, wireRecordSize } from '../../../communities/dht/index.js';
+import { hashKey, unsignedRecord } from '../../../communities/dht/index.js';
+import type { ValueRecord } from '../../../communities/dht/index.js';
+import { packBySize } from '../../../communities/dht/records/pack.js';
+import { ValueWire } from '../../../communities/dht/value-policy.js';
+import { encodeBody } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
 
-describe('packRecords', () => {
-  const rec = (n: number): { data: Uint8Array } => ({ data: new Uint8Array(n) });
+/** A value's size on the wire (its ValueWire encoding), what store batches are packed by. */
+function wireRecordSize(r: ValueRecord): number {
+  return encodeBody(ValueWire, { data: r.data, publicKey: r.publicKey, version: r.version, signature: r.signature }).length;
+}
+
+/** Value records packed into store batches by their wire size. */
+function packRecords(records: readonly ValueRecord[], budget: number, maxCount: number): ValueRecord[][] {
+  return packBySize(records, wireRecordSize, budget, maxCount);
+}
+
+describe('packing values into store batches', () => {
+  const rec = (n: number): ValueRecord => unsignedRecord(new Uint8Array(20), new Uint8Array(n));
 
   it('fills batches up to the byte budget and the record count, in order', () => {
     const records = [rec(100), rec(100), rec(100), rec(100), rec(100)];
@@ -26,7 +40,7 @@ describe('packRecords', () => {
   });
 
   it('gives a record larger than the budget a batch of its own', () => {
-    const big = rec(2_000);
+    const big = rec(1_300); // the wire takes up to 1,400 bytes of data
     expect(packRecords([rec(10), big, rec(10)], 1_000, 64).map((b) => b.length)).toEqual([1, 1, 1]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RttEstimator } from '../../../communities/dht/index.js';
+import { RttEstimator } from '../../../communities/dht/rtt.js';
 
 describe('RttEstimator', () => {
   it('unknown peers get the longest timeouts; known ones 4x / 2x their smoothed RTT within the bounds', () => {

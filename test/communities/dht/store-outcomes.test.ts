@@ -40,7 +40,7 @@ describe('store outcomes', () => {
     expect(await net.clock.settle(publisher.storeValue('kept here too', utf8('v1'), { sign: true }))).toBe(5);
     const held = publisher.store.get(hashKey('kept here too'));
     expect(held).toHaveLength(1);
-    expect(held[0]!.origin).toBe('store');
+    expect(held[0]!.origin).toBe('local'); // this node's own value: never charged, never refused for room strangers took
     // Every other holder goes offline: a find still gets it, from the publisher.
     const finder = net.dhts[4]!;
     for (const [i, d] of net.dhts.entries()) if (d !== publisher && d !== finder) await net.hosts[i]!.stop();

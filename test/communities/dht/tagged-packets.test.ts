@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { DHTCommunity, FindRequest, FindResponse, hashKey } from '../../../communities/dht/index.js';
+import { DHTCommunity, hashKey } from '../../../communities/dht/index.js';
+import { FindRequest, FindResponse } from '../../../communities/dht/messages.js';
 import { PrivateKey, SeededRandom, encodePacket, utf8 } from '../../../framework/index.js';
 import type { OverlayHost } from '../../../framework/index.js';
 import { dhtNet } from '../../helpers/dht-net.js';
@@ -70,7 +71,7 @@ describe('pairwise tags on DHT traffic', () => {
     const forged = encodePacket(
       a.prefix,
       FindRequest,
-      { id: 5n, target: hashKey('x'), values: true, offset: 0, token: undefined, padding: undefined },
+      { id: 5n, target: hashKey('x'), records: true, cursor: undefined, publisher: undefined, token: undefined, padding: undefined },
       { publicKeyBinary: b.context.key.publicKey.toBinary(), sign: () => new Uint8Array(64) },
       { tag: () => wrongPair.subarray(0, 16) },
     );
