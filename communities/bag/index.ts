@@ -8,7 +8,7 @@ export { BagError } from './errors.js';
 export { BagEntryWire, BagMessages, bagPolicy } from './policy.js';
 export type { BagEntryWireValue, BagPolicyLimits } from './policy.js';
 export { BAG_SIGNATURE_DOMAIN, bagSignedMessage, checkBagRecord, entryId, signBagRecord } from './record.js';
-export type { BagRecord } from './record.js';
+export type { BagRecord, BagRecordCheck } from './record.js';
 export type { BagEntry, SearchOptions, SearchResult } from './search.js';
 export type { BagSettings, ResolvedBagSettings } from './settings.js';
 export { resolveBagSettings } from './settings.js';

@@ -250,7 +250,7 @@ export class DHTCommunity extends Community<DHTEvents> {
 
   /**
    * Runs one iterative lookup toward `target` (values or nodes) from our closest contacts; with `paths` > 1,
-   * a {@link disjointLookup} over that many disjoint paths, seeded with our `k * paths` closest contacts.
+   * a disjoint lookup (`disjointLookup`) over that many disjoint paths, seeded with our `k * paths` closest contacts.
    * @param options `signal` cancels; `isDone` ends a value lookup early; `quorum` holds back queries the
    *   running ones could make unnecessary (see `LookupOptions.quorum`); `paths` is S/Kademlia's d
    *   (default `settings.disjointPaths`); `publisher` asks for one publisher's values.

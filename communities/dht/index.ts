@@ -22,9 +22,18 @@ export {
   VALUE_SIGNATURE_DOMAIN,
   verifyRecord,
 } from './storage/value-record.js';
-export type { SignedValueRecord, ValueRecord } from './storage/value-record.js';
+export type { PublicKeyCache, RecordCheck as ValueRecordCheck, SignedValueRecord, ValueRecord } from './storage/value-record.js';
+export { isWellFormed } from './storage/value-record.js';
 export { sourceGroup } from './storage/source-group.js';
-export type { LookupPeer, LookupResult } from './lookup.js';
+export type { Answered, LookupPeer, LookupResult, QueryReply } from './lookup.js';
+export type { RoutingTable } from './routing/routing-table.js';
+export type { ResolvedRoutingTableOptions, RoutingTableOptions } from './routing/options.js';
+export type { AddResult, PeerReplacedEvent, RefreshTarget, RoutingTableEvents } from './routing/types.js';
+export type { ContactInit } from './routing/contact.js';
+export type { RttEstimator } from './rtt.js';
+export type { TokenManager } from './storage/token-manager.js';
+export { TOKEN_BYTES } from './storage/token-manager.js';
+export type { PeerTokens } from './peer-tokens.js';
 export type { Contact } from './routing/contact.js';
 export type { BucketInfo } from './routing/types.js';
 export type { SnapshotEntry } from './routing/snapshot.js';
@@ -32,14 +41,17 @@ export { compareDistance } from './routing/node-id.js';
 // The record engine: write your own record type (see docs/records.md).
 export { MemoryDatastore } from './records/datastore.js';
 export type { PersistedRecord, RecordDatastore, RecordOrigin } from './records/datastore.js';
-export { ACCEPTED_VERDICTS, RECORD_VERDICTS } from './records/policy.js';
+export { ACCEPTED_VERDICTS, MAX_RECORD_ID_BYTES, RECORD_VERDICTS } from './records/policy.js';
 export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict } from './records/policy.js';
 export { RecordEngine } from './records/record-engine.js';
-export type { EnginePublishOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/record-engine.js';
-export { defineRecordMessages } from './records/record-messages.js';
-export type { RecordMessageIds, RecordMessages } from './records/record-messages.js';
-export type { ClosestNode, PublishOutcome, RecordPeer, StorerPage, TimedRecord } from './records/record-client.js';
+export type { EnginePublishOptions, NodeSearchOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/record-engine.js';
+export { defineRecordMessages, NodeRef } from './records/record-messages.js';
+export { MAX_PAGES } from './records/record-client.js';
+export type { FindRequestBody, FindResponseBody, NodeRefValue, RecordMessageIds, RecordMessages, StoreRequestBody, StoreResponseBody, WireItem } from './records/record-messages.js';
+export type { ClosestNode, FindReply as RecordFindReply, PublishOutcome, QueryOptions, RecordClient, RecordPeer, RequestFn, StorerPage, TimedRecord, TokenBook } from './records/record-client.js';
+export type { Responder, TokenIssuer } from './records/record-server.js';
 export { RecordStore } from './records/record-store.js';
-export type { HeldRecord, PutContext } from './records/record-store.js';
+export type { HeldPage, HeldRecord, PutContext, RecordStoreOptions } from './records/record-store.js';
+export type { Usage } from './records/quotas.js';
 export type { StoreLimits } from './records/store-limits.js';
 export { RecordStatistics } from './records/record-statistics.js';

@@ -70,7 +70,7 @@ export interface DHTSettings extends CommunitySettings {
   maxPerIpGroupPerTable?: number;
   /**
    * With `ipDiversity`: hosts exempt from the caps.
-   * @default {@link isLocalAddress} (loopback, private LAN and link-local addresses)
+   * @default `isLocalAddress` (loopback, private LAN and link-local addresses)
    */
   ipGroupExempt?: (host: string) => boolean;
   /**
@@ -89,7 +89,7 @@ export type ResolvedDHTSettings = Required<Omit<DHTSettings, 'discovery' | 'data
 
 /** Applies defaults. */
 export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
-  return {
+  const r: ResolvedDHTSettings = {
     discovery: { walk: false, churn: false, ...s.discovery },
     bucketSize: s.bucketSize ?? 8,
     alpha: s.alpha ?? 3,
@@ -115,6 +115,16 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     ipGroupExempt: s.ipGroupExempt ?? isLocalAddress,
     disjointPaths: checkPaths(s.disjointPaths ?? 1),
   };
+  const positive = [
+    'bucketSize', 'alpha', 'maxDataBytes', 'maxUnsignedPerKey', 'maxSignedPerKey', 'maxPerGroupPerKey', 'defaultTtlMs', 'maxTtlMs',
+    'replicateIntervalMs', 'republishIntervalMs', 'refreshIntervalMs', 'maintenanceIntervalMs', 'quorum', 'maxFailures', 'goodContactMs',
+  ] as const;
+  for (const name of positive) {
+    const v = r[name];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`setting ${name} must be a positive integer, got ${String(v)}`);
+  }
+  if (r.defaultTtlMs > r.maxTtlMs) throw new InvalidArgumentError(`setting defaultTtlMs (${r.defaultTtlMs}) exceeds maxTtlMs (${r.maxTtlMs})`);
+  return r;
 }
 
 function checkPaths(d: number): number {

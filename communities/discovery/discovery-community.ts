@@ -119,7 +119,7 @@ export class DHTDiscoveryCommunity extends Community {
    * Returns at once, without a search, when this community verified that peer within `recordSilenceMs`.
    * Otherwise hellos the peer directly when the DHT routing table holds its mid, else looks it up and
    * hellos it where the DHT lists it; asks the nodes holding its record (which introduce us, for peers
-   * behind a NAT) only when no hello answered within the DHT's soft timeout (see {@link PeerSearch}).
+   * behind a NAT) only when no hello answered within the DHT's soft timeout (see `PeerSearch`).
    * @throws `DHTError` `not-found` when no verified peer answered before the timeout; `aborted`;
    *   `invalid-key` for a mid that is not 20 bytes; `no-nodes` when the routing table is empty;
    *   `stopped` when the community is not running or stops meanwhile.

@@ -2,8 +2,8 @@
  * The DHT discovery community: `connectPeer(mid)`.
  * @module
  */
-export * from './announcer.js';
-export * from './discovery-community.js';
-export * from './messages.js';
-export * from './peer-records.js';
-export * from './peer-search.js';
+export { DHTDiscoveryCommunity, DISCOVERY_COMMUNITY_ID } from './discovery-community.js';
+export type { ConnectOptions, DiscoveryCommunitySettings } from './discovery-community.js';
+export { Announce, AnnounceRequest, AnnounceResponse, FindPeer, FindPeerRequest, FindPeerResponse, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
+export type { PeerRecord, PeerRecords } from './peer-records.js';
+export type { Announcer, AnnouncerHost, Storer } from './announcer.js';

@@ -34,8 +34,6 @@ import type { VerifyBudgetOptions } from './verify-budget.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
 import { classOf, communityDependencies, unregisteredCommunities } from './dependencies.js';
 
-export * from './ip-rate-limit.js';
-export * from './verify-budget.js';
 
 /** Options of an {@link OverlayHost}. */
 export interface OverlayHostOptions {

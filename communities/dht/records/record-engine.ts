@@ -377,7 +377,7 @@ export class RecordEngine<R, W> {
     }
     for (const { location, items } of due.values()) {
       if (!community.isRunning) return;
-      const outcome = await this.client.publish(location, items.map((i) => ({ record: i.own.record, expiresAt: i.own.expiresAt }))).catch(() => undefined);
+      const outcome = await this.client.publish(location, items.map((i) => ({ record: i.own.record, expiresAt: i.own.expiresAt })), { origin: 'local' }).catch(() => undefined);
       if (outcome === undefined || outcome.stored === 0) continue; // keep the old one; retried next round
       for (const { id, own } of items) if (this.own.has(id)) this.own.set(id, own);
       this.statistics.republications += items.length;

@@ -210,7 +210,9 @@ export class RecordStore<R> {
   put(record: R, ttlMs: number, context: PutContext): RecordVerdict {
     let verdict: RecordVerdict;
     try {
-      verdict = this.admit(record, ttlMs, context);
+      // A record decoded from a packet is already a private copy; one handed in by this node's own code is
+      // copied, so the caller changing its arrays later cannot change (or forge) what is held.
+      verdict = this.admit(context.from === undefined ? structuredClone(record) : record, ttlMs, context);
     } catch {
       verdict = 'invalid';
     }
