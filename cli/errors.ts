@@ -14,6 +14,8 @@ export const EXIT = {
   usage: 2,
   /** The node's HTTP API could not be reached. */
   unreachable: 3,
+  /** The node's state database is damaged; nothing was started (see {@link DamagedStateError}). */
+  damagedState: 4,
 } as const;
 
 /** One of the values of {@link EXIT}. */
@@ -27,6 +29,31 @@ export class NodeStartError extends PeerlayError {}
 
 /** The node's state directory or database failed. */
 export class StateError extends PeerlayError {}
+
+/**
+ * The node's state database is damaged (empty, truncated, or its pages unreadable), so the node refuses to
+ * start rather than crash on it or start without the records it held. The message says what is wrong and
+ * how to recover.
+ */
+export class DamagedStateError extends StateError {
+  /**
+   * @param path the damaged database file.
+   * @param reason what is wrong with it, e.g. `the file is empty (0 bytes); ...` or `the file is truncated: it
+   *   is 49152 bytes, its pages need at least 86016 (page 12 of the records tree lies beyond its end)`.
+   * @param options the underlying error, if any.
+   */
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the state database ${path} is damaged: ${reason}. Start with --recover-state to move the damaged file aside ` +
+        `(to ${path}.damaged-<timestamp>) and start with an empty database, keeping peer.key`,
+      options,
+    );
+  }
+}
 
 /** The node's HTTP API could not be reached (connection refused, timed out). */
 export class NodeUnreachableError extends PeerlayError {}
@@ -51,10 +78,12 @@ export class ApiError extends PeerlayError {
  * The exit code for an error thrown by a command.
  * @param error what the command threw.
  * @returns {@link EXIT.usage} for usage errors and rejected input (HTTP 400/413), {@link EXIT.unreachable}
- *   when the node cannot be reached, {@link EXIT.failed} otherwise.
+ *   when the node cannot be reached, {@link EXIT.damagedState} when its state database is damaged,
+ *   {@link EXIT.failed} otherwise.
  */
 export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof DamagedStateError) return EXIT.damagedState;
   if (error instanceof NodeUnreachableError) return EXIT.unreachable;
   if (error instanceof ApiError && (error.status === 400 || error.status === 413)) return EXIT.usage;
   return EXIT.failed;
