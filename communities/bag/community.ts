@@ -6,10 +6,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, PublicKey, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
+import { PublicKey, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
 import type { CommunityContext } from '../../framework/index.js';
-import { DHTCommunity, DHTError, hashKey, KEY_BYTES, RecordEngine } from '../dht/index.js';
-import type { PublishOutcome, RecordVerdict } from '../dht/index.js';
+import { DHTCommunity, hashKey, KEY_BYTES } from '../dht/index.js';
+import type { PublishOutcome, RecordEngine, RecordVerdict } from '../dht/index.js';
+import { RecordCommunity } from '../dht/records/record-community.js';
 import { BagError } from './errors.js';
 import type { BagEntryWireValue } from './policy.js';
 import { BagMessages, bagPolicy } from './policy.js';
@@ -51,13 +52,9 @@ export interface AddOptions {
  * ```
  */
 @injectable()
-export class BagCommunity extends Community<BagEvents> {
-  /** The communities this one needs registered first. */
-  static override readonly requires = [DHTCommunity];
+export class BagCommunity extends RecordCommunity<BagRecord, BagEntryWireValue, BagEvents> {
   /** Settings with defaults applied. */
-  readonly settings: ResolvedBagSettings;
-  /** The bag record type's engine: its store, server, client and upkeep. */
-  readonly entries: RecordEngine<BagRecord, BagEntryWireValue>;
+  declare readonly settings: ResolvedBagSettings;
   private lastVersion = 0;
 
   /** @param ctx the node's services. @param dht the node's DHT. @param settings see {@link BagSettings}. */
@@ -66,30 +63,19 @@ export class BagCommunity extends Community<BagEvents> {
     @inject(DHTCommunity) dht: DHTCommunity,
     @inject(TOKENS.Settings) settings: BagSettings,
   ) {
-    const resolved = resolveBagSettings(settings ?? {});
-    super(ctx, BAG_COMMUNITY_ID, resolved);
-    this.settings = resolved;
-    const network = dht.network;
-    this.entries = new RecordEngine({
-      policy: bagPolicy(
-        { maxValueBytes: resolved.maxValueBytes, maxEntriesPerKey: resolved.maxEntriesPerKey, maxPerGroupPerKey: resolved.maxPerGroupPerKey, maxTtlMs: resolved.maxTtlMs },
-        ctx.keys,
-      ),
+    const s = resolveBagSettings(settings ?? {});
+    super(ctx, BAG_COMMUNITY_ID, dht, s, {
+      policy: bagPolicy({ maxValueBytes: s.maxValueBytes, maxEntriesPerKey: s.maxEntriesPerKey, maxPerGroupPerKey: s.maxPerGroupPerKey, maxTtlMs: s.maxTtlMs }, ctx.keys),
       messages: BagMessages,
-      community: this,
-      network,
-      request: (peer, spec, body, signal) => this.sendRequest(peer.address, spec, body, { signal, recipient: network.recipientKey(peer.id) }),
-      clock: ctx.clock,
-      random: ctx.random,
-      timing: { ...resolved, republishIntervalMs: resolved.replicateIntervalMs },
-      store: { ...resolved.store, datastore: resolved.datastore },
       renew: (r, ttlMs) => this.sign(r.key, r.value, this.now() + ttlMs, false),
       onAccepted: (key, verdict) => this.emit('entry:stored', key, verdict),
+      error: BagError,
     });
-    this.handle(BagMessages.FindRequest, (m) => this.entries.answerFind(m));
-    this.handle(BagMessages.StoreRequest, (m) => this.entries.answerStore(m));
-    this.handleResponses(BagMessages.Find);
-    this.handleResponses(BagMessages.Store);
+  }
+
+  /** The bag's record engine (its store of entries, counters, this node's own entries). */
+  get entries(): RecordEngine<BagRecord, BagEntryWireValue> {
+    return this.engine;
   }
 
   /**
@@ -103,7 +89,7 @@ export class BagCommunity extends Community<BagEvents> {
     return this.run(async () => {
       const ttlMs = this.checkTtl(options.ttlMs);
       const record = this.sign(location(key), this.checkValue(value), this.now() + ttlMs, false);
-      return this.publish(record, ttlMs, 'keep-alive', options.signal, 'add');
+      return this.publishOwn(record, { ttlMs, republish: 'keep-alive', signal: options.signal }, 'add');
     });
   }
 
@@ -117,13 +103,12 @@ export class BagCommunity extends Community<BagEvents> {
       const k = location(key);
       const v = this.checkValue(value);
       const now = this.now();
-      const ownId = this.ownEntry(k, v);
-      const mine = this.entries.own.get(ownId);
+      const mine = this.engine.own.get(`${toHex(k)}/${toHex(entryId(this.context.key.publicKey.toBinary(), v))}`);
       // The tombstone must outlive every copy of the entry: as long as our latest signed expiry.
       const expiresAt = mine !== undefined && mine.expiresAt > now ? mine.expiresAt : now + this.settings.maxTtlMs;
-      if (mine !== undefined) this.entries.forget(mine.record);
+      if (mine !== undefined) this.engine.forget(mine.record);
       const tombstone = this.sign(k, v, expiresAt, true);
-      return this.publish(tombstone, expiresAt - now, 'never', options.signal, 'remove');
+      return this.publishOwn(tombstone, { ttlMs: expiresAt - now, republish: 'never', signal: options.signal }, 'remove');
     });
   }
 
@@ -139,7 +124,7 @@ export class BagCommunity extends Community<BagEvents> {
         throw new BagError(`limit must be an integer in 1..${MAX_SEARCH_LIMIT}, got ${limit}`, 'invalid-limit');
       }
       const cursor = parseCursor(options.cursor);
-      const read = await this.entries.read(location(key), { limit, cursor, publisher: toMid(options.publisher), signal: options.signal, local: options.local });
+      const read = await this.engine.read(location(key), { limit, cursor, publisher: toMid(options.publisher), signal: options.signal, local: options.local });
       if (read.asked > 0 && read.storers.length === 0 && read.records.length === 0) {
         options.signal?.throwIfAborted();
         throw new BagError('no storer answered the search; try again later', 'no-nodes');
@@ -157,49 +142,13 @@ export class BagCommunity extends Community<BagEvents> {
       const first = records[0];
       if (first === undefined) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
       const items = records.map((record) => ({ record, expiresAt: record.expiresAt }));
-      return this.entries.client.publish(first.key, items, { signal: options.signal });
+      return this.engine.client.publish(first.key, items, { signal: options.signal });
     });
   }
 
   /** This node's own live entries (latest signed records). */
   publishedRecords(): BagRecord[] {
-    return [...this.entries.own.values()].map((p) => p.record);
-  }
-
-  /**
-   * The node's clock in whole ms. Times on the wire and in signatures are integers; a simulated clock can
-   * stand between two ms.
-   */
-  now(): number {
-    return Math.floor(this.context.clock.now());
-  }
-
-  /** Runs one upkeep round now (sweep, renew, replicate); it also runs every `maintenanceIntervalMs`. */
-  maintain(): Promise<void> {
-    return this.entries.maintain();
-  }
-
-  /** Requests time out after the community's `requestTimeoutMs` setting. */
-  protected override get requestTimeoutMs(): number {
-    return this.settings.requestTimeoutMs;
-  }
-
-  /** @inheritDoc */
-  protected override async onStart(): Promise<void> {
-    this.entries.start();
-  }
-
-  /** @inheritDoc */
-  protected override async onStop(): Promise<void> {
-    this.entries.stop();
-  }
-
-  private async publish(record: BagRecord, ttlMs: number, republish: 'keep-alive' | 'never', signal: AbortSignal | undefined, what: string): Promise<PublishOutcome> {
-    const outcome = await this.entries.publish([record], { ttlMs, signal, republish });
-    if (outcome.stored > 0) return outcome;
-    signal?.throwIfAborted();
-    if (Object.keys(outcome.verdicts).length === 0) throw new BagError(`no storer answered the ${what}; try again later`, 'no-nodes');
-    throw new BagError(`every storer refused the ${what}: ${JSON.stringify(outcome.verdicts)}`, 'rejected', { verdicts: outcome.verdicts });
+    return [...this.engine.own.values()].map((p) => p.record);
   }
 
   /** Signs a fresh version of (key, value), above every version this node signed before. */
@@ -208,41 +157,10 @@ export class BagCommunity extends Community<BagEvents> {
     return signBagRecord(this.context.key, { key, value, version: this.lastVersion, expiresAt, removed });
   }
 
-  private ownEntry(key: Uint8Array, value: Uint8Array): string {
-    return `${toHex(key)}/${toHex(entryId(this.context.key.publicKey.toBinary(), value))}`;
-  }
-
   private checkValue(value: Uint8Array): Uint8Array {
     if (!(value instanceof Uint8Array)) throw new BagError('value must be a Uint8Array', 'invalid-value');
     if (value.length > this.settings.maxValueBytes) throw new BagError(`value of ${value.length} bytes exceeds maxValueBytes (${this.settings.maxValueBytes})`, 'too-large');
     return value;
-  }
-
-  private checkTtl(ttl: number | undefined): number {
-    const s = this.settings;
-    const ttlMs = ttl ?? s.defaultTtlMs;
-    if (!Number.isSafeInteger(ttlMs) || ttlMs < s.minTtlMs || ttlMs > s.maxTtlMs) {
-      throw new BagError(`ttlMs must be an integer in [${s.minTtlMs}, ${s.maxTtlMs}], got ${ttlMs}`, 'invalid-ttl');
-    }
-    return ttlMs;
-  }
-
-  private async run<T>(op: () => Promise<T>): Promise<T> {
-    if (!this.isRunning) throw new BagError('the bag community is not running', 'stopped');
-    try {
-      return await op();
-    } catch (error) {
-      throw this.wrap(error);
-    }
-  }
-
-  private wrap(error: unknown): Error {
-    if (error instanceof BagError) return error;
-    if (error instanceof DHTError) return new BagError(error.message, error.reason, { cause: error, verdicts: error.verdicts });
-    if (error instanceof Error && error.name === 'AbortError') {
-      return new BagError(this.isRunning ? 'operation aborted' : 'the bag community stopped', this.isRunning ? 'aborted' : 'stopped', { cause: error });
-    }
-    return error instanceof Error ? error : new Error(String(error));
   }
 }
 

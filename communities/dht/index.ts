@@ -27,7 +27,7 @@ export { isWellFormed } from './storage/value-record.js';
 export { sourceGroup } from './storage/source-group.js';
 export type { Answered, LookupPeer, LookupResult, QueryReply } from './lookup.js';
 export type { RoutingTable } from './routing/routing-table.js';
-export type { ResolvedRoutingTableOptions, RoutingTableOptions } from './routing/options.js';
+export type { AdmitPolicy, ResolvedRoutingTableOptions, RoutingTableOptions } from './routing/options.js';
 export type { AddResult, PeerReplacedEvent, RefreshTarget, RoutingTableEvents } from './routing/types.js';
 export type { ContactInit } from './routing/contact.js';
 export type { RttEstimator } from './rtt.js';
@@ -44,6 +44,8 @@ export type { PersistedRecord, RecordDatastore, RecordOrigin } from './records/d
 export { ACCEPTED_VERDICTS, MAX_RECORD_ID_BYTES, RECORD_VERDICTS } from './records/policy.js';
 export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict } from './records/policy.js';
 export { RecordEngine } from './records/record-engine.js';
+export { RecordCommunity } from './records/record-community.js';
+export type { ErrorClass, RecordCommunityParts, RecordCommunitySettings } from './records/record-community.js';
 export type { EnginePublishOptions, NodeSearchOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/record-engine.js';
 export { defineRecordMessages, NodeRef } from './records/record-messages.js';
 export { MAX_PAGES } from './records/record-client.js';

@@ -7,10 +7,11 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, PublicKey, TOKENS, communityIdFromName, toHex, utf8 } from '../../framework/index.js';
+import { PublicKey, TOKENS, communityIdFromName, toHex, utf8 } from '../../framework/index.js';
 import type { CommunityContext } from '../../framework/index.js';
-import { DHTCommunity, DHTError, RecordEngine } from '../dht/index.js';
-import type { ClosestNode, DHTErrorReason, PublishOutcome, RecordVerdict } from '../dht/index.js';
+import { DHTCommunity } from '../dht/index.js';
+import type { ClosestNode, PublishOutcome, RecordEngine, RecordVerdict } from '../dht/index.js';
+import { RecordCommunity } from '../dht/records/record-community.js';
 import { NamespaceError } from './errors.js';
 import type { NamespaceRecordWireValue } from './policy.js';
 import { NamespaceMessages, namespacePolicy } from './policy.js';
@@ -72,13 +73,9 @@ export interface NamespaceValue {
  * ```
  */
 @injectable()
-export class NamespaceCommunity extends Community<NamespaceEvents> {
-  /** The communities this one needs registered first. */
-  static override readonly requires = [DHTCommunity];
+export class NamespaceCommunity extends RecordCommunity<NamespaceRecord, NamespaceRecordWireValue, NamespaceEvents> {
   /** Settings with defaults applied. */
-  readonly settings: ResolvedNamespaceSettings;
-  /** The namespace record type's engine: its store, server, client and upkeep. */
-  readonly records: RecordEngine<NamespaceRecord, NamespaceRecordWireValue>;
+  declare readonly settings: ResolvedNamespaceSettings;
   /** The highest seq this node wrote per location hex (survives expiry of the record). */
   private readonly lastSeq = new Map<string, number>();
 
@@ -88,26 +85,18 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
     @inject(DHTCommunity) dht: DHTCommunity,
     @inject(TOKENS.Settings) settings: NamespaceSettings,
   ) {
-    const resolved = resolveNamespaceSettings(settings ?? {});
-    super(ctx, NAMESPACE_COMMUNITY_ID, resolved);
-    this.settings = resolved;
-    const network = dht.network;
-    this.records = new RecordEngine({
-      policy: namespacePolicy({ maxValueBytes: resolved.maxValueBytes, maxTtlMs: resolved.maxTtlMs }, ctx.keys),
+    const s = resolveNamespaceSettings(settings ?? {});
+    super(ctx, NAMESPACE_COMMUNITY_ID, dht, s, {
+      policy: namespacePolicy({ maxValueBytes: s.maxValueBytes, maxTtlMs: s.maxTtlMs }, ctx.keys),
       messages: NamespaceMessages,
-      community: this,
-      network,
-      request: (peer, spec, body, signal) => this.sendRequest(peer.address, spec, body, { signal, recipient: network.recipientKey(peer.id) }),
-      clock: ctx.clock,
-      random: ctx.random,
-      timing: { ...resolved, republishIntervalMs: resolved.replicateIntervalMs },
-      store: { ...resolved.store, datastore: resolved.datastore },
       onAccepted: (location, verdict) => this.emit('record:stored', location, verdict),
+      error: NamespaceError,
     });
-    this.handle(NamespaceMessages.FindRequest, (m) => this.records.answerFind(m));
-    this.handle(NamespaceMessages.StoreRequest, (m) => this.records.answerStore(m));
-    this.handleResponses(NamespaceMessages.Find);
-    this.handleResponses(NamespaceMessages.Store);
+  }
+
+  /** The namespace's record engine (its store of records, counters, this node's own records). */
+  get records(): RecordEngine<NamespaceRecord, NamespaceRecordWireValue> {
+    return this.engine;
   }
 
   /**
@@ -137,12 +126,7 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
         seq = Math.max(read.records[0]?.record.seq ?? -1, this.lastSeq.get(hex) ?? -1) + 1;
       }
       const record = signNamespaceRecord(this.context.key, k, seq, value);
-      const previous = this.records.own.get(`${hex}/${toHex(this.context.key.publicKey.mid)}`);
-      const outcome = await this.records.publish([record], { ttlMs, cas: options.cas, signal: options.signal, nodes, republish: 'keep-alive' });
-      if (outcome.stored === 0) {
-        if (previous !== undefined) this.records.own.set(`${hex}/${toHex(this.context.key.publicKey.mid)}`, previous);
-        throw failure(outcome, seq, options.signal);
-      }
+      const outcome = await this.publishOwn(record, { ttlMs, cas: options.cas, signal: options.signal, nodes, republish: 'keep-alive' }, `write of seq ${seq}`);
       this.lastSeq.set(hex, Math.max(seq, this.lastSeq.get(hex) ?? -1));
       return { ...outcome, seq };
     });
@@ -181,71 +165,6 @@ export class NamespaceCommunity extends Community<NamespaceEvents> {
   locationOf(r: { publicKey: Uint8Array; key: Uint8Array }): Uint8Array {
     return namespaceLocation(r.publicKey, r.key);
   }
-
-  /**
-   * The node's clock in whole ms. Times on the wire and in signatures are integers; a simulated clock can
-   * stand between two ms.
-   */
-  now(): number {
-    return Math.floor(this.context.clock.now());
-  }
-
-  /** Runs one upkeep round now (sweep, renew, replicate); it also runs every `maintenanceIntervalMs`. */
-  maintain(): Promise<void> {
-    return this.records.maintain();
-  }
-
-  /** Requests time out after the community's `requestTimeoutMs` setting. */
-  protected override get requestTimeoutMs(): number {
-    return this.settings.requestTimeoutMs;
-  }
-
-  /** @inheritDoc */
-  protected override async onStart(): Promise<void> {
-    this.records.start();
-  }
-
-  /** @inheritDoc */
-  protected override async onStop(): Promise<void> {
-    this.records.stop();
-  }
-
-  private checkTtl(ttl: number | undefined): number {
-    const s = this.settings;
-    const ttlMs = ttl ?? s.defaultTtlMs;
-    if (!Number.isSafeInteger(ttlMs) || ttlMs < s.minTtlMs || ttlMs > s.maxTtlMs) {
-      throw new NamespaceError(`ttlMs must be an integer in [${s.minTtlMs}, ${s.maxTtlMs}], got ${ttlMs}`, 'invalid-ttl');
-    }
-    return ttlMs;
-  }
-
-  private async run<T>(op: () => Promise<T>): Promise<T> {
-    if (!this.isRunning) throw new NamespaceError('the namespace community is not running', 'stopped');
-    try {
-      return await op();
-    } catch (error) {
-      throw this.wrap(error);
-    }
-  }
-
-  private wrap(error: unknown): Error {
-    if (error instanceof NamespaceError) return error;
-    if (error instanceof DHTError) return new NamespaceError(error.message, error.reason, { cause: error, verdicts: error.verdicts });
-    if (error instanceof Error && error.name === 'AbortError') {
-      return new NamespaceError(this.isRunning ? 'operation aborted' : 'the namespace community stopped', this.isRunning ? 'aborted' : 'stopped', { cause: error });
-    }
-    return error instanceof Error ? error : new Error(String(error));
-  }
-}
-
-/** The error for a write no storer accepted: the most common refusal, or `no-nodes` when nobody answered. */
-function failure(outcome: PublishOutcome, seq: number, signal: AbortSignal | undefined): NamespaceError {
-  signal?.throwIfAborted();
-  const entries = Object.entries(outcome.verdicts).sort((a, b) => b[1] - a[1]);
-  if (entries.length === 0) return new NamespaceError('no storer answered the write; try again later', 'no-nodes');
-  const top = entries[0]![0];
-  const named: Readonly<Record<string, DHTErrorReason>> = { stale: 'stale', conflict: 'conflict', 'too-large': 'too-large' };
-  return new NamespaceError(`every storer refused seq ${seq}: ${JSON.stringify(outcome.verdicts)}`, named[top] ?? 'rejected', { verdicts: outcome.verdicts });
 }
 
 /** A key as bytes: UTF-8 of a string, or the bytes given; at most 64 bytes. */

@@ -42,12 +42,12 @@ describe('a toy record type on the record engine', () => {
   it('pages: 60 notes of 250 bytes (several datagrams from each storer) are all read', async () => {
     net = await overlayNet(4, 102, (h) => void h.register(NotesCommunity));
     const texts = Array.from({ length: 60 }, (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(247)}`);
-    const engine = notes(net, 0).notes;
+    const engine = notes(net, 0).engine;
     const outcome = await net.clock.settle(engine.publish(texts.map((text) => ({ topic: hashKey('many'), text: utf8(text) })), { ttlMs: 3_600_000 }));
     expect(outcome.acks).toBe(3);
     const read = await net.clock.settle(notes(net, 3).read('many'));
     expect(read.sort()).toEqual([...texts].sort());
-    const served = [0, 1, 2].map((i) => notes(net!, i).notes.statistics.pagesServed);
+    const served = [0, 1, 2].map((i) => notes(net!, i).engine.statistics.pagesServed);
     expect(Math.max(...served)).toBeGreaterThan(5); // at most 5 such notes fit one datagram
   });
 
@@ -58,13 +58,13 @@ describe('a toy record type on the record engine', () => {
     const token = net.dhts[1]!.tokens.issue(net.hosts[0]!.endpoint.address);
     const items = Array.from({ length: 30 }, (_, i) => ({ record: { topic: hashKey(`spam ${i}`), text: utf8(`spam ${i}`) }, expiresAt: net!.clock.now() + 600_000 }));
     const verdicts: string[] = [];
-    for (const item of items) verdicts.push(...(await net.clock.settle(stranger.notes.client.storeOn({ peer: victimPeer, token }, item.record.topic, [item]))));
+    for (const item of items) verdicts.push(...(await net.clock.settle(stranger.engine.client.storeOn({ peer: victimPeer, token }, item.record.topic, [item]))));
     expect(verdicts.filter((v) => v === 'stored')).toHaveLength(10);
     expect(verdicts.filter((v) => v === 'quota')).toHaveLength(20);
-    expect(victim.notes.store.usage(net.hosts[0]!.endpoint.address).source.records).toBe(10);
+    expect(victim.engine.store.usage(net.hosts[0]!.endpoint.address).source.records).toBe(10);
     const own = await net.clock.settle(victim.add('mine', 'kept'));
     expect(own.keptHere).toBe(true);
-    expect(victim.notes.store.get(hashKey('mine')).map((h) => h.origin)).toEqual(['local']);
+    expect(victim.engine.store.get(hashKey('mine')).map((h) => h.origin)).toEqual(['local']);
     expect(RECORD_VERDICTS).toContain('quota');
   });
 
@@ -72,7 +72,7 @@ describe('a toy record type on the record engine', () => {
     net = await overlayNet(4, 104, (h) => void h.register(NotesCommunity));
     await net.clock.settle(notes(net, 0).add('replicated', 'reaches newcomers'));
     const newcomer = await net.addHost({ bootstrap: [net.hosts[0]!.endpoint.address], setup: withDht((h) => void h.register(NotesCommunity)) });
-    const engine = newcomer.get(NotesCommunity).notes;
+    const engine = newcomer.get(NotesCommunity).engine;
     expect(engine.store.get(hashKey('replicated'))).toHaveLength(0);
     await net.clock.advance(30_000); // the newcomer joins
     await net.clock.advance(700_000); // a replication interval (10 min) and an upkeep round
@@ -87,7 +87,7 @@ describe('a toy record type on the record engine', () => {
     await net.clock.settle(notes(net, 0).add('kept', 'on disk'));
     expect(datastore.size('notes')).toBe(1);
     const fresh = await net.addHost({ setup: withDht((h) => void h.register(NotesCommunity, { datastore })) });
-    const engine = fresh.get(NotesCommunity).notes;
+    const engine = fresh.get(NotesCommunity).engine;
     expect(engine.restore()).toEqual({ restored: 1, expired: 0, refused: 0 });
     expect(engine.store.get(hashKey('kept')).map((h) => new TextDecoder().decode(h.record.text))).toEqual(['on disk']);
     await net.clock.advance(3_700_000); // past the note's lifetime: the upkeep sweeps it, from the datastore too

@@ -6,10 +6,10 @@
 import 'reflect-metadata';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { inject, injectable } from 'tsyringe';
-import { Community, TOKENS, communityIdFromName, defineSchema, equalBytes, t, utf8 } from '../../../framework/index.js';
+import { TOKENS, communityIdFromName, defineSchema, equalBytes, t, utf8 } from '../../../framework/index.js';
 import type { CommunityContext, Infer } from '../../../framework/index.js';
-import { DHTCommunity, RecordEngine, defineRecordMessages, hashKey } from '../../../communities/dht/index.js';
-import type { RecordDatastore, RecordPolicy, StoreLimits } from '../../../communities/dht/index.js';
+import { DHTCommunity, DHTError, RecordCommunity, defineRecordMessages, hashKey } from '../../../communities/dht/index.js';
+import type { PublishOutcome, RecordCommunitySettings, RecordPolicy } from '../../../communities/dht/index.js';
 
 // docs:start policy
 /** A note: some text under a topic (a 20-byte DHT key). */
@@ -42,55 +42,29 @@ export const notesPolicy: RecordPolicy<Note, Infer<typeof NoteWire>> = {
 export const NotesMessages = defineRecordMessages(NoteWire, { prefix: 'notes', ids: [1, 2, 3, 4] });
 // docs:end
 
-/** Settings of the notes community. */
-export interface NotesSettings {
-  readonly store?: StoreLimits;
-  readonly datastore?: RecordDatastore;
-}
-
 // docs:start community
+/** Settings of the notes community: the engine's store caps and datastore, and the usual timings. */
+export type NotesSettings = Partial<RecordCommunitySettings>;
+
 /** A community that hosts the notes type. */
 @injectable()
-export class NotesCommunity extends Community {
-  static override readonly requires = [DHTCommunity];
-  readonly notes: RecordEngine<Note, Infer<typeof NoteWire>>;
-
+export class NotesCommunity extends RecordCommunity<Note, Infer<typeof NoteWire>> {
   constructor(@inject(TOKENS.Context) ctx: CommunityContext, @inject(DHTCommunity) dht: DHTCommunity, @inject(TOKENS.Settings) settings: NotesSettings) {
-    super(ctx, communityIdFromName('test/notes/v1'), {});
-    this.notes = new RecordEngine({
-      policy: notesPolicy,
-      messages: NotesMessages,
-      community: this,
-      network: dht.network,
-      request: (peer, spec, body, signal) => this.sendRequest(peer.address, spec, body, { signal, recipient: dht.network.recipientKey(peer.id) }),
-      clock: ctx.clock,
-      random: ctx.random,
-      timing: { replicateIntervalMs: 600_000, republishIntervalMs: 600_000, maintenanceIntervalMs: 60_000 },
-      store: { ...settings?.store, datastore: settings?.datastore },
-    });
-    this.handle(NotesMessages.FindRequest, (m) => this.notes.answerFind(m));
-    this.handle(NotesMessages.StoreRequest, (m) => this.notes.answerStore(m));
-    this.handleResponses(NotesMessages.Find);
-    this.handleResponses(NotesMessages.Store);
+    const s = { requestTimeoutMs: 2_000, minTtlMs: 60_000, defaultTtlMs: 3_600_000, maxTtlMs: 3_600_000, replicateIntervalMs: 600_000, maintenanceIntervalMs: 60_000, store: {}, ...settings };
+    super(ctx, communityIdFromName('test/notes/v1'), dht, s, { policy: notesPolicy, messages: NotesMessages, error: DHTError });
   }
 
   /** Adds a note under `topic`. */
-  add(topic: string, text: string) {
-    return this.notes.publish([{ topic: hashKey(topic), text: utf8(text) }], { ttlMs: 3_600_000 });
+  add(topic: string, text: string): Promise<PublishOutcome> {
+    return this.run(() => this.publishOwn({ topic: hashKey(topic), text: utf8(text) }, { ttlMs: this.checkTtl(undefined), republish: 'keep-alive' }, 'note'));
   }
 
   /** Every note under `topic`. */
-  async read(topic: string): Promise<string[]> {
-    const { records } = await this.notes.read(hashKey(topic), { limit: 1_000 });
-    return records.map((r) => new TextDecoder().decode(r.record.text));
-  }
-
-  protected override async onStart(): Promise<void> {
-    this.notes.start();
-  }
-
-  protected override async onStop(): Promise<void> {
-    this.notes.stop();
+  read(topic: string): Promise<string[]> {
+    return this.run(async () => {
+      const { records } = await this.engine.read(hashKey(topic), { limit: 1_000 });
+      return records.map((r) => new TextDecoder().decode(r.record.text));
+    });
   }
 }
 // docs:end
