@@ -26,7 +26,7 @@ const FORCED_EXIT_MS = 5_000;
 export const nodeCommand: Command = {
   path: ['node'],
   summary: 'run a node (DHT, discovery, bag, namespace) with a JSON HTTP API',
-  help: `Usage: peerlay node [--port 8090] [--host 127.0.0.1] [--bootstrap HOST:PORT ...] [--state DIR]
+  help: `Usage: peerlay node [--port 8090] [--host 127.0.0.1] [--bootstrap HOST:PORT ...] [--state DIR [--recover-state]]
                     [--http 127.0.0.1:8091 | --http off] [--token T | --token auto] [--verbose]
 
 Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
@@ -37,19 +37,25 @@ Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
   --port N            UDP port (0 picks a free one; default ${DEFAULT_UDP_PORT})
   --host IP           UDP address to bind (default 127.0.0.1; 0.0.0.0 or :: for all interfaces)
   --bootstrap H:P     a node to join through; repeat it or separate with commas
-  --state DIR         keep the key (DIR/peer.key, mode 0600), the routing table and the values held
-                      (DIR/node.mdb) across restarts; a restarted node rejoins without --bootstrap
+  --state DIR         keep the key (DIR/peer.key, mode 0600), the routing table and every record held
+                      (DIR/node.mdb: values, bag entries, namespace records) across restarts; a restarted
+                      node rejoins without --bootstrap. The database is checked at start: a damaged one
+                      stops the node with exit 4 and says what is wrong
+  --recover-state     with --state: move a damaged node.mdb aside (node.mdb.damaged-<time>) and start with an
+                      empty database, keeping the key
   --http H:P | off    where the HTTP API listens (default ${DEFAULT_HTTP}; port 0 picks a free one)
   --token T | auto    require "Authorization: Bearer T" on the API; "auto" generates and prints one.
                       Required when --http is not a loopback address.
   --verbose           log what the node does to stderr
 
-Exit: 0 after a clean stop, 1 the node could not start (port in use, state locked), 2 bad options.`,
+Exit: 0 after a clean stop, 1 the node could not start (port in use, state locked), 2 bad options,
+4 the state database is damaged (start again with --recover-state).`,
   options: {
     port: { type: 'string' },
     host: { type: 'string' },
     bootstrap: { type: 'string', multiple: true },
     state: { type: 'string' },
+    'recover-state': { type: 'boolean' },
     http: { type: 'string' },
     token: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
@@ -81,6 +87,9 @@ Exit: 0 after a clean stop, 1 the node could not start (port in use, state locke
     if (api !== undefined) println(io.stdout, `http http://${addressKey(api)}`);
     if (values.token === 'auto') println(io.stdout, `token ${config.token}`);
     if (config.stateDir !== undefined) println(io.stdout, `state ${config.stateDir}`);
+    const recovered = node.stateReport?.recovered;
+    if (recovered !== undefined) println(io.stderr, `the state database was damaged (${recovered.reason}); moved it to ${recovered.movedTo} and started with an empty one`);
+    for (const warning of node.stateReport?.warnings ?? []) println(io.stderr, `warning: ${warning}`);
     return signals.stopOnSignal(node);
   },
 };
@@ -91,6 +100,7 @@ function nodeConfig(values: OptionValues): {
   port: number;
   bootstrap: Address[];
   stateDir: string | undefined;
+  recoverState: boolean;
   http: Address | null;
   token: string | undefined;
 } {
@@ -108,7 +118,9 @@ function nodeConfig(values: OptionValues): {
   }
   const stateDir = typeof values.state === 'string' ? values.state : undefined;
   if (stateDir === '') throw new UsageError('--state needs a directory');
-  return { host, port, bootstrap, stateDir, http, token };
+  const recoverState = values['recover-state'] === true;
+  if (recoverState && stateDir === undefined) throw new UsageError('--recover-state goes with --state DIR');
+  return { host, port, bootstrap, stateDir, recoverState, http, token };
 }
 
 function usageAddress(option: string, text: string): Address {

@@ -31,6 +31,8 @@ export interface PeerlayNodeOptions {
   bootstrap?: readonly Address[];
   /** State directory (key, routing table, values); without it the node forgets everything on exit. */
   stateDir?: string;
+  /** With `stateDir`: move a damaged database aside and start with an empty one (the key is kept). @default false */
+  recoverState?: boolean;
   /** Where the HTTP API listens; `null` runs no API. @default { host: '127.0.0.1', port: 8091 } */
   http?: Address | null;
   /** API token; required by the caller's policy when the API is not on loopback. */
@@ -74,6 +76,11 @@ export class PeerlayNode {
   ) {}
 
   /** The UDP address other nodes can `--bootstrap` from. */
+  /** What opening the state directory reported: a damaged database moved aside, key file warnings. */
+  get stateReport(): Pick<OpenedState, 'recovered' | 'warnings'> | undefined {
+    return this.state;
+  }
+
   get address(): Address {
     return this.host.endpoint.address;
   }
@@ -90,7 +97,7 @@ export class PeerlayNode {
    */
   static async start(options: PeerlayNodeOptions = {}): Promise<PeerlayNode> {
     const logger = options.logger ?? silentLogger;
-    const state = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir);
+    const state = options.stateDir === undefined ? undefined : await openStateDir(options.stateDir, { recover: options.recoverState === true });
     try {
       return await PeerlayNode.build(options, logger, state);
     } catch (error) {

@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -199,6 +199,23 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
     const b = await start(['--state', dir]);
     expect(b.mid).toBe(a.mid);
     b.proc.kill('SIGINT');
+    expect(await b.exited).toBe(0);
+  });
+
+  it('a damaged node.mdb stops the node with exit 4 and says how to recover; --recover-state moves it aside and keeps the key', async () => {
+    const dir = join(stateRoot, 'damaged');
+    const a = await start(['--state', dir]);
+    a.proc.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    truncateSync(join(dir, 'node.mdb'), 0); // a zero-length database: started empty with exit 0 before
+    const refused = await runCli(['node', '--port', '0', '--http', '127.0.0.1:0', '--state', dir]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/node\.mdb/);
+    expect(refused.stderr).toMatch(/--recover-state/);
+    const b = await start(['--state', dir, '--recover-state']);
+    expect(b.mid).toBe(a.mid);
+    expect(readdirSync(dir).some((f) => f.startsWith('node.mdb.damaged-'))).toBe(true);
+    b.proc.kill('SIGTERM');
     expect(await b.exited).toBe(0);
   });
 
