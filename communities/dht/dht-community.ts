@@ -28,6 +28,7 @@ import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
 import { resolveDHTSettings } from './settings.js';
 import { DHTStatistics } from './statistics.js';
 import { TokenManager } from './storage/token-manager.js';
+import type { NodeRefValue } from './records/record-messages.js';
 import type { ValueRecord } from './storage/value-record.js';
 import type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
 import { ValueOps } from './value-ops.js';
@@ -115,7 +116,7 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
     this.tokens = new TokenManager(ctx.clock, ctx.random);
     this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
-    this.network = this.makeNetwork();
+    this.network = new DhtNetwork(this);
     this.values = new RecordEngine({
       policy: valuePolicy(
         {
@@ -430,35 +431,73 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.learning.addContact(publicKey, address);
   }
 
-  private makeNetwork(): RecordNetwork {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const dht = this;
-    return {
-      nodeId: this.nodeId,
-      get bucketSize() {
-        return dht.settings.bucketSize;
-      },
-      tokens: this.tokens,
-      peerTokens: this.peerTokens,
-      get isRunning() {
-        return dht.isRunning;
-      },
-      get isAlone() {
-        return dht.routingTable.size === 0;
-      },
-      closestContacts: (target, count, exclude) =>
-        this.routingTable.closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude)).map((c) => ({ id: c.id, address: c.address })),
-      findClosestNodes: (target, options) => this.findClosestNodes(target, options),
-      recipientKey: (id) => this.recipientKey(id),
-      rttTimeoutMs: (id) => this.rtt.timeoutMs(toHex(id)),
-      softTimeoutMs: (id) => this.rtt.softTimeoutMs(toHex(id)),
-      get alpha() {
-        return dht.settings.alpha;
-      },
-      contactAddress: (id) => this.routingTable.get(id)?.address,
-      searchNodes: (target, options) => this.searchNodes(target, options),
-    };
-  }
 }
 
 export type { ValueRecord };
+
+/**
+ * The DHT's public door for the communities built on it (see {@link RecordNetwork}); prototype methods, so
+ * a simulation of many nodes pays one small object per node for it.
+ */
+class DhtNetwork implements RecordNetwork {
+  /** @param dht the DHT it opens onto. */
+  constructor(private readonly dht: DHTCommunity) {}
+
+  get nodeId(): Uint8Array {
+    return this.dht.nodeId;
+  }
+
+  get bucketSize(): number {
+    return this.dht.settings.bucketSize;
+  }
+
+  get alpha(): number {
+    return this.dht.settings.alpha;
+  }
+
+  get tokens(): TokenManager {
+    return this.dht.tokens;
+  }
+
+  get peerTokens(): PeerTokens {
+    return this.dht.peerTokens;
+  }
+
+  get isRunning(): boolean {
+    return this.dht.isRunning;
+  }
+
+  get isAlone(): boolean {
+    return this.dht.routingTable.size === 0;
+  }
+
+  closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[] {
+    return this.dht.routingTable
+      .closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude))
+      .map((c) => ({ id: c.id, address: c.address }));
+  }
+
+  findClosestNodes(target: Uint8Array, options?: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<FindReplyAnswer[]> {
+    return this.dht.findClosestNodes(target, options);
+  }
+
+  recipientKey(id: Uint8Array): PublicKey | undefined {
+    return this.dht.recipientKey(id);
+  }
+
+  rttTimeoutMs(id: Uint8Array): number {
+    return this.dht.rtt.timeoutMs(toHex(id));
+  }
+
+  softTimeoutMs(id: Uint8Array): number {
+    return this.dht.rtt.softTimeoutMs(toHex(id));
+  }
+
+  contactAddress(id: Uint8Array): Address | undefined {
+    return this.dht.routingTable.get(id)?.address;
+  }
+
+  searchNodes<Reply extends { readonly nodes: readonly LookupPeer[] }>(target: Uint8Array, options: NodeSearchOptions<Reply>): Promise<LookupResult<Reply>> {
+    return this.dht.searchNodes(target, options);
+  }
+}

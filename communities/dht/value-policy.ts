@@ -6,7 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { Infer } from '../../framework/index.js';
 import { computeMid, concatBytes, defineSchema, equalBytes, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, t } from '../../framework/index.js';
-import type { RecordPolicy } from './records/policy.js';
+import type { RecordCheck, RecordPolicy } from './records/policy.js';
 import type { PublicKeyCache, ValueRecord } from './storage/value-record.js';
 import { checkRecord, isSigned, isWellFormed } from './storage/value-record.js';
 
@@ -52,35 +52,99 @@ export function valueId(record: ValueRecord): Uint8Array {
 }
 
 /**
+ * The value record type. A class rather than an object of closures: a simulation holds one per node, and
+ * prototype methods cost a node nothing.
+ */
+export class ValuePolicy implements RecordPolicy<ValueRecord, ValueWireValue> {
+  /** @inheritDoc */
+  readonly name = 'value';
+  /** @inheritDoc */
+  readonly wire = ValueWire;
+  /** @inheritDoc */
+  readonly limits: RecordPolicy<ValueRecord, ValueWireValue>['limits'];
+
+  /**
+   * @param caps the DHT's caps.
+   * @param keys the node's parsed keys and signature memo, so each key is parsed and each signature checked once.
+   */
+  constructor(
+    caps: ValuePolicyLimits,
+    private readonly keys?: PublicKeyCache,
+  ) {
+    this.limits = {
+      maxRecordBytes: caps.maxDataBytes,
+      maxPerLocation: { default: caps.maxSignedPerKey, unsigned: caps.maxUnsignedPerKey },
+      maxPerGroupPerLocation: caps.maxPerGroupPerKey,
+      maxTtlMs: caps.maxTtlMs,
+    };
+  }
+
+  /** @inheritDoc */
+  toWire(r: ValueRecord): ValueWireValue {
+    return { data: r.data, publicKey: r.publicKey, version: r.version, signature: r.signature };
+  }
+
+  /** @inheritDoc */
+  fromWire(key: Uint8Array, w: ValueWireValue): ValueRecord {
+    return { key, data: w.data, publicKey: w.publicKey, version: w.version, signature: w.signature };
+  }
+
+  /** @inheritDoc */
+  wellFormed(r: ValueRecord): boolean {
+    return isWellFormed(r);
+  }
+
+  /** @inheritDoc */
+  location(r: ValueRecord): Uint8Array {
+    return r.key;
+  }
+
+  /** @inheritDoc */
+  id(r: ValueRecord): Uint8Array {
+    return valueId(r);
+  }
+
+  /** @inheritDoc */
+  publisher(r: ValueRecord): Uint8Array | undefined {
+    return r.publicKey === undefined ? undefined : computeMid(r.publicKey);
+  }
+
+  /** @inheritDoc */
+  check(r: ValueRecord, location: Uint8Array): RecordCheck {
+    return equalBytes(r.key, location) ? checkRecord(r, this.keys) : 'invalid';
+  }
+
+  /** @inheritDoc */
+  version(r: ValueRecord): number {
+    return r.version;
+  }
+
+  /** @inheritDoc */
+  same(a: ValueRecord, b: ValueRecord): boolean {
+    return a.version === b.version && equalBytes(a.data, b.data) && sameOptional(a.signature, b.signature) && sameOptional(a.publicKey, b.publicKey);
+  }
+
+  /** @inheritDoc */
+  size(r: ValueRecord): number {
+    return r.data.length;
+  }
+
+  /** @inheritDoc */
+  classify(r: ValueRecord): string {
+    return isSigned(r) ? 'default' : 'unsigned';
+  }
+}
+
+/**
  * The value record type.
  * @param limits the DHT's caps.
- * @param keys the node's parsed keys and signature memo, so each key is parsed and each signature checked once.
+ * @param keys the node's parsed keys and signature memo.
  * @returns the policy.
  */
 export function valuePolicy(limits: ValuePolicyLimits, keys?: PublicKeyCache): RecordPolicy<ValueRecord, ValueWireValue> {
-  return {
-    name: 'value',
-    wire: ValueWire,
-    limits: {
-      maxRecordBytes: limits.maxDataBytes,
-      maxPerLocation: { default: limits.maxSignedPerKey, unsigned: limits.maxUnsignedPerKey },
-      maxPerGroupPerLocation: limits.maxPerGroupPerKey,
-      maxTtlMs: limits.maxTtlMs,
-    },
-    toWire: (r) => ({ data: r.data, publicKey: r.publicKey, version: r.version, signature: r.signature }),
-    fromWire: (key, w) => ({ key, data: w.data, publicKey: w.publicKey, version: w.version, signature: w.signature }),
-    wellFormed: isWellFormed,
-    location: (r) => r.key,
-    id: valueId,
-    publisher: (r) => (r.publicKey === undefined ? undefined : computeMid(r.publicKey)),
-    check: (r, location) => (equalBytes(r.key, location) ? checkRecord(r, keys) : 'invalid'),
-    version: (r) => r.version,
-    same: (a, b) =>
-      a.version === b.version &&
-      equalBytes(a.data, b.data) &&
-      (a.signature === undefined ? b.signature === undefined : b.signature !== undefined && equalBytes(a.signature, b.signature)) &&
-      (a.publicKey === undefined ? b.publicKey === undefined : b.publicKey !== undefined && equalBytes(a.publicKey, b.publicKey)),
-    size: (r) => r.data.length,
-    classify: (r) => (isSigned(r) ? 'default' : 'unsigned'),
-  };
+  return new ValuePolicy(limits, keys);
+}
+
+function sameOptional(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined ? b === undefined : b !== undefined && equalBytes(a, b);
 }
