@@ -3,7 +3,8 @@ import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, tr
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DamagedStateError, EXIT, exitCodeOf, NodeStartError } from '../../cli/errors.js';
-import { checkDatabaseFile, StateDb } from '../../cli/node/state-db.js';
+import { checkDatabaseFile } from '../../cli/node/state-check.js';
+import { StateDb } from '../../cli/node/state-db.js';
 import { openStateDir } from '../../cli/node/state-dir.js';
 import { filledDb, liveTrees, overwrite, removeTempDirs, sampleRecord, seededBytes, tempDir } from './state-files.js';
 

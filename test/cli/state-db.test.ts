@@ -5,7 +5,7 @@ import type { PersistedRecord } from '../../communities/dht/records/datastore.js
 import { InvalidArgumentError } from '../../framework/errors.js';
 import { StateError } from '../../cli/errors.js';
 import { STATE_SCHEMA_VERSION, StateDb } from '../../cli/node/state-db.js';
-import { legacyValue, removeTempDirs, sampleRecord, tempDir, writeSchema1Db } from './state-files.js';
+import { removeTempDirs, sampleRecord, tempDir, writeSchema1Db } from './state-files.js';
 
 afterEach(removeTempDirs);
 
@@ -134,22 +134,17 @@ describe('StateDb schema', () => {
     expect(await StateDb.verify(path)).toMatchObject({ records: 1, legacyValues: 0 });
   });
 
-  it('still serves the deprecated value API (replaceKey, entries(), size, sweep) that the node uses today', async () => {
-    const db = StateDb.open(join(tempDir(), 'node.mdb'));
-    const value = (id: string, expiresAt: number) => legacyValue(id, expiresAt, 'store');
-    db.replaceKey('0101', [value('aa', 10), value('bb', 20)]);
-    db.replaceKey('0202', [value('cc', 30)]);
+  it('counts and sweeps schema 1 values with the records until they are dropped', async () => {
+    const path = join(tempDir(), 'node.mdb');
+    await writeSchema1Db(path, 0); // ab expires at 5, cd at 6
+    const db = StateDb.open(path);
     db.put('value', '0303/dd', sampleRecord(1, 5));
-    expect([...db.entries()].map((v) => v.id)).toEqual(['aa', 'bb', 'cc']);
+    db.put('value', '0303/ee', sampleRecord(2, 30));
     expect(db.size).toBe(4);
-    db.replaceKey('0101', [value('bb', 25)]);
-    expect([...db.entries()].map((v) => [v.id, v.expiresAt])).toEqual([
-      ['bb', 25],
-      ['cc', 30],
-    ]);
-    expect(db.sweep(25)).toBe(2); // bb, and the record that expired at 5
-    expect([...db.legacyValues()].map((v) => v.id)).toEqual(['cc']);
-    expect(db.size).toBe(1);
+    expect(db.sweep(5)).toBe(2); // ab, and the record that expired at 5
+    expect([...db.legacyValues()].map((v) => v.id)).toEqual(['cd']);
+    expect([...db.entries('value')].map((e) => e.expiresAt)).toEqual([30]);
+    expect(db.size).toBe(2);
     await db.close();
   });
 
