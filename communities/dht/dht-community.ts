@@ -51,7 +51,7 @@ export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
  * ```
  */
 @injectable()
-export class DHTCommunity extends Community<DHTEvents> {
+export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork {
   /** Settings with defaults applied. */
   readonly settings: ResolvedDHTSettings;
   /** Our node id: the mid of our public key. */
@@ -68,7 +68,10 @@ export class DHTCommunity extends Community<DHTEvents> {
   readonly peerTokens = new PeerTokens();
   /** The value record type's engine: its store, its server and client sides, its upkeep. */
   readonly values: RecordEngine<ValueRecord, ValueWireValue>;
-  /** The DHT as record engines (bag, namespace, your own) see it. */
+  /**
+   * The DHT as the communities built on it (bag, namespace, discovery, your own record types) see it: this
+   * community, through the narrow {@link RecordNetwork} interface only.
+   */
   readonly network: RecordNetwork;
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
@@ -116,7 +119,7 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
     this.tokens = new TokenManager(ctx.clock, ctx.random);
     this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
-    this.network = new DhtNetwork(this);
+    this.network = this;
     this.values = new RecordEngine({
       policy: valuePolicy(
         {
@@ -156,6 +159,41 @@ export class DHTCommunity extends Community<DHTEvents> {
     this.handleResponses(ValueMessages.Find, learn);
     this.handleResponses(ValueMessages.Store, learn);
     this.on('peer:added', (peer) => this.addContact(peer.publicKey, peer.address));
+  }
+
+  /** Kademlia's k (`settings.bucketSize`). */
+  get bucketSize(): number {
+    return this.settings.bucketSize;
+  }
+
+  /** Lookup parallelism (`settings.alpha`). */
+  get alpha(): number {
+    return this.settings.alpha;
+  }
+
+  /** True while the routing table is empty (nobody to ask). */
+  get isAlone(): boolean {
+    return this.routingTable.size === 0;
+  }
+
+  /** The routing table's contacts closest to `target`, never `exclude`, as node references. */
+  closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[] {
+    return this.routingTable.closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude)).map((c) => ({ id: c.id, address: c.address }));
+  }
+
+  /** The address of node `id` when it is a contact of the routing table. */
+  contactAddress(id: Uint8Array): Address | undefined {
+    return this.routingTable.get(id)?.address;
+  }
+
+  /** A request timeout for node `id` from its measured round-trip time, in ms. */
+  rttTimeoutMs(id: Uint8Array): number {
+    return this.rtt.timeoutMs(toHex(id));
+  }
+
+  /** How long a lookup waits for node `id` before it frees the slot for another query, in ms. */
+  softTimeoutMs(id: Uint8Array): number {
+    return this.rtt.softTimeoutMs(toHex(id));
   }
 
   /** The values this node holds (for others, and its own). */
@@ -434,70 +472,3 @@ export class DHTCommunity extends Community<DHTEvents> {
 }
 
 export type { ValueRecord };
-
-/**
- * The DHT's public door for the communities built on it (see {@link RecordNetwork}); prototype methods, so
- * a simulation of many nodes pays one small object per node for it.
- */
-class DhtNetwork implements RecordNetwork {
-  /** @param dht the DHT it opens onto. */
-  constructor(private readonly dht: DHTCommunity) {}
-
-  get nodeId(): Uint8Array {
-    return this.dht.nodeId;
-  }
-
-  get bucketSize(): number {
-    return this.dht.settings.bucketSize;
-  }
-
-  get alpha(): number {
-    return this.dht.settings.alpha;
-  }
-
-  get tokens(): TokenManager {
-    return this.dht.tokens;
-  }
-
-  get peerTokens(): PeerTokens {
-    return this.dht.peerTokens;
-  }
-
-  get isRunning(): boolean {
-    return this.dht.isRunning;
-  }
-
-  get isAlone(): boolean {
-    return this.dht.routingTable.size === 0;
-  }
-
-  closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[] {
-    return this.dht.routingTable
-      .closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude))
-      .map((c) => ({ id: c.id, address: c.address }));
-  }
-
-  findClosestNodes(target: Uint8Array, options?: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<FindReplyAnswer[]> {
-    return this.dht.findClosestNodes(target, options);
-  }
-
-  recipientKey(id: Uint8Array): PublicKey | undefined {
-    return this.dht.recipientKey(id);
-  }
-
-  rttTimeoutMs(id: Uint8Array): number {
-    return this.dht.rtt.timeoutMs(toHex(id));
-  }
-
-  softTimeoutMs(id: Uint8Array): number {
-    return this.dht.rtt.softTimeoutMs(toHex(id));
-  }
-
-  contactAddress(id: Uint8Array): Address | undefined {
-    return this.dht.routingTable.get(id)?.address;
-  }
-
-  searchNodes<Reply extends { readonly nodes: readonly LookupPeer[] }>(target: Uint8Array, options: NodeSearchOptions<Reply>): Promise<LookupResult<Reply>> {
-    return this.dht.searchNodes(target, options);
-  }
-}

@@ -46,6 +46,8 @@ export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict } from './r
 export { RecordEngine } from './records/record-engine.js';
 export { RecordCommunity } from './records/record-community.js';
 export type { ErrorClass, RecordCommunityParts, RecordCommunitySettings } from './records/record-community.js';
+export { resolveRecordSettings } from './records/record-settings.js';
+export type { RecordSettings } from './records/record-settings.js';
 export type { EnginePublishOptions, NodeSearchOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/record-engine.js';
 export { defineRecordMessages, NodeRef } from './records/record-messages.js';
 export { MAX_PAGES } from './records/record-client.js';

@@ -11,11 +11,10 @@
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { PrivateKey } from '../../../framework/crypto/keys.js';
-import { computeMid, PUBLIC_KEY_BYTES, PublicKey, SIGNATURE_BYTES } from '../../../framework/crypto/keys.js';
+import { PUBLIC_KEY_BYTES, PublicKey, SIGNATURE_BYTES } from '../../../framework/crypto/keys.js';
 import { InvalidArgumentError } from '../../../framework/errors.js';
-import { concatBytes, toHex, utf8 } from '../../../framework/util/bytes.js';
+import { concatBytes, utf8 } from '../../../framework/util/bytes.js';
 
 /** Size in bytes of a DHT key (the same space as node ids). */
 export const KEY_BYTES = 20;
@@ -222,18 +221,6 @@ export function checkRecord(record: ValueRecord, keyCache?: PublicKeyCache): Rec
  */
 export function verifyRecord(record: ValueRecord, keyCache?: PublicKeyCache): boolean {
   return checkRecord(record, keyCache) === 'valid';
-}
-
-/**
- * The identity of a record within its key, used to deduplicate: one signed record per publisher, one
- * unsigned record per distinct data.
- * @param record the record (assumed well formed).
- * @returns `'s:' + publisher mid hex` when it carries a public key, else `'u:' + hex(SHA-256(data))`.
- */
-export function recordId(record: ValueRecord): string {
-  return record.publicKey !== undefined
-    ? `s:${toHex(computeMid(record.publicKey))}`
-    : `u:${toHex(sha256(record.data))}`;
 }
 
 /**

@@ -8,8 +8,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { inject, injectable } from 'tsyringe';
 import { TOKENS, communityIdFromName, defineSchema, equalBytes, t, utf8 } from '../../../framework/index.js';
 import type { CommunityContext, Infer } from '../../../framework/index.js';
-import { DHTCommunity, DHTError, RecordCommunity, defineRecordMessages, hashKey } from '../../../communities/dht/index.js';
-import type { PublishOutcome, RecordCommunitySettings, RecordPolicy } from '../../../communities/dht/index.js';
+import { DHTCommunity, DHTError, RecordCommunity, defineRecordMessages, hashKey, resolveRecordSettings } from '../../../communities/dht/index.js';
+import type { PublishOutcome, RecordPolicy, RecordSettings } from '../../../communities/dht/index.js';
 
 // docs:start policy
 /** A note: some text under a topic (a 20-byte DHT key). */
@@ -43,14 +43,12 @@ export const NotesMessages = defineRecordMessages(NoteWire, { prefix: 'notes', i
 // docs:end
 
 // docs:start community
-/** Settings of the notes community: the engine's store caps and datastore, and the usual timings. */
-export type NotesSettings = Partial<RecordCommunitySettings>;
 
 /** A community that hosts the notes type. */
 @injectable()
 export class NotesCommunity extends RecordCommunity<Note, Infer<typeof NoteWire>> {
-  constructor(@inject(TOKENS.Context) ctx: CommunityContext, @inject(DHTCommunity) dht: DHTCommunity, @inject(TOKENS.Settings) settings: NotesSettings) {
-    const s = { requestTimeoutMs: 2_000, minTtlMs: 60_000, defaultTtlMs: 3_600_000, maxTtlMs: 3_600_000, replicateIntervalMs: 600_000, maintenanceIntervalMs: 60_000, store: {}, ...settings };
+  constructor(@inject(TOKENS.Context) ctx: CommunityContext, @inject(DHTCommunity) dht: DHTCommunity, @inject(TOKENS.Settings) settings: RecordSettings) {
+    const s = resolveRecordSettings({ replicateIntervalMs: 600_000, ...settings }, DHTError); // lifetimes, upkeep, store caps, datastore
     super(ctx, communityIdFromName('test/notes/v1'), dht, s, { policy: notesPolicy, messages: NotesMessages, error: DHTError });
   }
 

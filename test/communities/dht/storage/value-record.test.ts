@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { valueId } from '../../../../communities/dht/value-policy.js';
 import { describe, expect, it } from 'vitest';
 import {
   checkRecord,
   hashKey,
   isWellFormed,
-  recordId,
   signedMessage,
   signRecord,
   unsignedRecord,
@@ -125,19 +125,19 @@ describe('unsignedRecord', () => {
   });
 });
 
-describe('recordId', () => {
-  it('names a signed record by publisher mid, whatever the version or data', () => {
+describe("valueId (a value's identity within its key)", () => {
+  it('names a signed record by 0x01 and its publisher mid, whatever the version or data', () => {
     const privateKey = testKey(3);
     const a = signRecord(privateKey, KEY, text('a'), 1);
     const b = signRecord(privateKey, KEY, text('b'), 2);
-    expect(recordId(a)).toBe(`s:${privateKey.publicKey.midHex}`);
-    expect(recordId(b)).toBe(recordId(a));
+    expect(toHex(valueId(a))).toBe(`01${privateKey.publicKey.midHex}`);
+    expect(valueId(b)).toEqual(valueId(a));
   });
 
-  it('names an unsigned record by the SHA-256 of its data', () => {
+  it('names an unsigned record by 0x02 and the SHA-256 of its data, so signed ones page first', () => {
     const sha = createHash('sha256').update('plain').digest('hex');
-    expect(recordId(unsignedRecord(KEY, text('plain')))).toBe(`u:${sha}`);
-    expect(recordId(unsignedRecord(keyOf(9), text('plain')))).toBe(`u:${sha}`);
+    expect(toHex(valueId(unsignedRecord(KEY, text('plain'))))).toBe(`02${sha}`);
+    expect(toHex(valueId(unsignedRecord(keyOf(9), text('plain'))))).toBe(`02${sha}`);
   });
 });
 
