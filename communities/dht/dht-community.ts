@@ -19,6 +19,10 @@ import { Maintenance } from './maintenance.js';
 import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
 import { PeerTokens } from './peer-tokens.js';
 import type { NodeSearchOptions, RecordNetwork } from './records/record-engine.js';
+import type { ClosestNodesOptions } from './records/record-client.js';
+import type { LookupEvent, LookupKind, LookupListener } from './lookup-events.js';
+import { LookupTracer } from './lookup-tracer.js';
+import type { TracedReply } from './lookup-tracer.js';
 import { RecordEngine } from './records/record-engine.js';
 import type { RecordStore } from './records/record-store.js';
 import { ipDiversityPolicy } from './routing/ip-diversity.js';
@@ -82,6 +86,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * `AbortSignal` make Node warn about a listener leak.)
    */
   private readonly lookupsInFlight = new Set<AbortController>();
+  /** Lookups traced so far (their events' `lookupId`). */
+  private lookupCount = 0;
   /** The join in progress started with the default bootstrap list, shared by concurrent `bootstrap()` calls. */
   private joining: Promise<number> | undefined;
 
@@ -256,8 +262,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * Finds the k nodes closest to `target` that answered (the building block other communities reuse).
    * @throws {@link DHTError} `no-nodes` when the routing table is empty.
    */
-  async findClosestNodes(target: Uint8Array, options: { signal?: AbortSignal | undefined; paths?: number | undefined } = {}): Promise<FindReplyAnswer[]> {
-    const result = await this.lookup(target, false, { signal: options.signal, paths: options.paths });
+  async findClosestNodes(target: Uint8Array, options: ClosestNodesOptions = {}): Promise<FindReplyAnswer[]> {
+    const result = await this.lookup(target, false, { signal: options.signal, paths: options.paths, kind: options.kind, onEvent: options.onEvent });
     return result.closest.map((a) => ({ peer: a.peer, token: a.reply.token, publicKey: a.reply.sender }));
   }
 
@@ -299,11 +305,17 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
   async lookup(target: Uint8Array, values: boolean, options: LookupCallOptions = {}): Promise<LookupResult<FindReply>> {
     const { signal, isDone, quorum, publisher } = options;
     const paths = options.paths ?? this.settings.disjointPaths;
+    const tracer = this.tracer(options.kind ?? (values ? 'find-values' : 'find-nodes'), target, options.onEvent);
     if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
     const k = this.settings.bucketSize;
     const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
-    if (seeds.length === 0) throw new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
+    if (seeds.length === 0) {
+      const error = new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
+      tracer?.finish(undefined, error);
+      throw error;
+    }
+    tracer?.start(paths, seeds.length);
     const linked = new AbortController();
     const abort = (): void => linked.abort();
     if (signal?.aborted === true) abort();
@@ -324,14 +336,18 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
           softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
           schedule: (ms, fn) => this.after(ms, fn),
           cancel: (h) => this.cancel(h),
+          observer: tracer,
         },
         paths,
       );
       if (paths > 1) this.statistics.disjointLookups++;
       this.statistics.recordLookup(result.hops, result.queried);
+      tracer?.finish(result);
       return result;
     } catch (error) {
-      throw this.wrap(error);
+      const wrapped = this.wrap(error);
+      tracer?.finish(undefined, wrapped);
+      throw wrapped;
     } finally {
       signal?.removeEventListener('abort', abort);
       this.lookupsInFlight.delete(linked);
@@ -347,8 +363,14 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     const k = this.settings.bucketSize;
     const paths = this.settings.disjointPaths;
     const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
-    if (seeds.length === 0) return Promise.reject(new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes'));
-    return disjointLookup<never, Reply>(
+    const tracer = this.tracer(options.kind ?? 'connect', target, options.onEvent);
+    if (seeds.length === 0) {
+      const error = new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
+      tracer?.finish(undefined, error);
+      return Promise.reject(error);
+    }
+    tracer?.start(paths, seeds.length);
+    const search = disjointLookup<never, Reply>(
       {
         target,
         selfId: this.nodeId,
@@ -361,9 +383,31 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
         softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
         schedule: options.schedule ?? ((ms, fn) => this.after(ms, fn)),
         cancel: options.cancel ?? ((h) => this.cancel(h)),
+        observer: tracer,
       },
       paths,
     );
+    if (tracer === undefined) return search;
+    return search.then(
+      (result) => {
+        tracer.finish(result);
+        return result;
+      },
+      (error: unknown) => {
+        tracer.finish(undefined, error);
+        throw error;
+      },
+    );
+  }
+
+  /** A tracer for one lookup when someone listens (`onEvent` or a `lookup` listener), else `undefined`. */
+  private tracer<R extends TracedReply>(kind: LookupKind, target: Uint8Array, onEvent: LookupListener | undefined): LookupTracer<R> | undefined {
+    if (onEvent === undefined && this.listenerCount('lookup') === 0) return undefined;
+    const sink = (event: LookupEvent): void => {
+      onEvent?.(event);
+      this.emit('lookup', event);
+    };
+    return new LookupTracer<R>(sink, () => this.context.clock.now(), ++this.lookupCount, target, kind);
   }
 
   /**

@@ -25,7 +25,20 @@ export {
 export type { PublicKeyCache, RecordCheck as ValueRecordCheck, SignedValueRecord, ValueRecord } from './storage/value-record.js';
 export { isWellFormed } from './storage/value-record.js';
 export { sourceGroup } from './storage/source-group.js';
-export type { Answered, LookupPeer, LookupResult, QueryReply } from './lookup.js';
+export type { Answered, LookupObserver, LookupPeer, LookupResult, QueryReply } from './lookup.js';
+export type {
+  EventPeer,
+  LookupEvent,
+  LookupEventBase,
+  LookupFinishedEvent,
+  LookupKind,
+  LookupListener,
+  LookupStartedEvent,
+  PathEndedEvent,
+  QueryFailedEvent,
+  QuerySentEvent,
+  ResponseEvent,
+} from './lookup-events.js';
 export type { RoutingTable } from './routing/routing-table.js';
 export type { AdmitPolicy, ResolvedRoutingTableOptions, RoutingTableOptions } from './routing/options.js';
 export type { AddResult, PeerReplacedEvent, RefreshTarget, RoutingTableEvents } from './routing/types.js';
@@ -52,7 +65,7 @@ export type { EnginePublishOptions, NodeSearchOptions, OwnRecord, ReadOptions, R
 export { defineRecordMessages, NodeRef } from './records/record-messages.js';
 export { MAX_PAGES } from './records/record-client.js';
 export type { FindRequestBody, FindResponseBody, NodeRefValue, RecordMessageIds, RecordMessages, StoreRequestBody, StoreResponseBody, WireItem } from './records/record-messages.js';
-export type { ClosestNode, FindReply as RecordFindReply, PublishOutcome, QueryOptions, RecordClient, RecordPeer, RequestFn, StorerPage, TimedRecord, TokenBook } from './records/record-client.js';
+export type { ClosestNode, ClosestNodesOptions, FindReply as RecordFindReply, PublishOutcome, QueryOptions, RecordClient, RecordPeer, RequestFn, StorerPage, TimedRecord, TokenBook } from './records/record-client.js';
 export type { Responder, TokenIssuer } from './records/record-server.js';
 export { RecordStore } from './records/record-store.js';
 export type { HeldPage, HeldRecord, PutContext, RecordStoreOptions } from './records/record-store.js';

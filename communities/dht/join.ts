@@ -42,7 +42,7 @@ export async function joinNetworkReport(dht: DHTCommunity, addresses: readonly A
   await Promise.allSettled(addresses.map((a) => dht.ping({ address: a }, signal)));
   if (dht.routingTable.size === 0) return { contacts: 0, lookups: 0, refreshed: 0, full: 0, stoppedEarly: 0 };
   const k = dht.settings.bucketSize;
-  await dht.lookup(dht.nodeId, false, { signal }).catch(() => undefined);
+  await dht.lookup(dht.nodeId, false, { signal, kind: 'join' }).catch(() => undefined);
   // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
   let full = 0;
   let stoppedEarly = 0;
@@ -58,7 +58,7 @@ export async function joinNetworkReport(dht: DHTCommunity, addresses: readonly A
       // A far bucket of depth d holds the ids sharing exactly d - 1 leading bits with ours.
       let filled = false;
       const bucketFull = (): boolean => (filled ||= bucketSize(dht, target, b.depth - 1, k) >= k);
-      await dht.lookup(target, false, { signal, isDone: bucketFull });
+      await dht.lookup(target, false, { signal, isDone: bucketFull, kind: 'join' });
       if (filled) stoppedEarly++;
       dht.routingTable.markRefreshed(target);
     }),

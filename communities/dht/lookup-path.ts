@@ -73,6 +73,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
     private readonly o: LookupOptions<V, R>,
     private readonly shared: Shared<R>,
     private readonly selfHex: string,
+    private readonly index = 0,
   ) {}
 
   /** Adds a candidate, unless it is us, known, claimed by another path, or over the limit. */
@@ -121,6 +122,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
     if (!converged) return;
     this.done = true;
     this.stop();
+    o.observer?.pathEnded(this.index);
     shared.pathDone();
   }
 
@@ -159,6 +161,8 @@ export class LookupPath<V, R extends QueryReply<V>> {
         shared.busy--;
       }
     };
+    const observer = o.observer;
+    observer?.query(c.peer, this.index, c.hops);
     const soft = o.schedule(o.softTimeoutMs(c.peer), () => {
       this.timers.delete(soft);
       release();
@@ -175,6 +179,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
     };
     o.query(c.peer).then(
       (reply) => {
+        observer?.answer(c.peer, this.index, c.hops, reply);
         if (!settled()) return;
         c.state = 'done';
         c.reply = reply;
@@ -183,6 +188,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
         shared.stepAll();
       },
       (error: unknown) => {
+        observer?.failure(c.peer, this.index, error);
         if (!settled()) return;
         c.state = 'failed';
         this.failed++;

@@ -73,6 +73,20 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   readonly signal?: AbortSignal;
   /** Most candidates remembered (per path of a {@link disjointLookup}). @default 256 */
   readonly maxCandidates?: number;
+  /** Told of every query, answer, failure and path end (lookup events); nothing is called when unset. */
+  readonly observer?: LookupObserver<R> | undefined;
+}
+
+/** What a lookup tells an observer, as it happens. */
+export interface LookupObserver<R> {
+  /** A query was sent to `peer` on `path`, `hop` hops from us. */
+  query(peer: LookupPeer, path: number, hop: number): void;
+  /** `peer` answered. */
+  answer(peer: LookupPeer, path: number, hop: number, reply: R): void;
+  /** The query to `peer` failed (timed out, an impostor answered, or it could not be sent). */
+  failure(peer: LookupPeer, path: number, error: unknown): void;
+  /** `path` converged or ran out of candidates. */
+  pathEnded(path: number): void;
 }
 
 /** Outcome of a lookup. */
@@ -137,7 +151,7 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
       },
     };
     const selfHex = toHex(o.selfId);
-    for (let i = 0; i < paths; i++) all.push(new LookupPath(o, shared, selfHex));
+    for (let i = 0; i < paths; i++) all.push(new LookupPath(o, shared, selfHex, i));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     o.seeds.forEach((s, i) => all[i % paths]!.add(s, 1));
     for (const p of all) p.step();

@@ -24,7 +24,7 @@ export interface MaintenanceHost {
   /** Joins the network. */
   bootstrap(): Promise<number>;
   /** One node lookup. */
-  lookup(target: Uint8Array, values: false): Promise<unknown>;
+  lookup(target: Uint8Array, values: false, options: { kind: 'refresh' }): Promise<unknown>;
   /** Timers. */
   after(ms: number, fn: () => void): TimerHandle;
   every(ms: number, fn: () => void): TimerHandle;
@@ -73,7 +73,7 @@ export class Maintenance {
         if (!dht.isRunning) return;
         dht.routingTable.markRefreshed(target.target);
         dht.statistics.refreshes++;
-        await dht.lookup(target.target, false).catch(() => undefined);
+        await dht.lookup(target.target, false, { kind: 'refresh' }).catch(() => undefined);
       }
     } catch {
       // a failed round is retried on the next tick; counted through the lookups' own statistics

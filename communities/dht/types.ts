@@ -4,6 +4,7 @@
  */
 import type { PublicKey } from '../../framework/index.js';
 import type { Answered, LookupPeer } from './lookup.js';
+import type { LookupEvent, LookupKind, LookupListener } from './lookup-events.js';
 import type { RecordOrigin } from './records/datastore.js';
 import type { FindReply as RecordFindReply } from './records/record-client.js';
 import type { Contact } from './routing/contact.js';
@@ -17,6 +18,8 @@ export interface DHTEvents {
   'contact:added': [contact: Contact];
   /** A contact left the routing table. */
   'contact:removed': [contact: Contact];
+  /** What a lookup of this node did, as it happens (only built while someone listens). */
+  lookup: [event: LookupEvent];
 }
 
 /** A find response for values as the requester keeps it (see the record engine's `FindReply`). */
@@ -44,4 +47,8 @@ export interface LookupCallOptions {
   readonly paths?: number | undefined;
   /** A value lookup asks only for the values of this publisher (its mid). */
   readonly publisher?: Uint8Array | undefined;
+  /** What the lookup is for, in its events. @default 'find-values' or 'find-nodes' */
+  readonly kind?: LookupKind | undefined;
+  /** Receives this lookup's events (see `lookup-events.ts`). */
+  readonly onEvent?: LookupListener | undefined;
 }

@@ -82,6 +82,7 @@ export class ValueOps {
         signal: options.signal,
         paths: options.disjointPaths,
         republish: options.republish === false ? 'never' : 'until-expiry',
+        onEvent: options.onEvent,
       });
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
     } catch (error) {
@@ -136,6 +137,7 @@ export class ValueOps {
         quorum,
         paths: options.disjointPaths,
         publisher,
+        onEvent: options.onEvent,
       });
       const q = { publisher, signal: options.signal };
       const pages = await Promise.all(result.found.map((a) => engine.client.allPages(a.peer, k, a.reply, limit, q)));

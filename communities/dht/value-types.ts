@@ -5,9 +5,12 @@
  */
 import type { PublicKey } from '../../framework/index.js';
 import type { DHTError } from './errors.js';
+import type { LookupListener } from './lookup-events.js';
 
 /** Options of `storeValue`. */
 export interface StoreOptions {
+  /** Receives the events of the call's lookup, hop by hop (see `LookupEvent`). */
+  onEvent?: LookupListener;
   /** Sign the value with the node's key: authentic, newest version per publisher wins. @default false */
   sign?: boolean;
   /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
@@ -20,6 +23,8 @@ export interface StoreOptions {
 
 /** Options of `storeRecord`. */
 export interface StoreRecordOptions {
+  /** Receives the events of the call's lookup, hop by hop (see `LookupEvent`). */
+  onEvent?: LookupListener;
   /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
   ttlMs?: number;
   /** Cancels the store. */
@@ -35,6 +40,8 @@ export interface StoreRecordOptions {
 
 /** Options of `findValues`. */
 export interface FindOptions {
+  /** Receives the events of the call's lookup, hop by hop (see `LookupEvent`). */
+  onEvent?: LookupListener;
   /** Cancels the lookup. */
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */

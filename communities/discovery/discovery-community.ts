@@ -11,7 +11,7 @@ import { inject, injectable } from 'tsyringe';
 import { Community, Peer, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, CommunitySettings, Incoming } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
-import type { FindReply, LookupPeer, RecordNetwork } from '../dht/index.js';
+import type { FindReply, LookupListener, LookupPeer, RecordNetwork } from '../dht/index.js';
 import { Announcer } from './announcer.js';
 import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
 import { PeerRecords } from './peer-records.js';
@@ -40,6 +40,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Gives up after this many ms. @default the community's `connectTimeoutMs` (10 s) */
   timeoutMs?: number;
+  /** Receives the events of the search's lookups (kind `connect`), hop by hop. */
+  onEvent?: LookupListener;
 }
 
 /** The discovery community's id: SHA-1 of `peerlay/dht-discovery/v1`. */
@@ -149,7 +151,7 @@ export class DHTDiscoveryCommunity extends Community {
       const onPeer = (peer: Peer): void => finish(undefined, peer);
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
       const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
-      const search = new PeerSearch(this, mid, { answered: (m) => this.onVerified(m), failed: (error) => finish(error) });
+      const search = new PeerSearch(this, mid, { answered: (m) => this.onVerified(m), failed: (error) => finish(error), onEvent: options.onEvent });
       const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
       if (options.signal?.aborted === true) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });

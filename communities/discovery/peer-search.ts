@@ -17,7 +17,7 @@
  */
 import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
-import type { DHTError, FindReply, LookupPeer, LookupResult, RecordNetwork } from '../dht/index.js';
+import type { DHTError, FindReply, LookupListener, LookupPeer, LookupResult, RecordNetwork } from '../dht/index.js';
 import { ImpostorError } from '../dht/errors.js';
 import type { Answered } from '../dht/lookup.js';
 import { FindPeer, Hello } from './messages.js';
@@ -54,6 +54,8 @@ export interface PeerSearchHooks {
   answered(m: Incoming<unknown>): void;
   /** The search cannot run (`no-nodes`: nobody to ask). */
   failed(error: DHTError): void;
+  /** Receives the events of the search's lookups. */
+  readonly onEvent?: LookupListener | undefined;
 }
 
 /** The lookup's query for the target itself: never sent as a find (the peer gets a hello instead). */
@@ -139,6 +141,8 @@ export class PeerSearch {
         query: (peer) => this.query(peer),
         schedule: (ms, fn) => this.schedule(ms, fn),
         cancel: (h) => this.unschedule(h),
+        kind: 'connect',
+        onEvent: this.hooks.onEvent,
       })
       .then(
         (result) => {

@@ -48,6 +48,14 @@ describe('HTTP API over real HTTP against real nodes', () => {
     ]);
     const auto = await call(nodes[0]!, 'GET', `/dht/values/${key}`);
     expect(auto.body.values).toEqual([expect.objectContaining({ value: 'AP8Q', encoding: 'base64url' })]);
+    expect(auto.body.trace).toBeUndefined();
+    // ?trace returns the lookup's events with the values: started, the queries and answers, finished.
+    const traced = await call(nodes[0]!, 'GET', `/dht/values/${key}?trace`);
+    const trace = traced.body.trace as Array<{ type: string; queries?: number }>;
+    expect(trace[0]).toMatchObject({ type: 'started', kind: 'find-values' });
+    const finished = trace.at(-1)!;
+    expect(finished.type).toBe('finished');
+    expect(trace.filter((e) => e.type === 'query')).toHaveLength(finished.queries!);
     const b64 = await call(nodes[2]!, 'GET', `/dht/values/b64:${Buffer.from('ab'.repeat(20), 'hex').toString('base64url')}?local=true`);
     expect(b64.status).toBe(200);
   });

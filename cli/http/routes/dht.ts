@@ -3,7 +3,7 @@
  * @module
  */
 import { addressKey, toHex } from '../../../framework/index.js';
-import type { FoundValue } from '../../../communities/dht/index.js';
+import type { FoundValue, LookupEvent } from '../../../communities/dht/index.js';
 import { DHTError } from '../../../communities/dht/index.js';
 import { encodeValue, parseKey, valueFromBody } from '../codec.js';
 import type { ValueEncoding } from '../codec.js';
@@ -27,6 +27,8 @@ export function dhtRoutes(s: ApiServices): Route[] {
         const encoding = encodingParam(query);
         const limit = intParam(query, 'limit', 100, 1, MAX_VALUES_LIMIT);
         const publisher = publisherParam(query);
+        const trace: LookupEvent[] | undefined = boolParam(query, 'trace') ? [] : undefined;
+        const onEvent = trace === undefined ? undefined : (e: LookupEvent): void => void trace.push(e);
         let source: 'network' | 'local' = 'network';
         let found: FoundValue[];
         if (boolParam(query, 'local') || dht.routingTable.size === 0) {
@@ -34,7 +36,7 @@ export function dhtRoutes(s: ApiServices): Route[] {
           found = localValues(s, key.dhtKey, publisher).slice(0, limit);
         } else {
           try {
-            found = await dht.findValues(key.dhtKey, { signal, limit, publisher });
+            found = await dht.findValues(key.dhtKey, { signal, limit, publisher, ...(onEvent === undefined ? {} : { onEvent }) });
           } catch (error) {
             if (!(error instanceof DHTError && error.reason === 'no-nodes')) throw error;
             source = 'local';
@@ -43,7 +45,8 @@ export function dhtRoutes(s: ApiServices): Route[] {
         }
         if (found.length === 0) throw new HttpError(404, 'not-found', `no value found under ${toHex(key.dhtKey)}`);
         const now = dht.context.clock.now();
-        return { body: { key: toHex(key.dhtKey), source, values: found.map((v) => valueJson(v, now, encoding)) } };
+        const values = found.map((v) => valueJson(v, now, encoding));
+        return { body: { key: toHex(key.dhtKey), source, values, ...(trace === undefined ? {} : { trace }) } };
       },
     },
     {

@@ -8,6 +8,7 @@
 import type { Address, Incoming, PublicKey, RequestBody, RequestType } from '../../../framework/index.js';
 import { compareBytes, encodeBody, equalBytes, macEnvelopeBytes, signedEnvelopeBytes, toHex } from '../../../framework/index.js';
 import { compareDistance } from '../routing/node-id.js';
+import type { LookupKind, LookupListener } from '../lookup-events.js';
 import { TOKEN_BYTES } from '../storage/token-manager.js';
 import { packBySize } from './pack.js';
 import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody, WireItem } from './record-messages.js';
@@ -48,6 +49,18 @@ export interface TokenBook {
   get(hex: string): Uint8Array | undefined;
   /** Remembers `token` as node `hex`'s latest. */
   remember(hex: string, token: Uint8Array): void;
+}
+
+/** Options of `RecordNetwork.findClosestNodes`. */
+export interface ClosestNodesOptions {
+  /** Cancels the lookup. */
+  readonly signal?: AbortSignal | undefined;
+  /** Disjoint paths. @default the DHT's `disjointPaths` */
+  readonly paths?: number | undefined;
+  /** What the lookup is for, in its events. @default 'find-nodes' */
+  readonly kind?: LookupKind | undefined;
+  /** Receives the lookup's events. */
+  readonly onEvent?: LookupListener | undefined;
 }
 
 /** A record with its expiry, as found or to be stored. */
@@ -127,7 +140,7 @@ export interface RecordClientParts<R, W> {
   /** Our node id, k, our key's size and the datagram limit. */
   readonly node: { readonly id: Uint8Array; readonly k: number; readonly publicKeyBytes: number; readonly maxPacketBytes: number };
   /** The k closest nodes to `location` that answered a lookup. */
-  closestNodes(location: Uint8Array, options: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<readonly ClosestNode[]>;
+  closestNodes(location: Uint8Array, options: ClosestNodesOptions): Promise<readonly ClosestNode[]>;
 }
 
 /** Most pages fetched from one storer in one read. */
@@ -252,9 +265,11 @@ export class RecordClient<R, W> {
       nodes?: readonly ClosestNode[] | undefined;
       /** How this node holds its copy when it is among the k closest: `local` for its own records. @default 'store' */
       origin?: 'store' | 'local';
+      /** Receives the events of the lookup for the k closest. */
+      onEvent?: LookupListener | undefined;
     } = {},
   ): Promise<PublishOutcome> {
-    const nodes = options.nodes ?? (await this.parts.closestNodes(location, { signal: options.signal, paths: options.paths }));
+    const nodes = options.nodes ?? (await this.parts.closestNodes(location, { signal: options.signal, paths: options.paths, kind: 'store', onEvent: options.onEvent }));
     const now = this.parts.store.now();
     const live = items.filter((i) => i.expiresAt > now);
     const verdicts: Record<string, number> = {};

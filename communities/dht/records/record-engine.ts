@@ -7,11 +7,12 @@
  */
 import type { Address, Clock, Incoming, PublicKey, Random, TimerHandle } from '../../../framework/index.js';
 import type { LookupPeer, LookupResult } from '../lookup.js';
+import type { LookupKind, LookupListener } from '../lookup-events.js';
 import { decodeBody, toHex } from '../../../framework/index.js';
 import { DHTError } from '../errors.js';
 import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
-import type { ClosestNode, PublishOutcome, RequestFn, StorerPage, TimedRecord, TokenBook } from './record-client.js';
+import type { ClosestNode, ClosestNodesOptions, PublishOutcome, RequestFn, StorerPage, TimedRecord, TokenBook } from './record-client.js';
 import { RecordClient } from './record-client.js';
 import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody } from './record-messages.js';
 import { answerFind, answerStore } from './record-server.js';
@@ -38,7 +39,7 @@ export interface RecordNetwork {
   /** Contacts in the routing table, closest to `target` first, never `exclude`. */
   closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[];
   /** The k closest nodes to `target` that answered a lookup, with their tokens for us. */
-  findClosestNodes(target: Uint8Array, options?: { signal?: AbortSignal | undefined; paths?: number | undefined }): Promise<readonly ClosestNode[]>;
+  findClosestNodes(target: Uint8Array, options?: ClosestNodesOptions): Promise<readonly ClosestNode[]>;
   /** The routing table is empty (nobody to ask). */
   readonly isAlone: boolean;
   /** The key of node `id` when this node knows it (a request to it is then tagged, not signed). */
@@ -71,6 +72,10 @@ export interface NodeSearchOptions<Reply> {
   schedule?: ((ms: number, fn: () => void) => TimerHandle) | undefined;
   /** Cancels a timer of `schedule`. */
   cancel?: ((handle: TimerHandle) => void) | undefined;
+  /** What the lookup is for, in its events. @default 'connect' */
+  kind?: LookupKind | undefined;
+  /** Receives the lookup's events. */
+  onEvent?: LookupListener | undefined;
 }
 
 /** The timers a community offers (cleared when it stops). */
@@ -153,6 +158,8 @@ export interface EnginePublishOptions {
   readonly cas?: number | undefined;
   /** The k closest nodes, when a read just found them. @default a fresh lookup */
   readonly nodes?: readonly ClosestNode[] | undefined;
+  /** Receives the events of the lookup for the k closest. */
+  readonly onEvent?: LookupListener | undefined;
   /** Remember the records as this node's own and republish them. @default 'until-expiry' */
   readonly republish?: 'until-expiry' | 'keep-alive' | 'never';
 }
@@ -265,7 +272,7 @@ export class RecordEngine<R, W> {
     const now = this.options.clock.now();
     const expiresAt = now + options.ttlMs;
     const items = records.map((record) => ({ record, expiresAt: Math.min(expiresAt, this.policy.signedExpiry?.(record) ?? expiresAt) }));
-    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local' });
+    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent });
     if (outcome.stored > 0) this.statistics.published++;
     else this.statistics.publishFailed++;
     const mode = options.republish ?? 'until-expiry';
