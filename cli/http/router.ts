@@ -1,6 +1,6 @@
 /**
  * A small router for the JSON HTTP API: routes are a method and a path pattern whose `:name` segments are
- * captured (percent-decoded), and a handler returning the JSON body.
+ * captured (percent-decoded), and a handler returning the JSON body (or a text body with its content type).
  * @module
  */
 import { HttpError } from './errors.js';
@@ -20,12 +20,14 @@ export interface RequestContext {
   json(): Promise<Record<string, unknown>>;
 }
 
-/** A handler's answer: a status (default 200) and a JSON-ready body. */
+/** A handler's answer: a status (default 200) and a JSON-ready body, or a text body with its content type. */
 export interface RouteResponse {
   /** HTTP status. @default 200 */
   readonly status?: number;
-  /** The JSON body. */
+  /** The JSON body; with {@link RouteResponse.contentType}, the text sent as it is. */
   readonly body: unknown;
+  /** Sends `body` (a string) as it is with this `Content-Type`, e.g. Prometheus text. @default JSON */
+  readonly contentType?: string;
 }
 
 /** One route of the API. */

@@ -100,7 +100,7 @@ export class ApiServer {
       const ctx: RequestContext = { params, query: url.searchParams, signal, json: () => readJson(req) };
       const result = await route.handler(ctx);
       status = result.status ?? 200;
-      send(res, status, result.body);
+      send(res, status, result.body, result.contentType);
     } catch (error) {
       const e = toHttpError(error);
       status = e.status;
@@ -134,11 +134,12 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** Sends `body` as JSON, or as the text it is when `contentType` is given. */
+function send(res: ServerResponse, status: number, body: unknown, contentType?: string): void {
   if (res.headersSent) return;
-  const text = `${JSON.stringify(body)}\n`;
+  const text = contentType === undefined ? `${JSON.stringify(body)}\n` : String(body);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType ?? 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',

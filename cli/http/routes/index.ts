@@ -5,6 +5,7 @@
 import type { Route } from '../router.js';
 import { bagRoutes } from './bag.js';
 import { dhtRoutes } from './dht.js';
+import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
 import { nodeRoutes } from './node.js';
 import type { ApiServices } from './services.js';
@@ -18,6 +19,6 @@ export type { ApiServices } from './services.js';
  */
 export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
-  routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services));
+  routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
   return routes;
 }
