@@ -82,7 +82,7 @@ export class NodeMetrics {
       this.duration.zero({ kind });
       this.hops.zero({ kind });
     }
-    sources.dht.on('lookup', (event) => this.observe(event));
+    sources.dht.on('lookup:finished', (event) => this.observe(event));
     this.defineMessages();
     this.defineHost();
     this.defineDht();

@@ -15,7 +15,6 @@ import type { Database, RootDatabase } from 'lmdb';
 import type { SnapshotEntry } from '../../communities/dht/index.js';
 import type { PersistedRecord, RecordDatastore, RecordOrigin } from '../../communities/dht/records/datastore.js';
 import { InvalidArgumentError } from '../../framework/errors.js';
-import type { DamagedStateError } from '../errors.js'; // for {@link} in TSDoc
 import { StateError } from '../errors.js';
 import { checkDatabaseEntries, checkDatabaseFile, INTEGRITY_CHECK_TIMEOUT_MS } from './state-check.js';
 

@@ -18,8 +18,8 @@ import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
 import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
 import { PeerTokens } from './peer-tokens.js';
-import type { NodeSearchOptions, RecordNetwork } from './records/record-engine.js';
-import type { ClosestNodesOptions } from './records/record-client.js';
+import type { NodeSearchOptions, RecordNetwork } from './records/engine-types.js';
+import type { ClosestNodesOptions } from './records/engine-types.js';
 import type { LookupEvent, LookupKind, LookupListener } from './lookup-events.js';
 import { LookupTracer } from './lookup-tracer.js';
 import type { TracedReply } from './lookup-tracer.js';
@@ -336,7 +336,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
           softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
           schedule: (ms, fn) => this.after(ms, fn),
           cancel: (h) => this.cancel(h),
-          observer: tracer,
+          observer: tracer?.full === true ? tracer : undefined,
         },
         paths,
       );
@@ -383,7 +383,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
         softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
         schedule: options.schedule ?? ((ms, fn) => this.after(ms, fn)),
         cancel: options.cancel ?? ((h) => this.cancel(h)),
-        observer: tracer,
+        observer: tracer?.full === true ? tracer : undefined,
       },
       paths,
     );
@@ -402,12 +402,16 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
 
   /** A tracer for one lookup when someone listens (`onEvent` or a `lookup` listener), else `undefined`. */
   private tracer<R extends TracedReply>(kind: LookupKind, target: Uint8Array, onEvent: LookupListener | undefined): LookupTracer<R> | undefined {
-    if (onEvent === undefined && this.listenerCount('lookup') === 0) return undefined;
+    const full = onEvent !== undefined || this.listenerCount('lookup') > 0;
+    if (!full && this.listenerCount('lookup:finished') === 0) return undefined;
     const sink = (event: LookupEvent): void => {
-      onEvent?.(event);
-      this.emit('lookup', event);
+      if (full) {
+        onEvent?.(event);
+        this.emit('lookup', event);
+      }
+      if (event.type === 'finished') this.emit('lookup:finished', event);
     };
-    return new LookupTracer<R>(sink, () => this.context.clock.now(), ++this.lookupCount, target, kind);
+    return new LookupTracer<R>(sink, () => this.context.clock.now(), ++this.lookupCount, target, kind, full);
   }
 
   /**

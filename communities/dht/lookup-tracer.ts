@@ -26,6 +26,8 @@ export class LookupTracer<R extends TracedReply> implements LookupObserver<R> {
   /**
    * @param sink where events go. @param now the node's clock. @param lookupId this lookup's number.
    * @param target the id looked up. @param kind what for.
+   * @param full every event (`true`), or only `finished` (a summary for metrics: the lookup's steps are
+   *   not observed at all).
    */
   constructor(
     private readonly sink: LookupListener,
@@ -33,6 +35,7 @@ export class LookupTracer<R extends TracedReply> implements LookupObserver<R> {
     readonly lookupId: number,
     private readonly target: Uint8Array,
     private readonly kind: LookupKind,
+    readonly full = true,
   ) {
     this.started = now();
     this.targetHex = toHex(target);
@@ -40,7 +43,7 @@ export class LookupTracer<R extends TracedReply> implements LookupObserver<R> {
 
   /** Reports the start. */
   start(paths: number, seeds: number): void {
-    this.sink({ type: 'started', ...this.base(), kind: this.kind, paths, seeds });
+    if (this.full) this.sink({ type: 'started', ...this.base(), kind: this.kind, paths, seeds });
   }
 
   /** @inheritDoc */

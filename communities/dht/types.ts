@@ -4,9 +4,9 @@
  */
 import type { PublicKey } from '../../framework/index.js';
 import type { Answered, LookupPeer } from './lookup.js';
-import type { LookupEvent, LookupKind, LookupListener } from './lookup-events.js';
+import type { LookupEvent, LookupFinishedEvent, LookupKind, LookupListener } from './lookup-events.js';
 import type { RecordOrigin } from './records/datastore.js';
-import type { FindReply as RecordFindReply } from './records/record-client.js';
+import type { FindReply as RecordFindReply } from './records/engine-types.js';
 import type { Contact } from './routing/contact.js';
 import type { ValueRecord } from './storage/value-record.js';
 
@@ -20,6 +20,8 @@ export interface DHTEvents {
   'contact:removed': [contact: Contact];
   /** What a lookup of this node did, as it happens (only built while someone listens). */
   lookup: [event: LookupEvent];
+  /** A lookup of this node ended: the summary alone (cheaper than `lookup`: no step is observed for it). */
+  'lookup:finished': [event: LookupFinishedEvent];
 }
 
 /** A find response for values as the requester keeps it (see the record engine's `FindReply`). */

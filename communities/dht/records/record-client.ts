@@ -5,143 +5,17 @@
  * closest nodes with a tally of their verdicts, and merging what several storers returned.
  * @module
  */
-import type { Address, Incoming, PublicKey, RequestBody, RequestType } from '../../../framework/index.js';
 import { compareBytes, encodeBody, equalBytes, macEnvelopeBytes, signedEnvelopeBytes, toHex } from '../../../framework/index.js';
 import { compareDistance } from '../routing/node-id.js';
-import type { LookupKind, LookupListener } from '../lookup-events.js';
+import type { LookupListener } from '../lookup-events.js';
 import { TOKEN_BYTES } from '../storage/token-manager.js';
 import { packBySize } from './pack.js';
-import type { FindRequestBody, NodeRefValue, RecordMessages, StoreRequestBody, WireItem } from './record-messages.js';
+import type { FindRequestBody, StoreRequestBody, WireItem } from './record-messages.js';
 import { MAX_FIND_PADDING_BYTES, WIRE_MAX_RECORDS } from './record-messages.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import { ACCEPTED_VERDICTS, verdictOf } from './policy.js';
-import type { RecordStore } from './record-store.js';
-import type { RecordStatistics } from './record-statistics.js';
 import { AMPLIFICATION_FACTOR } from './record-server.js';
-
-/** A node to send to: its id (checked against the key that answers) and address. */
-export interface RecordPeer {
-  /** The node's id. */
-  readonly id: Uint8Array;
-  /** Where it listens. */
-  readonly address: Address;
-}
-
-/** A node found by a lookup, with the store token it issued us. */
-export interface ClosestNode {
-  /** The node. */
-  readonly peer: RecordPeer;
-  /** Its store token for our address. */
-  readonly token: Uint8Array;
-}
-
-/** Sends one request and resolves with the response (signed, or tagged for us) from the same address. */
-export type RequestFn = <Req extends RequestBody, Res extends RequestBody>(
-  peer: RecordPeer,
-  type: RequestType<Req, Res>,
-  body: Omit<Req, 'id'>,
-  signal?: AbortSignal,
-) => Promise<Incoming<Res>>;
-
-/** The tokens other nodes issued us, by node id hex (shared by every record type: tokens are per node). */
-export interface TokenBook {
-  /** @returns the last token node `hex` issued us. */
-  get(hex: string): Uint8Array | undefined;
-  /** Remembers `token` as node `hex`'s latest. */
-  remember(hex: string, token: Uint8Array): void;
-}
-
-/** Options of `RecordNetwork.findClosestNodes`. */
-export interface ClosestNodesOptions {
-  /** Cancels the lookup. */
-  readonly signal?: AbortSignal | undefined;
-  /** Disjoint paths. @default the DHT's `disjointPaths` */
-  readonly paths?: number | undefined;
-  /** What the lookup is for, in its events. @default 'find-nodes' */
-  readonly kind?: LookupKind | undefined;
-  /** Receives the lookup's events. */
-  readonly onEvent?: LookupListener | undefined;
-}
-
-/** A record with its expiry, as found or to be stored. */
-export interface TimedRecord<R> {
-  /** The record. */
-  readonly record: R;
-  /** When it expires, in ms since the epoch on this node's clock. */
-  readonly expiresAt: number;
-}
-
-/** A find response as the requester keeps it: closest nodes, and checked records only. */
-export interface FindReply<R> {
-  /** The closest nodes the responder named. */
-  readonly nodes: readonly NodeRefValue[];
-  /** Records that passed every check, or `undefined` when none came. */
-  readonly found: ReadonlyArray<TimedRecord<R>> | undefined;
-  /** The store token the responder issued us. */
-  readonly token: Uint8Array;
-  /** Matching records the responder holds in all. */
-  readonly total: number;
-  /** More records follow this page. */
-  readonly more: boolean;
-  /** The responder holds the page as a storer, none only as a cache. */
-  readonly authoritative: boolean;
-  /** The responder's key (it signed or tagged the response). */
-  readonly sender: PublicKey;
-  /** The id of the last record of the page (checked or not), the cursor of the next page. */
-  readonly lastId: Uint8Array | undefined;
-}
-
-/** What one storer gave for a read. */
-export interface StorerPage<R> {
-  /** The checked records, ascending by id. */
-  readonly records: Array<TimedRecord<R>>;
-  /** True when the storer has nothing beyond them. */
-  readonly exhausted: boolean;
-  /** The last id it covered (checked or not), when it sent any. */
-  readonly lastId: Uint8Array | undefined;
-}
-
-/** What a publication to the k closest nodes achieved. */
-export interface PublishOutcome {
-  /** Nodes other than this one that accepted at least one record. */
-  readonly acks: number;
-  /** Nodes that hold the records afterwards: `acks`, plus this node when it is among the k closest. */
-  readonly stored: number;
-  /** Whether this node keeps them as one of the k closest. */
-  readonly keptHere: boolean;
-  /** Every verdict of every node that answered, by name. */
-  readonly verdicts: Readonly<Record<string, number>>;
-  /** Verdicts of the nodes that accepted nothing, by name. */
-  readonly refusals: Readonly<Record<string, number>>;
-}
-
-/** Options of one find request. */
-export interface QueryOptions {
-  /** Only records after this id. */
-  readonly cursor?: Uint8Array | undefined;
-  /** Only records of this publisher (a mid). */
-  readonly publisher?: Uint8Array | undefined;
-  /** Cancels the request. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** Everything the client side of one record type works with. */
-export interface RecordClientParts<R, W> {
-  /** The type's messages. */
-  readonly messages: RecordMessages<W>;
-  /** This node's store of the type (a publisher among the k closest keeps its records). */
-  readonly store: RecordStore<R>;
-  /** Counters. */
-  readonly statistics: RecordStatistics;
-  /** Sends a request. */
-  readonly request: RequestFn;
-  /** Tokens other nodes issued us. */
-  readonly tokens: TokenBook;
-  /** Our node id, k, our key's size and the datagram limit. */
-  readonly node: { readonly id: Uint8Array; readonly k: number; readonly publicKeyBytes: number; readonly maxPacketBytes: number };
-  /** The k closest nodes to `location` that answered a lookup. */
-  closestNodes(location: Uint8Array, options: ClosestNodesOptions): Promise<readonly ClosestNode[]>;
-}
+import type { ClosestNode, FindReply, PublishOutcome, QueryOptions, RecordClientParts, RecordPeer, StorerPage, TimedRecord } from './engine-types.js';
 
 /** Most pages fetched from one storer in one read. */
 export const MAX_PAGES = 64;

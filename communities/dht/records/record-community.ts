@@ -11,7 +11,7 @@ import type { DHTErrorReason } from '../errors.js';
 import { DHTError } from '../errors.js';
 import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
-import type { PublishOutcome } from './record-client.js';
+import type { PublishOutcome } from './engine-types.js';
 import { RecordEngine } from './record-engine.js';
 import type { RecordMessages } from './record-messages.js';
 import type { StoreLimits } from './store-limits.js';

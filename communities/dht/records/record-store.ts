@@ -14,99 +14,19 @@ import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import { RECORD_VERDICTS } from './policy.js';
 import { QuotaBook } from './quotas.js';
-import type { StoreLimits } from './store-limits.js';
+import { RecordTable } from './record-table.js';
+import type { Entry, Slot } from './record-table.js';
+import { DEFAULT_MAX_BYTES_PER_GROUP, DEFAULT_MAX_BYTES_PER_SOURCE, DEFAULT_GROUP_SHARE, DEFAULT_MAX_LOCATIONS, DEFAULT_MAX_RECORDS, DEFAULT_SOURCE_SHARE } from './store-limits.js';
+import type { PutContext, RecordStoreOptions } from './store-limits.js';
+import type { HeldPage, HeldRecord } from './record-table.js';
 import type { Usage } from './quotas.js';
 
-/** Default cap on records held over all locations (this node's own records not counted). */
-export const DEFAULT_MAX_RECORDS = 100_000;
-/** Default cap on locations held. */
-export const DEFAULT_MAX_LOCATIONS = 10_000;
-/** Default share of `maxRecords` one source address may fill: 1 %. */
-export const DEFAULT_SOURCE_SHARE = 0.01;
-/** Default share of `maxRecords` one IP group (/24, /48) may fill: 5 %. */
-export const DEFAULT_GROUP_SHARE = 0.05;
-/** Default cap on bytes one source address may make the node hold: 1 MiB. */
-export const DEFAULT_MAX_BYTES_PER_SOURCE = 1_048_576;
-/** Default cap on bytes one IP group may make the node hold: 4 MiB. */
-export const DEFAULT_MAX_BYTES_PER_GROUP = 4_194_304;
-
-/** Limits and collaborators of a {@link RecordStore}. */
-export interface RecordStoreOptions extends StoreLimits {
-  /** Where accepted records are written before they are acknowledged. @default none (memory only) */
-  readonly datastore?: RecordDatastore | undefined;
-  /** Told when the datastore failed to delete a record (the store carries on). */
-  readonly onPersistError?: ((error: unknown) => void) | undefined;
-}
-
-/** How a record is offered to {@link RecordStore.put}. */
-export interface PutContext {
-  /** Why this node would hold it. */
-  readonly origin: RecordOrigin;
-  /** Who sent it; its address and IP group are charged. Omit for this node's own records (uncharged). */
-  readonly from?: Address | undefined;
-  /** Compare-and-swap: store only if the held version (if any) equals this one. */
-  readonly cas?: number | undefined;
-}
-
-/** A record as held (a snapshot). */
-export interface HeldRecord<R> {
-  /** The record. */
-  readonly record: R;
-  /** Its location. */
-  readonly location: Uint8Array;
-  /** Its id within the location, in hex (hex order is byte order). */
-  readonly idHex: string;
-  /** When it expires, in ms since the epoch; it is served only before. */
-  readonly expiresAt: number;
-  /** When this version was first stored here. */
-  readonly storedAt: number;
-  /** Why this node holds it. */
-  readonly origin: RecordOrigin;
-  /** When it was last replicated, or received from another node. */
-  readonly replicatedAt: number;
-}
-
-/** A page of a location, as {@link RecordStore.page} returns it. */
-export interface HeldPage<R> {
-  /** Live records after the cursor (and of the publisher, when filtered), ascending by id. */
-  readonly records: HeldRecord<R>[];
-  /** Live records matching the filter in all. */
-  readonly total: number;
-}
-
 const ORIGIN_RANK: Readonly<Record<RecordOrigin, number>> = { cache: 0, store: 1, local: 2 };
-
-interface Entry<R> {
-  idHex: string;
-  record: R;
-  location: Uint8Array;
-  expiresAt: number;
-  storedAt: number;
-  origin: RecordOrigin;
-  replicatedAt: number;
-  bytes: number;
-  cls: string;
-  publisherHex: string | undefined;
-  source: string | undefined;
-  group: string | undefined;
-}
-
-interface Slot<R> {
-  readonly location: Uint8Array;
-  readonly entries: Map<string, Entry<R>>;
-  readonly perClass: Map<string, number>;
-  readonly perGroup: Map<string, number>;
-  sorted: Entry<R>[] | undefined;
-}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!(Number.isSafeInteger(value) && value > 0)) throw new InvalidArgumentError(`${name} must be a positive integer, got ${value}`);
   return value;
-}
-
-function snapshot<R>(e: Entry<R>): HeldRecord<R> {
-  return { record: e.record, location: e.location, idHex: e.idHex, expiresAt: e.expiresAt, storedAt: e.storedAt, origin: e.origin, replicatedAt: e.replicatedAt };
 }
 
 /**
@@ -120,19 +40,13 @@ function snapshot<R>(e: Entry<R>): HeldRecord<R> {
  * ```
  */
 export class RecordStore<R> {
-  private readonly slots = new Map<string, Slot<R>>();
+  private readonly table: RecordTable<R>;
   private readonly maxRecords: number;
   private readonly maxLocations: number;
-  private readonly sources: QuotaBook;
-  private readonly groups: QuotaBook;
   private readonly datastore: RecordDatastore | undefined;
   private readonly onPersistError: (error: unknown) => void;
   private readonly counts = Object.fromEntries(RECORD_VERDICTS.map((v) => [v, 0])) as Record<RecordVerdict, number>;
-  private charged = 0;
-  private total = 0;
-  private byteCount = 0;
   private evicted = 0;
-  private earliestExpiry = Number.POSITIVE_INFINITY;
 
   /**
    * @param policy the record type.
@@ -149,8 +63,10 @@ export class RecordStore<R> {
     this.maxLocations = positive('maxLocations', options.maxLocations, DEFAULT_MAX_LOCATIONS);
     const perSource = positive('maxRecordsPerSource', options.maxRecordsPerSource, Math.max(16, Math.floor(this.maxRecords * DEFAULT_SOURCE_SHARE)));
     const perGroup = positive('maxRecordsPerGroup', options.maxRecordsPerGroup, Math.max(64, Math.floor(this.maxRecords * DEFAULT_GROUP_SHARE)));
-    this.sources = new QuotaBook(perSource, positive('maxBytesPerSource', options.maxBytesPerSource, DEFAULT_MAX_BYTES_PER_SOURCE));
-    this.groups = new QuotaBook(perGroup, positive('maxBytesPerGroup', options.maxBytesPerGroup, DEFAULT_MAX_BYTES_PER_GROUP));
+    this.table = new RecordTable<R>(
+      new QuotaBook(perSource, positive('maxBytesPerSource', options.maxBytesPerSource, DEFAULT_MAX_BYTES_PER_SOURCE)),
+      new QuotaBook(perGroup, positive('maxBytesPerGroup', options.maxBytesPerGroup, DEFAULT_MAX_BYTES_PER_GROUP)),
+    );
     this.datastore = options.datastore;
     this.onPersistError = options.onPersistError ?? (() => undefined);
   }
@@ -162,17 +78,17 @@ export class RecordStore<R> {
 
   /** Records held (expired ones count until swept). */
   get size(): number {
-    return this.total;
+    return this.table.total;
   }
 
   /** Locations with at least one record. */
   get locationCount(): number {
-    return this.slots.size;
+    return this.table.slots.size;
   }
 
   /** Sizes of the held records summed, in bytes. */
   get bytes(): number {
-    return this.byteCount;
+    return this.table.bytes;
   }
 
   /** Records evicted from a full location to make room for one that expires later. */
@@ -188,14 +104,14 @@ export class RecordStore<R> {
   /** The per-source and per-group caps in force. */
   get quotas(): { readonly perSource: Usage; readonly perGroup: Usage } {
     return {
-      perSource: { records: this.sources.maxRecords, bytes: this.sources.maxBytes },
-      perGroup: { records: this.groups.maxRecords, bytes: this.groups.maxBytes },
+      perSource: { records: this.table.sources.maxRecords, bytes: this.table.sources.maxBytes },
+      perGroup: { records: this.table.groups.maxRecords, bytes: this.table.groups.maxBytes },
     };
   }
 
   /** @returns what the source at `from` (its address, and its IP group) makes this node hold. */
   usage(from: Address): { readonly source: Usage; readonly group: Usage } {
-    return { source: this.sources.of(addressKey(from)), group: this.groups.of(sourceGroup(from)) };
+    return { source: this.table.sources.of(addressKey(from)), group: this.table.groups.of(sourceGroup(from)) };
   }
 
   /**
@@ -228,36 +144,17 @@ export class RecordStore<R> {
    * @param now the time to judge expiry at. @default clock.now()
    */
   page(location: Uint8Array, after: string | undefined, publisherHex?: string, now: number = this.clock.now()): HeldPage<R> {
-    const slot = this.slots.get(toHex(location));
-    if (slot === undefined) return { records: [], total: 0 };
-    slot.sorted ??= [...slot.entries.values()].sort((a, b) => (a.idHex < b.idHex ? -1 : a.idHex > b.idHex ? 1 : 0));
-    const records: HeldRecord<R>[] = [];
-    let total = 0;
-    for (const e of slot.sorted) {
-      if (e.expiresAt <= now || (publisherHex !== undefined && e.publisherHex !== publisherHex)) continue;
-      total++;
-      if (after === undefined || e.idHex > after) records.push(snapshot(e));
-    }
-    return { records, total };
+    return this.table.page(location, after, publisherHex, now);
   }
 
   /** @returns the live records at `location`, ascending by id. */
   get(location: Uint8Array, now: number = this.clock.now()): HeldRecord<R>[] {
-    return this.page(location, undefined, undefined, now).records;
+    return this.table.page(location, undefined, undefined, now).records;
   }
 
   /** @returns the locations holding at least one live record, ascending. */
   locations(now: number = this.clock.now()): Uint8Array[] {
-    const out: Array<[string, Uint8Array]> = [];
-    for (const [hex, slot] of this.slots) {
-      for (const e of slot.entries.values()) {
-        if (e.expiresAt > now) {
-          out.push([hex, slot.location]);
-          break;
-        }
-      }
-    }
-    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, l]) => Uint8Array.from(l));
+    return this.table.locations(now);
   }
 
   /**
@@ -265,25 +162,12 @@ export class RecordStore<R> {
    * grouped by location in ascending order.
    */
   dueForReplication(now: number, intervalMs: number): Array<{ location: Uint8Array; records: HeldRecord<R>[] }> {
-    const out: Array<{ hex: string; location: Uint8Array; records: HeldRecord<R>[] }> = [];
-    for (const [hex, slot] of this.slots) {
-      const due: HeldRecord<R>[] = [];
-      for (const e of slot.entries.values()) {
-        if (e.origin !== 'cache' && e.expiresAt > now && e.replicatedAt <= now - intervalMs) due.push(snapshot(e));
-      }
-      if (due.length > 0) out.push({ hex, location: slot.location, records: due.sort((a, b) => (a.idHex < b.idHex ? -1 : 1)) });
-    }
-    return out.sort((a, b) => (a.hex < b.hex ? -1 : 1)).map(({ location, records }) => ({ location, records }));
+    return this.table.dueForReplication(now, intervalMs);
   }
 
   /** Records that `records` at `location` were just replicated (or received from another storer). */
   markReplicated(location: Uint8Array, idHexes: Iterable<string>, now: number = this.clock.now()): void {
-    const slot = this.slots.get(toHex(location));
-    if (slot === undefined) return;
-    for (const id of idHexes) {
-      const e = slot.entries.get(id);
-      if (e !== undefined) e.replicatedAt = now;
-    }
+    this.table.markReplicated(location, idHexes, now);
   }
 
   /**
@@ -293,7 +177,7 @@ export class RecordStore<R> {
   sweep(now: number = this.clock.now()): number {
     let removed = 0;
     let earliest = Number.POSITIVE_INFINITY;
-    for (const slot of [...this.slots.values()]) {
+    for (const slot of [...this.table.slots.values()]) {
       for (const e of [...slot.entries.values()]) {
         if (e.expiresAt <= now) {
           this.remove(slot, e);
@@ -301,7 +185,7 @@ export class RecordStore<R> {
         } else earliest = Math.min(earliest, e.expiresAt);
       }
     }
-    this.earliestExpiry = earliest;
+    this.table.earliestExpiry = earliest;
     return removed;
   }
 
@@ -337,9 +221,9 @@ export class RecordStore<R> {
   insertUnverified(record: R, ttlMs: number, origin: RecordOrigin = 'store', now: number = this.clock.now()): void {
     const location = this.policy.location(record);
     const hex = toHex(location);
-    const old = this.slots.get(hex)?.entries.get(toHex(this.policy.id(record)));
-    if (old !== undefined) this.remove(this.slots.get(hex)!, old, false);
-    this.insert(this.slotFor(hex, location), this.entry(record, location, now + ttlMs, now, origin, undefined));
+    const old = this.table.slots.get(hex)?.entries.get(toHex(this.policy.id(record)));
+    if (old !== undefined) this.remove(this.table.slots.get(hex)!, old, false);
+    this.table.insert(this.table.slotFor(hex, location), this.entry(record, location, now + ttlMs, now, origin, undefined));
   }
 
   private admit(record: R, ttlMs: number, context: PutContext): RecordVerdict {
@@ -360,12 +244,12 @@ export class RecordStore<R> {
     }
     const hex = toHex(location);
     const idHex = toHex(policy.id(record));
-    let slot = this.slots.get(hex);
+    let slot = this.table.slots.get(hex);
     let held = slot?.entries.get(idHex);
     if (held !== undefined && held.expiresAt <= now) {
       this.remove(slot!, held);
       held = undefined;
-      slot = this.slots.get(hex);
+      slot = this.table.slots.get(hex);
     }
     if (held !== undefined && policy.same(held.record, record)) {
       if (cas !== undefined && policy.version(held.record) !== cas) return 'conflict';
@@ -385,7 +269,7 @@ export class RecordStore<R> {
       if (payer.source !== undefined && !this.quotaAllows(payer.source, payer.group!, payer.source === held.source ? 0 : 1, next.bytes - freed, now)) return 'quota';
       if (!this.persist(next)) return 'unavailable';
       this.remove(slot!, held, false);
-      this.insert(this.slotFor(hex, location), next);
+      this.table.insert(this.table.slotFor(hex, location), next);
       return 'updated';
     }
     if (source !== undefined && group !== undefined) {
@@ -396,7 +280,7 @@ export class RecordStore<R> {
     const room = this.makeRoom(hex, slot, entry, now);
     if (room !== undefined) return room;
     if (!this.persist(entry)) return 'unavailable';
-    this.insert(this.slotFor(hex, location), entry);
+    this.table.insert(this.table.slotFor(hex, location), entry);
     return 'stored';
   }
 
@@ -411,8 +295,8 @@ export class RecordStore<R> {
     }
     // Becoming this node's own record: it no longer counts against the caps strangers fill.
     const hex = toHex(held.location);
-    this.remove(this.slots.get(hex)!, held, false);
-    this.insert(this.slotFor(hex, held.location), { ...next, source: undefined, group: undefined });
+    this.remove(this.table.slots.get(hex)!, held, false);
+    this.table.insert(this.table.slotFor(hex, held.location), { ...next, source: undefined, group: undefined });
     return 'refreshed';
   }
 
@@ -430,9 +314,9 @@ export class RecordStore<R> {
       }
     }
     if (entry.origin === 'local') return undefined;
-    const fits = (): boolean => this.charged < this.maxRecords && (this.slots.has(hex) || this.slots.size < this.maxLocations);
+    const fits = (): boolean => this.table.charged < this.maxRecords && (this.table.slots.has(hex) || this.table.slots.size < this.maxLocations);
     if (fits()) return undefined;
-    if (now >= this.earliestExpiry) this.sweep(now);
+    if (now >= this.table.earliestExpiry) this.sweep(now);
     return fits() ? undefined : 'full';
   }
 
@@ -448,12 +332,13 @@ export class RecordStore<R> {
 
   /** True if `source` (and its `group`) may hold `records` more records and `bytes` more bytes, after dropping their expired records. */
   private quotaAllows(source: string, group: string, records: number, bytes: number, now: number): boolean {
-    const fits = (): boolean => this.sources.fits(source, records, bytes) && this.groups.fits(group, records, bytes);
+    const { sources, groups } = this.table;
+    const fits = (): boolean => sources.fits(source, records, bytes) && groups.fits(group, records, bytes);
     if (fits()) return true;
-    for (const book of [this.sources, this.groups]) {
-      for (const item of book.itemsOf(book === this.sources ? source : group)) {
+    for (const book of [sources, groups]) {
+      for (const item of book.itemsOf(book === sources ? source : group)) {
         const e = item as Entry<R>;
-        if (e.expiresAt <= now) this.remove(this.slots.get(toHex(e.location))!, e);
+        if (e.expiresAt <= now) this.remove(this.table.slots.get(toHex(e.location))!, e);
       }
     }
     return fits();
@@ -477,42 +362,9 @@ export class RecordStore<R> {
     };
   }
 
-  private slotFor(hex: string, location: Uint8Array): Slot<R> {
-    let slot = this.slots.get(hex);
-    if (slot === undefined) {
-      slot = { location: Uint8Array.from(location), entries: new Map(), perClass: new Map(), perGroup: new Map(), sorted: undefined };
-      this.slots.set(hex, slot);
-    }
-    return slot;
-  }
-
-  private insert(slot: Slot<R>, e: Entry<R>): void {
-    slot.entries.set(e.idHex, e);
-    slot.sorted = undefined;
-    slot.perClass.set(e.cls, (slot.perClass.get(e.cls) ?? 0) + 1);
-    if (e.group !== undefined) slot.perGroup.set(e.group, (slot.perGroup.get(e.group) ?? 0) + 1);
-    if (e.source !== undefined) this.sources.charge(e.source, e);
-    if (e.group !== undefined) this.groups.charge(e.group, e);
-    if (e.origin !== 'local') this.charged++;
-    this.total++;
-    this.byteCount += e.bytes;
-    this.earliestExpiry = Math.min(this.earliestExpiry, e.expiresAt);
-  }
-
   /** Removes `e` from memory and, unless `fromDisk` is false (it is being replaced), from the datastore. */
   private remove(slot: Slot<R>, e: Entry<R>, fromDisk = true): void {
-    if (slot.entries.get(e.idHex) !== e) return;
-    slot.entries.delete(e.idHex);
-    slot.sorted = undefined;
-    decrement(slot.perClass, e.cls);
-    if (e.group !== undefined) decrement(slot.perGroup, e.group);
-    if (e.source !== undefined) this.sources.release(e.source, e);
-    if (e.group !== undefined) this.groups.release(e.group, e);
-    if (e.origin !== 'local') this.charged--;
-    this.total--;
-    this.byteCount -= e.bytes;
-    if (slot.entries.size === 0) this.slots.delete(toHex(slot.location));
-    if (fromDisk) this.forget(e.location, e.record);
+    if (this.table.detach(slot, e) && fromDisk) this.forget(e.location, e.record);
   }
 
   private forget(location: Uint8Array, record: R): void {
@@ -543,10 +395,4 @@ export const SIGNED_EXPIRY_SKEW_MS = 60_000;
 
 function maxOrigin(a: RecordOrigin, b: RecordOrigin): RecordOrigin {
   return ORIGIN_RANK[a] >= ORIGIN_RANK[b] ? a : b;
-}
-
-function decrement(map: Map<string, number>, key: string): void {
-  const n = (map.get(key) ?? 0) - 1;
-  if (n <= 0) map.delete(key);
-  else map.set(key, n);
 }

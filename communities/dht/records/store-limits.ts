@@ -1,7 +1,9 @@
 /**
- * The caps of a record store as a community's settings give them (one shape for every record type).
+ * The caps of a record store (one shape for every record type), their defaults, and how a record is offered.
  * @module
  */
+import type { Address } from '../../../framework/index.js';
+import type { RecordDatastore, RecordOrigin } from './datastore.js';
 
 /**
  * Caps of one record type's store on this node. A source is the sender's address; its IP group is its /24
@@ -22,3 +24,35 @@ export interface StoreLimits {
   /** Most bytes one IP group may make this node hold. @default 4_194_304 (4 MiB) */
   readonly maxBytesPerGroup?: number;
 }
+
+/** Default cap on records held over all locations (this node's own records not counted). */
+export const DEFAULT_MAX_RECORDS = 100_000;
+/** Default cap on locations held. */
+export const DEFAULT_MAX_LOCATIONS = 10_000;
+/** Default share of `maxRecords` one source address may fill: 1 %. */
+export const DEFAULT_SOURCE_SHARE = 0.01;
+/** Default share of `maxRecords` one IP group (/24, /48) may fill: 5 %. */
+export const DEFAULT_GROUP_SHARE = 0.05;
+/** Default cap on bytes one source address may make the node hold: 1 MiB. */
+export const DEFAULT_MAX_BYTES_PER_SOURCE = 1_048_576;
+/** Default cap on bytes one IP group may make the node hold: 4 MiB. */
+export const DEFAULT_MAX_BYTES_PER_GROUP = 4_194_304;
+
+/** Limits and collaborators of a {@link RecordStore}. */
+export interface RecordStoreOptions extends StoreLimits {
+  /** Where accepted records are written before they are acknowledged. @default none (memory only) */
+  readonly datastore?: RecordDatastore | undefined;
+  /** Told when the datastore failed to delete a record (the store carries on). */
+  readonly onPersistError?: ((error: unknown) => void) | undefined;
+}
+
+/** How a record is offered to {@link RecordStore.put}. */
+export interface PutContext {
+  /** Why this node would hold it. */
+  readonly origin: RecordOrigin;
+  /** Who sent it; its address and IP group are charged. Omit for this node's own records (uncharged). */
+  readonly from?: Address | undefined;
+  /** Compare-and-swap: store only if the held version (if any) equals this one. */
+  readonly cas?: number | undefined;
+}
+

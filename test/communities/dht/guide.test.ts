@@ -25,7 +25,7 @@ import {
   DEFAULT_MAX_LOCATIONS,
   DEFAULT_MAX_RECORDS,
   DEFAULT_SOURCE_SHARE,
-} from '../../../communities/dht/records/record-store.js';
+} from '../../../communities/dht/records/store-limits.js';
 import { resolveDHTSettings } from '../../../communities/dht/settings.js';
 import { CryptoRandom, MemoryNetwork, OverlayHost, SystemClock, UdpEndpoint, utf8 } from '../../../framework/index.js';
 

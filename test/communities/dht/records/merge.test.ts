@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValueMessages } from '../../../../communities/dht/messages.js';
-import type { RecordPeer, RequestFn, TimedRecord } from '../../../../communities/dht/records/record-client.js';
+import type { RecordPeer, RequestFn, TimedRecord } from '../../../../communities/dht/records/engine-types.js';
 import { RecordClient } from '../../../../communities/dht/records/record-client.js';
 import type { FindRequestBody, FindResponseBody } from '../../../../communities/dht/records/record-messages.js';
 import { RecordStatistics } from '../../../../communities/dht/records/record-statistics.js';

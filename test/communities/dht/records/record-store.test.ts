@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecordStore } from '../../../../communities/dht/records/record-store.js';
 import { resolveDHTSettings } from '../../../../communities/dht/settings.js';
-import type { RecordStoreOptions } from '../../../../communities/dht/records/record-store.js';
+import type { RecordStoreOptions } from '../../../../communities/dht/records/store-limits.js';
 import type { ValueRecord } from '../../../../communities/dht/storage/value-record.js';
 import { signRecord, unsignedRecord } from '../../../../communities/dht/storage/value-record.js';
 import { valueId, valuePolicy } from '../../../../communities/dht/value-policy.js';
