@@ -14,15 +14,13 @@ import { ContactLearning } from './contact-learning.js';
 import { DHTError, ImpostorError } from './errors.js';
 import { joinNetwork } from './join.js';
 import type { LookupPeer, LookupResult } from './lookup.js';
-import { disjointLookup } from './lookup.js';
 import { Maintenance } from './maintenance.js';
 import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
 import { PeerTokens } from './peer-tokens.js';
 import type { NodeSearchOptions, RecordNetwork } from './records/engine-types.js';
 import type { ClosestNodesOptions } from './records/engine-types.js';
-import type { LookupEvent, LookupKind, LookupListener } from './lookup-events.js';
-import { LookupTracer } from './lookup-tracer.js';
-import type { TracedReply } from './lookup-tracer.js';
+import type { LookupEvent, LookupFinishedEvent } from './lookup-events.js';
+import { Lookups } from './lookups.js';
 import { RecordEngine } from './records/record-engine.js';
 import type { RecordStore } from './records/record-store.js';
 import { ipDiversityPolicy } from './routing/ip-diversity.js';
@@ -80,14 +78,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
   private readonly learning = new ContactLearning(this);
-  /**
-   * One controller per lookup in flight, aborted by `stop()` so those lookups end with `stopped` instead of
-   * scheduling on a stopped node. (Not one shared signal: dozens of concurrent lookups listening on one
-   * `AbortSignal` make Node warn about a listener leak.)
-   */
-  private readonly lookupsInFlight = new Set<AbortController>();
-  /** Lookups traced so far (their events' `lookupId`). */
-  private lookupCount = 0;
+  private readonly lookups: Lookups = new Lookups(this);
   /** The join in progress started with the default bootstrap list, shared by concurrent `bootstrap()` calls. */
   private joining: Promise<number> | undefined;
 
@@ -303,115 +294,30 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    *   `stopped` when the community is not running or stops meanwhile. {@link InvalidArgumentError} for a bad `paths`.
    */
   async lookup(target: Uint8Array, values: boolean, options: LookupCallOptions = {}): Promise<LookupResult<FindReply>> {
-    const { signal, isDone, quorum, publisher } = options;
-    const paths = options.paths ?? this.settings.disjointPaths;
-    const tracer = this.tracer(options.kind ?? (values ? 'find-values' : 'find-nodes'), target, options.onEvent);
-    if (!this.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
-    if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
-    const k = this.settings.bucketSize;
-    const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
-    if (seeds.length === 0) {
-      const error = new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
-      tracer?.finish(undefined, error);
-      throw error;
-    }
-    tracer?.start(paths, seeds.length);
-    const linked = new AbortController();
-    const abort = (): void => linked.abort();
-    if (signal?.aborted === true) abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    this.lookupsInFlight.add(linked);
-    try {
-      const result = await disjointLookup<FindReply['found'], FindReply>(
-        {
-          target,
-          selfId: this.nodeId,
-          k,
-          alpha: this.settings.alpha,
-          seeds,
-          signal: linked.signal,
-          isDone,
-          quorum,
-          query: (peer) => this.queryChecked(peer, target, values, publisher),
-          softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
-          schedule: (ms, fn) => this.after(ms, fn),
-          cancel: (h) => this.cancel(h),
-          observer: tracer?.full === true ? tracer : undefined,
-        },
-        paths,
-      );
-      if (paths > 1) this.statistics.disjointLookups++;
-      this.statistics.recordLookup(result.hops, result.queried);
-      tracer?.finish(result);
-      return result;
-    } catch (error) {
-      const wrapped = this.wrap(error);
-      tracer?.finish(undefined, wrapped);
-      throw wrapped;
-    } finally {
-      signal?.removeEventListener('abort', abort);
-      this.lookupsInFlight.delete(linked);
-    }
+    return this.lookups.run<FindReply>(target, {
+      ...options,
+      kind: options.kind ?? (values ? 'find-values' : 'find-nodes'),
+      query: (peer) => this.queryChecked(peer, target, values, options.publisher),
+    });
   }
 
   /**
    * A node lookup toward `target` with the caller's own query (see `RecordNetwork.searchNodes`): what
    * discovery's `connectPeer` runs to find the nodes that know a mid.
-   * @throws {@link DHTError} `no-nodes` when the routing table is empty.
+   * @throws {@link DHTError} `no-nodes` when the routing table is empty; `aborted`; `stopped`.
    */
   searchNodes<Reply extends { readonly nodes: readonly LookupPeer[] }>(target: Uint8Array, options: NodeSearchOptions<Reply>): Promise<LookupResult<Reply>> {
-    const k = this.settings.bucketSize;
-    const paths = this.settings.disjointPaths;
-    const seeds = this.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
-    const tracer = this.tracer(options.kind ?? 'connect', target, options.onEvent);
-    if (seeds.length === 0) {
-      const error = new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
-      tracer?.finish(undefined, error);
-      return Promise.reject(error);
-    }
-    tracer?.start(paths, seeds.length);
-    const search = disjointLookup<never, Reply>(
-      {
-        target,
-        selfId: this.nodeId,
-        k,
-        alpha: this.settings.alpha,
-        seeds,
-        signal: options.signal,
-        isDone: options.isDone === undefined ? undefined : () => options.isDone!(),
-        query: (peer) => options.query(peer),
-        softTimeoutMs: (peer) => this.rtt.softTimeoutMs(toHex(peer.id)),
-        schedule: options.schedule ?? ((ms, fn) => this.after(ms, fn)),
-        cancel: options.cancel ?? ((h) => this.cancel(h)),
-        observer: tracer?.full === true ? tracer : undefined,
-      },
-      paths,
-    );
-    if (tracer === undefined) return search;
-    return search.then(
-      (result) => {
-        tracer.finish(result);
-        return result;
-      },
-      (error: unknown) => {
-        tracer.finish(undefined, error);
-        throw error;
-      },
-    );
+    return this.lookups.run<Reply>(target, { ...options, kind: options.kind ?? 'connect', isDone: options.isDone === undefined ? undefined : () => options.isDone!() });
   }
 
-  /** A tracer for one lookup when someone listens (`onEvent` or a `lookup` listener), else `undefined`. */
-  private tracer<R extends TracedReply>(kind: LookupKind, target: Uint8Array, onEvent: LookupListener | undefined): LookupTracer<R> | undefined {
-    const full = onEvent !== undefined || this.listenerCount('lookup') > 0;
-    if (!full && this.listenerCount('lookup:finished') === 0) return undefined;
-    const sink = (event: LookupEvent): void => {
-      if (full) {
-        onEvent?.(event);
-        this.emit('lookup', event);
-      }
-      if (event.type === 'finished') this.emit('lookup:finished', event);
-    };
-    return new LookupTracer<R>(sink, () => this.context.clock.now(), ++this.lookupCount, target, kind, full);
+  /** Emits a lookup event (for {@link Lookups}). @internal */
+  emitLookup(event: LookupEvent): void {
+    this.emit('lookup', event);
+  }
+
+  /** Emits a lookup's summary (for {@link Lookups}). @internal */
+  emitFinished(event: LookupFinishedEvent): void {
+    this.emit('lookup:finished', event);
   }
 
   /**
@@ -501,8 +407,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
-    for (const lookup of this.lookupsInFlight) lookup.abort();
-    this.lookupsInFlight.clear();
+    this.lookups.abortAll();
     this.values.stop();
     this.maintenance.stop();
     this.learning.clear();
