@@ -6,6 +6,7 @@
  */
 import 'reflect-metadata';
 import { DHTCommunity, DHTError } from '../../communities/dht/index.js';
+import type { LookupEvent } from '../../communities/dht/index.js';
 import type { DHTSettings, FoundValue } from '../../communities/dht/index.js';
 import { OverlayHost, UdpEndpoint, utf8 } from '../../framework/index.js';
 import type { Address, Endpoint, MemoryNetwork } from '../../framework/index.js';
@@ -225,6 +226,23 @@ export async function batches(writer: DHTCommunity, reader: DHTCommunity): Promi
     stored: stored.map((r) => (r.ok ? r.value : -1)),
     found: found.map((r) => (r.ok ? r.value.map((v) => text(v.data)) : [`error: ${r.error.reason}`])),
   };
+}
+
+/** Finds a value and prints its lookup hop by hop. */
+export async function traceAFind(dht: DHTCommunity, log: Log = console.log): Promise<LookupEvent[]> {
+  const events: LookupEvent[] = [];
+  // #region trace
+  await dht.findValues('my key', {
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'query') log(`hop ${e.hop}: ask ${e.peer.id.slice(0, 8)} (distance ${e.distance.slice(0, 6)}...) on path ${e.path}`);
+      if (e.type === 'response') log(`  ${e.peer.id.slice(0, 8)} answered in ${e.rttMs.toFixed(1)} ms: ${e.closer.length} closer nodes, ${e.records} values`);
+      if (e.type === 'finished') log(`done: ${e.queries} queries, ${e.hops} hops, ${e.durationMs.toFixed(1)} ms`);
+    },
+  });
+  // Every lookup of the node, as it runs: dht.on('lookup', (e) => ...); only the summaries: dht.on('lookup:finished', ...)
+  // #endregion trace
+  return events;
 }
 
 /** What a status page would show. */

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   batches,
+  traceAFind,
   errorReasons,
   findMyValue,
   signedAndUnsigned,
@@ -136,6 +137,15 @@ describe('docs/dht.md: the guide runs as written (UDP on 127.0.0.1)', () => {
     expect(found).toEqual([['apple'], ['banana'], ['cherry']]);
   });
 
+  it('trace: the lookup events of a find, hop by hop', async () => {
+    const lines: string[] = [];
+    const events = await traceAFind(net.dhts[9]!, (line) => lines.push(line));
+    const finished = events.at(-1)!;
+    expect(finished.type).toBe('finished');
+    expect(lines.filter((l) => l.startsWith('hop '))).toHaveLength(finished.type === 'finished' ? finished.queries : -1);
+    expect(lines.at(-1)).toMatch(/^done: \d+ queries, \d+ hops, /);
+  });
+
   it('statistics and routing table: counters, buckets and held values', () => {
     const page = statusPage(net.dhts[3]!);
     expect(page.contacts).toBe(net.dhts[3]!.routingTable.size);
@@ -167,7 +177,7 @@ describe('docs/dht.md: the same code on an in-memory network', () => {
 describe('docs/dht.md quotes the example and documents the settings', () => {
   it('every #region of docs/examples/dht-guide.ts appears verbatim as a code block', () => {
     const names = [...EXAMPLE.matchAll(/\/\/ #region (\S+)/g)].map((m) => m[1]!);
-    expect(names).toEqual(['setup', 'store', 'find', 'versions', 'retryable', 'retry', 'errors', 'options', 'batches', 'statistics']);
+    expect(names).toEqual(['setup', 'store', 'find', 'versions', 'retryable', 'retry', 'errors', 'options', 'batches', 'trace', 'statistics']);
     for (const name of names) expect(codeBlocks).toContain(region(EXAMPLE, name));
     expect(GUIDE).toContain('docs/examples/dht-guide.ts');
     expect(GUIDE).toContain('test/communities/dht/guide.test.ts');
