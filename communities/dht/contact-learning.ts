@@ -9,10 +9,15 @@ import type { Address, Incoming, PublicKey } from '../../framework/index.js';
 import { sameAddress, toHex } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 
+/** Most address challenges in flight at once. */
+export const MAX_CHALLENGES = 64;
+
 /** Contact learning for one {@link DHTCommunity}. */
 export class ContactLearning {
   /** Ids (hex) of contacts being pinged for eviction, so each is pinged once at a time. */
   private readonly pinging = new Set<string>();
+  /** Ids (hex) whose claimed new address is being challenged, one at a time each. */
+  private readonly challenging = new Set<string>();
 
   /** @param dht the owner. */
   constructor(private readonly dht: DHTCommunity) {}
@@ -22,9 +27,18 @@ export class ContactLearning {
    * replacement cache and the least recently seen contact, unless heard from within `goodContactMs`, is
    * pinged: kept (moved to most recently seen) if it answers, evicted if it does not, so the newest
    * replacement takes its slot (Kademlia).
+   *
+   * A contact moves to another address only on proof: `proven` (an answer to our own request, which
+   * carried a fresh random id, from the address we sent it to), or a challenge this method sends when an
+   * unsolicited packet (a request, which anyone who received it once can replay from anywhere) comes from
+   * a new address: a ping to that address, and the contact moves only when the key's holder answers
+   * from there. So a replayed signed packet cannot move a contact to the replayer's address.
+   * @param proven the packet answered our request to `address`. @default false
    */
-  addContact(publicKey: PublicKey, address: Address): void {
+  addContact(publicKey: PublicKey, address: Address, proven = false): void {
     const dht = this.dht;
+    const known = dht.routingTable.get(publicKey.mid);
+    if (!proven && known !== undefined && !sameAddress(known.address, address)) return this.challenge(publicKey, address);
     const result = dht.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
     if (result.status !== 'full') return;
     const candidate = result.pingCandidate;
@@ -41,7 +55,27 @@ export class ContactLearning {
       .finally(() => this.pinging.delete(hex));
   }
 
-  /** Learns the verified sender of `m`, if any. @returns true (handlers chain on it). */
+  /**
+   * Pings `address` for `publicKey`'s holder; its answer (learned as `proven` by the DHT's response hook)
+   * moves the contact there. At most {@link MAX_CHALLENGES} at a time, one per id; the ping is addressed
+   * by address alone, so an impostor's answer neither moves nor removes the real contact.
+   */
+  private challenge(publicKey: PublicKey, address: Address): void {
+    const dht = this.dht;
+    const hex = publicKey.midHex;
+    if (this.challenging.has(hex) || this.challenging.size >= MAX_CHALLENGES || !dht.isRunning) return;
+    this.challenging.add(hex);
+    dht.statistics.addressChallenges++;
+    dht
+      .ping({ address })
+      .then(({ publicKey: answered }) => {
+        if (answered.midHex !== hex) dht.statistics.addressChallengesFailed++;
+      })
+      .catch(() => dht.statistics.addressChallengesFailed++)
+      .finally(() => this.challenging.delete(hex));
+  }
+
+  /** Learns the verified sender of `m`, if any (unsolicited: a move of address is challenged). @returns true (handlers chain on it). */
   learned(m: Incoming<unknown>): true {
     if (m.sender !== undefined) this.addContact(m.sender, m.from);
     return true;
@@ -77,8 +111,9 @@ export class ContactLearning {
     return binary === undefined ? undefined : ctx.keys.get(binary);
   }
 
-  /** Forgets the eviction pings in flight (at stop). */
+  /** Forgets the eviction pings and challenges in flight (at stop). */
   clear(): void {
     this.pinging.clear();
+    this.challenging.clear();
   }
 }

@@ -148,9 +148,10 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
       if (this.learning.learnedIfNew(m)) this.values.answerFind(m);
     });
     this.handle(StoreRequest, (m) => this.learning.learned(m) && this.values.answerStore(m));
-    // An answer to our own request from the address it went to: its signer is learned as a contact.
+    // An answer to our own request (a fresh random id) from the address it went to proves the signer is
+    // there: it is learned as a contact at that address.
     const learn = (m: Incoming<RequestBody>): void => {
-      if (m.sender !== undefined) this.addContact(m.sender, m.from);
+      if (m.sender !== undefined) this.learning.addContact(m.sender, m.from, true);
     };
     this.handleResponses(Ping, learn);
     this.handleResponses(ValueMessages.Find, learn);

@@ -38,6 +38,10 @@ export class DHTStatistics {
   ipCapRejections = 0;
   /** Lookups run over more than one disjoint path (`disjointPaths` > 1). */
   disjointLookups = 0;
+  /** Unsolicited packets that claimed a known contact at a new address, answered with a challenge ping. */
+  addressChallenges = 0;
+  /** Challenges the key's holder did not answer from the new address (a replay, or a dead address): the contact stayed. */
+  addressChallengesFailed = 0;
 
   /** Values received from other nodes that failed verification or did not belong to the key, and were ignored. */
   get valuesRejected(): number {
@@ -93,6 +97,8 @@ export class DHTStatistics {
       idMismatches: this.idMismatches,
       ipCapRejections: this.ipCapRejections,
       disjointLookups: this.disjointLookups,
+      addressChallenges: this.addressChallenges,
+      addressChallengesFailed: this.addressChallengesFailed,
     };
   }
 }

@@ -73,6 +73,8 @@ export class DHTDiscoveryCommunity extends Community {
   /** The DHT's contact events (`contact:added`). */
   readonly contacts: DHTCommunity;
   private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
+  /** The search running for each mid (by hex), which a puncture from that peer hints at. */
+  private readonly searches = new Map<string, PeerSearch>();
   /** Ends each `connectPeer` in progress with `stopped` (called by `stop()`). */
   private readonly connecting = new Set<() => void>();
   /**
@@ -107,7 +109,14 @@ export class DHTDiscoveryCommunity extends Community {
     this.handle(AnnounceRequest, (m) => onAnnounce(this, m));
     this.handle(FindPeerRequest, (m) => onFindPeer(this, m));
     this.handle(IntroduceRequest, (m) => this.onIntroduce(m));
-    this.handle(PeerPuncture, (m) => this.onVerified(m));
+    // A puncture proves the peer at its source only when it answers our own request: it must echo the id
+    // of a find-peer request of the search running for that peer (the storer forwarded it to the peer), so
+    // a puncture replayed from an earlier search, or to another requester, is dropped.
+    this.handle(PeerPuncture, (m) => {
+      const search = m.sender === undefined ? undefined : this.searches.get(m.sender.midHex);
+      if (search === undefined || !search.asked(m.value.nonce)) return this.drop('unsolicited-puncture', m.from);
+      this.onVerified(m);
+    });
     this.handle(HelloRequest, (m) => {
       this.reply(m, HelloResponse, { id: m.value.id });
     });
@@ -139,6 +148,7 @@ export class DHTDiscoveryCommunity extends Community {
         if (done) return;
         done = true;
         search.cancel();
+        if (this.searches.get(midHex) === search) this.searches.delete(midHex);
         this.cancel(timer);
         this.connecting.delete(onStopped);
         options.signal?.removeEventListener('abort', onAbort);
@@ -152,6 +162,7 @@ export class DHTDiscoveryCommunity extends Community {
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
       const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
       const search = new PeerSearch(this, mid, { answered: (m) => this.onVerified(m), failed: (error) => finish(error), onEvent: options.onEvent });
+      this.searches.set(midHex, search);
       const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
       if (options.signal?.aborted === true) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -71,6 +71,8 @@ export class PeerSearch {
   private readonly controller = new AbortController();
   private readonly helloed = new Set<string>();
   private readonly queries = new Map<string, Promise<NodeReply>>();
+  /** Ids of this search's find-peer requests: a puncture must echo one of them. */
+  private readonly nonces = new Set<bigint>();
   private readonly timers = new Set<TimerHandle>();
   private grace: TimerHandle | undefined;
   private stage: Stage = 'direct';
@@ -205,7 +207,8 @@ export class PeerSearch {
     this.findPeers++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
     const recipient = this.d.network.recipientKey(node.peer.id);
-    const m = await this.d.sendRequest(node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient });
+    const onId = (id: bigint): void => void this.nonces.add(id);
+    const m = await this.d.sendRequest(node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient, onId });
     let held = false;
     for (const p of m.value.peers) {
       if (this.cancelled || !equalBytes(computeMid(p.publicKey), this.mid)) continue; // a record for another mid is ignored
@@ -213,6 +216,14 @@ export class PeerSearch {
       this.hello(p.address, this.d.context.keys.get(p.publicKey));
     }
     return held;
+  }
+
+  /**
+   * True when `nonce` is the id of a find-peer request of this search: a puncture carrying it was caused by
+   * our request (the storer forwarded the id to the peer), not replayed from an earlier one.
+   */
+  asked(nonce: bigint): boolean {
+    return this.nonces.has(nonce);
   }
 
   /**

@@ -207,6 +207,7 @@ export abstract class Community<Events extends object = object>
     }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const pending = this.requests.register<Incoming<unknown>>({ timeoutMs, signal: options.signal, tag: addressKey(to) });
+    options.onId?.(pending.id);
     try {
       this.send(to, spec, { ...body, id: pending.id }, options.recipient);
     } catch (error) {

@@ -171,9 +171,21 @@ export class PeerDiscovery {
     this.outstanding.clear();
   }
 
-  private learn(sender: Incoming<unknown>['sender'], from: Address): Peer | undefined {
+  /**
+   * Learns a verified sender at `from`. A peer known at another address moves only on proof: `proven` (an
+   * introduction response to our own request, matched by its fresh identifier and address), or else an
+   * introduction request sent to `from` whose response will prove it; a replayed request or puncture from
+   * elsewhere moves nothing.
+   */
+  private learn(sender: Incoming<unknown>['sender'], from: Address, proven: boolean): Peer | undefined {
     if (sender === undefined) return undefined;
     const c = this.community;
+    const known = c.peers.getByMid(sender.midHex);
+    if (!proven && known !== undefined && !sameAddress(known.address, from)) {
+      c.drop('unproven-address', from);
+      this.walkTo(from);
+      return known;
+    }
     const result = c.peers.addVerified(sender, from, c.context.clock.now());
     if (result.added) c.emitEvent('peer:added', result.peer);
     return result.peer;
@@ -181,7 +193,7 @@ export class PeerDiscovery {
 
   private onIntroductionRequest(m: Incoming<{ identifier: bigint; destination: Address; sourceLan: Address }>): void {
     const c = this.community;
-    this.learn(m.sender, m.from);
+    this.learn(m.sender, m.from, false);
     const introduced = c.peers.randomPeer(c.context.random, m.from);
     c.reply(m, IntroductionResponse, {
       identifier: m.value.identifier,
@@ -199,7 +211,7 @@ export class PeerDiscovery {
     }
     this.outstanding.delete(m.value.identifier);
     this.externalAddress = m.value.destination;
-    this.learn(m.sender, m.from);
+    this.learn(m.sender, m.from, true);
     const introduced = m.value.introduced;
     const local = this.community.context.transport.localAddress;
     if (introduced !== undefined && !sameAddress(introduced, local) && !sameAddress(introduced, m.value.destination)) {
@@ -214,7 +226,7 @@ export class PeerDiscovery {
   }
 
   private onPuncture(m: Incoming<{ identifier: bigint; source: Address }>): void {
-    const peer = this.learn(m.sender, m.from);
+    const peer = this.learn(m.sender, m.from, false);
     if (peer !== undefined) this.community.emitEvent('peer:punctured', peer, m.value.identifier);
   }
 

@@ -34,6 +34,11 @@ export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
   /** The key of the peer at the destination, when known: the request is then tagged for it instead of signed. */
   readonly recipient?: PublicKey | undefined;
+  /**
+   * Told the request's random id before it is sent: a caller that must recognise what the request causes
+   * elsewhere (a storer echoes the id in the introduction it forwards, the peer in its puncture) keeps it.
+   */
+  readonly onId?: ((id: bigint) => void) | undefined;
 }
 
 /**
