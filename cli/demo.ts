@@ -1,16 +1,23 @@
 /**
  * `peerlay demo` (what `npm start` runs): a local network on UDP loopback doing real work — signed
  * values stored and found, versions updated, peers connected by mid, a bag and a namespace used —
- * printed as a summary table.
+ * printed as a summary table. With `web`, it also serves a view of the whole network drawing every lookup
+ * as it runs, and keeps the network running (a lookup every second) until its signal fires.
  * @module
  */
 import type { Writable } from 'node:stream';
-import { toHex, utf8 } from '../framework/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addressKey, toHex, utf8 } from '../framework/index.js';
+import type { Address } from '../framework/index.js';
 import { DHTCommunity } from '../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../communities/discovery/index.js';
 import { BagCommunity } from '../communities/bag/index.js';
 import { NamespaceCommunity } from '../communities/namespace/index.js';
 import { LoopbackCluster } from './cluster.js';
+import { NodeStartError } from './errors.js';
+import { ApiServer } from './http/server.js';
+import { eventRoutes } from './http/routes/events.js';
+import { networkRoutes, webRoutes } from './http/routes/web.js';
 import { Recorder } from './recorder.js';
 import type { OperationSummary } from './recorder.js';
 
@@ -22,6 +29,23 @@ export interface DemoOptions {
   json?: boolean;
   /** Where to write. @default process.stdout */
   out?: Writable;
+  /** Serve the network view while the demo runs, then keep the network running until `web.signal` fires. */
+  web?: DemoWebOptions;
+}
+
+/** After the demo's operations, the network view gets one lookup this often, in ms. */
+export const DEMO_WEB_INTERVAL_MS = 1_000;
+
+/** Options of the demo's network view (`peerlay demo --web`). */
+export interface DemoWebOptions {
+  /** Where the view listens: a loopback address (the view has no token); port 0 picks a free one. */
+  readonly http: Address;
+  /** Ends the demo (Ctrl-C). */
+  readonly signal: AbortSignal;
+  /** Time between the lookups that keep the view moving, in ms. @default DEMO_WEB_INTERVAL_MS */
+  readonly intervalMs?: number;
+  /** Called with the view's address (`http://host:port/`) once it listens. */
+  readonly onListening?: (url: string) => void;
 }
 
 /** Runs the demo; resolves with the exit code: 0 only if every operation succeeded. */
@@ -45,7 +69,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const rec = new Recorder();
   const dhts = cluster.hosts.map((h) => h.get(DHTCommunity));
   const pick = (i: number) => dhts[(i * 7 + 3) % dhts.length]!;
+  let view: ApiServer | undefined;
   try {
+    if (options.web !== undefined) view = await openView(cluster, options.web, say);
     // 1. Each of 8 publishers stores two signed values.
     const keys: Array<{ key: string; text: string }> = [];
     for (let p = 0; p < 8; p++) {
@@ -105,16 +131,63 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     for (let r = 0; r < 5; r++) {
       await rec.time('namespace get', () => cluster.hosts[(r * 7 + 6) % n]!.get(NamespaceCommunity).get(writer.key.publicKey, 'profile'), (v) => v !== undefined && v.seq === 3 && new TextDecoder().decode(v.value) === 'status 3');
     }
+    const summary = rec.summary();
+    if (options.json === true) out.write(JSON.stringify({ nodes: n, operations: summary }, null, 2) + '\n');
+    else {
+      out.write(renderTable(summary) + '\n');
+      out.write(rec.allSucceeded() ? '\nevery operation succeeded\n' : '\nSOME OPERATIONS FAILED\n');
+    }
+    if (options.web !== undefined) await keepLooking(cluster, keys.map((k) => k.key), options.web, say);
   } finally {
+    await view?.close();
     await cluster.stop();
   }
-  const summary = rec.summary();
-  if (options.json === true) out.write(JSON.stringify({ nodes: n, operations: summary }, null, 2) + '\n');
-  else {
-    out.write(renderTable(summary) + '\n');
-    out.write(rec.allSucceeded() ? '\nevery operation succeeded\n' : '\nSOME OPERATIONS FAILED\n');
-  }
   return rec.allSucceeded() ? 0 : 1;
+}
+
+/** Serves the network view: the page, the nodes (`GET /network`) and every node's lookups (`GET /events`). */
+async function openView(cluster: LoopbackCluster, web: DemoWebOptions, say: (line: string) => void): Promise<ApiServer> {
+  const dhts = cluster.hosts.map((h) => ({ mid: h.midHex, dht: h.get(DHTCommunity), address: h.endpoint.address }));
+  const routes = [
+    ...webRoutes('network'),
+    ...eventRoutes(dhts),
+    ...networkRoutes(dhts.map((d) => ({ mid: d.mid, address: d.address, contacts: () => d.dht.routingTable.size }))),
+  ];
+  const view = new ApiServer(routes, { host: web.http.host, port: web.http.port });
+  try {
+    await view.listen();
+  } catch (cause) {
+    throw new NodeStartError(`cannot listen on HTTP ${addressKey(web.http)}: ${(cause as Error).message}`, { cause });
+  }
+  const url = `http://${addressKey(view.address)}/`;
+  say(`view ${url}  (open it in a browser: every node by its id, every lookup as it runs)\n`);
+  web.onListening?.(url);
+  return view;
+}
+
+/**
+ * Keeps the network busy for the view until `web.signal` fires: a find of one of the demo's values from
+ * another node every interval, and every fourth time a connect by mid.
+ */
+async function keepLooking(cluster: LoopbackCluster, keys: readonly string[], web: DemoWebOptions, say: (line: string) => void): Promise<void> {
+  const intervalMs = web.intervalMs ?? DEMO_WEB_INTERVAL_MS;
+  say(`\nthe network keeps running for the view, a lookup every ${intervalMs} ms; Ctrl-C stops it`);
+  const hosts = cluster.hosts;
+  const signal = web.signal;
+  for (let i = 0; !signal.aborted; i++) {
+    try {
+      await sleep(intervalMs, undefined, { signal });
+      const from = hosts[(i * 5 + 1) % hosts.length]!;
+      if (i % 4 === 3) {
+        const to = hosts[(i * 11 + 4) % hosts.length]!;
+        if (to !== from) await from.get(DHTDiscoveryCommunity).connectPeer(to.key.publicKey.mid, { signal });
+      } else {
+        await from.get(DHTCommunity).findValues(keys[i % keys.length]!, { signal });
+      }
+    } catch {
+      // Stopped, or a lookup failed: the view shows failures as they happen, and the demo goes on.
+    }
+  }
 }
 
 /** Renders operation summaries as an aligned table. */

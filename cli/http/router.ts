@@ -3,6 +3,7 @@
  * captured (percent-decoded), and a handler returning the JSON body (or a text body with its content type).
  * @module
  */
+import type { ServerResponse } from 'node:http';
 import { HttpError } from './errors.js';
 
 /** What a route handler gets. */
@@ -28,7 +29,22 @@ export interface RouteResponse {
   readonly body: unknown;
   /** Sends `body` (a string) as it is with this `Content-Type`, e.g. Prometheus text. @default JSON */
   readonly contentType?: string;
+  /** Extra response headers (e.g. a web page's `Content-Security-Policy`). @default none */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Streams the response instead of sending `body` (server-sent events): called once with the response,
+   * whose headers it writes, and a signal that fires when the client goes away. The request timeout does
+   * not apply to it.
+   */
+  readonly stream?: (res: ServerResponse, closed: AbortSignal) => void;
 }
+
+/**
+ * Who may call a route when the server has a token: `api` needs `Authorization: Bearer <token>`; `page`
+ * (a web page or its event stream, which a browser opens without headers) takes `?token=<token>` too;
+ * `public` needs none (static files holding no node data).
+ */
+export type RouteAccess = 'api' | 'page' | 'public';
 
 /** One route of the API. */
 export interface Route {
@@ -36,6 +52,8 @@ export interface Route {
   readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Path pattern, e.g. `/dht/values/:key`. */
   readonly path: string;
+  /** Who may call it when the server has a token. @default 'api' */
+  readonly access?: RouteAccess;
   /** Produces the response; throws {@link HttpError}s (anything else becomes one). */
   readonly handler: (ctx: RequestContext) => Promise<RouteResponse> | RouteResponse;
 }

@@ -1,6 +1,7 @@
 /**
  * The node's JSON HTTP API server (node:http). Bound to loopback by default; with a token, every request
- * must carry `Authorization: Bearer <token>`. Requests with a body must be `application/json` (so a web
+ * must carry `Authorization: Bearer <token>` (a route's `access` lets a web page and its event stream take
+ * `?token=<token>` instead, and static files go without). Requests with a body must be `application/json` (so a web
  * page cannot send one without a CORS preflight, which this server never grants) and the `Host` header
  * must be an IP literal or `localhost` (so DNS rebinding cannot reach it). Bad input of any kind gets a
  * JSON error and never disturbs the node.
@@ -13,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Address, Logger } from '../../framework/index.js';
 import { silentLogger } from '../../framework/index.js';
 import { HttpError, toHttpError } from './errors.js';
-import type { RequestContext, Route } from './router.js';
+import type { RequestContext, Route, RouteAccess, RouteMatch } from './router.js';
 import { matchRoute } from './router.js';
 
 /** Largest request body accepted, in bytes. */
@@ -94,30 +95,40 @@ export class ApiServer {
     let status = 500;
     try {
       this.checkHost(req);
-      this.checkToken(req);
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const { route, params } = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
+      let match: RouteMatch | undefined;
+      let unmatched: unknown;
+      try {
+        match = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
+      } catch (error) {
+        unmatched = error;
+      }
+      this.checkToken(req, match?.route.access ?? 'api', url.searchParams); // before a 404, as before routes were matched
+      if (match === undefined) throw unmatched;
+      const { route, params } = match;
       const ctx: RequestContext = { params, query: url.searchParams, signal, json: () => readJson(req) };
       const result = await route.handler(ctx);
       status = result.status ?? 200;
-      send(res, status, result.body, result.contentType);
+      if (result.stream !== undefined) result.stream(res, gone.signal);
+      else send(res, status, result.body, result.contentType, result.headers);
     } catch (error) {
       const e = toHttpError(error);
       status = e.status;
-      if (e.status >= 500) this.logger.warn('API request failed', { url: req.url, error: e.message });
+      if (e.status >= 500) this.logger.warn('API request failed', { url: loggedUrl(req), error: e.message });
       send(res, e.status, { error: { code: e.code, message: e.message } });
       if (e.status === 413) req.resume();
     } finally {
-      this.logger.debug('API request', { method: req.method, url: req.url, status, ms: Math.round(performance.now() - started) });
+      this.logger.debug('API request', { method: req.method, url: loggedUrl(req), status, ms: Math.round(performance.now() - started) });
     }
   }
 
-  private checkToken(req: IncomingMessage): void {
-    if (this.tokenDigest === undefined) return;
+  private checkToken(req: IncomingMessage, access: RouteAccess, query: URLSearchParams): void {
+    if (this.tokenDigest === undefined || access === 'public') return;
     const header = req.headers.authorization ?? '';
-    const given = /^Bearer (.+)$/i.exec(header)?.[1];
+    const given = /^Bearer (.+)$/i.exec(header)?.[1] ?? (access === 'page' ? (query.get('token') ?? undefined) : undefined);
     if (given === undefined || !timingSafeEqual(digest(given), this.tokenDigest)) {
-      throw new HttpError(401, 'unauthorized', 'a valid API token is required: send "Authorization: Bearer <token>"');
+      const how = access === 'page' ? 'open it with ?token=<token>' : 'send "Authorization: Bearer <token>"';
+      throw new HttpError(401, 'unauthorized', `a valid API token is required: ${how}`);
     }
   }
 
@@ -134,8 +145,13 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
+/** The request's URL for the log, without a `?token=`. */
+function loggedUrl(req: IncomingMessage): string {
+  return (req.url ?? '/').replace(/([?&]token=)[^&]*/gi, '$1(hidden)');
+}
+
 /** Sends `body` as JSON, or as the text it is when `contentType` is given. */
-function send(res: ServerResponse, status: number, body: unknown, contentType?: string): void {
+function send(res: ServerResponse, status: number, body: unknown, contentType?: string, headers?: Readonly<Record<string, string>>): void {
   if (res.headersSent) return;
   const text = contentType === undefined ? `${JSON.stringify(body)}\n` : String(body);
   res.writeHead(status, {
@@ -145,6 +161,7 @@ function send(res: ServerResponse, status: number, body: unknown, contentType?: 
     'x-content-type-options': 'nosniff',
     ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
     ...(status === 413 ? { connection: 'close' } : {}),
+    ...headers,
   });
   res.end(text);
 }

@@ -9,6 +9,7 @@ import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
 import { nodeRoutes } from './node.js';
 import type { ApiServices } from './services.js';
+import { nodeViewRoutes } from './web.js';
 
 export type { ApiServices } from './services.js';
 
@@ -20,5 +21,6 @@ export type { ApiServices } from './services.js';
 export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
   routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
+  routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events
   return routes;
 }
