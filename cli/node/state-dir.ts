@@ -1,19 +1,20 @@
 /**
  * The node's state directory: `peer.key` (the private key, mode 0600, py-ipv8's format), `node.mdb`
  * (the LMDB database of records and the routing table snapshot) and `node.pid` (a lock, so two nodes never
- * share one directory).
+ * share one directory; taken atomically, and taken over only when its writer is gone: see `state-lock.ts`).
  *
  * Opening it never starts a node on a damaged database nor on one that belongs to another identity: the
  * database is checked first ({@link StateDb.verify}), and a damaged one is refused with a
  * {@link DamagedStateError}, or, when asked to recover, moved aside for a fresh one.
  * @module
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PrivateKey } from '../../framework/index.js';
 import { loadOrCreateKeyFile } from '../../framework/index.js';
 import { DamagedStateError, NodeStartError, StateError } from '../errors.js';
 import { StateDb } from './state-db.js';
+import { LOCK_FILE, takeLock } from './state-lock.js';
 
 /** Permission bits of the state directory: the owner only. */
 export const STATE_DIR_MODE = 0o700;
@@ -52,20 +53,23 @@ export interface OpenedState {
   readonly db: StateDb;
   /** Set when a database was moved aside (only with {@link OpenStateOptions.recover}); print it. */
   readonly recovered?: RecoveryReport | undefined;
-  /** Things the operator should fix, e.g. a key file others can read; print them. */
+  /**
+   * Things the operator should fix or know, e.g. a key file others can read, or a lock taken over from a
+   * process that could not be checked; print them.
+   */
   readonly warnings: readonly string[];
   /** Closes the database and releases the lock. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * Opens (creating as needed) a state directory: takes its lock, loads or creates the key, checks the
- * database and opens it.
+ * Opens (creating as needed) a state directory: takes its lock (taking over one whose writer is gone: not
+ * running, or its pid now another process's), loads or creates the key, checks the database and opens it.
  * @param dir the directory.
  * @param options whether to recover from a damaged database.
  * @throws {@link DamagedStateError} when the database is damaged and `recover` is not set.
- * @throws {@link NodeStartError} when another live process holds the lock, the key or database is unusable,
- *   or `peer.key` is missing next to an existing database and `recover` is not set.
+ * @throws {@link NodeStartError} when another live process holds the lock (naming its pid), the key or
+ *   database is unusable, or `peer.key` is missing next to an existing database and `recover` is not set.
  * @example
  * ```ts
  * const state = await openStateDir('./state', { recover: true });
@@ -79,8 +83,7 @@ export async function openStateDir(dir: string, options: OpenStateOptions = {}):
   } catch (cause) {
     throw new NodeStartError(`cannot create the state directory ${dir}: ${(cause as Error).message}`, { cause });
   }
-  const lock = join(dir, 'node.pid');
-  takeLock(lock);
+  const lock = takeLock(join(dir, LOCK_FILE));
   let db: StateDb | undefined;
   try {
     const keyPath = join(dir, KEY_FILE);
@@ -97,7 +100,7 @@ export async function openStateDir(dir: string, options: OpenStateOptions = {}):
       recovered = moveAside(dbPath, reason);
     }
     const key = await loadOrCreateKeyFile(keyPath);
-    const warnings = keyWarnings(keyPath);
+    const warnings = [...lock.warnings, ...keyWarnings(keyPath)];
     try {
       await StateDb.verify(dbPath, { timeoutMs: options.checkTimeoutMs });
     } catch (error) {
@@ -116,13 +119,19 @@ export async function openStateDir(dir: string, options: OpenStateOptions = {}):
       close: async () => {
         if (closed) return;
         closed = true;
-        await opened.close();
-        rmSync(lock, { force: true });
+        try {
+          await opened.close();
+        } finally {
+          lock.release();
+        }
       },
     };
   } catch (cause) {
-    await db?.close();
-    rmSync(lock, { force: true });
+    try {
+      await db?.close();
+    } finally {
+      lock.release();
+    }
     if (cause instanceof NodeStartError || cause instanceof DamagedStateError) throw cause;
     throw new NodeStartError(`cannot use the state directory ${dir}: ${(cause as Error).message}`, { cause });
   }
@@ -152,42 +161,4 @@ function keyWarnings(keyPath: string): string[] {
   if ((mode & 0o077) === 0) return [];
   const octal = mode.toString(8).padStart(4, '0');
   return [`${keyPath} is accessible to group or others (mode ${octal}); anyone who reads it can act as this node: chmod 600 ${keyPath}`];
-}
-
-/** Creates the lock file with our pid; a lock left by a dead process (say, after `kill -9`) is taken over. */
-function takeLock(path: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new NodeStartError(`cannot create the lock ${path}: ${(error as Error).message}`, { cause: error });
-      }
-      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new NodeStartError(`another node (pid ${pid}) is using the state directory (${path})`);
-      }
-      rmSync(path, { force: true });
-    }
-  }
-  throw new NodeStartError(`cannot take the lock ${path}`);
-}
-
-/** True if process `pid` runs (a zombie, killed but not yet reaped, does not count). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // Linux: the state is the field after the parenthesised command name.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }

@@ -140,8 +140,12 @@ describe('state directory', () => {
     expect(again.key.publicKey.midHex).toBe(mid);
     expect(toHex(again.key.publicKey.mid)).toBe(mid);
     await again.close();
-    writeFileSync(join(dir, 'node.pid'), `${process.ppid}\n`); // a live process holds the directory
+    writeFileSync(join(dir, 'node.pid'), `${process.ppid}\n`); // a live process holds the directory (an older, pid-only lock)
     await expect(openStateDir(dir)).rejects.toThrow(NodeStartError);
+    await expect(openStateDir(dir)).rejects.toThrow(`another node (pid ${process.ppid}) is using the state directory`);
     rmSync(join(dir, 'node.pid'));
+    const third = await openStateDir(dir); // the lock gone, the directory opens again
+    expect(third.key.publicKey.midHex).toBe(mid);
+    await third.close();
   });
 });
