@@ -63,6 +63,8 @@ export class LookupPath<V, R extends QueryReply<V>> {
   private sorted: Candidate<R>[] = [];
   private dirty = true;
   private slotsBusy = 0;
+  /** Releases of the slots this path's queries hold within their soft timeout. */
+  private readonly held = new Set<() => void>();
   private outstanding = 0;
 
   /**
@@ -95,10 +97,16 @@ export class LookupPath<V, R extends QueryReply<V>> {
     return out;
   }
 
-  /** Releases the path's timers; answers still in flight are ignored. */
+  /**
+   * Releases the path's timers, and the slots its queries still hold within their soft timeout (their
+   * answers, ignored now, would never give them back: the quorum of the other paths would wait for them
+   * forever); answers still in flight are ignored.
+   */
   stop(): void {
     for (const t of this.timers) this.o.cancel(t);
     this.timers.clear();
+    for (const release of this.held) release();
+    this.held.clear();
   }
 
   /** Launches queries into free slots, or converges when the k closest live candidates all answered. */
@@ -159,8 +167,10 @@ export class LookupPath<V, R extends QueryReply<V>> {
         holdsSlot = false;
         this.slotsBusy--;
         shared.busy--;
+        this.held.delete(release);
       }
     };
+    this.held.add(release);
     const observer = o.observer;
     observer?.query(c.peer, this.index, c.hops);
     const soft = o.schedule(o.softTimeoutMs(c.peer), () => {
@@ -177,7 +187,14 @@ export class LookupPath<V, R extends QueryReply<V>> {
       this.outstanding--;
       return true;
     };
-    o.query(c.peer).then(
+    // A query that throws instead of rejecting fails like one that rejects (its slot is never left held).
+    let pending: Promise<R>;
+    try {
+      pending = o.query(c.peer);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
       (reply) => {
         observer?.answer(c.peer, this.index, c.hops, reply);
         if (!settled()) return;

@@ -144,7 +144,9 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
         resolve(merge(o, all, shared.found));
       },
       pathDone(): void {
+        // A path that ended gave back its slots: another path held back by the quorum may go on now.
         if (all.every((p) => p.done)) shared.finish();
+        else shared.stepAll();
       },
       stepAll(): void {
         for (const p of all) p.step();
