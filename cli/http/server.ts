@@ -21,6 +21,12 @@ import { matchRoute } from './router.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 /** A request still running after this long is aborted (its network calls are cancelled), in ms. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** Most connections open at once (event streams included); more are refused until some close. */
+export const MAX_CONNECTIONS = 256;
+/** A client must send its whole request head within this long, in ms. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** A connection with no traffic for this long is closed (event streams send a keepalive every 15 s), in ms. */
+export const IDLE_TIMEOUT_MS = 30_000;
 
 /** Options of an {@link ApiServer}. */
 export interface ApiServerOptions {
@@ -32,8 +38,14 @@ export interface ApiServerOptions {
   readonly token?: string | undefined;
   /** Diagnostics. @default silent */
   readonly logger?: Logger;
-  /** Cap on a network operation per request, in ms. @default REQUEST_TIMEOUT_MS */
+  /** Cap on a request, in ms: receiving all of it (headers and body) and the network operations it runs. @default REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
+  /** Most connections open at once. @default MAX_CONNECTIONS */
+  readonly maxConnections?: number;
+  /** Time to receive a request's head, in ms. @default HEADERS_TIMEOUT_MS */
+  readonly headersTimeoutMs?: number;
+  /** A connection idle this long is closed, in ms. @default IDLE_TIMEOUT_MS */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Serves the API's routes. */
@@ -50,9 +62,18 @@ export class ApiServer {
   ) {
     this.tokenDigest = options.token === undefined ? undefined : digest(options.token);
     this.logger = options.logger ?? silentLogger;
-    this.server = createServer((req, res) => void this.serve(req, res));
-    this.server.on('clientError', (_error, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    const requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeoutMs);
+    // Slow or idle clients cannot hold the API: a capped number of connections, a deadline for the head
+    // and for the whole request (body included), and idle connections closed.
+    this.server = createServer({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs) }, (req, res) =>
+      void this.serve(req, res),
+    );
+    this.server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+    this.server.setTimeout(options.idleTimeoutMs ?? IDLE_TIMEOUT_MS, (socket) => socket.destroy());
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
   }
