@@ -16,7 +16,8 @@ import type { SnapshotEntry } from '../../communities/dht/index.js';
 import type { PersistedRecord, RecordDatastore, RecordOrigin } from '../../communities/dht/records/datastore.js';
 import { InvalidArgumentError } from '../../framework/errors.js';
 import { StateError } from '../errors.js';
-import { checkDatabaseEntries, checkDatabaseFile, INTEGRITY_CHECK_TIMEOUT_MS } from './state-check.js';
+import { checkDatabaseFile } from './state-check.js';
+import { checkDatabaseEntries, INTEGRITY_CHECK_TIMEOUT_MS } from './state-check-child.js';
 
 /**
  * One DHT value as schema 1 kept it (the `values` sub-database), before the record engine. Read back
