@@ -189,6 +189,8 @@ export function defineRecordMessages<W>(wire: Schema<W>, where: RecordMessageIds
     signed: true,
     schema: defineSchema({ id: t.u64(), verdicts: t.list(t.u8(), { max: WIRE_MAX_RECORDS }) }),
   });
+  // The schemas are built from `wire` at run time, so the compiler infers their body types from the field
+  // builders without `W`; the bodies above are exactly those fields with `W` in place: one cast, here.
   const specs = { FindRequest, FindResponse, StoreRequest, StoreResponse } as unknown as Omit<RecordMessages<W>, 'Find' | 'Store'>;
   return {
     ...specs,

@@ -61,6 +61,8 @@ export interface RecordServerParts<R, W> {
 const NODE_ENTRY_BYTES = 46;
 /** Bytes a record takes on the wire beyond its size as the policy counts it (key, signature, framing), a guess. */
 const RECORD_FRAMING_BYTES = 180;
+/** Bytes of a find response that are not nodes or records (envelope and fixed fields), for the first guess. */
+const FIND_RESPONSE_FIXED_BYTES = 200;
 
 /**
  * Answers a find: the closest nodes we know (never the requester) and, if asked, a page of records after
@@ -105,12 +107,12 @@ export function answerFind<R, W>(parts: RecordServerParts<R, W>, m: Incoming<Fin
     }
     return count;
   };
-  let values = fillPage(page, estimate(max - 200 - nodes.length * NODE_ENTRY_BYTES), (v) => fits(nodes, v));
+  let values = fillPage(page, estimate(max - FIND_RESPONSE_FIXED_BYTES - nodes.length * NODE_ENTRY_BYTES), (v) => fits(nodes, v));
   if (page.length > 0 && values.length === 0 && max >= datagram) {
     // A large record needs most of the datagram (allowed once the address is proven, or the request was
     // padded to a third of one): send it with as many of the closest nodes as still fit.
     const closest = nodes;
-    values = fillPage(page, estimate(max - 200), (v) => fits([], v));
+    values = fillPage(page, estimate(max - FIND_RESPONSE_FIXED_BYTES), (v) => fits([], v));
     nodes = fillPage(closest, 0, (n) => fits(n, values));
   }
   while (nodes.length > 0 && !fits(nodes, values)) nodes = nodes.slice(0, -1);
