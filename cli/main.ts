@@ -21,6 +21,7 @@ import { parseCommandArgs, println } from './commands/command.js';
 import { connectCommand, getCommand, putCommand, statusCommand } from './commands/dht-commands.js';
 import { demoCommand } from './commands/demo-command.js';
 import { nodeCommand } from './commands/node-command.js';
+import { pingCommand } from './commands/ping-command.js';
 import type { ExitCode } from './errors.js';
 import { EXIT, ApiError, exitCodeOf, UsageError } from './errors.js';
 import { peerlayVersion } from './version.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   putCommand,
   getCommand,
   connectCommand,
+  pingCommand,
   ...bagCommands,
   ...nsCommands,
   statusCommand,

@@ -8,8 +8,8 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, Peer, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
-import type { Address, CommunityContext, CommunitySettings, Incoming } from '../../framework/index.js';
+import { Community, Peer, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
+import type { Address, CommunityContext, CommunitySettings, Incoming, PublicKey } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import type { FindReply, LookupListener, LookupPeer, RecordNetwork } from '../dht/index.js';
 import { Announcer } from './announcer.js';
@@ -42,6 +42,13 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Receives the events of the search's lookups (kind `connect`), hop by hop. */
   onEvent?: LookupListener;
+  /**
+   * Returns at once, without a packet, a peer this community verified within `recordSilenceMs`, even
+   * though it may have gone offline since. Off by default: a result then always rests on a signed packet
+   * the peer sent during this call.
+   * @default false
+   */
+  cached?: boolean;
 }
 
 /** The discovery community's id: SHA-1 of `peerlay/dht-discovery/v1`. */
@@ -126,19 +133,21 @@ export class DHTDiscoveryCommunity extends Community {
   }
 
   /**
-   * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet from each.
-   * Returns at once, without a search, when this community verified that peer within `recordSilenceMs`.
-   * Otherwise hellos the peer directly when the DHT routing table holds its mid, else looks it up and
-   * hellos it where the DHT lists it; asks the nodes holding its record (which introduce us, for peers
-   * behind a NAT) only when no hello answered within the DHT's soft timeout (see `PeerSearch`).
-   * @throws `DHTError` `not-found` when no verified peer answered before the timeout; `aborted`;
+   * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet each sent during
+   * this call (a hello answer or a puncture). Hellos the peer directly when the DHT routing table or the
+   * peer store holds its mid, else looks it up and hellos it where the DHT lists it; asks the nodes holding
+   * its record (which introduce us, for peers behind a NAT) only when no hello answered within the DHT's
+   * soft timeout (see `PeerSearch`). With `cached: true`, a peer verified within `recordSilenceMs` is
+   * returned at once instead, without a packet.
+   * @throws `DHTError` `not-found` as soon as every path was tried and the peer did not answer (every
+   *   storer asked, no hello pending), or at the timeout, whichever comes first; `aborted`;
    *   `invalid-key` for a mid that is not 20 bytes; `no-nodes` when the routing table is empty;
    *   `stopped` when the community is not running or stops meanwhile.
    */
   async connectPeer(mid: Uint8Array, options: ConnectOptions = {}): Promise<Peer[]> {
     if (!(mid instanceof Uint8Array) || mid.length !== 20) throw new DHTError('a mid is 20 bytes', 'invalid-key');
     const midHex = toHex(mid);
-    const known = this.knownPeer(midHex);
+    const known = options.cached === true ? this.knownPeer(midHex) : undefined;
     if (known !== undefined) return [known];
     if (!this.isRunning) throw new DHTError('the discovery community is not running', 'stopped');
     const timeoutMs = options.timeoutMs ?? this.settings.connectTimeoutMs;
@@ -161,7 +170,12 @@ export class DHTDiscoveryCommunity extends Community {
       const onPeer = (peer: Peer): void => finish(undefined, peer);
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
       const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
-      const search = new PeerSearch(this, mid, { answered: (m) => this.onVerified(m), failed: (error) => finish(error), onEvent: options.onEvent });
+      const search = new PeerSearch(this, mid, {
+        answered: (m) => this.onVerified(m),
+        failed: (error) => finish(error),
+        exhausted: () => finish(new DHTError(`peer ${midHex} not found: every node that could know it was asked and no address answered`, 'not-found')),
+        onEvent: options.onEvent,
+      });
       this.searches.set(midHex, search);
       const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
       if (options.signal?.aborted === true) return onAbort();
@@ -172,6 +186,28 @@ export class DHTDiscoveryCommunity extends Community {
       this.waiting.set(midHex, set);
       search.start();
     });
+  }
+
+  /**
+   * Pings the peer with this mid: finds it as {@link connectPeer} does (a proof from the peer during this
+   * call), then sends it one DHT ping at the address it answered from.
+   * @param mid the peer's mid (20 bytes).
+   * @param options as for {@link connectPeer}; `signal` also cancels the ping, whose timeout is the DHT's
+   *   (from the peer's measured round-trip time).
+   * @returns the peer's public key (its SHA-1 is `mid`), the address it answered from, and the round-trip
+   *   time of the ping in ms (the search before it is not counted).
+   * @throws `DHTError` as {@link connectPeer} does, and `not-found` when the ping was answered by another
+   *   key; the DHT's `TimeoutError` / `AbortError` when the ping is not answered.
+   * @example
+   * ```ts
+   * const { address, rttMs } = await discovery.ping(fromHex(mid));
+   * ```
+   */
+  async ping(mid: Uint8Array, options: ConnectOptions = {}): Promise<{ publicKey: PublicKey; address: Address; rttMs: number }> {
+    const [peer] = await this.connectPeer(mid, options);
+    const { publicKey, rttMs } = await this.dht.ping({ id: mid, address: peer!.address }, options.signal);
+    if (publicKey.midHex !== toHex(mid)) throw new DHTError(`the ping to ${addressKey(peer!.address)} was answered by ${publicKey.midHex}, not ${toHex(mid)}`, 'not-found');
+    return { publicKey, address: peer!.address, rttMs };
   }
 
   /** Requests time out after the community's `requestTimeoutMs` setting. */

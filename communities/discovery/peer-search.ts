@@ -13,6 +13,9 @@
  *
  * Every distinct address is hello'd once. The search ends (cancelling its requests, lookups and timers)
  * when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer arrived.
+ * When the fallback has asked every storer, no lookup runs and no hello is pending, nothing more can
+ * arrive: the search reports `exhausted` to its owner, which then gives up at once instead of waiting
+ * out its timeout.
  * @module
  */
 import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle } from '../../framework/index.js';
@@ -54,6 +57,11 @@ export interface PeerSearchHooks {
   answered(m: Incoming<unknown>): void;
   /** The search cannot run (`no-nodes`: nobody to ask). */
   failed(error: DHTError): void;
+  /**
+   * Every path is tried and none answered: the fallback asked every storer (and waited out each
+   * introduction's puncture), no lookup runs and no hello is pending. Called at most once.
+   */
+  exhausted(): void;
   /** Receives the events of the search's lookups. */
   readonly onEvent?: LookupListener | undefined;
 }
@@ -78,6 +86,9 @@ export class PeerSearch {
   private stage: Stage = 'direct';
   private pendingHellos = 0;
   private foundAddress = false;
+  /** The fallback asked every storer it will ask. */
+  private storersAsked = false;
+  private reportedExhausted = false;
 
   /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
   constructor(
@@ -132,7 +143,12 @@ export class PeerSearch {
     if (this.cancelled || this.stage === 'fallback') return;
     this.stage = 'fallback';
     this.disarmGrace();
-    this.run(undefined, (result) => void this.askStorers(result.closest));
+    this.run(undefined, (result) => {
+      void this.askStorers(result.closest).then(() => {
+        this.storersAsked = true;
+        this.checkExhausted();
+      });
+    });
   }
 
   private run(isDone: (() => boolean) | undefined, then: (result: LookupResult<NodeReply>) => void): void {
@@ -247,7 +263,15 @@ export class PeerSearch {
         // Every hello failed or came from another key: move on without waiting out the grace period.
         if (this.stage === 'direct') this.locate();
         else if (this.stage === 'located') this.fallback();
+        else if (this.stage === 'fallback') this.checkExhausted();
       });
+  }
+
+  /** Reports `exhausted` once the storers were all asked and no hello is pending (see the module comment). */
+  private checkExhausted(): void {
+    if (this.cancelled || this.reportedExhausted || !this.storersAsked || this.pendingHellos > 0) return;
+    this.reportedExhausted = true;
+    this.hooks.exhausted();
   }
 
   /** How long a hello gets before the next stage starts: the DHT's soft timeout for the peer. */

@@ -8,6 +8,7 @@ import { dhtRoutes } from './dht.js';
 import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
 import { nodeRoutes } from './node.js';
+import { pingRoutes } from './ping.js';
 import type { ApiServices } from './services.js';
 import { nodeViewRoutes } from './web.js';
 
@@ -20,7 +21,7 @@ export type { ApiServices } from './services.js';
  */
 export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
-  routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
+  routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...pingRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
   routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events
   return routes;
 }

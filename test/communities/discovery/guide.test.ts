@@ -22,7 +22,7 @@ function region(source: string, name: string): string {
 }
 
 describe('docs: finding peers (discovery guide)', () => {
-  it('the example finds a peer by mid over UDP: verified, at its real address; a second call returns the same Peer; an unknown mid is not-found after the timeout', async () => {
+  it('the example finds a peer by mid over UDP: verified, at its real address; a second call returns the same Peer; an unknown mid is not-found once the search is exhausted, before the timeout', async () => {
     const started = performance.now();
     const result = await main();
     expect(result.foundMid).toBe(result.wantedMid);
@@ -32,8 +32,7 @@ describe('docs: finding peers (discovery guide)', () => {
     expect(result.verified).toBe(true);
     expect(result.secondCallSamePeer).toBe(true);
     expect(result.missingReason).toBe('not-found');
-    expect(result.missingWaitedMs).toBeGreaterThanOrEqual(990);
-    expect(result.missingWaitedMs).toBeLessThan(4_000); // 1 s timeout, plus event-loop lag on a busy machine
+    expect(result.missingWaitedMs).toBeLessThan(2_500); // the timeout is 5 s: the search ends when exhausted
     console.log(`guide: ${Math.round(performance.now() - started)} ms wall`);
   });
 
