@@ -3,7 +3,7 @@
  * @module
  */
 import { segment } from '../client/api-client.js';
-import { EXIT } from '../errors.js';
+import { ApiError, EXIT } from '../errors.js';
 import type { Command } from './command.js';
 import { durationOption, intOption, println } from './command.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, duration, printJson, short, valueArgument } from './client-common.js';
@@ -33,7 +33,10 @@ with --state). VALUE "-" reads standard input.
   --ttl D        lifetime with its unit, e.g. 90s, 30m, 2h (default 24h, at most 24h)
   --encoding E   how VALUE is written: utf8 (default), hex or base64url${CLIENT_HELP}
 ${KEY_HELP}
-Exit: 0 stored, 1 no node acknowledged it, 2 bad input, 3 node unreachable.`,
+A node that knows no other node yet keeps the value itself ("stored on this node only") and offers it to
+the others once it knows some.
+Exit: 0 stored (on this node only when it knows no other node), 1 no known node acknowledged it, 2 bad
+input, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [2, 2],
   async run(values, [key, text], io) {
@@ -45,7 +48,10 @@ Exit: 0 stored, 1 no node acknowledged it, 2 bad input, 3 node unreachable.`,
       body,
     );
     if (values.json === true) printJson(io, result);
-    else println(io.stdout, `stored on ${result.acks} node${result.acks === 1 ? '' : 's'} (key ${result.key}, ${result.signed ? `signed, version ${result.version}` : 'unsigned'}, expires ${new Date(result.expiresAt).toISOString()})`);
+    else {
+      const where = result.acks === 0 ? 'on this node only (no other node is known yet)' : `on ${result.acks} node${result.acks === 1 ? '' : 's'}`;
+      println(io.stdout, `stored ${where} (key ${result.key}, ${result.signed ? `signed, version ${result.version}` : 'unsigned'}, expires ${new Date(result.expiresAt).toISOString()})`);
+    }
     return EXIT.ok;
   },
 };
@@ -62,6 +68,8 @@ Prints every value found under KEY, one per line, followed by who signed it and 
   --publisher P  only the values signed by P (a mid, 40 hex digits, or a public key, 148 hex digits)
   --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)${CLIENT_HELP}
 ${KEY_HELP}
+Nothing found (the nodes asked hold no value under KEY) and no answer (no node answered the lookup: try again
+later) are told apart in the message.
 Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, publisher: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [1, 1],
@@ -73,7 +81,15 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
     if (typeof values.publisher === 'string') query.set('publisher', values.publisher);
     if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
     const qs = query.size > 0 ? `?${query.toString()}` : '';
-    const result = await clientFor(values, io).request<{ key: string; source: string; values: ValueJson[] }>('GET', `/dht/values/${segment(key!)}${qs}`);
+    let result: { key: string; source: string; values: ValueJson[] };
+    try {
+      result = await clientFor(values, io).request<{ key: string; source: string; values: ValueJson[] }>('GET', `/dht/values/${segment(key!)}${qs}`);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'unreachable') {
+        throw new ApiError(error.status, error.code, `no node answered, so whether a value is stored under ${key!} is unknown (not "nothing found"); try again later`);
+      }
+      throw error;
+    }
     if (values.json === true) {
       printJson(io, result);
       return EXIT.ok;

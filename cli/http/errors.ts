@@ -36,6 +36,7 @@ const DHT_STATUS: Readonly<Record<DHTErrorReason, number>> = {
   'invalid-seq': 400,
   'too-large': 413,
   'no-nodes': 502,
+  unreachable: 504,
   rejected: 502,
   stale: 409,
   conflict: 409,

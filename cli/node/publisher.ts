@@ -21,7 +21,10 @@ export interface PublishOptions {
 export interface PublishResult {
   /** The record published. */
   readonly record: ValueRecord;
-  /** Other nodes that acknowledged it. */
+  /**
+   * Other nodes that acknowledged it; `0` when this node knows no other node yet, so the value is held
+   * only here (and offered to the k closest by a replication round once other nodes are known).
+   */
   readonly acks: number;
   /** When it expires, in ms since the epoch. */
   readonly expiresAt: number;
@@ -43,10 +46,11 @@ export class Publisher {
   }
 
   /**
-   * Keeps `data` under `key` here, then stores it on the k closest nodes.
+   * Keeps `data` under `key` here, then stores it on the k closest nodes; on a node that knows no other
+   * node yet, only here (`acks` 0).
    * @throws {@link DHTError} `too-large`, `invalid-ttl`, `stopped` before anything is sent; `no-nodes` when
-   *   no other node acknowledged it (this node still holds it and offers it again on its next replication
-   *   round); `rejected` when every node that answered refused it.
+   *   other nodes are known but none acknowledged it (this node still holds it and offers it again on its
+   *   next replication round); `rejected` when every node that answered refused it.
    */
   async publish(key: Uint8Array, data: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
     const dht = this.dht;

@@ -206,10 +206,13 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * @param options `sign` to make the value authentic (newest version per publisher wins), `ttlMs`
    *   (default 24 h), `signal` to cancel.
    * @returns how many other nodes acknowledged the store. When this node is itself among the k closest
-   *   to the key, it also keeps the value as a storer (and serves it).
+   *   to the key, it also keeps the value as a storer (and serves it). `0` means the value is held only
+   *   here: the routing table is empty (a lone node), so this node keeps it as its own, serves it, and
+   *   offers it to the k closest on its next republish round once it knows other nodes.
    * @throws {@link DHTError} `too-large` or `invalid-ttl` before anything is sent; `rejected` when every
-   *   node that answered refused it (the message counts their verdicts, e.g. `quota`, `stale`);
-   *   `no-nodes` when no node answered (try again later); `aborted`; `stopped`.
+   *   node that answered refused it (the message counts their verdicts, e.g. `quota`, `stale`), or a lone
+   *   node's own store refused it; `no-nodes` when nodes are known but none acknowledged (try again
+   *   later); `aborted`; `stopped`.
    */
   storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions = {}): Promise<number> {
     return this.ops.storeValue(key, data, options);
@@ -220,7 +223,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * key, as {@link DHTCommunity.storeValue} stores the record it makes.
    * @param options `ttlMs` (default 24 h), `signal`, `disjointPaths`, and `republish: false` for a record
    *   this node keeps as its own elsewhere.
-   * @returns how many other nodes acknowledged the store.
+   * @returns how many other nodes acknowledged the store; `0` when the routing table is empty and the
+   *   record is held only here (as for {@link DHTCommunity.storeValue}).
    * @throws {@link DHTError} `rejected` for a malformed or forged record, or when every node that answered
    *   refused it; `invalid-ttl`; `too-large`; `no-nodes`; `aborted`; `stopped`.
    */
@@ -234,7 +238,10 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * @param options `publisher` (a key or a mid) asks for one publisher's values only; `limit` (default 100).
    * @returns the values, possibly none, signed ones first by publisher. With an empty routing table, the
    *   values this node holds itself.
-   * @throws {@link DHTError} `no-nodes` when there is nobody to ask and nothing held here; `aborted`; `stopped`.
+   *   An empty array means nodes answered and none holds a value under the key.
+   * @throws {@link DHTError} `no-nodes` when there is nobody to ask and nothing held here; `unreachable`
+   *   when nodes are known but none answered the lookup and nothing is held here (try again later);
+   *   `aborted`; `stopped`.
    */
   findValues(key: string | Uint8Array, options: FindOptions = {}): Promise<FoundValue[]> {
     return this.ops.findValues(key, options);

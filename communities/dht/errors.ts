@@ -11,7 +11,9 @@ import { PeerlayError } from '../../framework/errors.js';
  * - `invalid-key`, `invalid-value`, `invalid-ttl`, `invalid-limit`, `invalid-cursor`, `invalid-seq`: an
  *   argument is out of range (nothing was sent);
  * - `too-large`: the value exceeds the type's maximum, or one datagram (nothing was sent);
- * - `no-nodes`: there is no node to ask (bootstrap first), or none answered (try again later);
+ * - `no-nodes`: there is no node to ask (bootstrap first), or no node acknowledged a store (try again later);
+ * - `unreachable`: a lookup was sent but no node answered it, so "nothing found" could not be told apart
+ *   from "nobody there" (try again later);
  * - `rejected`: every node that answered refused (see {@link DHTError.verdicts});
  * - `stale`: every storer holds a newer version (a namespace seq at or below the held one);
  * - `conflict`: compare-and-swap failed on every storer;
@@ -29,6 +31,7 @@ export type DHTErrorReason =
   | 'invalid-seq'
   | 'too-large'
   | 'no-nodes'
+  | 'unreachable'
   | 'rejected'
   | 'stale'
   | 'conflict'

@@ -75,6 +75,9 @@ export class ValueOps {
       throw new DHTError(`value of ${record.data.length} bytes exceeds the maximum of ${dht.settings.maxDataBytes} bytes`, 'too-large');
     }
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    // Alone (no contact yet, or everyone else gone): no lookup can run, so the record is kept here as this
+    // node's own and, unless `republish` is false, offered to the k closest by a later republish round.
+    const alone = dht.routingTable.size === 0;
     let outcome: PublishOutcome;
     try {
       outcome = await dht.values.publish([record], {
@@ -83,6 +86,7 @@ export class ValueOps {
         paths: options.disjointPaths,
         republish: options.republish === false ? 'never' : 'until-expiry',
         onEvent: options.onEvent,
+        ...(alone ? { nodes: [] } : {}),
       });
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
     } catch (error) {
@@ -90,6 +94,14 @@ export class ValueOps {
       throw dht.wrap(error);
     }
     dht.statistics.storeAcks += outcome.acks;
+    if (alone) {
+      if (outcome.stored === 0) {
+        dht.statistics.storesFailed++;
+        throw new DHTError("this node knows no other node and its own store refused the value (over its quota or capacity)", 'rejected');
+      }
+      dht.statistics.storesSucceeded++;
+      return 0;
+    }
     if (outcome.acks === 0) {
       dht.statistics.storesFailed++;
       const refusals = Object.entries(outcome.refusals);
@@ -145,6 +157,9 @@ export class ValueOps {
       if (merged.length > 0) {
         dht.statistics.findsWithValues++;
         void this.cacheOnClosestLacking(k, result.closest, merged).catch(() => undefined);
+      } else if (result.found.length === 0 && result.closest.length === 0) {
+        // Not "nothing is stored": nobody answered at all, so nobody could say.
+        throw new DHTError(`no node answered the lookup of ${toHex(k)}; try again later`, 'unreachable');
       }
       return this.found(merged);
     } catch (error) {

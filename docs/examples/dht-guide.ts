@@ -148,12 +148,12 @@ export async function signedAndUnsigned(
 
 /** Errors that may go away when tried again later (the others need a different call). */
 // #region retryable
-export const RETRYABLE: ReadonlySet<DHTError['reason']> = new Set(['no-nodes', 'timeout']);
+export const RETRYABLE: ReadonlySet<DHTError['reason']> = new Set(['no-nodes', 'unreachable', 'timeout']);
 // #endregion retryable
 
 /**
- * Stores a signed value, retrying while the failure is one that time can fix; between attempts the node
- * rejoins through `join`.
+ * Stores a signed value, retrying while the failure is one that time can fix, or while only this node holds
+ * it (0 acks: it knows no other node yet); between attempts the node rejoins through `join`.
  */
 export async function storeWithRetry(
   dht: DHTCommunity,
@@ -168,13 +168,14 @@ export async function storeWithRetry(
   for (let attempt = 1; ; attempt++) {
     try {
       const acks = await dht.storeValue(key, data, { sign: true });
-      return { acks, attempts: attempt, errors };
+      if (acks > 0 || attempt >= attempts) return { acks, attempts: attempt, errors };
+      errors.push('held only here'); // 0 acks: this node knows no other node yet, but keeps the value
     } catch (error) {
       if (!(error instanceof DHTError) || !RETRYABLE.has(error.reason) || attempt >= attempts) throw error;
       errors.push(error.reason);
-      await new Promise((resolve) => setTimeout(resolve, delayMs)); // try again later...
-      await dht.bootstrap(join); // ...after rejoining through known addresses
     }
+    await new Promise((resolve) => setTimeout(resolve, delayMs)); // try again later...
+    await dht.bootstrap(join); // ...after rejoining through known addresses
   }
   // #endregion retry
 }

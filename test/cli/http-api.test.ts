@@ -197,12 +197,12 @@ describe('bad input gets a clear JSON error and the node keeps serving', () => {
     expect((await call(node, 'GET', '/health', undefined, { authorization: 'Bearer correct-horse-battery' })).status).toBe(200);
   });
 
-  it('a lone node stores nowhere else: 502 no-nodes, but keeps the value itself', async () => {
+  it('a lone node stores nowhere else: 200 with 0 acks, and keeps the value itself', async () => {
     const lone = guarded[0]!;
     const auth = { authorization: 'Bearer correct-horse-battery' };
     const put = await call(lone, 'PUT', '/dht/values/alone', { value: 'v' }, auth);
-    expect(put.status).toBe(502);
-    expect(put.body.error?.code).toBe('no-nodes');
+    expect(put.status).toBe(200);
+    expect(put.body.acks).toBe(0);
     const get = await call(lone, 'GET', '/dht/values/alone', undefined, auth);
     expect(get.body).toMatchObject({ source: 'local', values: [expect.objectContaining({ value: 'v' })] });
   });

@@ -112,10 +112,10 @@ describe('docs/dht.md: the guide runs as written (UDP on 127.0.0.1)', () => {
     expect(reasons).toEqual({ tooLarge: 'too-large', noNodes: 'no-nodes', aborted: 'aborted' });
   });
 
-  it('try again later: a node that knows nobody fails with no-nodes, rejoins, and the retry succeeds', async () => {
+  it('try again later: a node that knows nobody holds the value alone (0 acks), rejoins, and the retry reaches others', async () => {
     const lonely = await lonelyNode();
     const result = await storeWithRetry(lonely, 'retry key', utf8('kept trying'), [net.hosts[0]!.endpoint.address]);
-    expect(result.errors).toEqual(['no-nodes']);
+    expect(result.errors).toEqual(['held only here']);
     expect(result.attempts).toBe(2);
     expect(result.acks).toBeGreaterThanOrEqual(5);
     const [found] = await net.dhts[9]!.findValues('retry key');
@@ -214,7 +214,7 @@ describe('docs/dht.md quotes the example and documents the settings', () => {
   });
 
   it('explains errors, the py-ipv8 differences, and ends with the Finding peers section', () => {
-    for (const reason of ['no-nodes', 'too-large', 'invalid-key', 'invalid-ttl', 'timeout', 'aborted', 'rejected', 'not-found', 'stopped']) {
+    for (const reason of ['no-nodes', 'unreachable', 'too-large', 'invalid-key', 'invalid-ttl', 'timeout', 'aborted', 'rejected', 'not-found', 'stopped']) {
       expect(GUIDE).toContain(`\`${reason}\``);
     }
     for (const phrase of ['1,024 bytes', '23 bytes', 'republish', 'token', 'expire']) expect(GUIDE).toContain(phrase);
