@@ -131,3 +131,15 @@ export function captureIo(env: Record<string, string> = {}): CommandIo & { out: 
     err: () => err,
   };
 }
+
+/** A writable stream that keeps what is written to it (read with `text()`), for commands' output. */
+export function collectingStream(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}

@@ -3,29 +3,22 @@
  * running until its signal, a clean stop, and the command's options.
  */
 import 'reflect-metadata';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../cli/demo.js';
 import { demoCommand } from '../../cli/commands/demo-command.js';
 import { UsageError } from '../../cli/errors.js';
-import { captureIo, waitFor } from '../cli/helpers.js';
+import { captureIo, waitFor, collectingStream } from '../cli/helpers.js';
 
 describe('peerlay demo --web', () => {
   it("serves the network view and every node's lookups while it runs, keeps looking up until stopped, then closes", async () => {
-    let output = '';
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        output += chunk.toString();
-        done();
-      },
-    });
+    const { stream: out, text: written } = collectingStream();
     const stop = new AbortController();
     let url = '';
     const demo = runDemo({ nodes: 6, out, web: { http: { host: '127.0.0.1', port: 0 }, signal: stop.signal, intervalMs: 50, onListening: (u) => (url = u) } });
     try {
-      await waitFor(() => output.includes('every operation succeeded'), 30_000, 'the operations');
-      expect(output).toContain(`view ${url}`);
-      expect(output).toContain('Ctrl-C stops it');
+      await waitFor(() => written().includes('every operation succeeded'), 30_000, 'the operations');
+      expect(written()).toContain(`view ${url}`);
+      expect(written()).toContain('Ctrl-C stops it');
       const page = await fetch(url);
       expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(await page.text()).toContain('network-view.js');

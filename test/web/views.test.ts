@@ -5,7 +5,6 @@
  */
 import 'reflect-metadata';
 import { existsSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { addressKey, toHex } from '../../framework/index.js';
@@ -13,7 +12,7 @@ import { hashKey } from '../../communities/dht/index.js';
 import type { LookupEvent, LookupFinishedEvent } from '../../communities/dht/lookup-events.js';
 import { runDemo } from '../../cli/demo.js';
 import { PeerlayNode } from '../../cli/node/peerlay-node.js';
-import { call, waitFor } from '../cli/helpers.js';
+import { call, waitFor, collectingStream } from '../cli/helpers.js';
 import type { Browser, PageFigures } from './browser.js';
 import { CHROMIUM, CHROMIUM_MISSING, hasChromium, launchBrowser, outputPath, pageFigures, watchPage } from './browser.js';
 
@@ -139,18 +138,12 @@ if (!hasChromium()) {
 
   describe('the network view (peerlay demo --web)', () => {
     it('draws every demo node by its id and animates the lookups the demo runs, with no console error', async () => {
-      let output = '';
-      const out = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          output += chunk.toString();
-          done();
-        },
-      });
+      const { stream: out, text: written } = collectingStream();
       const stop = new AbortController();
       let viewUrl = '';
       const demo = runDemo({ nodes: DEMO_NODES, json: true, out, web: { http: { host: '127.0.0.1', port: 0 }, signal: stop.signal, intervalMs: 200, onListening: (u) => (viewUrl = u) } });
       try {
-        await waitFor(() => viewUrl !== '' && output.includes('"operations"'), 30_000, 'the demo to run its operations');
+        await waitFor(() => viewUrl !== '' && written().includes('"operations"'), 30_000, 'the demo to run its operations');
         const page = await browser!.context.newPage();
         const watch = watchPage(page);
         await page.goto(viewUrl);
