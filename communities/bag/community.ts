@@ -6,11 +6,12 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { PublicKey, TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
+import { TOKENS, communityIdFromName, toHex } from '../../framework/index.js';
 import type { CommunityContext } from '../../framework/index.js';
-import { DHTCommunity, hashKey, KEY_BYTES } from '../dht/index.js';
+import { DHTCommunity } from '../dht/index.js';
 import type { PublishOutcome, RecordEngine, RecordVerdict } from '../dht/index.js';
 import { RecordCommunity } from '../dht/records/record-community.js';
+import { dhtKey, publisherMid } from '../dht/arguments.js';
 import { BagError } from './errors.js';
 import type { BagEntryWireValue } from './policy.js';
 import { BagMessages, bagPolicy } from './policy.js';
@@ -88,7 +89,7 @@ export class BagCommunity extends RecordCommunity<BagRecord, BagEntryWireValue, 
   add(key: string | Uint8Array, value: Uint8Array, options: AddOptions = {}): Promise<PublishOutcome> {
     return this.run(async () => {
       const ttlMs = this.checkTtl(options.ttlMs);
-      const record = this.sign(location(key), this.checkValue(value), this.now() + ttlMs, false);
+      const record = this.sign(dhtKey(key, BagError), this.checkValue(value), this.now() + ttlMs, false);
       return this.publishOwn(record, { ttlMs, republish: 'keep-alive', signal: options.signal }, 'add');
     });
   }
@@ -100,7 +101,7 @@ export class BagCommunity extends RecordCommunity<BagRecord, BagEntryWireValue, 
    */
   remove(key: string | Uint8Array, value: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<PublishOutcome> {
     return this.run(async () => {
-      const k = location(key);
+      const k = dhtKey(key, BagError);
       const v = this.checkValue(value);
       const now = this.now();
       const mine = this.engine.own.get(`${toHex(k)}/${toHex(entryId(this.context.key.publicKey.toBinary(), v))}`);
@@ -124,7 +125,7 @@ export class BagCommunity extends RecordCommunity<BagRecord, BagEntryWireValue, 
         throw new BagError(`limit must be an integer in 1..${MAX_SEARCH_LIMIT}, got ${limit}`, 'invalid-limit');
       }
       const cursor = parseCursor(options.cursor);
-      const read = await this.engine.read(location(key), { limit, cursor, publisher: toMid(options.publisher), signal: options.signal, local: options.local });
+      const read = await this.engine.read(dhtKey(key, BagError), { limit, cursor, publisher: publisherMid(options.publisher, BagError), signal: options.signal, local: options.local });
       if (read.asked > 0 && read.storers.length === 0 && read.records.length === 0) {
         options.signal?.throwIfAborted();
         throw new BagError('no storer answered the search; try again later', 'no-nodes');
@@ -162,16 +163,4 @@ export class BagCommunity extends RecordCommunity<BagRecord, BagEntryWireValue, 
     if (value.length > this.settings.maxValueBytes) throw new BagError(`value of ${value.length} bytes exceeds maxValueBytes (${this.settings.maxValueBytes})`, 'too-large');
     return value;
   }
-}
-
-function location(key: string | Uint8Array): Uint8Array {
-  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw new BagError(`key must be a string or a Uint8Array, got ${typeof key}`, 'invalid-key');
-  return hashKey(key);
-}
-
-function toMid(publisher: PublicKey | Uint8Array | undefined): Uint8Array | undefined {
-  if (publisher === undefined) return undefined;
-  if (publisher instanceof PublicKey) return publisher.mid;
-  if (publisher instanceof Uint8Array && publisher.length === KEY_BYTES) return publisher;
-  throw new BagError('publisher must be a PublicKey or a 20-byte mid', 'invalid-key');
 }

@@ -23,8 +23,8 @@ import type { LookupEvent, LookupFinishedEvent } from './lookup-events.js';
 import { Lookups } from './lookups.js';
 import { RecordEngine } from './records/record-engine.js';
 import type { RecordStore } from './records/record-store.js';
-import { ipDiversityPolicy } from './routing/ip-diversity.js';
-import { RoutingTable } from './routing/routing-table.js';
+import type { RoutingTable } from './routing/routing-table.js';
+import { dhtRoutingTable } from './routing/dht-table.js';
 import { RttEstimator } from './rtt.js';
 import type { DHTSettings, ResolvedDHTSettings } from './settings.js';
 import { resolveDHTSettings } from './settings.js';
@@ -95,23 +95,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     super(ctx, communityId, resolved);
     this.settings = resolved;
     this.nodeId = ctx.key.publicKey.mid;
-    this.routingTable = new RoutingTable(this.nodeId, ctx.clock, {
-      bucketSize: resolved.bucketSize,
-      maxFailures: resolved.maxFailures,
-      staleAfterMs: resolved.refreshIntervalMs,
-      random: ctx.random,
-      admit: resolved.ipDiversity
-        ? ipDiversityPolicy(
-            {
-              maxPerBucket: resolved.maxPerIpGroupPerBucket,
-              maxPerTable: resolved.maxPerIpGroupPerTable,
-              exempt: resolved.ipGroupExempt,
-              onReject: () => this.statistics.ipCapRejections++,
-            },
-            () => this.routingTable.iterate(),
-          )
-        : undefined,
-    });
+    this.routingTable = dhtRoutingTable(this.nodeId, ctx.clock, ctx.random, resolved, () => this.statistics.ipCapRejections++);
     this.routingTable.on('peer:added', (c) => this.emit('contact:added', c));
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
     this.tokens = new TokenManager(ctx.clock, ctx.random);

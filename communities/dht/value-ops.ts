@@ -5,8 +5,9 @@
  * @module
  */
 import type { Clock, PrivateKey, PublicKey } from '../../framework/index.js';
-import { PublicKey as PublicKeyClass, toHex } from '../../framework/index.js';
+import { toHex } from '../../framework/index.js';
 import { DHTError } from './errors.js';
+import { dhtKey, publisherMid } from './arguments.js';
 import type { Answered, LookupResult } from './lookup.js';
 import type { RecordEngine } from './records/record-engine.js';
 import type { TimedRecord } from './records/engine-types.js';
@@ -15,7 +16,7 @@ import { compareDistance } from './routing/node-id.js';
 import type { ResolvedDHTSettings } from './settings.js';
 import type { DHTStatistics } from './statistics.js';
 import type { PublicKeyCache, ValueRecord } from './storage/value-record.js';
-import { checkRecord, hashKey, KEY_BYTES, signRecord, unsignedRecord } from './storage/value-record.js';
+import { checkRecord, signRecord, unsignedRecord } from './storage/value-record.js';
 import type { FindReply, LookupCallOptions } from './types.js';
 import type { ValueWireValue } from './value-policy.js';
 import type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
@@ -55,7 +56,7 @@ export class ValueOps {
   /** See `DHTCommunity.storeValue`. */
   async storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions): Promise<number> {
     const dht = this.dht;
-    const k = toKey(key);
+    const k = dhtKey(key, DHTError);
     if (!(data instanceof Uint8Array)) throw new DHTError(`data must be a Uint8Array, got ${typeof data}`, 'invalid-value');
     const max = dht.settings.maxDataBytes;
     if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
@@ -128,10 +129,10 @@ export class ValueOps {
   /** See `DHTCommunity.findValues`. */
   async findValues(key: string | Uint8Array, options: FindOptions): Promise<FoundValue[]> {
     const dht = this.dht;
-    const k = toKey(key);
+    const k = dhtKey(key, DHTError);
     const limit = options.limit ?? DEFAULT_FIND_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new DHTError(`limit must be a positive integer, got ${limit}`, 'invalid-limit');
-    const publisher = toPublisher(options.publisher);
+    const publisher = publisherMid(options.publisher, DHTError);
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     dht.statistics.finds++;
     const engine = dht.values;
@@ -242,18 +243,4 @@ export class ValueOps {
     this.lastVersion = Math.max(Math.floor(now), this.lastVersion + 1);
     return this.lastVersion;
   }
-}
-
-/** @returns the 20-byte DHT key of `key`. @throws {@link DHTError} `invalid-key`. */
-function toKey(key: string | Uint8Array): Uint8Array {
-  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw new DHTError(`key must be a string or a Uint8Array, got ${typeof key}`, 'invalid-key');
-  return hashKey(key);
-}
-
-/** @returns the mid a `publisher` option names. @throws {@link DHTError} `invalid-key`. */
-function toPublisher(publisher: PublicKey | Uint8Array | undefined): Uint8Array | undefined {
-  if (publisher === undefined) return undefined;
-  if (publisher instanceof PublicKeyClass) return publisher.mid;
-  if (publisher instanceof Uint8Array && publisher.length === KEY_BYTES) return publisher;
-  throw new DHTError('publisher must be a PublicKey or a 20-byte mid', 'invalid-key');
 }
