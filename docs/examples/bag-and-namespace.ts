@@ -5,6 +5,7 @@
  * sockets, give each `OverlayHost` a `new UdpEndpoint({ host, port })` and drop `clock.settle`.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { BagCommunity, BagError, BagMessages } from '../../communities/bag/index.js';
 import { DHTCommunity, hashKey } from '../../communities/dht/index.js';
 import { NamespaceCommunity, NamespaceError } from '../../communities/namespace/index.js';
@@ -191,4 +192,12 @@ export async function expiryAndRepublish(): Promise<{ whileRunning: number; afte
   } finally {
     await net.stop();
   }
+}
+
+// Run on its own: `node dist/docs/examples/bag-and-namespace.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const bag = await bagBasics();
+  console.log(`bag: found ${JSON.stringify(bag.found)}; paged ${bag.pages} pages; after remove ${JSON.stringify(bag.afterRemove)}`);
+  const ns = await namespaceBasics();
+  console.log(`namespace: sequence numbers ${JSON.stringify(ns.seqs)}, latest ${JSON.stringify(ns.latest)}, rollback ${ns.rollback}, compare-and-swap ${ns.casFailure}`);
 }

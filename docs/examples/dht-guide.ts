@@ -5,6 +5,7 @@
  * that each `#region` below appears verbatim in the guide.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { DHTCommunity, DHTError } from '../../communities/dht/index.js';
 import type { LookupEvent } from '../../communities/dht/index.js';
 import type { DHTSettings, FoundValue } from '../../communities/dht/index.js';
@@ -271,4 +272,17 @@ export function statusPage(dht: DHTCommunity): StatusPage {
   const valuesHeld = dht.store.size;
   // #endregion statistics
   return { statistics, contacts, buckets, valuesHeld };
+}
+
+// Run on its own: `node dist/docs/examples/dht-guide.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Eight nodes on UDP loopback: store a signed value from one, find it from another.
+  const net = await startNodes({ count: 8 });
+  try {
+    const stored = await storeMyValue(net.dhts[1]!);
+    const found = await findMyValue(net.dhts[7]!);
+    console.log(`stored: ${stored}; found ${found.length} value(s) from another node`);
+  } finally {
+    await net.stop();
+  }
 }

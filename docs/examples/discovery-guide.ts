@@ -2,10 +2,11 @@
  * Example: find a peer by its mid with {@link DHTDiscoveryCommunity.connectPeer}. Five nodes on UDP
  * loopback (127.0.0.1) join a DHT; one finds another by its mid alone and gets a verified `Peer`; a mid
  * nobody announced ends in `DHTError` `'not-found'` as soon as every node that could know it was asked.
- * `test/communities/discovery/guide.test.ts` runs `main()`; `docs/discovery-section.md` quotes the
- * `connect` region verbatim.
+ * `test/communities/discovery/guide.test.ts` runs `main()` and checks that the "Finding peers" section of
+ * `docs/dht.md` quotes the `connect` region verbatim. Run on its own: `node dist/docs/examples/discovery-guide.js`.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { DHTCommunity, DHTError } from '../../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
 import { OverlayHost, UdpEndpoint, computeMid, equalBytes } from '../../framework/index.js';
@@ -93,4 +94,13 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return true;
+}
+
+// Run on its own: `node dist/docs/examples/discovery-guide.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await main();
+  console.log(`looked for ${result.wantedMid}`);
+  console.log(`found ${result.foundMid} at ${result.foundAddress} (really bound to ${result.actualAddress}), key verified: ${result.verified}`);
+  console.log(`a second connectPeer returned the same Peer: ${result.secondCallSamePeer}`);
+  console.log(`a mid nobody announced: ${result.missingReason} after ${Math.round(result.missingWaitedMs)} ms`);
 }

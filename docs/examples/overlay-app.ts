@@ -4,6 +4,7 @@
  * `test/docs/examples.test.ts` runs `main()`.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { OverlayHost, UdpEndpoint } from '../../framework/index.js';
 import { PingPongCommunity } from './ping-pong.js';
 
@@ -39,4 +40,12 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return true;
+}
+
+// Run on its own: `node dist/docs/examples/overlay-app.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await main();
+  console.log(`alice ${result.aliceMid} and bob ${result.bobMid} on 127.0.0.1`);
+  console.log(`bob pinged alice, she echoed: ${JSON.stringify(result.echoed)}`);
+  console.log(`bob knows alice as a verified peer: ${result.bobKnowsAlice}`);
 }

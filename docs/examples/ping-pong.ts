@@ -3,10 +3,13 @@
  * `test/docs/examples.test.ts` runs it between two nodes over real UDP on 127.0.0.1.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { inject, injectable } from 'tsyringe';
 import {
   Community,
+  OverlayHost,
   TOKENS,
+  UdpEndpoint,
   communityIdFromName,
   defineMessage,
   defineRequest,
@@ -67,5 +70,22 @@ export class PingPongCommunity extends Community<PingPongEvents> {
   async ping(to: Address, text: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<string> {
     const pong = await this.sendRequest(to, PingPong, { text }, { timeoutMs: options.timeoutMs ?? 2_000, signal: options.signal });
     return pong.value.text;
+  }
+}
+
+// Run on its own: `node dist/docs/examples/ping-pong.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Two nodes on UDP loopback; one pings the other three times.
+  const a = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
+  const b = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
+  a.register(PingPongCommunity).on('ping:received', (from, text) => console.log(`a heard ${JSON.stringify(text)} from ${from.host}:${from.port}`));
+  const pb = b.register(PingPongCommunity);
+  await a.start();
+  await b.start();
+  try {
+    for (const text of ['one', 'two', 'three']) console.log(`b got back ${JSON.stringify(await pb.ping(a.endpoint.address, text))}`);
+  } finally {
+    await b.stop();
+    await a.stop();
   }
 }
