@@ -64,7 +64,7 @@ export async function runChurn(sim: SimDht, values: readonly StoredValue[], o: C
   for (let e = 0; e < events; e++) {
     await sim.clock.advance(intervalMs);
     let index = sim.random.int(sim.size);
-    while (publishers.has(sim.live[index]!.dht)) index = sim.random.int(sim.size);
+    while (publishers.has(sim.at(index).dht)) index = sim.random.int(sim.size);
     await sim.leave(index);
     joins.push(sim.join().catch(() => undefined));
     if ((e + 1) % hourEvents === 0) o.say(`simulate: churn hour ${Math.round((e + 1) / hourEvents)} done, ${watch.wallSeconds().toFixed(1)} s`);

@@ -9,13 +9,12 @@
  * @module
  */
 import 'reflect-metadata';
-import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom } from '../framework/index.js';
-import type { Address } from '../framework/index.js';
+import { Simulation } from '../framework/index.js';
+import type { ManualClock, MemoryNetwork, OverlayHost, SeededRandom } from '../framework/index.js';
 import { DHTCommunity } from '../communities/dht/index.js';
 import type { DHTSettings } from '../communities/dht/index.js';
 
-/** Virtual-time budget for `clock.settle` when the awaited work must finish however long it takes. */
-export const SETTLE_FOREVER_MS = 1e12;
+export { SETTLE_FOREVER_MS } from '../framework/index.js';
 
 /** Options of {@link SimDht}. */
 export interface SimDhtOptions {
@@ -29,36 +28,68 @@ export interface SimDhtOptions {
   introductions?: number;
 }
 
-/** A simulated DHT; nodes join with {@link SimDht.join} and leave with {@link SimDht.leave}. */
+/** A live node of a {@link SimDht}. */
+export interface SimNode {
+  /** Its host. */
+  readonly host: OverlayHost;
+  /** Its DHT. */
+  readonly dht: DHTCommunity;
+}
+
+/**
+ * A simulated DHT: the framework's {@link Simulation} with every node running a {@link DHTCommunity} that
+ * joins by pinging its contacts and looking up its own id.
+ */
 export class SimDht {
-  /** The virtual clock every node and the network share. */
-  readonly clock = new ManualClock();
-  /** The benchmark's own random source (choices of nodes, keys); nodes get their own seeded ones. */
-  readonly random: SeededRandom;
-  /** The in-memory network. */
-  readonly network: MemoryNetwork;
-  /** Live nodes, in join order (a leaving node is swapped with the last). */
-  readonly live: Array<{ host: OverlayHost; dht: DHTCommunity }> = [];
-  private readonly settings: DHTSettings;
-  private readonly introductions: number;
+  /** The simulation underneath. */
+  readonly sim: Simulation;
 
   /** @param options see {@link SimDhtOptions}. */
   constructor(options: SimDhtOptions) {
-    const [a, b] = options.rttMs;
-    this.random = new SeededRandom(options.seed);
-    this.network = new MemoryNetwork(this.clock, new SeededRandom(options.seed + 1), { latencyMs: (a + b) / 4, jitterMs: (b - a) / 4 });
-    this.settings = options.settings ?? {};
-    this.introductions = options.introductions ?? 3;
+    this.sim = new Simulation({
+      seed: options.seed,
+      rttMs: options.rttMs,
+      introductions: options.introductions ?? 3,
+      setup: (host) => host.register(DHTCommunity, options.settings ?? {}),
+      join: (host, contacts) => host.get(DHTCommunity).bootstrap(contacts),
+    });
+  }
+
+  /** The virtual clock every node and the network share. */
+  get clock(): ManualClock {
+    return this.sim.clock;
+  }
+
+  /** The benchmark's own random source (choices of nodes, keys); nodes get their own seeded ones. */
+  get random(): SeededRandom {
+    return this.sim.random;
+  }
+
+  /** The in-memory network. */
+  get network(): MemoryNetwork {
+    return this.sim.network;
   }
 
   /** Live node count. */
   get size(): number {
-    return this.live.length;
+    return this.sim.size;
+  }
+
+  /** Live nodes, in join order (a leaving node is swapped with the last); a fresh array. */
+  get live(): SimNode[] {
+    return this.sim.nodes.map((host) => ({ host, dht: host.get(DHTCommunity) }));
+  }
+
+  /** The live node at `index`. */
+  at(index: number): SimNode {
+    const host = this.sim.nodes[index]!;
+    return { host, dht: host.get(DHTCommunity) };
   }
 
   /** A uniformly random live node. */
-  pick(): { host: OverlayHost; dht: DHTCommunity } {
-    return this.live[this.random.int(this.live.length)]!;
+  pick(): SimNode {
+    const host = this.sim.pick();
+    return { host, dht: host.get(DHTCommunity) };
   }
 
   /**
@@ -67,50 +98,24 @@ export class SimDht {
    * @returns the node's DHT.
    */
   async join(): Promise<DHTCommunity> {
-    const nodeRandom = new SeededRandom(this.random.int(2 ** 31));
-    const contacts: Address[] = [];
-    for (let i = 0; i < Math.min(this.introductions, this.live.length); i++) contacts.push(this.pick().host.endpoint.address);
-    const host = new OverlayHost({ endpoint: this.network.createEndpoint(), key: PrivateKey.generate(nodeRandom), clock: this.clock, random: nodeRandom });
-    const dht = host.register(DHTCommunity, this.settings);
-    await host.start();
-    this.live.push({ host, dht });
-    if (contacts.length > 0) await dht.bootstrap(contacts);
-    return dht;
+    return (await this.sim.join()).get(DHTCommunity);
   }
 
   /**
    * Joins `count` nodes with `concurrency` joins in flight, advancing the clock until all are done.
    * @param onProgress called after each finished join with the number of joined nodes.
    */
-  async grow(count: number, concurrency: number, onProgress?: (size: number) => void): Promise<void> {
-    let left = count;
-    if (this.live.length === 0 && left > 0) {
-      await this.join();
-      left--;
-    }
-    let joined = this.live.length;
-    const worker = async (): Promise<void> => {
-      while (left > 0) {
-        left--;
-        await this.join();
-        onProgress?.(++joined);
-      }
-    };
-    await this.clock.settle(Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker)), SETTLE_FOREVER_MS);
+  grow(count: number, concurrency: number, onProgress?: (size: number) => void): Promise<void> {
+    return this.sim.grow(count, { concurrency, onProgress });
   }
 
   /** Stops a live node (it drops out silently, like a crashed peer) and forgets it. */
-  async leave(index: number): Promise<void> {
-    const node = this.live[index];
-    if (node === undefined) return;
-    this.live[index] = this.live[this.live.length - 1]!;
-    this.live.pop();
-    await node.host.stop();
+  leave(index: number): Promise<void> {
+    return this.sim.removeAt(index);
   }
 
   /** Stops every node. */
-  async stop(): Promise<void> {
-    for (const { host } of this.live) await host.stop();
-    this.live.length = 0;
+  stop(): Promise<void> {
+    return this.sim.stop();
   }
 }

@@ -76,6 +76,8 @@ export type { SocketBufferSizes, UdpEndpointOptions, UdpEndpointStats } from './
 export { MemoryNetwork } from './endpoint/memory-network.js';
 export type { LinkOptions, MemoryNetworkOptions, MemoryNetworkStats } from './endpoint/memory-network.js';
 export { MemoryEndpoint } from './endpoint/memory-endpoint.js';
+export { Simulation, SETTLE_FOREVER_MS } from './sim/simulation.js';
+export type { JoinStep, NodeSetup, SimulationOptions, SimulationReport } from './sim/simulation.js';
 export type { MemoryEndpointStats } from './endpoint/memory-endpoint.js';
 export { defineRequest } from './community/request-type.js';
 export type { RequestBody, RequestOptions, RequestType } from './community/request-type.js';
