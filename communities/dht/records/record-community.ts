@@ -132,7 +132,16 @@ export abstract class RecordCommunity<R, W, E extends object = object> extends C
     options: { ttlMs: number; republish: 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
     what: string,
   ): Promise<PublishOutcome> {
-    const outcome = await this.engine.publish([record], options);
+    return this.publishOwnAll([record], options, what);
+  }
+
+  /** {@link RecordCommunity.publishOwn} for several records at one location (e.g. the chunks of one value). */
+  protected async publishOwnAll(
+    records: readonly R[],
+    options: { ttlMs: number; republish: 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
+    what: string,
+  ): Promise<PublishOutcome> {
+    const outcome = await this.engine.publish(records, options);
     if (outcome.stored > 0) return outcome;
     options.signal?.throwIfAborted();
     const refusals = Object.entries(outcome.verdicts).sort((a, b) => b[1] - a[1]);
