@@ -10,6 +10,8 @@
  * - `libp2p [--nodes N] [--gets G]`: js-libp2p kad-dht vs Peerlay, same put/get scenario (see {@link runLibp2pComparison}).
  * - `adversarial [--nodes N] [--values V] [--lookups F]`: 20% adversaries, find success with 1, 4 and 8 disjoint
  *   paths (see {@link runAdversarial}).
+ * - `serve [--clients C] [--duration MS] [--rates R1,R2] [--kinds K1,K2]`: requests one node answers per second on one
+ *   core (see {@link runServe}).
  * - `all`: micro + loopback (N=50) + a small simulate.
  * @module
  */
@@ -18,13 +20,15 @@ import { parseArgs } from 'node:util';
 import { benchLibp2p, benchLoopback, benchMicro, benchSimulate } from './commands.js';
 import type { BenchArgs } from './commands.js';
 import { benchAdversarial } from './adversarial.js';
+import { benchServe } from './serve.js';
 
-const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|all> [options] [--json FILE]
+const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|serve|all> [options] [--json FILE]
   micro     [--duration MS]
   loopback  [--nodes 50] [--keys 20] [--rounds 2] [--settle MS]
   simulate  [--nodes 1000] [--lookups 1000] [--rtt-ms 20..200] [--values 100] [--churn RATE --hours 4] [--seed 1]
   libp2p    [--nodes 20] [--keys 5] [--gets 100]
   adversarial [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
+  serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged]
   all       micro + loopback (N=50) + simulate (N=300, L=200)`;
 
 const OPTIONS = {
@@ -41,6 +45,9 @@ const OPTIONS = {
   hours: { type: 'string' },
   seed: { type: 'string' },
   gets: { type: 'string' },
+  clients: { type: 'string' },
+  rates: { type: 'string' },
+  kinds: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -69,6 +76,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'adversarial':
       output = await benchAdversarial(args);
+      break;
+    case 'serve':
+      output = await benchServe(values);
       break;
     case 'all':
       output = {

@@ -1,0 +1,152 @@
+/**
+ * `npm run bench -- serve [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,...]`:
+ * how many requests one node answers per second on one core before it drops any. The server is a real
+ * node (UDP on 127.0.0.1, a DHT with 200 contacts and 100 stored values) in this thread; the load comes
+ * from a worker thread (the other core, `bench/serve-client.ts`) as open-loop streams of real packets:
+ * find requests tagged for the server by clients it knows (`find-tagged`), find requests signed by
+ * strangers (`find-signed`), and tagged pings (`ping-tagged`). The server's per-source rate limits are off
+ * (they would cap each client at 50 packets/s; this measures capacity, not policy); its node-wide
+ * verification budget (10,000 signature checks/s) stays on. A CPU profile of the server at the highest
+ * rate of each kind says where the time goes.
+ * @module
+ */
+import 'reflect-metadata';
+import { Session } from 'node:inspector/promises';
+import { Worker } from 'node:worker_threads';
+import { DHTCommunity } from '../communities/dht/index.js';
+import { OverlayHost, PrivateKey, UdpEndpoint, utf8 } from '../framework/index.js';
+import { summarizeProfile } from './cpuprofile.js';
+import { table } from './measure.js';
+import { BenchError } from './report.js';
+import type { ProfileRow } from './cpuprofile.js';
+import type { ServeClientCommand, ServeClientResult, ServeClientSetup, ServeKind } from './serve-client.js';
+
+/** Options of {@link runServe}. */
+export interface ServeOptions {
+  /** Client sockets. @default 32 */
+  readonly clients?: number;
+  /** Ms per rate. @default 2000 */
+  readonly durationMs?: number;
+  /** Request rates to try, per second, ascending. @default 5k..40k */
+  readonly rates?: readonly number[];
+  /** Kinds of request. @default all three */
+  readonly kinds?: readonly ServeKind[];
+  /** Progress lines. @default nothing */
+  readonly log?: (line: string) => void;
+}
+
+/** One rate of one kind. */
+export interface ServeRow extends ServeClientResult {
+  /** The request kind. */
+  readonly kind: ServeKind;
+  /** The rate asked for, requests/s. */
+  readonly rate: number;
+  /** Replies per second achieved. */
+  readonly replies_per_s: number;
+  /** Requests that got no reply. */
+  readonly dropped: number;
+  /** Server CPU per request over the run, µs. */
+  readonly server_cpu_us: number;
+}
+
+/** The result of the serve benchmark. */
+export interface ServeResult {
+  readonly benchmark: 'serve';
+  readonly rows: ServeRow[];
+  /** Per kind: the highest rate with no drop and p99 under 10 ms. */
+  readonly capacity: Record<string, number>;
+  /** Per kind: the server's busiest functions at its highest rate. */
+  readonly profiles: Record<string, ProfileRow[]>;
+}
+
+/** The default rates tried. */
+export const DEFAULT_SERVE_RATES: readonly number[] = [5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000];
+
+/** Runs the benchmark. */
+export async function runServe(options: ServeOptions = {}): Promise<ServeResult> {
+  const log = options.log ?? (() => undefined);
+  const kinds = options.kinds ?? ['find-tagged', 'find-signed', 'ping-tagged'];
+  const rates = options.rates ?? DEFAULT_SERVE_RATES;
+  const durationMs = options.durationMs ?? 2_000;
+  const server = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }), rateLimit: false });
+  const dht = server.register(DHTCommunity);
+  await server.start();
+  // Values it holds (stored while it is alone, so kept here), then a realistic table: 200 contacts, never
+  // contacted during the run. Finds ask for random keys: each answer carries the 8 closest contacts.
+  for (let i = 0; i < 100; i++) await dht.storeValue(`k${i}`, utf8(`v${i}`));
+  for (let i = 0; i < 200; i++) dht.addContact(PrivateKey.generate().publicKey, { host: '127.0.0.1', port: 1 + i });
+  const rows: ServeRow[] = [];
+  const profiles: Record<string, ProfileRow[]> = {};
+  const session = new Session();
+  session.connect();
+  try {
+    for (const kind of kinds) {
+      const setup: ServeClientSetup = { server: server.endpoint.address, serverKey: server.key.publicKey.toBinary(), clients: options.clients ?? 32, kind, packetsPerClient: 512 };
+      const worker = new Worker(new URL('./serve-client.js', import.meta.url), { workerData: setup });
+      const messages: Array<(m: unknown) => void> = [];
+      worker.on('message', (m) => messages.shift()?.(m));
+      const next = (): Promise<unknown> => new Promise((resolve) => messages.push(resolve));
+      await next(); // ready
+      for (const [i, rate] of rates.entries()) {
+        const last = i === rates.length - 1;
+        if (last) {
+          await session.post('Profiler.enable');
+          await session.post('Profiler.start');
+        }
+        const cpuBefore = process.cpuUsage();
+        worker.postMessage({ run: rate, durationMs } satisfies ServeClientCommand);
+        const result = (await next()) as ServeClientResult;
+        const cpu = process.cpuUsage(cpuBefore);
+        if (last) {
+          const { profile } = await session.post('Profiler.stop');
+          profiles[kind] = summarizeProfile(profile as Parameters<typeof summarizeProfile>[0], 12).functions;
+        }
+        const row: ServeRow = {
+          kind,
+          rate,
+          ...result,
+          replies_per_s: Math.round(result.received / result.seconds),
+          dropped: result.sent - result.received,
+          server_cpu_us: Math.round(((cpu.user + cpu.system) / Math.max(1, result.received)) * 10) / 10,
+        };
+        rows.push(row);
+        log(`serve ${kind} @ ${rate}/s: ${row.replies_per_s} replies/s, dropped ${row.dropped}, p99 ${row.p99_ms} ms`);
+      }
+      worker.postMessage({ stop: true } satisfies ServeClientCommand);
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
+  } finally {
+    session.disconnect();
+    await server.stop();
+  }
+  const capacity: Record<string, number> = {};
+  for (const kind of kinds) capacity[kind] = Math.max(0, ...rows.filter((r) => r.kind === kind && r.dropped === 0 && r.p99_ms < 10).map((r) => r.rate));
+  return { benchmark: 'serve', rows, capacity, profiles };
+}
+
+/** `npm run bench -- serve`: parses the options, runs {@link runServe}, prints the tables, returns the JSON. */
+export async function benchServe(args: { clients?: string | undefined; duration?: string | undefined; rates?: string | undefined; kinds?: string | undefined; quiet?: boolean | undefined }): Promise<ServeResult> {
+  const list = (value: string | undefined, name: string): number[] | undefined => {
+    if (value === undefined) return undefined;
+    const out = value.split(',').map(Number);
+    if (out.some((n) => !Number.isSafeInteger(n) || n <= 0)) throw new BenchError(`--${name} must be positive integers separated by commas, got ${JSON.stringify(value)}`);
+    return out;
+  };
+  const one = (value: string | undefined, name: string): number | undefined => list(value, name)?.[0];
+  const kinds = args.kinds?.split(',') as ServeKind[] | undefined;
+  for (const k of kinds ?? []) if (!['find-tagged', 'find-signed', 'ping-tagged'].includes(k)) throw new BenchError(`--kinds: unknown kind ${JSON.stringify(k)}`);
+  const result = await runServe({
+    clients: one(args.clients, 'clients'),
+    durationMs: one(args.duration, 'duration'),
+    rates: list(args.rates, 'rates'),
+    kinds,
+    log: args.quiet === true ? undefined : (line) => console.error(line),
+  });
+  console.log(table(result.rows, ['kind', 'rate', 'replies_per_s', 'dropped', 'p50_ms', 'p99_ms', 'max_ms', 'server_cpu_us']));
+  console.log(`\ncapacity (no drop, p99 < 10 ms): ${Object.entries(result.capacity).map(([k, v]) => `${k} ${v}/s`).join(', ')}`);
+  for (const [kind, rows] of Object.entries(result.profiles)) {
+    console.log(`\nserver profile, ${kind} at its highest rate (self time):`);
+    console.log(table(rows, ['name', 'self_ms', 'percent']));
+  }
+  return result;
+}

@@ -1,0 +1,40 @@
+/**
+ * The serve benchmark runs end to end (built, as `npm run bench -- serve` runs it): at a low rate every
+ * request of every kind is answered, and the JSON has the documented shape. Speed is not asserted here.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServeResult } from '../../bench/serve.js';
+
+const exec = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'peerlay-serve-'));
+
+beforeAll(async () => {
+  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench -- serve', () => {
+  it('answers every tagged find, signed find and tagged ping at 400/s from 4 clients, with latencies, CPU per request and a profile', async () => {
+    const out = join(dir, 'serve.json');
+    await exec(process.execPath, [`${ROOT}dist/bench/index.js`, 'serve', '--rates', '200,400', '--duration', '500', '--clients', '4', '--quiet', '--json', out], { cwd: ROOT, timeout: 90_000 });
+    const result = JSON.parse(readFileSync(out, 'utf8')) as ServeResult;
+    expect(result.benchmark).toBe('serve');
+    expect(result.rows.map((r) => `${r.kind}@${r.rate}`)).toEqual(['find-tagged@200', 'find-tagged@400', 'find-signed@200', 'find-signed@400', 'ping-tagged@200', 'ping-tagged@400']);
+    for (const row of result.rows) {
+      expect(row.sent).toBe(Math.round(row.rate * 0.5));
+      expect(row.received).toBe(row.sent);
+      expect(row.dropped).toBe(0);
+      expect(row.p99_ms).toBeGreaterThan(0);
+      expect(row.server_cpu_us).toBeGreaterThan(0);
+    }
+    expect(Object.keys(result.profiles).sort()).toEqual(['find-signed', 'find-tagged', 'ping-tagged']);
+    for (const rows of Object.values(result.profiles)) expect(rows.length).toBeGreaterThan(0);
+  }, 120_000);
+});
