@@ -3,10 +3,11 @@
  * @module
  */
 import { segment } from '../client/api-client.js';
-import { ApiError, EXIT } from '../errors.js';
+import { ApiError, EXIT, UsageError } from '../errors.js';
 import type { Command } from './command.js';
 import { durationOption, intOption, println } from './command.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, duration, printJson, short, valueArgument } from './client-common.js';
+import { getImmutable, IMMUTABLE_HELP, isImmutableKey, putImmutable } from './immutable-commands.js';
 
 const KEY_HELP = `
 KEY is a UTF-8 string (hashed to a 20-byte DHT key as the DHT hashes strings), or hex:<hex> / b64:<base64url>
@@ -33,13 +34,16 @@ with --state). VALUE "-" reads standard input.
   --ttl D        lifetime with its unit, e.g. 90s, 30m, 2h (default 24h, at most 24h)
   --encoding E   how VALUE is written: utf8 (default), hex or base64url${CLIENT_HELP}
 ${KEY_HELP}
+${IMMUTABLE_HELP}
 A node that knows no other node yet keeps the value itself ("stored on this node only") and offers it to
 the others once it knows some.
 Exit: 0 stored (on this node only when it knows no other node), 1 no known node acknowledged it, 2 bad
 input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' } },
-  positionals: [2, 2],
+  options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' }, immutable: { type: 'boolean' } },
+  positionals: [1, 2],
   async run(values, [key, text], io) {
+    if (values.immutable === true) return putImmutable(values, text === undefined ? [key!] : [key!, text], io);
+    if (text === undefined) throw new UsageError('expected 2 arguments, got 1 (KEY VALUE, or --immutable FILE)');
     const ttlMs = durationOption(values, 'ttl', undefined, 1, 86_400_000);
     const body = { ...(await valueArgument(text!, values, io)), sign: values.sign === true, ...(ttlMs === undefined ? {} : { ttlMs }) };
     const result = await clientFor(values, io).request<{ key: string; acks: number; signed: boolean; version: number; expiresAt: number }>(
@@ -68,12 +72,14 @@ Prints every value found under KEY, one per line, followed by who signed it and 
   --publisher P  only the values signed by P (a mid, 40 hex digits, or a public key, 148 hex digits)
   --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)${CLIENT_HELP}
 ${KEY_HELP}
+${IMMUTABLE_HELP}
 Nothing found (the nodes asked hold no value under KEY) and no answer (no node answered the lookup: try again
 later) are told apart in the message.
 Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, publisher: { type: 'string' }, encoding: { type: 'string' } },
   positionals: [1, 1],
   async run(values, [key], io) {
+    if (isImmutableKey(key!)) return getImmutable(values, key!, io);
     const query = new URLSearchParams();
     if (values.local === true) query.set('local', 'true');
     const limit = intOption(values, 'limit', undefined, 1, 1_000);

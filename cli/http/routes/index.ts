@@ -5,6 +5,7 @@
 import type { Route } from '../router.js';
 import { bagRoutes } from './bag.js';
 import { dhtRoutes } from './dht.js';
+import { immutableRoutes } from './immutable.js';
 import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
 import { nodeRoutes } from './node.js';
@@ -22,6 +23,7 @@ export type { ApiServices } from './services.js';
 export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
   routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...pingRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
+  routes.push(...immutableRoutes(services)); // POST /dht/immutable, GET /dht/immutable/{key}
   routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events
   return routes;
 }
