@@ -135,7 +135,7 @@ export abstract class RecordCommunity<R, W, E extends object = object> extends C
     return this.publishOwnAll([record], options, what);
   }
 
-  /** {@link RecordCommunity.publishOwn} for several records at one location (e.g. the chunks of one value). */
+  /** `publishOwn` for several records at one location (e.g. the chunks of one value), published and tallied as one. */
   protected async publishOwnAll(
     records: readonly R[],
     options: { ttlMs: number; republish: 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },

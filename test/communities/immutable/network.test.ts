@@ -87,7 +87,10 @@ describe('immutable values on 30 in-memory nodes', () => {
     // Storing: 16 store requests (one chunk each) and 16 answers per storer; fetching: 16 pages from one storer.
     expect(storing.immutable.datagrams).toBe(2 * 16 * put.acks);
     expect(fetching.immutable.datagrams).toBe(2 * 16);
-    console.log(JSON.stringify({ figures: '8 KiB value, 30 nodes, k = 8', storers: put.acks, storing, fetching }));
+    // The same value again: the same key, every chunk refreshed.
+    const again = await net.clock.settle(nodes[3]!.put(value));
+    expect(again.key).toBe(put.key);
+    expect(again.verdicts).toEqual({ refreshed: 16 * again.acks });
   });
 
   it('storers refuse a corrupted chunk and a chunk of another value, and count them', async () => {
