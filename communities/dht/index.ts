@@ -55,7 +55,7 @@ export { compareDistance } from './routing/node-id.js';
 export { MemoryDatastore } from './records/datastore.js';
 export type { PersistedRecord, RecordDatastore, RecordOrigin } from './records/datastore.js';
 export { ACCEPTED_VERDICTS, MAX_RECORD_ID_BYTES, RECORD_VERDICTS } from './records/policy.js';
-export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict } from './records/policy.js';
+export type { RecordCheck, RecordLimits, RecordPolicy, RecordVerdict, StoreSource } from './records/policy.js';
 export { RecordEngine } from './records/record-engine.js';
 export { RecordCommunity } from './records/record-community.js';
 export type { ErrorClass, RecordCommunityParts, RecordCommunitySettings } from './records/record-community.js';

@@ -5,7 +5,7 @@
  * record lives, its identity, how it is verified, which of two versions is newer, and its limits.
  * @module
  */
-import type { Schema } from '../../../framework/index.js';
+import type { Address, PublicKey, Schema } from '../../../framework/index.js';
 
 /** Result of {@link RecordPolicy.check}: the record may be stored, is malformed, or is forged. */
 export type RecordCheck = 'valid' | 'invalid' | 'bad-signature';
@@ -78,6 +78,28 @@ export interface RecordPolicy<R, W> {
   signedExpiry?(record: R): number | undefined;
   /** @returns false for a record a reader should not see as a value (a tombstone). @default true */
   visible?(record: R): boolean;
+  /**
+   * Completes a record that arrived in a store request from the network with what the storer saw of that
+   * request (e.g. the source IP, as BEP 5's announce_peer does), before any check; `undefined` refuses it
+   * (`invalid`). Records this node stores itself and records restored from the datastore are not stamped.
+   * @default records are kept as they arrived
+   */
+  stamp?(record: R, source: StoreSource): R | undefined;
+  /**
+   * `true` for a type whose records are valid only as their publisher sent them to the storer (a stamped
+   * type): storers never replicate them, and the publisher keeps no copy of its own; it stores them on the
+   * k closest other nodes and republishes them there itself (as libp2p's provider records).
+   * @default false
+   */
+  readonly directOnly?: boolean;
+}
+
+/** What a storer saw of a store request: where it came from, and who signed it. */
+export interface StoreSource {
+  /** The address the request came from. */
+  readonly from: Address;
+  /** The verified signer of the request (`undefined` only for a request that was not verified). */
+  readonly sender: PublicKey | undefined;
 }
 
 /** Longest record id, in bytes. */

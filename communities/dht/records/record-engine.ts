@@ -97,7 +97,7 @@ export class RecordEngine<R, W> {
     const now = this.options.clock.now();
     const expiresAt = now + options.ttlMs;
     const items = records.map((record) => ({ record, expiresAt: Math.min(expiresAt, this.policy.signedExpiry?.(record) ?? expiresAt) }));
-    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent });
+    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent, includeSelf: this.policy.directOnly !== true });
     if (outcome.stored > 0) this.statistics.published++;
     else this.statistics.publishFailed++;
     const mode = options.republish ?? 'until-expiry';
@@ -209,7 +209,9 @@ export class RecordEngine<R, W> {
     }
     for (const { location, items } of due.values()) {
       if (!community.isRunning) return;
-      const outcome = await this.client.publish(location, items.map((i) => ({ record: i.own.record, expiresAt: i.own.expiresAt })), { origin: 'local' }).catch(() => undefined);
+      const outcome = await this.client
+        .publish(location, items.map((i) => ({ record: i.own.record, expiresAt: i.own.expiresAt })), { origin: 'local', includeSelf: this.policy.directOnly !== true })
+        .catch(() => undefined);
       if (outcome === undefined || outcome.stored === 0) continue; // keep the old one; retried next round
       for (const { id, own } of items) if (this.own.has(id)) this.own.set(id, own);
       this.statistics.republications += items.length;
@@ -217,6 +219,7 @@ export class RecordEngine<R, W> {
   }
 
   private async replicate(): Promise<void> {
+    if (this.policy.directOnly === true) return; // only their publisher may store them (see RecordPolicy.directOnly)
     const { clock, timing, community } = this.options;
     const now = clock.now();
     const due = this.store.dueForReplication(now, timing.replicateIntervalMs).slice(0, MAX_LOCATIONS_PER_TICK);

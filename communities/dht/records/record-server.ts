@@ -154,7 +154,9 @@ export function answerStore<R, W>(parts: RecordServerParts<R, W>, m: Incoming<St
     let record: R | undefined;
     try {
       record = store.policy.fromWire(location, item.record);
-      verdict = equalBytes(store.policy.location(record), location) ? store.put(record, item.ttl, { origin, from: m.from, cas }) : 'invalid';
+      if (store.policy.stamp !== undefined) record = store.policy.stamp(record, { from: m.from, sender: m.sender });
+      if (record === undefined) verdict = 'invalid';
+      else verdict = equalBytes(store.policy.location(record), location) ? store.put(record, item.ttl, { origin, from: m.from, cas }) : 'invalid';
     } catch {
       verdict = 'invalid';
     }
