@@ -22,6 +22,7 @@ import { connectCommand, getCommand, putCommand, statusCommand } from './command
 import { demoCommand } from './commands/demo-command.js';
 import { nodeCommand } from './commands/node-command.js';
 import { pingCommand } from './commands/ping-command.js';
+import { providerCommands } from './commands/provider-commands.js';
 import type { ExitCode } from './errors.js';
 import { EXIT, ApiError, exitCodeOf, UsageError } from './errors.js';
 import { peerlayVersion } from './version.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   pingCommand,
   ...bagCommands,
   ...nsCommands,
+  ...providerCommands,
   statusCommand,
   demoCommand,
 ];

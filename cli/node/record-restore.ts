@@ -7,6 +7,7 @@
 import type { DHTCommunity, ValueRecord } from '../../communities/dht/index.js';
 import type { BagCommunity } from '../../communities/bag/index.js';
 import type { NamespaceCommunity } from '../../communities/namespace/index.js';
+import type { ProvidersCommunity } from '../../communities/providers/index.js';
 import type { ImmutableCommunity } from '../../communities/immutable/index.js';
 import { equalBytes } from '../../framework/index.js';
 import type { StateDb } from './state-db.js';
@@ -23,9 +24,9 @@ export interface RestoreReport {
  * Restores every record type from `db`. Call before the node starts answering.
  * @param now the node's clock reading, in ms.
  */
-export function restoreRecords(nodes: { dht: DHTCommunity; bag: BagCommunity; namespace: NamespaceCommunity; immutable?: ImmutableCommunity }, db: StateDb, now: number): RestoreReport {
+export function restoreRecords(nodes: { dht: DHTCommunity; bag: BagCommunity; namespace: NamespaceCommunity; immutable?: ImmutableCommunity; providers?: ProvidersCommunity }, db: StateDb, now: number): RestoreReport {
   const counts: Record<string, number> = {};
-  const engines = [nodes.dht.values, nodes.bag.entries, nodes.namespace.records, ...(nodes.immutable === undefined ? [] : [nodes.immutable.chunks])] as const;
+  const engines = [nodes.dht.values, nodes.bag.entries, nodes.namespace.records, ...(nodes.immutable === undefined ? [] : [nodes.immutable.chunks]), ...(nodes.providers === undefined ? [] : [nodes.providers.records])] as const;
   for (const engine of engines) {
     const r = engine.restore();
     counts[`${engine.policy.name}Restored`] = r.restored;

@@ -10,6 +10,7 @@ import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
 import { nodeRoutes } from './node.js';
 import { pingRoutes } from './ping.js';
+import { providersRoutes } from './providers.js';
 import type { ApiServices } from './services.js';
 import { nodeViewRoutes } from './web.js';
 
@@ -24,6 +25,7 @@ export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
   routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...pingRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
   routes.push(...immutableRoutes(services)); // POST /dht/immutable, GET /dht/immutable/{key}
+  routes.push(...providersRoutes(services)); // PUT, GET, DELETE /dht/providers/{key}
   routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events
   return routes;
 }

@@ -7,6 +7,7 @@ import type { DHTCommunity } from '../../../communities/dht/index.js';
 import type { DHTDiscoveryCommunity } from '../../../communities/discovery/index.js';
 import type { BagCommunity } from '../../../communities/bag/index.js';
 import type { NamespaceCommunity } from '../../../communities/namespace/index.js';
+import type { ProvidersCommunity } from '../../../communities/providers/index.js';
 import type { ImmutableCommunity } from '../../../communities/immutable/index.js';
 import type { Publisher } from '../../node/publisher.js';
 import type { StateDb } from '../../node/state-db.js';
@@ -23,6 +24,8 @@ export interface ApiServices {
   readonly bag: BagCommunity;
   /** Its namespace community. */
   readonly namespace: NamespaceCommunity;
+  /** Its provider records community. */
+  readonly providers: ProvidersCommunity;
   /** Its immutable value community. */
   readonly immutable: ImmutableCommunity;
   /** Publishes this node's own values. */
