@@ -79,6 +79,14 @@ export interface RecordPolicy<R, W> {
   /** @returns false for a record a reader should not see as a value (a tombstone). @default true */
   visible?(record: R): boolean;
   /**
+   * What a storer does with a record of the id and version it holds but with other content: `keep` keeps
+   * the held one (`stale`: first come, first kept, so a replay cannot replace it); `lowest-bytes` keeps the
+   * one whose encoded wire form is lower (`updated`), the order `RecordClient.merge` picks for
+   * readers, so storers that got the two in opposite orders agree once either replicates to the other.
+   * @default 'keep'
+   */
+  readonly equalVersions?: 'keep' | 'lowest-bytes';
+  /**
    * Completes a record that arrived in a store request from the network with what the storer saw of that
    * request (e.g. the source IP, as BEP 5's announce_peer does), before any check; `undefined` refuses it
    * (`invalid`). Records this node stores itself and records restored from the datastore are not stamped.

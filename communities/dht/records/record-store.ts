@@ -8,7 +8,7 @@
  * @module
  */
 import type { Address, Clock } from '../../../framework/index.js';
-import { addressKey, encodeBody, InvalidArgumentError, toHex } from '../../../framework/index.js';
+import { addressKey, compareBytes, encodeBody, InvalidArgumentError, toHex } from '../../../framework/index.js';
 import { sourceGroup } from '../storage/source-group.js';
 import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
@@ -261,7 +261,7 @@ export class RecordStore<R> {
     const source = origin === 'local' || from === undefined ? undefined : addressKey(from);
     const group = origin === 'local' || from === undefined ? undefined : sourceGroup(from);
     if (held !== undefined) {
-      if (policy.version(record) <= policy.version(held.record)) return 'stale';
+      if (!this.newer(record, held.record)) return 'stale';
       const payer = source === undefined ? { source: held.source, group: held.group } : { source, group };
       const next = this.entry(record, location, expiresAt, now, maxOrigin(held.origin, origin), payer);
       next.replicatedAt = now;
@@ -282,6 +282,15 @@ export class RecordStore<R> {
     if (!this.persist(entry)) return 'unavailable';
     this.table.insert(this.table.slotFor(hex, location), entry);
     return 'stored';
+  }
+
+  /** True when `record` replaces `held` (same id, not the same statement): a higher version, or a tie it wins. */
+  private newer(record: R, held: R): boolean {
+    const policy = this.policy;
+    const a = policy.version(record);
+    const b = policy.version(held);
+    if (a !== b || policy.equalVersions !== 'lowest-bytes') return a > b;
+    return compareBytes(encodeBody(policy.wire, policy.toWire(record)), encodeBody(policy.wire, policy.toWire(held))) < 0;
   }
 
   /** Extends `held`'s expiry (never shortens it) and upgrades its origin (never downgrades it). */
