@@ -56,6 +56,9 @@ describe('immutable values through the HTTP API', () => {
     expect(got.body).toEqual({ key: put.body.key, value: value.toString('hex'), encoding: 'hex', bytes: 8_192 });
     const text = await call(nodes[3]!, 'POST', '/dht/immutable', { value: 'hello, immutable' });
     expect((await call(nodes[0]!, 'GET', `/dht/immutable/${text.body.key as string}`)).body).toMatchObject({ value: 'hello, immutable', encoding: 'utf8', bytes: 16 });
+    // Every node of 4 (k = 8) holds both values: 16 + 1 chunks, in the metrics of the record type.
+    const metrics = await (await fetch(`http://${addressKey(nodes[2]!.apiAddress!)}/metrics`)).text();
+    expect(metrics).toMatch(/^peerlay_records_stored\{type="immutable"\} 17$/m);
   });
 
   it('refuses bad input with the error vocabulary: 413 too large, 400 bad key, 404 nothing under a key', async () => {

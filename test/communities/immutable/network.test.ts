@@ -175,6 +175,20 @@ describe('immutable values on 30 in-memory nodes', () => {
     expect(target.stats.dropped.oversized).toBe(before + 1);
   });
 
+  it('storers that answer the lookup but not the reads: unreachable, not "nothing found"', async () => {
+    const put = await net.clock.settle(nodes[13]!.put(randomBytes(700, 8)));
+    const location = locationOf(parseImmutableKey(put.key)!);
+    const reader = nodes.find((n) => n.chunks.store.get(location).length === 0)!;
+    const others = nodes.filter((n) => n !== reader);
+    for (const n of others) await n.stop(); // their DHTs still answer lookups; their immutable communities do not
+    try {
+      await expect(net.clock.settle(reader.get(put.key))).rejects.toMatchObject({ name: 'ImmutableError', reason: 'unreachable' });
+    } finally {
+      for (const n of others) await n.start();
+    }
+    expect(await net.clock.settle(reader.get(put.key))).toEqual(randomBytes(700, 8));
+  });
+
   it('a lone node keeps its own value and reads it back', async () => {
     const host = await net.addHost({ setup: (h) => { h.register(DHTCommunity); h.register(ImmutableCommunity); } });
     const lone = host.get(ImmutableCommunity);
