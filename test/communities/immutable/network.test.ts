@@ -160,6 +160,13 @@ describe('immutable values on 30 in-memory nodes', () => {
     expect(tap.packets.length).toBe(0);
   });
 
+  it('an aborted put or get ends with aborted', async () => {
+    const put = await net.clock.settle(nodes[14]!.put(randomBytes(900, 9)));
+    const reader = nodes.find((n) => n.chunks.store.get(locationOf(parseImmutableKey(put.key)!)).length === 0)!;
+    await expect(net.clock.settle(reader.get(put.key, { signal: AbortSignal.abort() }))).rejects.toMatchObject({ reason: 'aborted' });
+    await expect(net.clock.settle(reader.put(randomBytes(900, 10), { signal: AbortSignal.abort() }))).rejects.toMatchObject({ reason: 'aborted' });
+  });
+
   it('drops an incoming datagram over 1,280 bytes before parsing it', async () => {
     const value = randomBytes(4_000, 6);
     tap.clear();
