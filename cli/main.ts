@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `peerlay` command line: `peerlay node` runs a node with a JSON HTTP API; `put`, `get`, `connect`,
- * `bag`, `ns` and `status` talk to a running node's API; `demo` runs a local network.
+ * `bag`, `ns`, `dict` and `status` talk to a running node's API; `demo` runs a local network.
  *
  * Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 the node is unreachable.
  *
@@ -20,6 +20,7 @@ import type { Command, CommandIo } from './commands/command.js';
 import { parseCommandArgs, println } from './commands/command.js';
 import { connectCommand, getCommand, putCommand, statusCommand } from './commands/dht-commands.js';
 import { demoCommand } from './commands/demo-command.js';
+import { dictCommands } from './commands/dict-commands.js';
 import { nodeCommand } from './commands/node-command.js';
 import { pingCommand } from './commands/ping-command.js';
 import { providerCommands } from './commands/provider-commands.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   pingCommand,
   ...bagCommands,
   ...nsCommands,
+  ...dictCommands,
   ...providerCommands,
   statusCommand,
   demoCommand,

@@ -11,6 +11,7 @@ import { DHTCommunity } from '../../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
 import { BagCommunity } from '../../communities/bag/index.js';
 import { NamespaceCommunity } from '../../communities/namespace/index.js';
+import { DictCommunity } from '../../communities/dict/index.js';
 import { ProvidersCommunity } from '../../communities/providers/index.js';
 import { ImmutableCommunity } from '../../communities/immutable/index.js';
 import { NodeStartError } from '../errors.js';
@@ -87,6 +88,11 @@ export class PeerlayNode {
     return this.host.get(ProvidersCommunity);
   }
 
+  /** The subkey dictionary community. */
+  get dict(): DictCommunity {
+    return this.host.get(DictCommunity);
+  }
+
   /** The UDP address other nodes can `--bootstrap` from. */
   /** What opening the state directory reported: a damaged database moved aside, key file warnings. */
   get stateReport(): Pick<OpenedState, 'recovered' | 'warnings'> | undefined {
@@ -128,13 +134,14 @@ export class PeerlayNode {
     const discovery = host.register(DHTDiscoveryCommunity);
     const bag = host.register(BagCommunity, { datastore });
     const namespace = host.register(NamespaceCommunity, { datastore });
+    const dict = host.register(DictCommunity, { datastore });
     const providers = host.register(ProvidersCommunity, { datastore });
     const immutable = host.register(ImmutableCommunity, { datastore });
     let routing: RoutingPersistence | undefined;
     let rejoin: Address[] = [];
     let lastOwnVersion = 0;
     if (state !== undefined) {
-      const report = restoreRecords({ immutable, dht, bag, namespace, providers }, state.db, host.clock.now());
+      const report = restoreRecords({ immutable, dht, bag, namespace, providers, dict }, state.db, host.clock.now());
       lastOwnVersion = report.lastOwnVersion;
       routing = new RoutingPersistence(dht, state.db, host.clock, logger);
       rejoin = routing.restore();
@@ -150,7 +157,7 @@ export class PeerlayNode {
     if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
     let api: ApiServer | undefined;
     if (options.http !== null) {
-      const services = { host, dht, discovery, bag, namespace, immutable, providers, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion() };
+      const services = { host, dht, discovery, bag, namespace, immutable, providers, dict, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion() };
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }

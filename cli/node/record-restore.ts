@@ -7,6 +7,7 @@
 import type { DHTCommunity, ValueRecord } from '../../communities/dht/index.js';
 import type { BagCommunity } from '../../communities/bag/index.js';
 import type { NamespaceCommunity } from '../../communities/namespace/index.js';
+import type { DictCommunity } from '../../communities/dict/index.js';
 import type { ProvidersCommunity } from '../../communities/providers/index.js';
 import type { ImmutableCommunity } from '../../communities/immutable/index.js';
 import { equalBytes } from '../../framework/index.js';
@@ -14,7 +15,7 @@ import type { StateDb } from './state-db.js';
 
 /** Counts of one restore. */
 export interface RestoreReport {
-  /** Restored, expired and refused records per type (`value`, `bag`, `namespace`), and legacy values moved. */
+  /** Restored, expired and refused records per type (`value`, `bag`, `namespace`, `dict`), and legacy values moved. */
   readonly counts: Readonly<Record<string, number>>;
   /** The highest version among this node's own signed values (0 if none), so new versions stay above it. */
   readonly lastOwnVersion: number;
@@ -24,9 +25,9 @@ export interface RestoreReport {
  * Restores every record type from `db`. Call before the node starts answering.
  * @param now the node's clock reading, in ms.
  */
-export function restoreRecords(nodes: { dht: DHTCommunity; bag: BagCommunity; namespace: NamespaceCommunity; immutable?: ImmutableCommunity; providers?: ProvidersCommunity }, db: StateDb, now: number): RestoreReport {
+export function restoreRecords(nodes: { dht: DHTCommunity; bag: BagCommunity; namespace: NamespaceCommunity; immutable?: ImmutableCommunity; providers?: ProvidersCommunity; dict?: DictCommunity }, db: StateDb, now: number): RestoreReport {
   const counts: Record<string, number> = {};
-  const engines = [nodes.dht.values, nodes.bag.entries, nodes.namespace.records, ...(nodes.immutable === undefined ? [] : [nodes.immutable.chunks]), ...(nodes.providers === undefined ? [] : [nodes.providers.records])] as const;
+  const engines = [nodes.dht.values, nodes.bag.entries, nodes.namespace.records, ...(nodes.immutable === undefined ? [] : [nodes.immutable.chunks]), ...(nodes.providers === undefined ? [] : [nodes.providers.records]), ...(nodes.dict === undefined ? [] : [nodes.dict.entries])] as const;
   for (const engine of engines) {
     const r = engine.restore();
     counts[`${engine.policy.name}Restored`] = r.restored;

@@ -5,6 +5,7 @@
 import type { Route } from '../router.js';
 import { bagRoutes } from './bag.js';
 import { dhtRoutes } from './dht.js';
+import { dictRoutes } from './dict.js';
 import { immutableRoutes } from './immutable.js';
 import { metricsRoutes } from './metrics.js';
 import { namespaceRoutes } from './namespace.js';
@@ -24,6 +25,7 @@ export type { ApiServices } from './services.js';
 export function apiRoutes(services: ApiServices): Route[] {
   const routes: Route[] = [];
   routes.push(...nodeRoutes(services, () => routes), ...dhtRoutes(services), ...pingRoutes(services), ...bagRoutes(services), ...namespaceRoutes(services), ...metricsRoutes(services));
+  routes.push(...dictRoutes(services)); // PUT /dht/dict/{key}/{subkey}, GET /dht/dict/{key}
   routes.push(...immutableRoutes(services)); // POST /dht/immutable, GET /dht/immutable/{key}
   routes.push(...providersRoutes(services)); // PUT, GET, DELETE /dht/providers/{key}
   routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events

@@ -7,6 +7,7 @@ import type { DHTCommunity } from '../../../communities/dht/index.js';
 import type { DHTDiscoveryCommunity } from '../../../communities/discovery/index.js';
 import type { BagCommunity } from '../../../communities/bag/index.js';
 import type { NamespaceCommunity } from '../../../communities/namespace/index.js';
+import type { DictCommunity } from '../../../communities/dict/index.js';
 import type { ProvidersCommunity } from '../../../communities/providers/index.js';
 import type { ImmutableCommunity } from '../../../communities/immutable/index.js';
 import type { Publisher } from '../../node/publisher.js';
@@ -24,6 +25,8 @@ export interface ApiServices {
   readonly bag: BagCommunity;
   /** Its namespace community. */
   readonly namespace: NamespaceCommunity;
+  /** Its subkey dictionary community. */
+  readonly dict: DictCommunity;
   /** Its provider records community. */
   readonly providers: ProvidersCommunity;
   /** Its immutable value community. */
