@@ -65,8 +65,11 @@ afterAll(async () => {
 describe('immutable values on 30 in-memory nodes', () => {
   it('round-trips an 8 KiB value; every datagram of storing and fetching it is at most 1,280 bytes', async () => {
     const value = randomBytes(MAX_IMMUTABLE_VALUE_BYTES, 1);
+    let accepted = 0;
+    for (const n of nodes) n.on('chunk:stored', (_location, verdict) => void (verdict === 'stored' && accepted++));
     tap.clear();
     const put = await net.clock.settle(nodes[3]!.put(value));
+    expect(accepted).toBe(16 * put.acks); // every storer told its listeners of each chunk
     const storing = { immutable: traffic(IMMUTABLE), dht: traffic(DHT), all: tap.packets.length };
     expect(put.key).toBe(formatImmutableKey(chunkValue(value).key));
     expect(put.chunks).toBe(16);
