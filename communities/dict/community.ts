@@ -112,17 +112,17 @@ export class DictCommunity extends RecordCommunity<DictRecord, DictEntryWireValu
       const now = this.now();
       let expiresAt = this.expiration(options, now);
       const owner = options.open === true ? undefined : this.context.key.publicKey;
-      const ownerBinary = owner?.toBinary();
-      const fields = { key: k, subkey: sk, value: v, expiresAt };
+      let record = this.make({ key: k, subkey: sk, value: v, expiresAt }, owner !== undefined);
       if (options.expiresAt === undefined) {
         // Two writes in one ms would tie: step past our own last expiration rather than lose to the lowest bytes.
-        const mine = this.engine.own.get(`${toHex(k)}/${toHex(subkeyId(sk, ownerBinary))}`);
-        if (mine !== undefined && mine.record.expiresAt === expiresAt && !sameDictRecord(mine.record, this.make(fields, owner !== undefined))) expiresAt++;
+        const mine = this.engine.own.get(`${toHex(k)}/${toHex(subkeyId(sk, owner?.toBinary()))}`);
+        if (mine !== undefined && mine.record.expiresAt === expiresAt && !sameDictRecord(mine.record, record)) {
+          expiresAt++;
+          record = this.make({ key: k, subkey: sk, value: v, expiresAt }, owner !== undefined);
+        }
       }
-      const record = this.make({ ...fields, expiresAt }, owner !== undefined);
       // Republished until its expiration, never renewed: the expiration is the writer's word.
-      const outcome = await this.engine.publish([record], { ttlMs: expiresAt - now, republish: 'until-expiry', signal: options.signal });
-      if (outcome.stored === 0) this.refused(outcome, options.signal);
+      const outcome = await this.publishOwn(record, { ttlMs: expiresAt - now, republish: 'until-expiry', signal: options.signal }, 'write of the subkey');
       return { ...outcome, expiresAt, owner };
     });
   }
@@ -160,20 +160,6 @@ export class DictCommunity extends RecordCommunity<DictRecord, DictEntryWireValu
       if (first === undefined) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
       return this.engine.client.publish(first.key, records.map((record) => ({ record, expiresAt: record.expiresAt })), { signal: options.signal });
     });
-  }
-
-  /**
-   * @throws {@link DictError} for a write no storer accepted: `no-nodes` when none answered, `stale` when the
-   *   most common refusal is `stale` (storers hold a later expiration), `too-large`, or `rejected`.
-   */
-  private refused(outcome: PublishOutcome, signal: AbortSignal | undefined): never {
-    signal?.throwIfAborted();
-    const refusals = Object.entries(outcome.verdicts).sort((a, b) => b[1] - a[1]);
-    if (refusals.length === 0) throw new DictError('no storer answered the write of the subkey; try again later', 'no-nodes');
-    const top = refusals[0]![0];
-    const reason = top === 'stale' || top === 'too-large' ? top : 'rejected';
-    const why = reason === 'stale' ? ' (they hold a later expiration for the subkey, or the same one with a lower entry)' : '';
-    throw new DictError(`every storer refused the write of the subkey${why}: ${JSON.stringify(outcome.verdicts)}`, reason, { verdicts: outcome.verdicts });
   }
 
   private make(fields: Pick<DictRecord, 'key' | 'subkey' | 'value' | 'expiresAt'>, owned: boolean): DictRecord {

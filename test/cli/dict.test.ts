@@ -64,6 +64,10 @@ describe('dictionary routes', () => {
     const rest = await call(nodes[2]!, 'GET', `/dht/dict/team?limit=1&cursor=${first.body.cursor as string}`);
     expect((rest.body.entries as unknown[]).length).toBe(1);
     expect(rest.body.entries).not.toEqual(first.body.entries);
+    // The node's metrics count dictionary entries as their own record type.
+    const metrics = await (await fetch(`${api(nodes[2]!)}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^peerlay_records_stored\\{type="dict"\\} ${nodes[2]!.dict.entries.store.size}$`, 'm'));
+    expect(nodes[2]!.dict.entries.store.size).toBe(2);
   });
 
   it.each([

@@ -129,7 +129,7 @@ export abstract class RecordCommunity<R, W, E extends object = object> extends C
    */
   protected async publishOwn(
     record: R,
-    options: { ttlMs: number; republish: 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
+    options: { ttlMs: number; republish: 'until-expiry' | 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
     what: string,
   ): Promise<PublishOutcome> {
     return this.publishOwnAll([record], options, what);
@@ -138,7 +138,7 @@ export abstract class RecordCommunity<R, W, E extends object = object> extends C
   /** `publishOwn` for several records at one location (e.g. the chunks of one value), published and tallied as one. */
   protected async publishOwnAll(
     records: readonly R[],
-    options: { ttlMs: number; republish: 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
+    options: { ttlMs: number; republish: 'until-expiry' | 'keep-alive' | 'never'; signal?: AbortSignal | undefined; cas?: number | undefined; nodes?: Parameters<RecordEngine<R, W>['publish']>[1]['nodes'] },
     what: string,
   ): Promise<PublishOutcome> {
     const outcome = await this.engine.publish(records, options);

@@ -185,6 +185,21 @@ describe('DictCommunity (40 in-memory nodes)', () => {
     expect(small.sort()).toEqual(seen.sort());
   });
 
+  it('two writes of one subkey in the same ms: the second steps one ms past the first and wins; storers say so in events', async () => {
+    const writer = dicts[14]!;
+    const heard: string[] = [];
+    const listen = (_key: Uint8Array, verdict: string): void => void heard.push(verdict);
+    for (const d of dicts) d.on('subkey:stored', listen);
+    const first = await settle(writer.set('same ms', 'x', utf8('first'), { ttlMs: HOUR }));
+    const second = await settle(writer.set('same ms', 'x', utf8('second'), { ttlMs: HOUR - (net.clock.now() - (first.expiresAt - HOUR)) }));
+    for (const d of dicts) d.off('subkey:stored', listen);
+    expect(second.expiresAt).toBe(first.expiresAt + 1);
+    expect(second.verdicts.updated).toBe(first.verdicts.stored);
+    expect(heard.filter((v) => v === 'stored').length).toBe(first.verdicts.stored);
+    expect(heard.filter((v) => v === 'updated').length).toBe(second.verdicts.updated);
+    expect((await settle(dicts[0]!.get('same ms'))).entries.map(shown)).toEqual([`x=second@${mid(writer)}`]);
+  });
+
   it('misuse is a named error before anything is sent', async () => {
     const d = dicts[0]!;
     const now = net.clock.now();
