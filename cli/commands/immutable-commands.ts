@@ -17,7 +17,8 @@ import { clientFor, printJson } from './client-common.js';
 export const IMMUTABLE_HELP = `
 Immutable values (at most ${MAX_IMMUTABLE_VALUE_BYTES} bytes, content-addressed: the key is the hash of the value):
   peerlay put --immutable FILE|-   stores FILE (or standard input) and prints its key, imm:<64 hex digits>
-  peerlay get imm:<64 hex>         writes the value's bytes to standard output, checked against the key`;
+  peerlay get imm:<64 hex>         writes the value's bytes to standard output, checked against the key
+                                   (--encoding utf8|hex|base64url prints it as text instead)`;
 
 /** True when `key` is spelled as an immutable key, so `get` fetches an immutable value. */
 export function isImmutableKey(key: string): boolean {
@@ -50,11 +51,17 @@ export async function putImmutable(values: OptionValues, positionals: readonly s
 }
 
 /**
- * `peerlay get imm:<64 hex>`: writes the value's bytes (or, with `--json`, the API's answer).
- * @throws {@link ApiError} `not-found` / `unreachable` from the node; `bad-value` when the bytes that came
+ * `peerlay get imm:<64 hex>`: writes the value's bytes as they are, or in `--encoding` with a newline, or
+ * (with `--json`) the API's answer.
+ * @throws {@link UsageError} for `--limit`, `--publisher` or an unknown `--encoding`. {@link ApiError} `not-found` / `unreachable` from the node; `bad-value` when the bytes that came
  *   back do not hash to the key (never printed).
  */
 export async function getImmutable(values: OptionValues, key: string, io: CommandIo): Promise<ExitCode> {
+  if (values.limit !== undefined || values.publisher !== undefined) throw new UsageError('an immutable key names one value with no publisher (drop --limit and --publisher)');
+  const encoding = values.encoding;
+  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'hex' && encoding !== 'base64url') {
+    throw new UsageError(`--encoding must be one of utf8, hex, base64url, got ${JSON.stringify(encoding)}`);
+  }
   const qs = values.local === true ? '?local=true' : '';
   let result: { key: string; value: string; encoding: string; bytes: number };
   try {
@@ -68,6 +75,7 @@ export async function getImmutable(values: OptionValues, key: string, io: Comman
   const bytes = new Uint8Array(Buffer.from(result.value, 'base64url'));
   if (!matchesKey(bytes, parseImmutableKey(key)!)) throw new ApiError(502, 'bad-value', `the node returned ${bytes.length} bytes that do not hash to ${key}; nothing printed`);
   if (values.json === true) printJson(io, result);
-  else io.stdout.write(bytes);
+  else if (encoding === undefined) io.stdout.write(bytes);
+  else println(io.stdout, Buffer.from(bytes).toString(encoding));
   return EXIT.ok;
 }

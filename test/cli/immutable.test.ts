@@ -86,6 +86,9 @@ describe('peerlay put --immutable and peerlay get imm:…', () => {
     const getIo = binaryIo(nodes[3]!);
     expect(await main(['get', key], getIo)).toBe(0);
     expect(getIo.out()).toEqual(value);
+    const hexIo = binaryIo(nodes[0]!);
+    expect(await main(['get', key, '--encoding', 'hex'], hexIo)).toBe(0);
+    expect(hexIo.out().toString()).toBe(`${value.toString('hex')}\n`);
   });
 
   it('reads standard input for -; --json prints the API answer', async () => {
@@ -106,6 +109,8 @@ describe('peerlay put --immutable and peerlay get imm:…', () => {
     writeFileSync(join(dir, 'big.bin'), randomBytes(8_193));
     expect(await main(['put', '--immutable', join(dir, 'big.bin')], io)).toBe(2);
     expect(await main(['put', 'only-key'], io)).toBe(2);
+    expect(await main(['get', formatImmutableKey(chunkValue(randomBytes(3)).key), '--limit', '5'], io)).toBe(2);
+    expect(await main(['get', formatImmutableKey(chunkValue(randomBytes(3)).key), '--encoding', 'latin1'], io)).toBe(2);
     expect(await main(['get', formatImmutableKey(chunkValue(randomBytes(3)).key)], io)).toBe(1);
     expect(io.err()).toMatch(/no value found under imm:/);
     const normal = binaryIo(nodes[1]!);
