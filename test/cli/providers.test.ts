@@ -49,6 +49,10 @@ describe('provider records over the HTTP API (4 in-process nodes)', () => {
       expect(p.expiresAt as number).toBeGreaterThan(Date.now());
     }
     expect(((await call(nodes[3]!, 'GET', '/dht/providers/shared-file?limit=1')).body.providers as unknown[]).length).toBe(1);
+    // The node's metrics count provider records as their own record type: node 0 holds both announcements.
+    const metrics = await (await fetch(`${apiOf(nodes[0]!)}/metrics`)).text();
+    expect(nodes[0]!.providers.records.store.size).toBe(2);
+    expect(metrics).toMatch(/^peerlay_records_stored\{type="providers"\} 2$/m);
     expect((await call(nodes[3]!, 'GET', '/dht/providers/nobody-has-this')).body).toEqual({ key: toHex(hashKey('nobody-has-this')), providers: [] });
     expect((await call(nodes[1]!, 'DELETE', '/dht/providers/shared-file')).body).toMatchObject({ stopped: true });
     expect((await call(nodes[1]!, 'DELETE', '/dht/providers/shared-file')).body).toMatchObject({ stopped: false });

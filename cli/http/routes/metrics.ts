@@ -16,7 +16,7 @@ export function metricsRoutes(s: ApiServices): Route[] {
   const metrics = new NodeMetrics({
     host: s.host,
     dht: s.dht,
-    records: { value: s.dht.values, bag: s.bag.entries, namespace: s.namespace.records, immutable: s.immutable.chunks, dict: s.dict.entries },
+    records: { value: s.dht.values, bag: s.bag.entries, namespace: s.namespace.records, immutable: s.immutable.chunks, dict: s.dict.entries, providers: s.providers.records },
   });
   return [
     {
