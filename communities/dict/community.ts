@@ -80,7 +80,7 @@ export class DictCommunity extends RecordCommunity<DictRecord, DictEntryWireValu
     const s = resolveDictSettings(settings ?? {});
     super(ctx, DICT_COMMUNITY_ID, dht, s, {
       policy: dictPolicy(
-        { maxSubkeyBytes: s.maxSubkeyBytes, maxValueBytes: s.maxValueBytes, maxEntriesPerKey: s.maxEntriesPerKey, maxOpenPerKey: s.maxOpenPerKey, maxPerGroupPerKey: s.maxPerGroupPerKey, maxTtlMs: s.maxTtlMs },
+        { maxSubkeyBytes: s.maxSubkeyBytes, maxValueBytes: s.maxValueBytes, maxEntriesPerKey: s.maxEntriesPerKey, maxOpenPerKey: s.maxOpenPerKey, maxPerGroupPerKey: s.maxPerGroupPerKey, maxOpenPerGroupPerKey: s.maxOpenPerGroupPerKey, maxTtlMs: s.maxTtlMs },
         ctx.keys,
       ),
       messages: DictMessages,

@@ -46,6 +46,8 @@ export interface DictPolicyLimits {
   readonly maxOpenPerKey: number;
   /** Most entries (owned or open) one IP group may add under one key. */
   readonly maxPerGroupPerKey: number;
+  /** Most open entries one IP group may add under one key. */
+  readonly maxOpenPerGroupPerKey: number;
   /** Longest lifetime, in ms. */
   readonly maxTtlMs: number;
 }
@@ -64,6 +66,7 @@ export function dictPolicy(limits: DictPolicyLimits, keys: PublicKeyCache): Reco
       maxRecordBytes: limits.maxValueBytes,
       maxPerLocation: { default: limits.maxEntriesPerKey, [OPEN_CLASS]: limits.maxOpenPerKey },
       maxPerGroupPerLocation: limits.maxPerGroupPerKey,
+      maxPerGroupPerClass: { [OPEN_CLASS]: limits.maxOpenPerGroupPerKey },
       maxTtlMs: limits.maxTtlMs,
     },
     toWire: (r) => ({ subkey: r.subkey, value: r.value, expiresAt: r.expiresAt, owner: r.owner, signature: r.signature }),

@@ -24,6 +24,8 @@ export interface DictSettings extends RecordSettings {
   maxOpenPerKey?: number;
   /** Most entries (owned or open) one IP group may add under one key at a storer. @default 64 */
   maxPerGroupPerKey?: number;
+  /** Most open entries one IP group may add under one key at a storer. @default 16 */
+  maxOpenPerGroupPerKey?: number;
   /** Entries `get` returns when given no limit. @default 1_000 */
   defaultGetLimit?: number;
 }
@@ -40,6 +42,8 @@ export interface ResolvedDictSettings extends RecordCommunitySettings {
   readonly maxOpenPerKey: number;
   /** See {@link DictSettings.maxPerGroupPerKey}. */
   readonly maxPerGroupPerKey: number;
+  /** See {@link DictSettings.maxOpenPerGroupPerKey}. */
+  readonly maxOpenPerGroupPerKey: number;
   /** See {@link DictSettings.defaultGetLimit}. */
   readonly defaultGetLimit: number;
 }
@@ -56,9 +60,10 @@ export function resolveDictSettings(s: DictSettings): ResolvedDictSettings {
     maxEntriesPerKey: s.maxEntriesPerKey ?? 1_000,
     maxOpenPerKey: s.maxOpenPerKey ?? 256,
     maxPerGroupPerKey: s.maxPerGroupPerKey ?? 64,
+    maxOpenPerGroupPerKey: s.maxOpenPerGroupPerKey ?? 16,
     defaultGetLimit: s.defaultGetLimit ?? MAX_GET_LIMIT,
   };
-  for (const name of ['maxSubkeyBytes', 'maxValueBytes', 'maxEntriesPerKey', 'maxOpenPerKey', 'maxPerGroupPerKey', 'defaultGetLimit'] as const) checkPositive(name, r[name], DictError);
+  for (const name of ['maxSubkeyBytes', 'maxValueBytes', 'maxEntriesPerKey', 'maxOpenPerKey', 'maxPerGroupPerKey', 'maxOpenPerGroupPerKey', 'defaultGetLimit'] as const) checkPositive(name, r[name], DictError);
   if (r.maxSubkeyBytes > WIRE_MAX_SUBKEY_BYTES) throw new DictError(`maxSubkeyBytes is at most ${WIRE_MAX_SUBKEY_BYTES}`, 'invalid-value');
   if (r.maxValueBytes > WIRE_MAX_DICT_VALUE_BYTES) throw new DictError(`maxValueBytes is at most ${WIRE_MAX_DICT_VALUE_BYTES}`, 'invalid-value');
   if (r.defaultGetLimit > MAX_GET_LIMIT) throw new DictError(`defaultGetLimit is at most ${MAX_GET_LIMIT}`, 'invalid-value');

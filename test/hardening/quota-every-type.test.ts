@@ -1,6 +1,7 @@
 /**
  * A hostile single source, and a hostile /24, fill at most their documented share of a node's store for
- * every record type (values, bag entries, namespace records): 1 % and 5 % of `maxRecords` by default.
+ * every record type (values, bag entries, namespace records, dictionary entries owned and open): 1 % and 5 %
+ * of `maxRecords` by default.
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { RecordStore } from '../../communities/dht/records/record-store.js';
 import { valuePolicy } from '../../communities/dht/value-policy.js';
 import { bagPolicy, signBagRecord } from '../../communities/bag/index.js';
 import { namespacePolicy, signNamespaceRecord } from '../../communities/namespace/index.js';
+import { dictPolicy, openDictRecord, signDictRecord } from '../../communities/dict/index.js';
 import { ManualClock, PrivateKey, PublicKeyCache, SeededRandom, utf8 } from '../../framework/index.js';
 import type { Address } from '../../framework/index.js';
 
@@ -23,6 +25,7 @@ interface TypeCase {
   record(i: number, now: number): unknown;
 }
 
+const DICT_LIMITS = { maxSubkeyBytes: 64, maxValueBytes: 512, maxEntriesPerKey: 1_000, maxOpenPerKey: 256, maxPerGroupPerKey: 64, maxOpenPerGroupPerKey: 16, maxTtlMs: 86_400_000 };
 const random = new SeededRandom(42);
 const keys = Array.from({ length: 400 }, () => PrivateKey.generate(random));
 const cache = new PublicKeyCache();
@@ -42,6 +45,16 @@ const TYPES: readonly TypeCase[] = [
     name: 'namespace',
     policy: namespacePolicy({ maxValueBytes: 1_024, maxTtlMs: 86_400_000 }, cache) as RecordPolicy<unknown, unknown>,
     record: (i) => signNamespaceRecord(keys[i]!, utf8(`name ${i}`), 0, utf8(`n${i}`)),
+  },
+  {
+    name: 'dict (owned subkeys)',
+    policy: dictPolicy(DICT_LIMITS, cache) as RecordPolicy<unknown, unknown>,
+    record: (i, now) => signDictRecord(keys[i]!, { key: hashKey(`dict ${i}`), subkey: utf8(`s${i}`), value: utf8(`d${i}`), expiresAt: now + HOUR_MS }),
+  },
+  {
+    name: 'dict (open subkeys)',
+    policy: dictPolicy(DICT_LIMITS, cache) as RecordPolicy<unknown, unknown>,
+    record: (i, now) => openDictRecord({ key: hashKey(`dict ${i}`), subkey: utf8(`s${i}`), value: utf8(`d${i}`), expiresAt: now + HOUR_MS }),
   },
 ];
 

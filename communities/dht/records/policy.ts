@@ -26,6 +26,12 @@ export interface RecordLimits {
    * party cannot bury the other publishers of a key under records of made-up keys.
    */
   readonly maxPerGroupPerLocation: number;
+  /**
+   * Most records of a class ({@link RecordPolicy.classify}) one IP group may add under one location, for the
+   * classes listed, on top of `maxPerGroupPerLocation`: e.g. the dictionary's open subkeys, which anyone may
+   * write. @default no cap beyond `maxPerGroupPerLocation`
+   */
+  readonly maxPerGroupPerClass?: Readonly<Record<string, number>>;
   /** Longest lifetime a storer grants, in ms. */
   readonly maxTtlMs: number;
 }

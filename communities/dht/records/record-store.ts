@@ -14,7 +14,7 @@ import type { RecordDatastore, RecordOrigin } from './datastore.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import { RECORD_VERDICTS } from './policy.js';
 import { QuotaBook } from './quotas.js';
-import { RecordTable } from './record-table.js';
+import { groupClassKey, RecordTable } from './record-table.js';
 import type { Entry, Slot } from './record-table.js';
 import { DEFAULT_MAX_BYTES_PER_GROUP, DEFAULT_MAX_BYTES_PER_SOURCE, DEFAULT_GROUP_SHARE, DEFAULT_MAX_LOCATIONS, DEFAULT_MAX_RECORDS, DEFAULT_SOURCE_SHARE } from './store-limits.js';
 import type { PutContext, RecordStoreOptions } from './store-limits.js';
@@ -275,6 +275,9 @@ export class RecordStore<R> {
     if (source !== undefined && group !== undefined) {
       if (!this.quotaAllows(source, group, 1, bytes, now)) return 'quota';
       if ((slot?.perGroup.get(group) ?? 0) >= policy.limits.maxPerGroupPerLocation) return 'quota';
+      const cls = policy.classify?.(record) ?? 'default';
+      const classCap = policy.limits.maxPerGroupPerClass?.[cls];
+      if (classCap !== undefined && (slot?.perGroupClass.get(groupClassKey(group, cls)) ?? 0) >= classCap) return 'quota';
     }
     const entry = this.entry(record, location, expiresAt, now, origin, { source, group });
     const room = this.makeRoom(hex, slot, entry, now);

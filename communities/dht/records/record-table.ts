@@ -72,6 +72,8 @@ export interface Slot<R> {
   readonly perClass: Map<string, number>;
   /** Records per IP group. */
   readonly perGroup: Map<string, number>;
+  /** Records per IP group and class, keyed by {@link groupClassKey}. */
+  readonly perGroupClass: Map<string, number>;
   /** The entries in id order, rebuilt after a change. */
   sorted: Entry<R>[] | undefined;
 }
@@ -108,7 +110,7 @@ export class RecordTable<R> {
   slotFor(hex: string, location: Uint8Array): Slot<R> {
     let slot = this.slots.get(hex);
     if (slot === undefined) {
-      slot = { location: Uint8Array.from(location), entries: new Map(), perClass: new Map(), perGroup: new Map(), sorted: undefined };
+      slot = { location: Uint8Array.from(location), entries: new Map(), perClass: new Map(), perGroup: new Map(), perGroupClass: new Map(), sorted: undefined };
       this.slots.set(hex, slot);
     }
     return slot;
@@ -120,6 +122,7 @@ export class RecordTable<R> {
     slot.sorted = undefined;
     slot.perClass.set(e.cls, (slot.perClass.get(e.cls) ?? 0) + 1);
     if (e.group !== undefined) slot.perGroup.set(e.group, (slot.perGroup.get(e.group) ?? 0) + 1);
+    if (e.group !== undefined) slot.perGroupClass.set(groupClassKey(e.group, e.cls), (slot.perGroupClass.get(groupClassKey(e.group, e.cls)) ?? 0) + 1);
     if (e.source !== undefined) this.sources.charge(e.source, e);
     if (e.group !== undefined) this.groups.charge(e.group, e);
     if (e.origin !== 'local') this.charged++;
@@ -135,6 +138,7 @@ export class RecordTable<R> {
     slot.sorted = undefined;
     decrement(slot.perClass, e.cls);
     if (e.group !== undefined) decrement(slot.perGroup, e.group);
+    if (e.group !== undefined) decrement(slot.perGroupClass, groupClassKey(e.group, e.cls));
     if (e.source !== undefined) this.sources.release(e.source, e);
     if (e.group !== undefined) this.groups.release(e.group, e);
     if (e.origin !== 'local') this.charged--;
@@ -195,6 +199,11 @@ export class RecordTable<R> {
       if (e !== undefined) e.replicatedAt = now;
     }
   }
+}
+
+/** The key of an (IP group, class) pair in {@link Slot.perGroupClass}. */
+export function groupClassKey(group: string, cls: string): string {
+  return `${group}\u0000${cls}`;
 }
 
 function decrement(map: Map<string, number>, key: string): void {

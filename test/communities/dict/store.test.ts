@@ -25,7 +25,7 @@ const open = (subkey: string, value: string, expiresAt = NOW + HOUR): DictRecord
 function dictStore(settings: DictSettings = {}): { s: RecordStore<DictRecord>; clock: ManualClock } {
   const r = resolveDictSettings(settings);
   const policy = dictPolicy(
-    { maxSubkeyBytes: r.maxSubkeyBytes, maxValueBytes: r.maxValueBytes, maxEntriesPerKey: r.maxEntriesPerKey, maxOpenPerKey: r.maxOpenPerKey, maxPerGroupPerKey: r.maxPerGroupPerKey, maxTtlMs: r.maxTtlMs },
+    { maxSubkeyBytes: r.maxSubkeyBytes, maxValueBytes: r.maxValueBytes, maxEntriesPerKey: r.maxEntriesPerKey, maxOpenPerKey: r.maxOpenPerKey, maxPerGroupPerKey: r.maxPerGroupPerKey, maxOpenPerGroupPerKey: r.maxOpenPerGroupPerKey, maxTtlMs: r.maxTtlMs },
     new PublicKeyCache(),
   );
   const clock = new ManualClock(NOW);
@@ -116,7 +116,7 @@ describe('RecordStore with dictPolicy', () => {
     expect(s.get(key)).toEqual([]); // every entry expired at its own expiration
   });
 
-  it('one IP group adds at most maxPerGroupPerKey subkeys (open or owned) under a key; open subkeys at most maxOpenPerKey', () => {
+  it('one IP group adds at most maxPerGroupPerKey subkeys (open or owned) under a key; open subkeys at most maxOpenPerKey per key', () => {
     const { s } = dictStore({ maxPerGroupPerKey: 4, maxOpenPerKey: 6 });
     for (let i = 0; i < 3; i++) expect(put(s, open(`o${i}`, 'v'), source(10, i))).toBe('stored');
     expect(put(s, owned(mallory, 'm', 'v'), source(10, 9))).toBe('stored');
@@ -128,6 +128,19 @@ describe('RecordStore with dictPolicy', () => {
     expect(put(s, owned(alice, 'owned', 'v'), source(31))).toBe('stored'); // owned subkeys are not in the open class
     expect(s.get(key).length).toBe(8);
     expect(s.evictions).toBe(1);
+  });
+
+  it('one IP group adds at most maxOpenPerGroupPerKey open subkeys under a key (16), and still owned ones up to maxPerGroupPerKey (64)', () => {
+    const { s } = dictStore();
+    const group = (i: number): Address => source(40, i); // one /24, many hosts
+    for (let i = 0; i < 16; i++) expect(put(s, open(`open-${i}`, 'v'), group(i))).toBe('stored');
+    expect(put(s, open('open-16', 'v'), group(16))).toBe('quota');
+    expect(put(s, open('open-16', 'v'), source(41))).toBe('stored'); // another group is not held back
+    for (let i = 0; i < 48; i++) expect(put(s, owned(mallory, `owned-${i}`, 'v'), group(i))).toBe('stored');
+    expect(put(s, owned(mallory, 'owned-48', 'v'), group(48))).toBe('quota'); // 16 open + 48 owned = 64 from the /24
+    // Replacing an open subkey with a later expiration is an update, not a new subkey: no cap refuses it.
+    expect(put(s, open('open-0', 'newer', NOW + 2 * HOUR), group(99))).toBe('updated');
+    expect(s.get(key).length).toBe(65);
   });
 
   it('ids: an open subkey, and the same subkey owned by two keys, are three ids', () => {
