@@ -2,13 +2,14 @@
  * Provider records on 50 in-memory nodes: 20 nodes provide one key and a finder gets all of them, each at
  * the address its storers saw (the provider's own IP, with the port it named); a third party cannot file
  * an announcement from another address nor make one point elsewhere; forged and altered announcements
- * are refused and counted; a provider keeps one record per key (the newest); storers never replicate.
+ * are refused and counted, and so are malformed records on the wire; a provider keeps one record per key
+ * (the newest).
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../../communities/dht/index.js';
+import { hashKey, RECORD_VERDICTS } from '../../../communities/dht/index.js';
 import type { LookupEvent } from '../../../communities/dht/index.js';
-import { ProvidersCommunity, ProvidersError, signProviderRecord } from '../../../communities/providers/index.js';
+import { ProvidersCommunity, ProvidersError, ProvidersMessages, signProviderRecord } from '../../../communities/providers/index.js';
 import type { Provider, ProviderRecord } from '../../../communities/providers/index.js';
 import { addressKey, equalBytes } from '../../../framework/index.js';
 import { overlayNet } from '../../helpers/overlay-net.js';
@@ -185,6 +186,43 @@ describe('ProvidersCommunity (50 in-memory nodes)', () => {
       })(),
     );
     expect(limited).toHaveLength(5);
+  });
+
+  it('malformed records on the wire are refused or dropped and counted; the nodes keep running', async () => {
+    const sender = nodes[7]!;
+    const key = hashKey('malformed');
+    const [target] = await net.clock.settle(net.dhts[7]!.findClosestNodes(key));
+    const storer = nodes.find((n) => equalBytes(n.context.key.publicKey.mid, target!.peer.id))!;
+    const now = sender.now();
+    const good = sender.records.policy.toWire(signProviderRecord(sender.context.key, { key, port: 1, version: now, expiresAt: now + 3_600_000 }));
+    const invalidBefore = storer.records.statistics.verdicts.invalid ?? 0;
+    const reply = await net.clock.settle(
+      sender.sendRequest(target!.peer.address, ProvidersMessages.Store, {
+        token: target!.token,
+        location: key,
+        cache: false,
+        cas: undefined,
+        records: [
+          { record: { ...good, ip: new Uint8Array(5) }, ttl: 60_000 }, // an IP of 5 bytes
+          { record: { ...good, port: 70_000 }, ttl: 60_000 }, // a port out of range
+          { record: good, ttl: 60_000 },
+        ],
+      }),
+    );
+    expect(reply.value.verdicts.map((c) => RECORD_VERDICTS[c])).toEqual(['invalid', 'invalid', 'stored']);
+    expect((storer.records.statistics.verdicts.invalid ?? 0) - invalidBefore).toBe(2);
+    expect(storer.records.store.get(key).map((h) => h.record.host)).toEqual([hostOf(sender)]);
+    // A storer that serves a record without the address it saw: readers drop it and count it.
+    const other = nodes[8]!;
+    const liar = nodes.find((n) => n !== other && n !== sender && n !== storer && n.isRunning)!;
+    liar.records.store.insertUnverified({ ...signProviderRecord(other.context.key, { key: hashKey('no address'), port: 2, version: now, expiresAt: now + 3_600_000 }) }, 3_600_000);
+    const reader = nodes[9]!;
+    const rejected = reader.records.statistics.recordsRejected;
+    const peer = { id: liar.context.key.publicKey.mid, address: net.hosts[nodes.indexOf(liar)]!.endpoint.address };
+    const page = await net.clock.settle(reader.records.client.read(peer, hashKey('no address'), 10));
+    expect(page.records).toEqual([]);
+    expect(reader.records.statistics.recordsRejected - rejected).toBe(1);
+    expect(storer.isRunning && liar.isRunning && reader.isRunning).toBe(true);
   });
 
   it('bad arguments throw named errors before anything is sent', async () => {
