@@ -1,7 +1,8 @@
 /**
  * Provider records over real UDP: 6 nodes on 127.0.0.1 (ephemeral ports, no other address). Three nodes
  * provide a key; every node finds all three at 127.0.0.1 (the address the storers saw) with the port each
- * named, or its own UDP port by default; a relayed announcement is refused; stopProviding is local.
+ * named, or its own UDP port by default; a relayed announcement is refused; stopProviding is local; a
+ * lookup nobody answers is `unreachable`, an aborted one `aborted`.
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,5 +62,17 @@ describe('provider records over UDP on 127.0.0.1 (6 nodes)', () => {
     expect(found.find((f) => f.mid === hosts[1]!.midHex)!.address).toEqual({ host: '127.0.0.1', port: 5_001 });
     expect(p1.stopProviding('udp file')).toBe(true);
     expect(p1.providing()).toEqual([]);
+  });
+
+  it('a lookup nobody answers is unreachable, not "no providers"; an aborted one is aborted', async () => {
+    const finder = hosts[0]!.get(ProvidersCommunity);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(finder.findProviders('nobody has it', { signal: controller.signal })).rejects.toMatchObject({ name: 'ProvidersError', reason: 'aborted' });
+    expect(await finder.findProviders('nobody has it')).toEqual([]); // asked, and nobody has it
+    for (const h of hosts.slice(1)) await h.stop();
+    await expect(finder.findProviders('nobody has it')).rejects.toMatchObject({ name: 'ProvidersError', reason: 'unreachable' });
+    // What it holds as a storer is still found: the providers of 'udp file' announced to it.
+    expect((await finder.findProviders('udp file')).length).toBe(3);
   });
 });
