@@ -44,6 +44,16 @@ export class ChunkCollector {
     return this.slots !== undefined && this.filled === this.slots.length;
   }
 
+  /** True once a chunk arrived, so the number of chunks is known. */
+  get known(): boolean {
+    return this.slots !== undefined;
+  }
+
+  /** The indices of the chunks still missing, ascending (none while the number of chunks is unknown). */
+  missingIndices(): number[] {
+    return (this.slots ?? []).flatMap((s, i) => (s === undefined ? [i] : []));
+  }
+
   /** Chunks still missing (the most a value has, while none arrived). */
   missing(maxChunks: number): number {
     return this.slots === undefined ? maxChunks : this.slots.length - this.filled;

@@ -17,6 +17,8 @@ import { chunkValue, formatImmutableKey, locationOf, MAX_CHUNKS, MAX_IMMUTABLE_V
 import { ChunkCollector } from './collector.js';
 import { IMMUTABLE_MAX_DATAGRAM_BYTES, limitDatagrams } from './datagram.js';
 import { ImmutableError } from './errors.js';
+import { fetchChunks } from './fetch.js';
+import type { ReadChunks } from './fetch.js';
 import type { ImmutableChunk, ImmutableChunkWireValue } from './policy.js';
 import { ImmutableMessages, immutablePolicy } from './policy.js';
 
@@ -124,8 +126,9 @@ export class ImmutableCommunity extends RecordCommunity<ImmutableChunk, Immutabl
   }
 
   /**
-   * Fetches the value under `key`: this node's chunks, then the storers' (closest first, each paged from
-   * the first chunk still missing) until every chunk is here. Each chunk is checked against the key, and
+   * Fetches the value under `key`: this node's chunks, then the storers' (the closest storer's first page,
+   * then the missing chunks from up to 4 storers at once, each for its own range, then any still missing
+   * from the others; see `fetch.ts`) until every chunk is here. Each chunk is checked against the key, and
    * the whole value again: a chunk that fails is dropped and counted (`chunks.statistics.recordsRejected`),
    * and a value that does not match its key is never returned.
    * @param key `imm:` and 64 hex digits (as {@link ImmutableCommunity.put} returns it), or the 32 key bytes.
@@ -143,17 +146,11 @@ export class ImmutableCommunity extends RecordCommunity<ImmutableChunk, Immutabl
         for (const held of this.engine.localRecords(location, undefined)) collector.offer(held.record);
         if (collector.complete || options.local === true || this.network.isAlone) return collector.value();
         const nodes = await this.network.findClosestNodes(location, { signal: options.signal });
-        let answered = 0;
-        for (const node of nodes) {
-          if (collector.complete) break;
-          const page = await this.engine.client
-            .read(node.peer, location, collector.missing(MAX_CHUNKS), { cursor: collector.cursor, signal: options.signal })
-            .catch(() => undefined);
-          options.signal?.throwIfAborted();
-          if (page === undefined) continue;
-          answered++;
-          for (const r of page.records) collector.offer(r.record);
-        }
+        const read: ReadChunks = async (peer, limit, cursor) => {
+          const page = await this.engine.client.read(peer, location, limit, { cursor, signal: options.signal });
+          return { chunks: page.records.map((r) => r.record), lastIndex: page.lastId?.[0], exhausted: page.exhausted };
+        };
+        const answered = await fetchChunks(nodes.map((n) => n.peer), collector, read, MAX_CHUNKS, options.signal);
         if (!collector.complete && nodes.length > 0 && answered === 0) {
           throw new ImmutableError(`none of the ${nodes.length} storers of ${formatImmutableKey(k)} answered; try again later`, 'unreachable');
         }
