@@ -67,6 +67,22 @@ export {
 } from './wire/packet.js';
 export type { DecodedPacket, MacVerifier, MessageSpec, PacketHeader, PacketMac, SignatureVerifier, SignedEnvelope, Signer } from './wire/packet.js';
 export { canonicalIpBytes, ipBlock, isLocalHost, isLocalIp } from './wire/ip.js';
+export {
+  ADDRESS_TYPE_DOMAIN_NAME,
+  ADDRESS_TYPE_IPV4,
+  ADDRESS_TYPE_IPV6,
+  ByteReader,
+  ByteWriter,
+  decodeIpv8Packet,
+  decodeStruct,
+  defineIpv8Message,
+  defineStruct,
+  encodeIpv8Packet,
+  encodeStruct,
+  s,
+  writeStruct,
+} from './wire/struct/index.js';
+export type { Bits, InferStruct, InferStructFields, Ipv8MessageSpec, Ipv8Packet, StructFieldTypes, StructListOptions, StructSchema, StructType, VarBytesOptions } from './wire/struct/index.js';
 export { DEFAULT_MAX_PACKET_BYTES } from './endpoint/endpoint.js';
 export type { Endpoint, EndpointStats, PacketListener } from './endpoint/endpoint.js';
 export { addressFamily, addressKey, isValidPort, parseAddress, sameAddress } from './endpoint/address.js';

@@ -34,6 +34,11 @@ import { IPV8_TOKEN_EXPIRATION_MS, IPV8_TOKEN_ROTATE_MS, Ipv8Tokens } from './to
 import { IPV8_MAX_VALUE_AGE_MS, Ipv8ValueStore } from './value-store.js';
 import { parseIpv8Value, serializeIpv8Value } from './values.js';
 
+/** An unproven address is pinged for proof at most this often. */
+const PROOF_PING_INTERVAL_MS = 30_000;
+/** Addresses whose proof pings are remembered. */
+const MAX_PROOF_PINGS = 4_096;
+
 /** A DHT operation failed (no nodes, nothing stored). */
 export class Ipv8DHTError extends PeerlayError {}
 
@@ -105,6 +110,7 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
   protected readonly tokens: Ipv8Tokens;
   /** Tokens other nodes gave us, by node id hex: the token and when. */
   protected readonly peerTokens = new Map<string, { token: Uint8Array; at: number }>();
+  readonly #proofPings = new Map<string, number>();
   #table: RoutingTable | undefined;
   #nodeId: Uint8Array | undefined;
   readonly #settings: Required<Omit<Ipv8DHTSettings, keyof Ipv8OverlaySettings | 'publicAddress'>> & { publicAddress?: Address };
@@ -166,9 +172,27 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     return ipv8NodeId(address, key.mid);
   }
 
+  /**
+   * Pings an address that has not proved it receives there (the host's amplification budget limits what
+   * may go to it), at most once per {@link PROOF_PING_INTERVAL_MS}: py-ipv8 echoes no token of ours before
+   * its first request, so its answer to our ping is the proof that lifts the limit.
+   */
+  protected ensureProof(address: Address): void {
+    const gate = this.amplification;
+    if (gate === undefined || gate.allowance(address) === Number.POSITIVE_INFINITY) return;
+    const k = addressKey(address);
+    const now = this.ctx.clock.now();
+    const last = this.#proofPings.get(k);
+    if (last !== undefined && now - last < PROOF_PING_INTERVAL_MS) return;
+    if (this.#proofPings.size >= MAX_PROOF_PINGS) this.#proofPings.delete(this.#proofPings.keys().next().value!);
+    this.#proofPings.set(k, now);
+    this.pingAddress(address).catch(() => undefined);
+  }
+
   /** Adds a verified node to the routing table; a full bucket pings its oldest entry. */
   protected learn(key: PublicKey, address: Address): Contact | undefined {
     if (this.#table === undefined) return undefined;
+    this.ensureProof(address);
     const id = this.idOf(key, address);
     const r = this.#table.add({ id, address, publicKeyBinary: key.toBinary() });
     if (r.status === 'full') {
@@ -204,6 +228,8 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
   #settle(kind: string, m: Ipv8Incoming<{ identifier: number }>): void {
     if (m.sender === undefined) return;
     if (!this.requests.settle(kind, m.value.identifier, m.from, m)) return;
+    // An answer to our request, from where it went, proves the address receives there.
+    this.amplification?.prove(m.from);
     this.learn(m.sender, m.from);
   }
 
@@ -224,6 +250,7 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     const { values, target, token, identifier } = m.value;
     if (values.length > IPV8_MAX_VALUES_IN_STORE) return CommunityStats.bump(this.stats.dropped, 'too-many-values');
     if (!this.tokens.check(m.sender.mid, m.from, token)) return CommunityStats.bump(this.stats.dropped, 'bad-token');
+    this.amplification?.prove(m.from);
     this.learn(m.sender, m.from);
     // py-ipv8: the more known nodes are closer to the key than we are, the shorter a value lives.
     const self = this.nodeId;
@@ -248,6 +275,7 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     const { identifier, lanAddress, target, offset, forceNodes } = m.value;
     const requester = this.idOf(m.sender, m.from);
     const { values, nodes } = this.findAnswer(target, offset, forceNodes, requester);
+    fitAllowance(values, nodes, this.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY, this.context.key.publicKey.toBinary().length);
     // As py-ipv8: the closest node is asked to puncture toward the requester, who may contact it next.
     if (nodes.length > 0) this.sendPunctureRequest(nodes[0]!.address, lanAddress, m.from, identifier);
     this.send(m.from, FindResponse, {
@@ -349,6 +377,28 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     const k = addressKey(address);
     return this.routingTable.contacts().find((c) => addressKey(c.address) === k);
   }
+}
+
+/** Bytes of a find response around its values and nodes: header, key, identifier, token, counts, signature. */
+function findResponseBytes(keyBytes: number): number {
+  return 23 + 2 + keyBytes + 4 + 20 + 1 + 1 + 64;
+}
+
+/**
+ * Trims a find response (nodes first, then values, farthest last) to what the host may still send to an
+ * address that has not proved itself: py-ipv8 knows nothing of the amplification bound, so the answer
+ * shrinks instead of being withheld. A py-ipv8 requester whose first find gets fewer nodes still converges.
+ */
+function fitAllowance(values: Uint8Array[], nodes: Contact[], allowance: number, keyBytes: number): void {
+  if (allowance === Number.POSITIVE_INFINITY) return;
+  let size = findResponseBytes(keyBytes);
+  for (const v of values) size += 2 + v.length;
+  for (const n of nodes) size += (n.address.host.includes(':') ? 19 : 7) + 2 + (n.publicKeyBinary?.length ?? 0);
+  while (size > allowance && nodes.length > 0) {
+    const n = nodes.pop()!;
+    size -= (n.address.host.includes(':') ? 19 : 7) + 2 + (n.publicKeyBinary?.length ?? 0);
+  }
+  while (size > allowance && values.length > 0) size -= 2 + values.pop()!.length;
 }
 
 /** py-ipv8's `post_process_values`: the newest version per signed publisher, then every unsigned value. */

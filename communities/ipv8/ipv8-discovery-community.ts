@@ -95,7 +95,7 @@ export class Ipv8DHTDiscoveryCommunity extends Ipv8DHTCommunity<Ipv8DHTEvents> {
 
   #settlePlain(kind: string, m: Ipv8Incoming<{ identifier: number }>): void {
     if (m.sender === undefined) return;
-    this.requests.settle(kind, m.value.identifier, m.from, m);
+    if (this.requests.settle(kind, m.value.identifier, m.from, m)) this.amplification?.prove(m.from);
   }
 
   #touchStored(sender: PublicKey | undefined, from: Address): void {
@@ -128,6 +128,7 @@ export class Ipv8DHTDiscoveryCommunity extends Ipv8DHTCommunity<Ipv8DHTEvents> {
     if (m.sender === undefined) return;
     if (!this.tokens.check(m.sender.mid, m.from, m.value.token)) return CommunityStats.bump(this.stats.dropped, 'bad-token');
     if (!equalBytes(m.value.target, m.sender.mid)) return CommunityStats.bump(this.stats.dropped, 'not-own-mid');
+    this.amplification?.prove(m.from);
     const hex = toHex(m.value.target);
     let list = this.stored.get(hex);
     if (list === undefined) {
@@ -145,6 +146,10 @@ export class Ipv8DHTDiscoveryCommunity extends Ipv8DHTCommunity<Ipv8DHTEvents> {
   #onConnectPeerRequest(m: Ipv8Incoming<{ identifier: number; lanAddress: Address; target: Uint8Array }>): void {
     if (m.sender === undefined) return;
     const list = (this.stored.get(toHex(m.value.target)) ?? []).slice(0, IPV8_MAX_IN_FIND);
+    // Within the host's amplification bound toward an unproven requester (each node about 83 bytes).
+    const allowance = this.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
+    const fixed = 23 + 2 + this.context.key.publicKey.toBinary().length + 4 + 1 + 64;
+    while (list.length > 0 && fixed + list.reduce((n, p) => n + (p.address.host.includes(':') ? 19 : 7) + 2 + p.key.toBinary().length, 0) > allowance) list.pop();
     for (const p of list) this.sendPunctureRequest(p.address, m.value.lanAddress, m.from, m.value.identifier);
     this.send(m.from, ConnectPeerResponse, { identifier: m.value.identifier, nodes: list.map((p) => ({ address: p.address, publicKey: p.key.toBinary() })) });
   }

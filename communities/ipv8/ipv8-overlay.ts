@@ -36,6 +36,14 @@ export interface Ipv8Incoming<T> {
   readonly sender: PublicKey | undefined;
 }
 
+/** What a compatible community uses of the host's amplification budget. */
+export interface AmplificationGateLike {
+  /** Bytes that may still be sent to `to` (`Infinity` when it proved itself). */
+  allowance(to: Address): number;
+  /** Records that `address` proved it receives there. */
+  prove(address: Address): void;
+}
+
 /** Settings of a py-ipv8 compatible community. */
 export interface Ipv8OverlaySettings {
   /** Addresses to send introduction requests to while this community knows no peer. @default [] */
@@ -122,6 +130,15 @@ export abstract class Ipv8Overlay<Events extends object = object> extends EventE
   /** The node's services. */
   get context(): CommunityContext {
     return this.ctx;
+  }
+
+  /**
+   * The host's amplification gate, when it has one: how many bytes may still go to an address that has
+   * not proved it receives there, and where to record a proof. Read structurally, so this community runs
+   * on hosts with and without one.
+   */
+  protected get amplification(): AmplificationGateLike | undefined {
+    return (this.ctx as { readonly amplification?: AmplificationGateLike }).amplification;
   }
 
   /** True between `start()` and `stop()`. */

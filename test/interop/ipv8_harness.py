@@ -1,0 +1,167 @@
+"""Run py-ipv8 DHT discovery nodes on 127.0.0.1 for Peerlay's interop checks (``npm run interop``).
+
+Every node is py-ipv8's own ``DHTDiscoveryCommunity`` on a real UDP socket bound to 127.0.0.1, walking with
+py-ipv8's ``RandomWalk`` and maintained by its ``PingChurn`` (0.5 s ticks, as IPv8's defaults), with no
+bootstrap server: nodes are introduced to each other by address only. The node's own addresses are set to
+127.0.0.1 so that nothing is ever sent elsewhere (py-ipv8 would otherwise guess a LAN address).
+
+Protocol: one JSON object per line on stdin, ``{"id": n, "cmd": ..., ...}``; one JSON answer per line on
+stdout, ``{"id": n, "ok": {...}}`` or ``{"id": n, "error": "..."}``. Commands run concurrently.
+
+    start  {"count": n, "bootstrap": [[host, port], ...]}   -> {"nodes": [{"index", "port", "mid", "public_key"}]}
+    walk   {"node": i, "address": [host, port]}
+    table  {"node": i}                                      -> {"contacts": [[host, port, mid], ...]}
+    store  {"node": i, "key": hex, "data": hex, "sign": b}  -> {"stored_on": n}
+    find   {"node": i, "key": hex}                          -> {"values": [[data hex, public key hex or null], ...]}
+    store_peer {"node": i}                                  -> {"stored_on": n}
+    connect {"node": i, "mid": hex}                         -> {"nodes": [[host, port, public key hex], ...]}
+    stop                                                    -> exits
+
+Run with Debian's Python and py-ipv8 3.2 on the path: ``PYTHONPATH=/path/to/py-ipv8-3.2 /usr/bin/python3 ...``.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from binascii import hexlify, unhexlify
+
+from ipv8.community import CommunitySettings
+from ipv8.dht.churn import PingChurn
+from ipv8.dht.discovery import DHTDiscoveryCommunity
+from ipv8.keyvault.crypto import default_eccrypto
+from ipv8.messaging.interfaces.udp.endpoint import UDPEndpoint, UDPv4Address
+from ipv8.peer import Peer
+from ipv8.peerdiscovery.discovery import RandomWalk
+from ipv8.peerdiscovery.network import Network
+
+HOST = "127.0.0.1"
+STEP_S = 0.5
+COMMAND_TIMEOUT_S = 60.0
+
+nodes: list[dict] = []
+walkers: list[asyncio.Task] = []
+
+
+def hx(b: bytes) -> str:
+    return hexlify(b).decode()
+
+
+async def start_node(bootstrap: list[tuple[str, int]]) -> dict:
+    endpoint = UDPEndpoint(port=0, ip=HOST)
+    peer = Peer(default_eccrypto.generate_key("curve25519"))
+    # Built before the socket opens, so py-ipv8 does not guess a LAN address from the interfaces.
+    community = DHTDiscoveryCommunity(CommunitySettings(my_peer=peer, endpoint=endpoint, network=Network()))
+    await endpoint.open()
+    port = endpoint.get_address()[1]
+    me = UDPv4Address(HOST, port)
+    community.my_estimated_lan = me
+    community.my_estimated_wan = me
+    peer.address = me
+    strategies = [RandomWalk(community, timeout=3.0), PingChurn(community)]
+    node = {"community": community, "endpoint": endpoint, "bootstrap": [UDPv4Address(h, p) for h, p in bootstrap],
+            "strategies": strategies}
+    nodes.append(node)
+    walkers.append(asyncio.ensure_future(walk(node)))
+    return {"index": len(nodes) - 1, "port": port, "mid": hx(peer.mid), "public_key": hx(peer.public_key.key_to_bin())}
+
+
+async def walk(node: dict) -> None:
+    community = node["community"]
+    while True:
+        if not community.get_peers():
+            for address in node["bootstrap"]:
+                community.walk_to(address)
+        for strategy in node["strategies"]:
+            try:
+                strategy.take_step()
+            except Exception:  # a strategy step must not end the walk
+                logging.exception("strategy step failed")
+        await asyncio.sleep(STEP_S)
+
+
+async def handle(msg: dict) -> dict:
+    cmd = msg["cmd"]
+    if cmd == "start":
+        boot = [tuple(a) for a in msg.get("bootstrap", [])]
+        created = []
+        for _ in range(msg["count"]):
+            # The first py-ipv8 node bootstraps from what it was given, the others from the first one too.
+            first = [(HOST, nodes[0]["endpoint"].get_address()[1])] if nodes else []
+            created.append(await start_node(boot + first))
+        return {"nodes": created}
+    node = nodes[msg["node"]]
+    community: DHTDiscoveryCommunity = node["community"]
+    if cmd == "walk":
+        community.walk_to(UDPv4Address(*msg["address"]))
+        return {}
+    if cmd == "table":
+        contacts = []
+        for table in community.routing_tables.values():
+            for bucket in table.trie.values():
+                contacts.extend([n.address[0], n.address[1], hx(n.mid)] for n in bucket.nodes.values())
+        return {"contacts": contacts}
+    if cmd == "store":
+        stored = await community.store_value(unhexlify(msg["key"]), unhexlify(msg["data"]), sign=msg["sign"])
+        return {"stored_on": len(stored)}
+    if cmd == "find":
+        values = await community.find_values(unhexlify(msg["key"]))
+        return {"values": [[hx(data), hx(pk) if pk else None] for data, pk in values]}
+    if cmd == "store_peer":
+        return {"stored_on": len(await community.store_peer())}
+    if cmd == "connect":
+        found = await community.connect_peer(unhexlify(msg["mid"]))
+        return {"nodes": [[n.address[0], n.address[1], hx(n.public_key.key_to_bin())] for n in found]}
+    raise ValueError(f"unknown command {cmd}")
+
+
+def answer(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+async def run_one(msg: dict) -> None:
+    try:
+        result = await asyncio.wait_for(handle(msg), COMMAND_TIMEOUT_S)
+        answer({"id": msg.get("id"), "ok": result})
+    except Exception as e:  # every failure is an answer, never a crash
+        answer({"id": msg.get("id"), "error": f"{type(e).__name__}: {e}"})
+
+
+async def shutdown() -> None:
+    for w in walkers:
+        w.cancel()
+    for node in nodes:
+        try:
+            await node["community"].unload()
+        except Exception:
+            logging.exception("unload failed")
+        node["endpoint"].close()
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    pending: set[asyncio.Task] = set()
+    answer({"id": 0, "ok": {"ready": True}})
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        msg = json.loads(line)
+        if msg.get("cmd") == "stop":
+            break
+        task = asyncio.ensure_future(run_one(msg))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    for task in pending:
+        task.cancel()
+    await shutdown()
+    answer({"id": -1, "ok": {"stopped": True}})
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
