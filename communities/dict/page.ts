@@ -76,9 +76,10 @@ export function pageOf(read: ReadResult<DictRecord>, limit: number, now: number,
     if (record.expiresAt > now && expiresAt > now) live.push({ id, record });
   }
   const chosen = live.slice(0, limit);
-  const entries = chosen.map(({ record: r }) => {
-    const owner = r.owner === undefined ? undefined : keys.get(r.owner);
-    return owner === undefined ? { subkey: r.subkey, value: r.value, expiresAt: r.expiresAt } : { subkey: r.subkey, value: r.value, expiresAt: r.expiresAt, owner };
+  const entries = chosen.flatMap(({ record: r }): DictEntry[] => {
+    if (r.owner === undefined) return [{ subkey: r.subkey, value: r.value, expiresAt: r.expiresAt }];
+    const owner = keys.get(r.owner); // parses: the entry's signature verified under this key binary
+    return owner === undefined ? [] : [{ subkey: r.subkey, value: r.value, expiresAt: r.expiresAt, owner }];
   });
   const cursor = live.length > limit ? chosen[chosen.length - 1]!.id : horizon;
   return cursor === undefined ? { entries } : { entries, cursor };

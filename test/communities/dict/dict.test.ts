@@ -95,6 +95,20 @@ describe('DictCommunity (40 in-memory nodes)', () => {
     expect(entries.map(shown).sort()).toEqual([`alice=alice v1@${mid(alice)}`, `alice=the real alice@${mid(mallory)}`].sort());
   });
 
+  it('malformed entries that pass the wire schema are refused as invalid by every storer, and counted', async () => {
+    const sender = dicts[21]!;
+    const key = hashKey('malformed');
+    const expiresAt = net.clock.now() + HOUR;
+    const before = dicts.reduce((n, d) => n + d.entries.store.verdicts.invalid, 0);
+    const longSubkey = openDictRecord({ key, subkey: new Uint8Array(65), value: utf8('v'), expiresAt }); // over maxSubkeyBytes (64), under the wire's 128
+    const unsigned = { ...signDictRecord(sender.context.key, { key, subkey: utf8('s'), value: utf8('v'), expiresAt }), signature: undefined }; // an owner without a signature
+    const outcome = await settle(sender.storeRecords([longSubkey, unsigned]));
+    expect(Object.keys(outcome.verdicts)).toEqual(['invalid']);
+    const counted = dicts.reduce((n, d) => n + d.entries.store.verdicts.invalid, 0) - before;
+    expect(counted).toBe(outcome.verdicts.invalid! + (outcome.keptHere ? 2 : 0));
+    expect((await settle(dicts[0]!.get('malformed'))).entries).toEqual([]);
+  });
+
   it('a reader drops records a lying storer forged, and counts them', async () => {
     const key = 'lies';
     const writer = dicts[4]!;
