@@ -142,8 +142,10 @@ export class Simulation {
   }
 
   /**
-   * Adds `count` nodes, `concurrency` joins at a time, advancing time until all are done.
-   * @param onProgress called after each join with the number of live nodes.
+   * Adds `count` nodes, `options.concurrency` joins at a time (default 8), advancing time until all are done.
+   * @param count nodes to add.
+   * @param options `concurrency`, and `onProgress`, called after each join with the number of live nodes.
+   * @throws {@link InvalidArgumentError} when `count` is not an integer >= 0.
    */
   async grow(count: number, options: { concurrency?: number; onProgress?: (size: number) => void } = {}): Promise<void> {
     if (!Number.isSafeInteger(count) || count < 0) throw new InvalidArgumentError(`count must be an integer >= 0, got ${count}`);
