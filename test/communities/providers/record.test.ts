@@ -118,7 +118,12 @@ describe('the store, for provider records', () => {
     // Other groups fill the key to its cap of 5: then a record expiring no later is refused.
     const others = providers.slice(4, 7).map((k, i) => store.put(stamped(announce(k, { expiresAt: NOW + HOUR_MS - 1 }), { host: `198.51.${i}.1`, port: 1 }), HOUR_MS, { origin: 'store', from: { host: `198.51.${i}.1`, port: 1 } }));
     expect(others).toEqual(['stored', 'stored', 'full']);
-    expect(store.put(stamped(announce(providers[7]!, { expiresAt: NOW + 10 * 60_000 })), 5 * HOUR_MS, { origin: 'store', from: FROM })).not.toBe('stored');
+    const fresh = { host: '192.0.2.50', port: 1 }; // a group with room: only the key's cap speaks
+    expect(store.put(stamped(announce(providers[7]!, { expiresAt: NOW + 10 * 60_000 }), fresh), 5 * HOUR_MS, { origin: 'store', from: fresh })).toBe('full'); // expires sooner than every held one
+    // One that outlives the soonest-expiring held one evicts it.
+    const later = { host: '192.0.2.51', port: 1 };
+    expect(store.put(stamped(announce(PrivateKey.generate(random), { expiresAt: NOW + 2 * HOUR_MS }), later), 2 * HOUR_MS, { origin: 'store', from: later })).toBe('stored');
+    expect(store.evictions).toBe(1);
     const held = store.get(KEY);
     expect(held).toHaveLength(5);
     for (const h of held) expect(h.expiresAt).toBeLessThanOrEqual(h.record.expiresAt);
