@@ -78,7 +78,7 @@ describe('dictionary routes', () => {
     ['open not a boolean', 'PUT', '/dht/dict/k/s', { value: 'v', open: 'yes' }, 400, 'bad-field'],
     ['bad cursor', 'GET', '/dht/dict/k?cursor=zz', undefined, 400, 'invalid-cursor'],
     ['bad owner', 'GET', '/dht/dict/k?owner=abc', undefined, 400, 'bad-owner'],
-  ] as const)('%s: %i %s', async (_name, method, path, body, status, code) => {
+  ] as const)('%s: %s %s', async (_name, method, path, body, status, code) => {
     const r = await call(nodes[0]!, method, path, body);
     expect(r.status).toBe(status);
     expect(r.body.error!.code).toBe(code);
