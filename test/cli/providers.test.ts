@@ -1,17 +1,19 @@
 /**
  * Provider records through the node's HTTP API and the `peerlay provide` / `peerlay providers` commands:
- * in-process `PeerlayNode`s (the commands run in this process against their APIs), then `peerlay node`
- * processes driven by the built CLI. Everything on 127.0.0.1 with free ports.
+ * in-process `PeerlayNode`s (the commands run in this process against their APIs; a node restarted with its
+ * state directory), then `peerlay node` processes driven by the built CLI. Everything on 127.0.0.1 with free ports.
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../framework/index.js';
 import { hashKey } from '../../communities/dht/index.js';
 import { main } from '../../cli/main.js';
-import type { PeerlayNode } from '../../cli/node/peerlay-node.js';
+import { PeerlayNode } from '../../cli/node/peerlay-node.js';
 import { call, captureIo, CLI, ROOT, runCli, spawnNode, startNodes, waitFor } from './helpers.js';
 import type { SpawnedNode } from './helpers.js';
 
@@ -85,6 +87,33 @@ describe('provider records over the HTTP API (4 in-process nodes)', () => {
     expect(await main(['provide', 'cli-file', '--stop', '--api', apiOf(nodes[3]!)], stop)).toBe(0);
     expect(stop.out()).toBe(`stopped providing ${toHex(hashKey('cli-file'))}\n`);
     expect(await main(['provide', 'cli-file', '--port', 'x', '--api', apiOf(nodes[3]!)], captureIo())).toBe(2);
+  });
+});
+
+describe('provider records in the state database', () => {
+  it('an announcement a node holds as a storer is restored, with its observed address, when it restarts with the same --state', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'peerlay-providers-'));
+    const dir = join(root, 'state');
+    try {
+      const first = await PeerlayNode.start({ port: 0, http: { host: '127.0.0.1', port: 0 }, stateDir: dir, bootstrap: [nodes[0]!.address] });
+      try {
+        await waitFor(() => first.dht.routingTable.size >= 4, 10_000, 'the node to join');
+        const put = await call(nodes[1]!, 'PUT', '/dht/providers/kept-file', { port: 6_000 });
+        expect(put.body.acks).toBe(4);
+        expect(first.providers.records.store.size).toBe(1);
+      } finally {
+        await first.stop();
+      }
+      const again = await PeerlayNode.start({ port: 0, http: { host: '127.0.0.1', port: 0 }, stateDir: dir });
+      try {
+        const local = await call(again, 'GET', '/dht/providers/kept-file?local=true');
+        expect(local.body.providers).toEqual([expect.objectContaining({ mid: nodes[1]!.host.midHex, address: '127.0.0.1:6000' })]);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
