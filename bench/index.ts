@@ -12,6 +12,7 @@
  *   paths (see {@link runAdversarial}).
  * - `serve [--clients C] [--duration MS] [--rates R1,R2] [--kinds K1,K2]`: requests one node answers per second on one
  *   core (see {@link runServe}).
+ * - `bulk [--nodes N] [--keys K] [--seed S]`: `storeMany`/`findMany` against the same calls one by one (see {@link measureBulk}).
  * - `all`: micro + loopback (N=50) + a small simulate.
  * @module
  */
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { benchLibp2p, benchLoopback, benchMicro, benchSimulate } from './commands.js';
 import type { BenchArgs } from './commands.js';
 import { benchAdversarial } from './adversarial.js';
+import { benchBulk } from './bulk.js';
 import { benchServe } from './serve.js';
 
 const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|serve|all> [options] [--json FILE]
@@ -29,6 +31,7 @@ const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversari
   libp2p    [--nodes 20] [--keys 5] [--gets 100]
   adversarial [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
   serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged]
+  bulk      [--nodes 200] [--keys 100] [--seed 1]   (storeMany/findMany vs one by one)
   all       micro + loopback (N=50) + simulate (N=300, L=200)`;
 
 const OPTIONS = {
@@ -76,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'adversarial':
       output = await benchAdversarial(args);
+      break;
+    case 'bulk':
+      output = await benchBulk(args);
       break;
     case 'serve':
       output = await benchServe(values);

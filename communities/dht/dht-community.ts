@@ -36,7 +36,8 @@ import type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from '.
 import { ValueOps } from './value-ops.js';
 import type { ValueWireValue } from './value-policy.js';
 import { valuePolicy } from './value-policy.js';
-import type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
+import type { ValueCache } from './value-cache.js';
+import type { FindManyOptions, FindOptions, FoundValue, ManyResult, StoreItem, StoreManyOptions, StoreOptions, StoreRecordOptions } from './value-types.js';
 
 /** The DHT community's id: SHA-1 of `peerlay/dht/v1`. */
 export const DHT_COMMUNITY_ID = communityIdFromName('peerlay/dht/v1');
@@ -188,7 +189,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * @param key a string (hashed with SHA-1 to 20 bytes) or bytes (20 bytes used as is, others hashed).
    * @param data up to `maxDataBytes` (default 1,024) bytes.
    * @param options `sign` to make the value authentic (newest version per publisher wins), `ttlMs`
-   *   (default 24 h), `signal` to cancel.
+   *   (default 24 h) or `expiresAt` (ms since the epoch), up to `maxLifetimeMs` (30 days; beyond
+   *   `maxTtlMs` this node renews the value until then while it runs), `signal` to cancel.
    * @returns how many other nodes acknowledged the store. When this node is itself among the k closest
    *   to the key, it also keeps the value as a storer (and serves it). `0` means the value is held only
    *   here: the routing table is empty (a lone node), so this node keeps it as its own, serves it, and
@@ -219,7 +221,9 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
   /**
    * Finds the values stored under `key`. Signed values are verified (a forged one is never returned) and
    * only the newest version per publisher is kept; unsigned values are deduplicated.
-   * @param options `publisher` (a key or a mid) asks for one publisher's values only; `limit` (default 100).
+   * @param options `publisher` (a key or a mid) asks for one publisher's values only; `limit` (default 100);
+   *   `latest` asks every one of the k closest nodes reached and orders the values freshest first;
+   *   `cache: false` skips the local cache (a fresh earlier answer is otherwise returned without a packet).
    * @returns the values, possibly none, signed ones first by publisher. With an empty routing table, the
    *   values this node holds itself.
    *   An empty array means nodes answered and none holds a value under the key.
@@ -231,14 +235,27 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     return this.ops.findValues(key, options);
   }
 
-  /** Stores several values (in parallel, bounded); one result per item, never throws for one item. */
-  storeMany(items: readonly StoreItem[], options: { signal?: AbortSignal; concurrency?: number } = {}): Promise<ManyResult<number>[]> {
+  /**
+   * Stores several values as one operation (`bulk.ts`): lookups shared between keys whose closest nodes
+   * the operation already reached, items under one key in one publication; `concurrency` (default 8) at once.
+   * @returns one result per item, in order (never throws for one item).
+   */
+  storeMany(items: readonly StoreItem[], options: StoreManyOptions = {}): Promise<ManyResult<number>[]> {
     return this.ops.storeMany(items, options);
   }
 
-  /** Finds several keys (in parallel, bounded); one result per key. */
-  findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindOptions & { concurrency?: number } = {}): Promise<ManyResult<FoundValue[]>[]> {
+  /**
+   * Finds several keys as one operation (`bulk.ts`): each lookup starts from the nodes the operation's
+   * earlier lookups reached nearest its key; the options of {@link DHTCommunity.findValues} apply to every key.
+   * @returns one result per key, in order (never throws for one key).
+   */
+  findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindManyOptions = {}): Promise<ManyResult<FoundValue[]>[]> {
     return this.ops.findMany(keys, options);
+  }
+
+  /** The local cache of found values (see `DHTSettings.valueCache`). */
+  get valueCache(): ValueCache {
+    return this.ops.cache;
   }
 
   /**
@@ -400,6 +417,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
     this.lookups.abortAll();
+    this.ops.cache.clear();
     this.values.stop();
     this.maintenance.stop();
     this.learning.clear();

@@ -9,7 +9,10 @@ export type { DHTErrorReason } from './errors.js';
 export type { DHTSettings, ResolvedDHTSettings } from './settings.js';
 export { DHTStatistics } from './statistics.js';
 export type { DHTEvents, FindReply, FindReplyAnswer, LookupCallOptions } from './types.js';
-export type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
+export type { FindManyOptions, FindOptions, FoundValue, ManyResult, StoreItem, StoreManyOptions, StoreOptions, StoreRecordOptions } from './value-types.js';
+export { resolveValueCacheSettings, ValueCache } from './value-cache.js';
+export type { ResolvedValueCacheSettings, ValueCacheCounters, ValueCacheHost, ValueCacheSettings } from './value-cache.js';
+export { MAX_LIFETIME_MS } from './settings.js';
 export {
   checkRecord,
   DEFAULT_MAX_DATA_BYTES,

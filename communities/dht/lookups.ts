@@ -7,6 +7,7 @@
 import { InvalidArgumentError, toHex } from '../../framework/index.js';
 import type { TimerHandle } from '../../framework/index.js';
 import { DHTError } from './errors.js';
+import { compareDistance } from './routing/node-id.js';
 import type { LookupPeer, LookupResult, QueryReply } from './lookup.js';
 import { disjointLookup } from './lookup.js';
 import type { LookupEvent, LookupFinishedEvent, LookupKind, LookupListener } from './lookup-events.js';
@@ -62,6 +63,8 @@ export interface LookupRun<R> {
   readonly schedule?: ((ms: number, fn: () => void) => TimerHandle) | undefined;
   /** Cancels a timer of `schedule`. */
   readonly cancel?: ((handle: TimerHandle) => void) | undefined;
+  /** Nodes to start from besides the routing table's closest contacts (see {@link withSeeds}). */
+  readonly seeds?: readonly LookupPeer[] | undefined;
 }
 
 /** The DHT's lookups. */
@@ -90,7 +93,7 @@ export class Lookups {
     if (!Number.isInteger(paths) || paths < 1) throw new InvalidArgumentError(`paths must be an integer >= 1, got ${paths}`);
     const tracer = this.tracer<R>(o.kind, target, o.onEvent);
     const k = host.settings.bucketSize;
-    const seeds = host.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address }));
+    const seeds = withSeeds(target, host.routingTable.closest(target, k * paths).map((c) => ({ id: c.id, address: c.address })), o.seeds);
     if (seeds.length === 0) {
       const error = new DHTError('the routing table is empty: no node to ask (bootstrap first)', 'no-nodes');
       tracer?.finish(undefined, error);
@@ -158,4 +161,16 @@ export class Lookups {
     };
     return new LookupTracer<R>(sink, () => host.context.clock.now(), ++this.traced, target, kind, full);
   }
+}
+
+/**
+ * The routing table's seeds and a caller's own (nodes a bulk operation's earlier lookups reached near the
+ * target), without repeats, nearest the target first: the lookup starts where the caller's nodes are
+ * closer, and still has the table's contacts when they fail.
+ */
+export function withSeeds(target: Uint8Array, table: readonly LookupPeer[], extra: readonly LookupPeer[] | undefined): LookupPeer[] {
+  if (extra === undefined || extra.length === 0) return [...table];
+  const byId = new Map<string, LookupPeer>();
+  for (const p of [...extra, ...table]) if (!byId.has(toHex(p.id))) byId.set(toHex(p.id), p);
+  return [...byId.values()].sort((a, b) => compareDistance(target, a.id, b.id));
 }

@@ -6,6 +6,8 @@ import type { CommunitySettings } from '../../framework/index.js';
 import { InvalidArgumentError } from '../../framework/index.js';
 import type { RecordDatastore } from './records/datastore.js';
 import type { StoreLimits } from './records/store-limits.js';
+import type { ResolvedValueCacheSettings, ValueCacheSettings } from './value-cache.js';
+import { resolveValueCacheSettings } from './value-cache.js';
 import { DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET, DEFAULT_MAX_PER_IP_GROUP_PER_TABLE, isLocalAddress } from './routing/ip-diversity.js';
 
 /** Settings of a {@link DHTCommunity}, given to `host.register(DHTCommunity, settings)`. */
@@ -22,6 +24,14 @@ export interface DHTSettings extends CommunitySettings {
   defaultTtlMs?: number;
   /** Longest lifetime a node accepts, in ms. @default 86_400_000 */
   maxTtlMs?: number;
+  /**
+   * Longest lifetime `storeValue` takes (`ttlMs` or `expiresAt`), in ms. Beyond `maxTtlMs` the publisher
+   * stores the value for `maxTtlMs` and renews it before each grant ends, until the requested expiry, for
+   * as long as it runs (see docs/dht-values.md). @default 2_592_000_000 (30 days)
+   */
+  maxLifetimeMs?: number;
+  /** The local cache of found values (see `ValueCacheSettings`). @default on, 1,024 entries, 1 MiB, 60 s */
+  valueCache?: ValueCacheSettings;
   /** Storers re-store values they hold to the current k closest nodes this often, in ms. @default 3_600_000 */
   replicateIntervalMs?: number;
   /** The publisher re-stores its own values this often, in ms. @default 3_600_000 */
@@ -85,7 +95,11 @@ export interface DHTSettings extends CommunitySettings {
 }
 
 /** {@link DHTSettings} with every default applied. */
-export type ResolvedDHTSettings = Required<Omit<DHTSettings, 'discovery' | 'datastore'>> & Pick<DHTSettings, 'discovery' | 'datastore'>;
+export type ResolvedDHTSettings = Required<Omit<DHTSettings, 'discovery' | 'datastore' | 'valueCache'>> &
+  Pick<DHTSettings, 'discovery' | 'datastore'> & { readonly valueCache: ResolvedValueCacheSettings };
+
+/** The default cap of `maxLifetimeMs`: 30 days. */
+export const MAX_LIFETIME_MS = 30 * 86_400_000;
 
 /** Applies defaults. */
 export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
@@ -97,6 +111,8 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     maxUnsignedPerKey: s.maxUnsignedPerKey ?? 64,
     defaultTtlMs: s.defaultTtlMs ?? 86_400_000,
     maxTtlMs: s.maxTtlMs ?? 86_400_000,
+    maxLifetimeMs: s.maxLifetimeMs ?? Math.max(MAX_LIFETIME_MS, s.maxTtlMs ?? 0),
+    valueCache: resolveValueCacheSettings(s.valueCache ?? {}),
     replicateIntervalMs: s.replicateIntervalMs ?? 3_600_000,
     republishIntervalMs: s.republishIntervalMs ?? 3_600_000,
     refreshIntervalMs: s.refreshIntervalMs ?? 900_000,
@@ -116,7 +132,7 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     disjointPaths: checkPaths(s.disjointPaths ?? 1),
   };
   const positive = [
-    'bucketSize', 'alpha', 'maxDataBytes', 'maxUnsignedPerKey', 'maxSignedPerKey', 'maxPerGroupPerKey', 'defaultTtlMs', 'maxTtlMs',
+    'bucketSize', 'alpha', 'maxDataBytes', 'maxUnsignedPerKey', 'maxSignedPerKey', 'maxPerGroupPerKey', 'defaultTtlMs', 'maxTtlMs', 'maxLifetimeMs',
     'replicateIntervalMs', 'republishIntervalMs', 'refreshIntervalMs', 'maintenanceIntervalMs', 'quorum', 'maxFailures', 'goodContactMs',
   ] as const;
   for (const name of positive) {
@@ -124,6 +140,7 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`setting ${name} must be a positive integer, got ${String(v)}`);
   }
   if (r.defaultTtlMs > r.maxTtlMs) throw new InvalidArgumentError(`setting defaultTtlMs (${r.defaultTtlMs}) exceeds maxTtlMs (${r.maxTtlMs})`);
+  if (r.maxLifetimeMs < r.maxTtlMs) throw new InvalidArgumentError(`setting maxLifetimeMs (${r.maxLifetimeMs}) is below maxTtlMs (${r.maxTtlMs})`);
   return r;
 }
 

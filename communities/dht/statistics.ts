@@ -30,6 +30,12 @@ export class DHTStatistics {
   finds = 0;
   /** `findValues` calls that returned at least one value. */
   findsWithValues = 0;
+  /** Finds answered from the local value cache, without a packet. */
+  cacheHits = 0;
+  /** Finds the cache could not answer (nothing held, stale, or fewer values than asked). */
+  cacheMisses = 0;
+  /** Background refreshes of cached keys read often, before they went stale. */
+  cacheRefreshes = 0;
   /** Bucket refresh lookups. */
   refreshes = 0;
   /** Contacts seen with an id that did not match their key, dropped. */
@@ -89,6 +95,9 @@ export class DHTStatistics {
       storeAcks: this.storeAcks,
       finds: this.finds,
       findsWithValues: this.findsWithValues,
+      cacheHits: this.cacheHits,
+      cacheMisses: this.cacheMisses,
+      cacheRefreshes: this.cacheRefreshes,
       valuesRejected: this.valuesRejected,
       storeVerdicts: { ...this.storeVerdicts },
       replications: this.replications,

@@ -53,4 +53,6 @@ export interface LookupCallOptions {
   readonly kind?: LookupKind | undefined;
   /** Receives this lookup's events (see `lookup-events.ts`). */
   readonly onEvent?: LookupListener | undefined;
+  /** Nodes to start from besides the routing table's closest contacts (a bulk operation's earlier answers). */
+  readonly seeds?: readonly LookupPeer[] | undefined;
 }

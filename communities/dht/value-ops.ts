@@ -4,13 +4,15 @@
  * the closest node that lacked the value.
  * @module
  */
-import type { Clock, PrivateKey, PublicKey } from '../../framework/index.js';
+import type { Clock, PrivateKey, PublicKey, TimerHandle } from '../../framework/index.js';
 import { toHex } from '../../framework/index.js';
 import { DHTError } from './errors.js';
 import { dhtKey, publisherMid } from './arguments.js';
 import type { Answered, LookupResult } from './lookup.js';
+import { findMany, storeMany } from './bulk.js';
+import type { BulkHost } from './bulk.js';
 import type { RecordEngine } from './records/record-engine.js';
-import type { TimedRecord } from './records/engine-types.js';
+import type { ClosestNode, TimedRecord } from './records/engine-types.js';
 import type { PublishOutcome } from './records/engine-types.js';
 import { compareDistance } from './routing/node-id.js';
 import type { ResolvedDHTSettings } from './settings.js';
@@ -19,7 +21,8 @@ import type { PublicKeyCache, ValueRecord } from './storage/value-record.js';
 import { checkRecord, signRecord, unsignedRecord } from './storage/value-record.js';
 import type { FindReply, LookupCallOptions } from './types.js';
 import type { ValueWireValue } from './value-policy.js';
-import type { FindOptions, FoundValue, ManyResult, StoreItem, StoreOptions, StoreRecordOptions } from './value-types.js';
+import { ValueCache } from './value-cache.js';
+import type { FindManyOptions, FindOptions, FoundValue, Lifetime, LookupVia, ManyResult, StoreItem, StoreManyOptions, StoreOptions, StoreRecordOptions } from './value-types.js';
 
 /** What the value operations need of their DHT. */
 export interface ValueOpsHost {
@@ -41,6 +44,10 @@ export interface ValueOpsHost {
   lookup(target: Uint8Array, values: boolean, options: LookupCallOptions): Promise<LookupResult<FindReply>>;
   /** Maps framework errors to DHT errors. */
   wrap(error: unknown): Error;
+  /** A timer the DHT's stop clears (the cache's refreshes). */
+  after(ms: number, fn: () => void): TimerHandle;
+  /** Cancels a timer. */
+  cancel(handle: TimerHandle | undefined): void;
 }
 
 /** Most values `findValues` returns when given no limit. */
@@ -48,10 +55,22 @@ export const DEFAULT_FIND_LIMIT = 100;
 
 /** Store/find logic of a DHT community. */
 export class ValueOps {
+  /** The local cache of found values. */
+  readonly cache: ValueCache;
   private lastVersion = 0;
 
   /** @param dht the owner, through what these operations need of it. */
-  constructor(private readonly dht: ValueOpsHost) {}
+  constructor(private readonly dht: ValueOpsHost) {
+    this.cache = new ValueCache(dht.settings.valueCache, {
+      clock: dht.context.clock,
+      after: (ms, fn) => dht.after(ms, fn),
+      cancel: (h) => dht.cancel(h),
+      counters: dht.statistics,
+      refresh: async (key, publisher, limit) => {
+        if (dht.isRunning) await this.find(key, { publisher, limit }, { refresh: true });
+      },
+    });
+  }
 
   /** See `DHTCommunity.storeValue`. */
   async storeValue(key: string | Uint8Array, data: Uint8Array, options: StoreOptions): Promise<number> {
@@ -60,34 +79,56 @@ export class ValueOps {
     if (!(data instanceof Uint8Array)) throw new DHTError(`data must be a Uint8Array, got ${typeof data}`, 'invalid-value');
     const max = dht.settings.maxDataBytes;
     if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
-    this.ttlMs(options.ttlMs);
-    const now = dht.context.clock.now();
-    const record = options.sign === true ? signRecord(dht.context.key, k, data, this.nextVersion(now)) : unsignedRecord(k, data);
+    this.lifetime(options);
+    const record = this.makeRecord(k, data, options.sign === true);
     return this.storeRecord(record, options);
+  }
+
+  /** A record of this node: signed with a fresh version, or unsigned. */
+  makeRecord(key: Uint8Array, data: Uint8Array, sign: boolean): ValueRecord {
+    const dht = this.dht;
+    return sign ? signRecord(dht.context.key, key, data, this.nextVersion(dht.context.clock.now())) : unsignedRecord(key, data);
   }
 
   /** See `DHTCommunity.storeRecord`. */
   async storeRecord(record: ValueRecord, options: StoreRecordOptions): Promise<number> {
     const dht = this.dht;
-    const ttlMs = this.ttlMs(options.ttlMs);
+    const lifetime = this.lifetime(options);
+    if (lifetime.until !== undefined && options.republish === false) {
+      throw new DHTError(`a lifetime beyond maxTtlMs (${dht.settings.maxTtlMs} ms) needs this node to renew the record: republish cannot be false`, 'invalid-ttl');
+    }
     const verdict = checkRecord(record, dht.context.keys);
     if (verdict !== 'valid') throw new DHTError(`not a valid value record: ${verdict}`, 'rejected');
     if (record.data.length > dht.settings.maxDataBytes) {
       throw new DHTError(`value of ${record.data.length} bytes exceeds the maximum of ${dht.settings.maxDataBytes} bytes`, 'too-large');
     }
+    return this.publish([record], lifetime, { ...options, nodes: undefined });
+  }
+
+  /**
+   * Publishes records of one key (checked) on the k closest nodes: `nodes` when a bulk operation knows
+   * them, else a lookup's.
+   * @returns how many other nodes acknowledged them (`0` alone).
+   */
+  async publish(records: readonly ValueRecord[], lifetime: Lifetime, options: StoreRecordOptions & { nodes: readonly ClosestNode[] | undefined }): Promise<number> {
+    const dht = this.dht;
+    const ttlMs = lifetime.ttlMs;
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    const key = records[0]?.key;
+    if (key !== undefined) this.cache.invalidate(key);
     // Alone (no contact yet, or everyone else gone): no lookup can run, so the record is kept here as this
     // node's own and, unless `republish` is false, offered to the k closest by a later republish round.
     const alone = dht.routingTable.size === 0;
     let outcome: PublishOutcome;
     try {
-      outcome = await dht.values.publish([record], {
+      outcome = await dht.values.publish(records, {
         ttlMs,
         signal: options.signal,
         paths: options.disjointPaths,
-        republish: options.republish === false ? 'never' : 'until-expiry',
+        republish: lifetime.until !== undefined ? 'keep-alive' : options.republish === false ? 'never' : 'until-expiry',
+        keepAliveUntil: lifetime.until,
         onEvent: options.onEvent,
-        ...(alone ? { nodes: [] } : {}),
+        ...(alone ? { nodes: [] } : options.nodes === undefined ? {} : { nodes: options.nodes }),
       });
       if (!dht.isRunning) throw new DHTError('the DHT community stopped during the store', 'stopped');
     } catch (error) {
@@ -116,25 +157,58 @@ export class ValueOps {
     return outcome.acks;
   }
 
-  /** A lifetime in ms (or the default). @throws {@link DHTError} `invalid-ttl` out of range. */
-  private ttlMs(ttlMs: number | undefined): number {
+  /**
+   * A lifetime from `ttlMs` or an absolute `expiresAt` (or the default): up to `maxTtlMs` as it is, beyond
+   * (up to `maxLifetimeMs`) `maxTtlMs` at a time until the requested end.
+   * @throws {@link DHTError} `invalid-ttl` for both given, a past `expiresAt`, or a lifetime out of range.
+   */
+  lifetime(options: { readonly ttlMs?: number | undefined; readonly expiresAt?: number | undefined }): Lifetime {
     const settings = this.dht.settings;
-    const ms = ttlMs ?? settings.defaultTtlMs;
-    if (typeof ms !== 'number' || !(ms > 0) || ms > settings.maxTtlMs) {
-      throw new DHTError(`ttlMs must be in (0, ${settings.maxTtlMs}] ms, got ${String(ttlMs)}`, 'invalid-ttl');
+    const now = this.dht.context.clock.now();
+    let ms: number;
+    if (options.expiresAt !== undefined) {
+      if (options.ttlMs !== undefined) throw new DHTError('give ttlMs or expiresAt, not both', 'invalid-ttl');
+      const at = options.expiresAt;
+      if (typeof at !== 'number' || !Number.isFinite(at)) throw new DHTError(`expiresAt must be ms since the epoch, got ${String(at)}`, 'invalid-ttl');
+      ms = Math.floor(at - now);
+      if (!(ms > 0)) throw new DHTError(`expiresAt ${new Date(at).toISOString()} is not in the future (now ${new Date(now).toISOString()})`, 'invalid-ttl');
+      if (ms > settings.maxLifetimeMs) {
+        throw new DHTError(`expiresAt is ${ms} ms ahead, beyond maxLifetimeMs (${settings.maxLifetimeMs} ms)`, 'invalid-ttl');
+      }
+    } else {
+      ms = options.ttlMs ?? settings.defaultTtlMs;
+      if (typeof ms !== 'number' || !(ms > 0) || ms > settings.maxLifetimeMs) {
+        throw new DHTError(`ttlMs must be in (0, ${settings.maxLifetimeMs}] ms, got ${String(options.ttlMs)}`, 'invalid-ttl');
+      }
     }
-    return ms;
+    return ms <= settings.maxTtlMs ? { ttlMs: ms, until: undefined } : { ttlMs: settings.maxTtlMs, until: now + ms };
   }
 
   /** See `DHTCommunity.findValues`. */
-  async findValues(key: string | Uint8Array, options: FindOptions): Promise<FoundValue[]> {
+  findValues(key: string | Uint8Array, options: FindOptions): Promise<FoundValue[]> {
+    return this.find(dhtKey(key, DHTError), options, {});
+  }
+
+  /**
+   * `findValues` of a DHT key, with what a bulk operation or a cache refresh adds (see {@link LookupVia}).
+   */
+  async find(k: Uint8Array, options: FindOptions, via: LookupVia): Promise<FoundValue[]> {
     const dht = this.dht;
-    const k = dhtKey(key, DHTError);
     const limit = options.limit ?? DEFAULT_FIND_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new DHTError(`limit must be a positive integer, got ${limit}`, 'invalid-limit');
     const publisher = publisherMid(options.publisher, DHTError);
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     dht.statistics.finds++;
+    const latest = options.latest === true;
+    // A traced find (`onEvent`) and `latest` want a lookup; both refill the cache.
+    const cached = this.cache.settings.enabled && options.cache !== false;
+    if (cached && !latest && via.refresh !== true && options.onEvent === undefined) {
+      const hit = this.cache.get(k, publisher, limit);
+      if (hit !== undefined) {
+        dht.statistics.findsWithValues++;
+        return hit;
+      }
+    }
     const engine = dht.values;
     const local = engine.localRecords(k, publisher);
     if (dht.routingTable.size === 0 && local.length > 0) {
@@ -144,17 +218,23 @@ export class ValueOps {
     }
     const quorum = dht.settings.quorum;
     try {
+      // With `latest`, no early stop: every one of the k closest reached is asked, so a storer that missed
+      // an update cannot hide it behind the first answers.
       const result = await dht.lookup(k, true, {
         signal: options.signal,
-        isDone: (found) => this.quorumReached(k, found, quorum),
-        quorum,
+        isDone: latest ? undefined : (found) => this.quorumReached(k, found, quorum),
+        quorum: latest ? undefined : quorum,
         paths: options.disjointPaths,
         publisher,
         onEvent: options.onEvent,
+        seeds: via.seeds,
       });
+      via.onLookup?.(result);
       const q = { publisher, signal: options.signal };
       const pages = await Promise.all(result.found.map((a) => engine.client.allPages(a.peer, k, a.reply, limit, q)));
-      const merged = engine.client.merge([...pages.flatMap((p) => p.records), ...engine.localRecords(k, publisher)], this.caps()).slice(0, limit);
+      const all = engine.client.merge([...pages.flatMap((p) => p.records), ...engine.localRecords(k, publisher)], this.caps());
+      const merged = all.slice(0, limit);
+      if (cached) this.cache.put(k, publisher, this.found(merged), limit);
       if (merged.length > 0) {
         dht.statistics.findsWithValues++;
         void this.cacheOnClosestLacking(k, result.closest, merged).catch(() => undefined);
@@ -162,20 +242,35 @@ export class ValueOps {
         // Not "nothing is stored": nobody answered at all, so nobody could say.
         throw new DHTError(`no node answered the lookup of ${toHex(k)}; try again later`, 'unreachable');
       }
-      return this.found(merged);
+      return latest ? this.found(freshestFirst(all).slice(0, limit)) : this.found(merged);
     } catch (error) {
       throw dht.wrap(error);
     }
   }
 
-  /** Stores several values with bounded parallelism. */
-  async storeMany(items: readonly StoreItem[], options: { signal?: AbortSignal; concurrency?: number }): Promise<ManyResult<number>[]> {
-    return this.batch(items, options.concurrency ?? 8, (item) => this.storeValue(item.key, item.data, { sign: item.sign, ttlMs: item.ttlMs, signal: options.signal }));
+  /** See `DHTCommunity.storeMany` (`bulk.ts`). */
+  storeMany(items: readonly StoreItem[], options: StoreManyOptions): Promise<ManyResult<number>[]> {
+    return storeMany(this.bulkHost(), items, options);
   }
 
-  /** Finds several keys with bounded parallelism. */
-  async findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindOptions & { concurrency?: number }): Promise<ManyResult<FoundValue[]>[]> {
-    return this.batch(keys, options.concurrency ?? 8, (key) => this.findValues(key, options));
+  /** See `DHTCommunity.findMany` (`bulk.ts`). */
+  findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindManyOptions): Promise<ManyResult<FoundValue[]>[]> {
+    return findMany(this.bulkHost(), keys, options);
+  }
+
+  private bulkHost(): BulkHost {
+    const dht = this.dht;
+    return {
+      nodeId: dht.nodeId,
+      k: dht.settings.bucketSize,
+      alone: () => dht.routingTable.size === 0,
+      find: (key, options, via) => this.find(key, options, via),
+      lifetime: (options) => this.lifetime(options),
+      makeRecord: (key, data, sign) => this.makeRecord(key, data, sign),
+      publish: (records, lifetime, options) => this.publish(records, lifetime, { ...options, republish: true }),
+      lookupNodes: (key, options) => dht.lookup(key, false, { ...options, kind: 'store' }),
+      maxDataBytes: dht.settings.maxDataBytes,
+    };
   }
 
   private caps(): Record<string, number> {
@@ -214,23 +309,6 @@ export class ValueOps {
     return nearest.some(([hex]) => answered.has(hex));
   }
 
-  private async batch<I, T>(items: readonly I[], concurrency: number, run: (item: I) => Promise<T>): Promise<ManyResult<T>[]> {
-    const results: ManyResult<T>[] = new Array(items.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < items.length) {
-        const i = next++;
-        try {
-          results[i] = { ok: true, value: await run(items[i]!) };
-        } catch (error) {
-          results[i] = { ok: false, error: error instanceof DHTError ? error : new DHTError(String(error), 'rejected', { cause: error }) };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-    return results;
-  }
-
   /** Kademlia caching: store the found values on the closest node that answered without them. */
   private async cacheOnClosestLacking(key: Uint8Array, closest: ReadonlyArray<Answered<FindReply>>, records: ReadonlyArray<TimedRecord<ValueRecord>>): Promise<void> {
     const target = closest.find((a) => a.reply.found === undefined);
@@ -243,4 +321,9 @@ export class ValueOps {
     this.lastVersion = Math.max(Math.floor(now), this.lastVersion + 1);
     return this.lastVersion;
   }
+}
+
+/** Freshest first: latest expiry, then highest version (ties keep the id order). */
+function freshestFirst<R extends { readonly version: number }>(records: ReadonlyArray<TimedRecord<R>>): Array<TimedRecord<R>> {
+  return [...records].sort((a, b) => b.expiresAt - a.expiresAt || b.record.version - a.record.version);
 }

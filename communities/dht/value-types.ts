@@ -6,6 +6,8 @@
 import type { PublicKey } from '../../framework/index.js';
 import type { DHTError } from './errors.js';
 import type { LookupListener } from './lookup-events.js';
+import type { LookupPeer, LookupResult } from './lookup.js';
+import type { FindReply } from './types.js';
 
 /** Options of `storeValue`. */
 export interface StoreOptions {
@@ -13,8 +15,14 @@ export interface StoreOptions {
   onEvent?: LookupListener;
   /** Sign the value with the node's key: authentic, newest version per publisher wins. @default false */
   sign?: boolean;
-  /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
+  /** Lifetime in ms (at most `maxLifetimeMs`); not with `expiresAt`. @default the community's `defaultTtlMs` (24 h) */
   ttlMs?: number;
+  /**
+   * When the value expires, in ms since the epoch on this node's clock (hivemind's `expiration_time`); not
+   * with `ttlMs`. At most `maxLifetimeMs` (30 days) ahead; beyond `maxTtlMs` (24 h) storers keep it for
+   * `maxTtlMs` and this node renews it before each grant ends, until `expiresAt`, while it runs.
+   */
+  expiresAt?: number;
   /** Cancels the store. */
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
@@ -25,8 +33,14 @@ export interface StoreOptions {
 export interface StoreRecordOptions {
   /** Receives the events of the call's lookup, hop by hop (see `LookupEvent`). */
   onEvent?: LookupListener;
-  /** Lifetime in ms. @default the community's `defaultTtlMs` (24 h) */
+  /** Lifetime in ms (at most `maxLifetimeMs`); not with `expiresAt`. @default the community's `defaultTtlMs` (24 h) */
   ttlMs?: number;
+  /**
+   * When the value expires, in ms since the epoch on this node's clock (hivemind's `expiration_time`); not
+   * with `ttlMs`. At most `maxLifetimeMs` (30 days) ahead; beyond `maxTtlMs` (24 h) storers keep it for
+   * `maxTtlMs` and this node renews it before each grant ends, until `expiresAt`, while it runs.
+   */
+  expiresAt?: number;
   /** Cancels the store. */
   signal?: AbortSignal;
   /** Disjoint lookup paths for this call (see `DHTSettings.disjointPaths`). @default settings.disjointPaths */
@@ -53,6 +67,14 @@ export interface FindOptions {
    * when it knows whose value it wants, however many others published there.
    */
   publisher?: PublicKey | Uint8Array;
+  /**
+   * The freshest values the network has: the lookup does not stop at the first answers but asks every
+   * one of the k closest nodes it reaches, and the result is ordered freshest first (latest expiry, then
+   * highest version), so `values[0]` is the freshest. Skips the local cache (and refills it). @default false
+   */
+  latest?: boolean;
+  /** Answer from the local cache when it holds a fresh answer (see `DHTSettings.valueCache`). @default true */
+  cache?: boolean;
 }
 
 /** One value found. */
@@ -75,9 +97,43 @@ export interface StoreItem {
   readonly data: Uint8Array;
   /** Sign it. @default false */
   readonly sign?: boolean;
-  /** Lifetime in ms. */
+  /** Lifetime in ms; not with `expiresAt`. */
   readonly ttlMs?: number;
+  /** When it expires, in ms since the epoch; not with `ttlMs`. */
+  readonly expiresAt?: number;
+}
+
+/** Options of `storeMany`. */
+export interface StoreManyOptions {
+  /** Cancels every store. */
+  signal?: AbortSignal;
+  /** Stores in flight at once. @default 8 */
+  concurrency?: number;
+}
+
+/** Options of `findMany`: those of `findValues` for every key, and how many run at once. */
+export interface FindManyOptions extends FindOptions {
+  /** Finds in flight at once. @default 8 */
+  concurrency?: number;
 }
 
 /** The result of one item of a batch. */
 export type ManyResult<T> = { ok: true; value: T } | { ok: false; error: DHTError };
+
+/** A value's lifetime as stored: `ttlMs` at a time, renewed until `until` when that is set. */
+export interface Lifetime {
+  /** The lifetime the storers grant, in ms. */
+  readonly ttlMs: number;
+  /** Renewed until then (ms since the epoch), for a lifetime beyond `maxTtlMs`. */
+  readonly until: number | undefined;
+}
+
+/** What a bulk operation adds to one find: seeds of its own and a look at the lookup's result. */
+export interface LookupVia {
+  /** Nodes near the key found by the operation's earlier lookups, seeding this one. */
+  readonly seeds?: readonly LookupPeer[] | undefined;
+  /** Told of the lookup's result. */
+  readonly onLookup?: ((result: LookupResult<FindReply>) => void) | undefined;
+  /** A background refresh of the cache: never answered from it, refills it. */
+  readonly refresh?: boolean | undefined;
+}

@@ -261,6 +261,8 @@ export interface OwnRecord<R> {
    * `false`: re-published until `expiresAt`, then forgotten (DHT values, as Kademlia).
    */
   readonly keepAlive: boolean;
+  /** A kept-alive record is renewed until then (ms since the epoch), its last lifetime ending there; unset: for as long as this node runs. */
+  readonly until?: number | undefined;
 }
 
 /** Options of {@link RecordEngine.publish}. */
@@ -279,6 +281,11 @@ export interface EnginePublishOptions {
   readonly onEvent?: LookupListener | undefined;
   /** Remember the records as this node's own and republish them. @default 'until-expiry' */
   readonly republish?: 'until-expiry' | 'keep-alive' | 'never';
+  /**
+   * With `keep-alive`: renew the records only until then (ms since the epoch), so they expire there (a
+   * lifetime longer than the storers grant, `ttlMs` at a time). @default for as long as this node runs
+   */
+  readonly keepAliveUntil?: number | undefined;
 }
 
 /** Options of {@link RecordEngine.read}. */

@@ -95,14 +95,15 @@ export class RecordEngine<R, W> {
     }
     const location = this.policy.location(first);
     const now = this.options.clock.now();
-    const expiresAt = now + options.ttlMs;
+    const until = options.republish === 'keep-alive' ? options.keepAliveUntil : undefined;
+    const expiresAt = Math.min(now + options.ttlMs, until ?? Number.POSITIVE_INFINITY);
     const items = records.map((record) => ({ record, expiresAt: Math.min(expiresAt, this.policy.signedExpiry?.(record) ?? expiresAt) }));
     const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent, includeSelf: this.policy.directOnly !== true });
     if (outcome.stored > 0) this.statistics.published++;
     else this.statistics.publishFailed++;
     const mode = options.republish ?? 'until-expiry';
     if (outcome.stored > 0 && mode !== 'never') {
-      for (const item of items) this.own.set(this.ownId(item.record), { record: item.record, ttlMs: options.ttlMs, expiresAt: item.expiresAt, publishedAt: now, keepAlive: mode === 'keep-alive' });
+      for (const item of items) this.own.set(this.ownId(item.record), { record: item.record, ttlMs: options.ttlMs, expiresAt: item.expiresAt, publishedAt: now, keepAlive: mode === 'keep-alive', until });
     }
     return outcome;
   }
@@ -193,14 +194,15 @@ export class RecordEngine<R, W> {
     const now = clock.now();
     const due = new Map<string, { location: Uint8Array; items: Array<{ id: string; own: OwnRecord<R> }> }>();
     for (const [id, own] of this.own) {
-      if (!own.keepAlive && own.expiresAt <= now) {
+      const end = own.keepAlive ? (own.until ?? Number.POSITIVE_INFINITY) : own.expiresAt;
+      if (end <= now) {
         this.own.delete(id);
         continue;
       }
-      const renewing = own.keepAlive && own.expiresAt - now <= renewMarginMs(own.ttlMs, timing.maintenanceIntervalMs);
+      const renewing = own.keepAlive && own.expiresAt < end && own.expiresAt - now <= renewMarginMs(own.ttlMs, timing.maintenanceIntervalMs);
       if (!renewing && now - own.publishedAt < timing.republishIntervalMs) continue;
       const fresh = renewing
-        ? { record: this.options.renew?.(own.record, own.ttlMs) ?? own.record, ttlMs: own.ttlMs, expiresAt: now + own.ttlMs, publishedAt: now, keepAlive: true }
+        ? { record: this.options.renew?.(own.record, own.ttlMs) ?? own.record, ttlMs: own.ttlMs, expiresAt: Math.min(now + own.ttlMs, end), publishedAt: now, keepAlive: true, until: own.until }
         : { ...own, publishedAt: now };
       const location = this.policy.location(fresh.record);
       const group = due.get(toHex(location)) ?? { location, items: [] };
