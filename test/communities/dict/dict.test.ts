@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DictCommunity, DictError, openDictRecord, signDictRecord } from '../../../communities/dict/index.js';
-import type { DictEntry, DictPage, DictRecord } from '../../../communities/dict/index.js';
+import type { DictEntry, DictPage, DictRecord, DictSetOutcome } from '../../../communities/dict/index.js';
 import { hashKey } from '../../../communities/dht/index.js';
 import { utf8 } from '../../../framework/index.js';
 import { overlayNet } from '../../helpers/overlay-net.js';
@@ -66,9 +66,13 @@ describe('DictCommunity (40 in-memory nodes)', () => {
     await settle(a.set('leader', 'who', utf8('a'), { open: true, expiresAt: t0 + HOUR }));
     const won = await settle(b.set('leader', 'who', utf8('b'), { open: true, expiresAt: t0 + 2 * HOUR }));
     expect(won.verdicts.updated).toBeGreaterThanOrEqual(6);
-    const late = settle(c.set('leader', 'who', utf8('c'), { open: true, expiresAt: t0 + 90 * MINUTE }));
-    await expect(late).rejects.toBeInstanceOf(DictError);
-    await expect(late).rejects.toMatchObject({ reason: 'stale' });
+    const heldB = holders('leader').filter((d) => d.entries.store.get(hashKey('leader')).some((h) => text(h.record.value) === 'b'));
+    expect(heldB.length).toBeGreaterThanOrEqual(6);
+    const late = await settle(c.set('leader', 'who', utf8('c'), { open: true, expiresAt: t0 + 90 * MINUTE }).catch((error: unknown) => error));
+    // Every storer that holds b's later expiration refuses c's earlier one; when c reaches only those, c's write fails as stale.
+    if (late instanceof DictError) expect(late.reason).toBe('stale');
+    else expect((late as DictSetOutcome).verdicts.stale).toBeGreaterThanOrEqual(1);
+    for (const d of heldB) expect(d.entries.store.get(hashKey('leader')).map((h) => text(h.record.value))).toEqual(['b']);
     const { entries } = await settle(dicts[31]!.get('leader'));
     expect(entries.map(shown)).toEqual(['who=b']);
     expect(entries[0]!.expiresAt).toBe(t0 + 2 * HOUR);
@@ -88,7 +92,8 @@ describe('DictCommunity (40 in-memory nodes)', () => {
     const after = dicts.reduce((n, d) => n + d.entries.store.verdicts['bad-signature'], 0);
     // Every storer counted the forgery once (mallory's own store too, when she is one of the k closest).
     expect(after - before).toBe(attempt.verdicts['bad-signature']! + (attempt.keptHere ? 1 : 0));
-    expect(after - before).toBeGreaterThanOrEqual(set.stored - 1);
+    expect(attempt.verdicts['bad-signature']).toBeGreaterThanOrEqual(6); // (nearly) all k = 8 storers answered
+    expect(set.stored).toBeGreaterThanOrEqual(6);
     // Signing the same subkey name with her own key writes her own subkey, next to alice's.
     await settle(mallory.set('profiles', 'alice', utf8('the real alice'), { ttlMs: 2 * HOUR }));
     const { entries } = await settle(dicts[11]!.get('profiles'));
