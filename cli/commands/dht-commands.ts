@@ -8,6 +8,7 @@ import type { Command } from './command.js';
 import { durationOption, intOption, println } from './command.js';
 import { CLIENT_HELP, CLIENT_OPTIONS, clientFor, duration, printJson, short, valueArgument } from './client-common.js';
 import { getImmutable, IMMUTABLE_HELP, isImmutableKey, putImmutable } from './immutable-commands.js';
+import { expiresAtOption, GET_BULK_HELP, getMany, PUT_BULK_HELP, putMany } from './dht-bulk-commands.js';
 
 const KEY_HELP = `
 KEY is a UTF-8 string (hashed to a 20-byte DHT key as the DHT hashes strings), or hex:<hex> / b64:<base64url>
@@ -31,7 +32,9 @@ export const putCommand: Command = {
 Stores VALUE under KEY on the k nodes closest to it (and on the node itself, which keeps it across restarts
 with --state). VALUE "-" reads standard input.
   --sign         sign with the node's key: only the newest version per publisher is kept
-  --ttl D        lifetime with its unit, e.g. 90s, 30m, 2h (default 24h, at most 24h)
+  --ttl D        lifetime with its unit, e.g. 90s, 30m, 2h, 7d (default 24h, at most 30d; beyond 24h the
+                 node renews it every day while it runs)
+${PUT_BULK_HELP}
   --encoding E   how VALUE is written: utf8 (default), hex or base64url${CLIENT_HELP}
 ${KEY_HELP}
 ${IMMUTABLE_HELP}
@@ -39,13 +42,28 @@ A node that knows no other node yet keeps the value itself ("stored on this node
 the others once it knows some.
 Exit: 0 stored (on this node only when it knows no other node), 1 no known node acknowledged it, 2 bad
 input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, sign: { type: 'boolean' }, ttl: { type: 'string' }, encoding: { type: 'string' }, immutable: { type: 'boolean' } },
-  positionals: [1, 2],
+  options: {
+    ...CLIENT_OPTIONS,
+    sign: { type: 'boolean' },
+    ttl: { type: 'string' },
+    encoding: { type: 'string' },
+    immutable: { type: 'boolean' },
+    'expires-at': { type: 'string' },
+    many: { type: 'string' },
+  },
+  positionals: [0, 2],
   async run(values, [key, text], io) {
-    if (values.immutable === true) return putImmutable(values, text === undefined ? [key!] : [key!, text], io);
+    if (values.many !== undefined) {
+      if (key !== undefined) throw new UsageError('--many takes its items from the file: no KEY VALUE');
+      return putMany(values, io);
+    }
+    if (key === undefined) throw new UsageError('expected 2 arguments, got 0 (KEY VALUE, --immutable FILE, or --many FILE)');
+    if (values.immutable === true) return putImmutable(values, text === undefined ? [key] : [key, text], io);
     if (text === undefined) throw new UsageError('expected 2 arguments, got 1 (KEY VALUE, or --immutable FILE)');
-    const ttlMs = durationOption(values, 'ttl', undefined, 1, 86_400_000);
-    const body = { ...(await valueArgument(text!, values, io)), sign: values.sign === true, ...(ttlMs === undefined ? {} : { ttlMs }) };
+    const ttlMs = durationOption(values, 'ttl', undefined, 1, 30 * 86_400_000);
+    const expiresAt = expiresAtOption(values);
+    const lifetime = { ...(ttlMs === undefined ? {} : { ttlMs }), ...(expiresAt === undefined ? {} : { expiresAt }) };
+    const body = { ...(await valueArgument(text, values, io)), sign: values.sign === true, ...lifetime };
     const result = await clientFor(values, io).request<{ key: string; acks: number; signed: boolean; version: number; expiresAt: number }>(
       'PUT',
       `/dht/values/${segment(key!)}`,
@@ -64,28 +82,44 @@ input, 3 node unreachable.`,
 export const getCommand: Command = {
   path: ['get'],
   summary: 'find the values stored under a key',
-  help: `Usage: peerlay get KEY [--local] [--limit N] [--publisher MID] [--encoding utf8|hex|base64url] [client options]
+  help: `Usage: peerlay get KEY... [--latest] [--no-cache] [--local] [--limit N] [--publisher MID] [--encoding utf8|hex|base64url] [client options]
 
 Prints every value found under KEY, one per line, followed by who signed it and how long it lives.
   --local        only what the node itself holds (no network lookup)
   --limit N      at most N values (default 100)
   --publisher P  only the values signed by P (a mid, 40 hex digits, or a public key, 148 hex digits)
-  --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)${CLIENT_HELP}
+  --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)
+${GET_BULK_HELP}${CLIENT_HELP}
 ${KEY_HELP}
 ${IMMUTABLE_HELP}
 Nothing found (the nodes asked hold no value under KEY) and no answer (no node answered the lookup: try again
 later) are told apart in the message.
 Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreachable.`,
-  options: { ...CLIENT_OPTIONS, local: { type: 'boolean' }, limit: { type: 'string' }, publisher: { type: 'string' }, encoding: { type: 'string' } },
-  positionals: [1, 1],
-  async run(values, [key], io) {
-    if (isImmutableKey(key!)) return getImmutable(values, key!, io);
+  options: {
+    ...CLIENT_OPTIONS,
+    local: { type: 'boolean' },
+    limit: { type: 'string' },
+    publisher: { type: 'string' },
+    encoding: { type: 'string' },
+    latest: { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
+  },
+  positionals: [1, 1_000],
+  async run(values, keys, io) {
+    const key = keys[0];
+    if (keys.length === 1 && isImmutableKey(key!)) return getImmutable(values, key!, io);
     const query = new URLSearchParams();
+    if (values.latest === true) query.set('latest', 'true');
+    if (values['no-cache'] === true) query.set('cache', 'false');
     if (values.local === true) query.set('local', 'true');
     const limit = intOption(values, 'limit', undefined, 1, 1_000);
     if (limit !== undefined) query.set('limit', String(limit));
     if (typeof values.publisher === 'string') query.set('publisher', values.publisher);
     if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
+    if (keys.length > 1) {
+      if (values.local === true || values.publisher !== undefined) throw new UsageError('--local and --publisher take one KEY');
+      return getMany(keys, query, values, io);
+    }
     const qs = query.size > 0 ? `?${query.toString()}` : '';
     let result: { key: string; source: string; values: ValueJson[] };
     try {

@@ -11,8 +11,13 @@ import { DHTError, signRecord, unsignedRecord } from '../../communities/dht/inde
 export interface PublishOptions {
   /** Sign the value with the node's key. @default false */
   sign?: boolean;
-  /** Lifetime in ms. @default the DHT's `defaultTtlMs` */
-  ttlMs?: number;
+  /** Lifetime in ms (up to the DHT's `maxLifetimeMs`); not with `expiresAt`. @default the DHT's `defaultTtlMs` */
+  ttlMs?: number | undefined;
+  /**
+   * When it expires, in ms since the epoch; not with `ttlMs`. Beyond the DHT's `maxTtlMs` the node
+   * keeps it here for `maxTtlMs` and renews it on the k closest until then while it runs.
+   */
+  expiresAt?: number | undefined;
   /** Cancels the store. */
   signal?: AbortSignal;
 }
@@ -56,20 +61,25 @@ export class Publisher {
     const dht = this.dht;
     const max = dht.settings.maxDataBytes;
     if (data.length > max) throw new DHTError(`value of ${data.length} bytes exceeds the maximum of ${max} bytes`, 'too-large');
-    const ttlMs = options.ttlMs ?? dht.settings.defaultTtlMs;
-    if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0) || ttlMs > dht.settings.maxTtlMs) {
-      throw new DHTError(`ttlMs must be in (0, ${dht.settings.maxTtlMs}] ms, got ${options.ttlMs}`, 'invalid-ttl');
-    }
-    if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     const now = dht.context.clock.now();
+    if (options.ttlMs !== undefined && options.expiresAt !== undefined) throw new DHTError('give ttlMs or expiresAt, not both', 'invalid-ttl');
+    const lifetimeMs = options.expiresAt !== undefined ? Math.floor(options.expiresAt - now) : (options.ttlMs ?? dht.settings.defaultTtlMs);
+    if (!(Number.isSafeInteger(lifetimeMs) && lifetimeMs > 0) || lifetimeMs > dht.settings.maxLifetimeMs) {
+      throw new DHTError(`the lifetime must be in (0, ${dht.settings.maxLifetimeMs}] ms, got ${lifetimeMs} ms`, 'invalid-ttl');
+    }
+    // Beyond maxTtlMs: kept here for maxTtlMs (a storer's grant), renewed on the k closest until the end.
+    const long = lifetimeMs > dht.settings.maxTtlMs;
+    const ttlMs = Math.min(lifetimeMs, dht.settings.maxTtlMs);
+    if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     const record = options.sign === true ? signRecord(dht.context.key, key, data, this.nextVersion(now)) : unsignedRecord(key, data);
     const verdict = dht.store.put(record, ttlMs, { origin: 'local' });
     if (verdict !== 'stored' && verdict !== 'updated' && verdict !== 'refreshed') {
       throw new DHTError(`this node's own store refused the value: ${verdict}`, verdict === 'too-large' ? 'too-large' : 'rejected');
     }
-    const expiresAt = now + ttlMs;
+    const expiresAt = now + lifetimeMs;
     try {
-      const acks = await dht.storeRecord(record, { ttlMs, signal: options.signal, republish: false });
+      const lifetime = long ? { expiresAt, republish: true } : { ttlMs, republish: false };
+      const acks = await dht.storeRecord(record, { ...lifetime, signal: options.signal });
       return { record, acks, expiresAt };
     } catch (error) {
       if (error instanceof DHTError && error.reason === 'no-nodes') {

@@ -36,7 +36,8 @@ export function dhtRoutes(s: ApiServices): Route[] {
           found = localValues(s, key.dhtKey, publisher).slice(0, limit);
         } else {
           try {
-            found = await dht.findValues(key.dhtKey, { signal, limit, publisher, ...(onEvent === undefined ? {} : { onEvent }) });
+            const fresh = { latest: boolParam(query, 'latest'), cache: query.get('cache') === null || boolParam(query, 'cache') };
+            found = await dht.findValues(key.dhtKey, { signal, limit, publisher, ...fresh, ...(onEvent === undefined ? {} : { onEvent }) });
           } catch (error) {
             if (!(error instanceof DHTError && error.reason === 'no-nodes')) throw error;
             source = 'local';
@@ -57,8 +58,9 @@ export function dhtRoutes(s: ApiServices): Route[] {
         const body = await json();
         const data = valueFromBody(body);
         const sign = boolField(body, 'sign') ?? false;
-        const ttlMs = intField(body, 'ttlMs', 1, dht.settings.maxTtlMs);
-        const result = await s.publisher.publish(key.dhtKey, data, { sign, ttlMs, signal });
+        const ttlMs = intField(body, 'ttlMs', 1, dht.settings.maxLifetimeMs);
+        const expiresAt = intField(body, 'expiresAt', 1, Number.MAX_SAFE_INTEGER);
+        const result = await s.publisher.publish(key.dhtKey, data, { sign, ttlMs, expiresAt, signal });
         return {
           body: {
             key: toHex(key.dhtKey),
@@ -145,7 +147,8 @@ function localValues(s: ApiServices, key: Uint8Array, publisher: Uint8Array | un
   }));
 }
 
-function valueJson(v: FoundValue, now: number, encoding: ValueEncoding | undefined): Record<string, unknown> {
+/** One found value as the API shows it. */
+export function valueJson(v: FoundValue, now: number, encoding: ValueEncoding | undefined): Record<string, unknown> {
   return {
     ...encodeValue(v.data, encoding),
     signed: v.publicKey !== null,

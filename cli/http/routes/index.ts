@@ -5,6 +5,7 @@
 import type { Route } from '../router.js';
 import { bagRoutes } from './bag.js';
 import { dhtRoutes } from './dht.js';
+import { dhtBulkRoutes } from './dht-bulk.js';
 import { dictRoutes } from './dict.js';
 import { immutableRoutes } from './immutable.js';
 import { metricsRoutes } from './metrics.js';
@@ -28,6 +29,7 @@ export function apiRoutes(services: ApiServices): Route[] {
   routes.push(...dictRoutes(services)); // PUT /dht/dict/{key}/{subkey}, GET /dht/dict/{key}
   routes.push(...immutableRoutes(services)); // POST /dht/immutable, GET /dht/immutable/{key}
   routes.push(...providersRoutes(services)); // PUT, GET, DELETE /dht/providers/{key}
+  routes.push(...dhtBulkRoutes(services)); // POST /dht/find-many, /dht/store-many
   routes.push(...nodeViewRoutes(services)); // the web view: GET /, /web/{file}, /events
   return routes;
 }
