@@ -186,7 +186,11 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     if (last !== undefined && now - last < PROOF_PING_INTERVAL_MS) return;
     if (this.#proofPings.size >= MAX_PROOF_PINGS) this.#proofPings.delete(this.#proofPings.keys().next().value!);
     this.#proofPings.set(k, now);
-    this.pingAddress(address).catch(() => undefined);
+    // Sent at once (not paced: one ping per 30 s stays within py-ipv8's limit), before the answer that
+    // caused it spends the address's credit.
+    const { identifier, answer } = this.requests.open<unknown>('ping', address, this.#settings.requestTimeoutMs);
+    answer.catch(() => undefined);
+    this.send(address, PingRequest, { identifier });
   }
 
   /** Adds a verified node to the routing table; a full bucket pings its oldest entry. */

@@ -59,6 +59,8 @@ export interface Ipv8OverlaySettings {
 const DEFAULT_WALK_INTERVAL_MS = 500;
 const DEFAULT_MAX_PEERS = 30;
 const DEFAULT_PEER_TIMEOUT_MS = 120_000;
+/** Introduction requests whose identifiers are remembered. */
+const MAX_WALKS = 4_096;
 const ZERO_ADDRESS: Address = { host: '0.0.0.0', port: 0 };
 /** Flags of our old-style introduction request: supports new style (bit 2) and advice (bit 7). */
 const REQUEST_FLAGS: Bits = [false, false, true, false, false, false, false, true];
@@ -90,6 +92,8 @@ export abstract class Ipv8Overlay<Events extends object = object> extends EventE
   readonly #peerTimeoutMs: number;
   /** Peers that speak the new introduction form (by address). */
   readonly #newStyle = new Set<string>();
+  /** The identifier of the last introduction request sent to each address. */
+  readonly #walks = new Map<string, number>();
   #globalTime = 0n;
   #running = false;
 
@@ -251,6 +255,9 @@ export abstract class Ipv8Overlay<Events extends object = object> extends EventE
   walkTo(to: Address): void {
     const identifier = this.ctx.random.int(0x1_0000);
     const lan = this.ctx.transport.localAddress;
+    // Remembered so that the response, echoing it from `to`, proves the address (amplification budget).
+    if (this.#walks.size >= MAX_WALKS) this.#walks.delete(this.#walks.keys().next().value!);
+    this.#walks.set(addressKey(to), identifier);
     if (addressFamily(to) === 6 || this.#newStyle.has(addressKey(to))) {
       this.send(to, NewIntroductionRequest, { destinationAddress: to, sourceLanAddress: lan, sourceWanAddress: this.myAddress, identifier, flags: NO_FLAGS, extraBytes: new Uint8Array(0) });
     } else {
@@ -315,8 +322,13 @@ export abstract class Ipv8Overlay<Events extends object = object> extends EventE
     }
   }
 
-  #onIntroductionResponse(m: Ipv8Incoming<{ destinationAddress: Address; wanIntroductionAddress: Address }>, supportsNew: boolean): void {
+  #onIntroductionResponse(m: Ipv8Incoming<{ destinationAddress: Address; wanIntroductionAddress: Address; identifier: number }>, supportsNew: boolean): void {
     if (m.sender === undefined) return;
+    const k = addressKey(m.from);
+    if (this.#walks.get(k) === m.value.identifier) {
+      this.#walks.delete(k);
+      this.amplification?.prove(m.from);
+    }
     if (supportsNew) this.#newStyle.add(addressKey(m.from));
     if (m.value.destinationAddress.host !== '0.0.0.0') this.wanAddress = m.value.destinationAddress;
     this.#learn(m.sender, m.from);
