@@ -5,6 +5,7 @@
  * `OverlayHost` a `new UdpEndpoint({ host, port })` and drop `clock.settle`.
  */
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { DHTCommunity } from '../../communities/dht/index.js';
 import { IMMUTABLE_COMMUNITY_ID, ImmutableCommunity, ImmutableError, locationOf, parseImmutableKey } from '../../communities/immutable/index.js';
 import type { Address } from '../../framework/index.js';
@@ -119,4 +120,13 @@ export async function checks(): Promise<{ tooLarge: string; badKey: string; read
   const wrongKey = await clock.settle(reader.get(wrong)).then((v) => (v === undefined ? undefined : 'returned'));
   await stop();
   return { tooLarge: String(tooLarge), badKey: String(badKey), readerRejected, value: value === undefined ? undefined : 'returned', wrongKey };
+}
+
+// Run on its own: `node dist/docs/examples/immutable-guide.js` (tests import this module instead, which runs nothing).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const r = await roundTrip();
+  console.log(`put an 8 KiB value as ${r.chunks} chunks on ${r.storers} storers: ${r.key}`);
+  console.log(`fetched it back, same bytes: ${r.same}`);
+  const c = await checks();
+  console.log(`too large: ${c.tooLarge}; bad key: ${c.badKey}; rotten copies rejected by the reader: ${c.readerRejected}, value returned: ${c.value ?? 'no'}`);
 }
