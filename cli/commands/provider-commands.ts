@@ -18,7 +18,7 @@ export const provideCommand: Command = {
 
 Announces on the DHT that the node provides KEY: finders get its mid, public key and address, the IP the
 storers saw the announcement come from with port P. The node re-announces it while it runs.
-  --port P       the port finders should use (default: the node's UDP port)
+  --port P       the port finders should use (default 0: implied, the node's UDP port as the storers see it)
   --ttl D        lifetime of one announcement with its unit, e.g. 30m, 2h (default 1h); renewed before it ends
   --stop         stop providing KEY (the announcement then expires on the storers)${CLIENT_HELP}
 
@@ -38,7 +38,10 @@ Exit: 0 announced (or stopped), 1 failed, 2 bad input, 3 node unreachable.`,
     const body = { ...(port === undefined ? {} : { port }), ...(ttlMs === undefined ? {} : { ttlMs }) };
     const result = await client.request<{ key: string; port: number; acks: number }>('PUT', `/dht/providers/${segment(key!)}`, body);
     if (values.json === true) printJson(io, result);
-    else println(io.stdout, `providing ${result.key} (port ${result.port}) on ${result.acks} node${result.acks === 1 ? '' : 's'}`);
+    else {
+      const port = result.port === 0 ? 'its UDP port as the storers see it' : `port ${result.port}`;
+      println(io.stdout, `providing ${result.key} (${port}) on ${result.acks} node${result.acks === 1 ? '' : 's'}`);
+    }
     return EXIT.ok;
   },
 };

@@ -35,7 +35,11 @@ export interface ProvidersEvents {
 
 /** Options of {@link ProvidersCommunity.provide}. */
 export interface ProvideOptions {
-  /** The port finders should use (the IP is the one storers see). @default this node's UDP port */
+  /**
+   * The port finders should use (the IP is always the one storers see); 0 means implied (BEP 5's
+   * `implied_port`): the port the storers see the announcement come from, i.e. this node's UDP port as the
+   * network sees it (behind a NAT, its mapping). @default 0 (implied)
+   */
   port?: number;
   /** Lifetime of the announcement in ms; renewed before it ends while this node provides the key. @default `defaultTtlMs` (1 h) */
   ttlMs?: number;
@@ -47,7 +51,7 @@ export interface ProvideOptions {
 export interface ProvideOutcome extends PublishOutcome {
   /** The 20-byte DHT key, in hex. */
   readonly key: string;
-  /** The port announced. */
+  /** The port announced (0: implied, the port the storers saw). */
   readonly port: number;
   /** When the announcement expires unless renewed (ms since the epoch). */
   readonly expiresAt: number;
@@ -57,7 +61,7 @@ export interface ProvideOutcome extends PublishOutcome {
 export interface Providing {
   /** The 20-byte DHT key, in hex. */
   readonly key: string;
-  /** The port announced. */
+  /** The port announced (0: implied). */
   readonly port: number;
   /** When the current announcement expires (it is renewed before). */
   readonly expiresAt: number;
@@ -125,7 +129,7 @@ export class ProvidersCommunity extends RecordCommunity<ProviderRecord, Provider
   provide(key: string | Uint8Array, options: ProvideOptions = {}): Promise<ProvideOutcome> {
     return this.run(async () => {
       const k = dhtKey(key, ProvidersError);
-      const port = options.port ?? this.context.transport.localAddress.port;
+      const port = options.port ?? 0;
       if (typeof port !== 'number' || !isValidPort(port)) throw new ProvidersError(`port must be an integer in 0..65535, got ${String(port)}`, 'invalid-value');
       const ttlMs = this.checkTtl(options.ttlMs);
       const record = this.sign(k, port, this.now() + ttlMs);

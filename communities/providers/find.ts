@@ -10,6 +10,7 @@ import { equalBytes, toHex } from '../../framework/index.js';
 import type { LookupListener, LookupPeer, LookupResult, RecordFindReply, RecordNetwork, StorerPage, TimedRecord } from '../dht/index.js';
 import { ImpostorError } from '../dht/errors.js';
 import type { ProviderRecord } from './record.js';
+import { providerAddress } from './record.js';
 
 /** A provider of a key, as a finder gets it. */
 export interface Provider {
@@ -18,8 +19,8 @@ export interface Provider {
   /** The provider's public key (it signed the announcement). */
   readonly publicKey: PublicKey;
   /**
-   * Where to reach it: the IP a storer saw its announcement come from, with the port it named (never an
-   * address it merely claimed).
+   * Where to reach it: the IP a storer saw its announcement come from, with the port it named, or the port
+   * the storer saw when it named none (never an address it merely claimed).
    */
   readonly address: Address;
   /** When the announcement expires unless renewed (ms since the epoch, the provider's clock). */
@@ -132,6 +133,7 @@ export async function* providerRecords(parts: ProviderSearchParts, location: Uin
 /** @returns the provider a checked record names, or `undefined` when it expired. */
 export function providerOf(r: TimedRecord<ProviderRecord>, keys: PublicKeyCache, now: number): Provider | undefined {
   const publicKey = keys.get(r.record.publicKey);
-  if (publicKey === undefined || r.record.host === undefined || !(r.expiresAt > now)) return undefined;
-  return { mid: publicKey.midHex, publicKey, address: { host: r.record.host, port: r.record.port }, expiresAt: r.record.expiresAt, version: r.record.version };
+  const address = providerAddress(r.record);
+  if (publicKey === undefined || address === undefined || !(r.expiresAt > now)) return undefined;
+  return { mid: publicKey.midHex, publicKey, address, expiresAt: r.record.expiresAt, version: r.record.version };
 }

@@ -10,7 +10,7 @@ export { ProvidersError } from './errors.js';
 export type { FindProvidersOptions, Provider } from './find.js';
 export { PROVIDER_RECORD_BYTES, ProvidersMessages, ProviderWire, providersPolicy } from './policy.js';
 export type { ProvidersPolicyLimits, ProviderWireValue } from './policy.js';
-export { checkProviderRecord, PROVIDER_SIGNATURE_DOMAIN, providerSignedMessage, signProviderRecord, stampProviderRecord } from './record.js';
+export { checkProviderRecord, PROVIDER_SIGNATURE_DOMAIN, providerAddress, providerSignedMessage, signProviderRecord, stampProviderRecord } from './record.js';
 export type { ProviderRecord, ProviderRecordCheck } from './record.js';
 export type { ProvidersSettings, ResolvedProvidersSettings } from './settings.js';
 export { DEFAULT_REANNOUNCE_INTERVAL_MS, MAX_FIND_LIMIT, resolveProvidersSettings } from './settings.js';

@@ -15,7 +15,7 @@ import { checkProviderRecord, hostBytes, hostText, isWellFormedProviderRecord, s
 /** Bytes of an IPv6 address, the longest `ip` on the wire. */
 const MAX_IP_BYTES = 16;
 /** Bytes a provider record is charged (the signed fields, key and signature included), for the store's byte quotas. */
-export const PROVIDER_RECORD_BYTES = PUBLIC_KEY_BYTES + SIGNATURE_BYTES + 2 + 8 + 8 + MAX_IP_BYTES;
+export const PROVIDER_RECORD_BYTES = PUBLIC_KEY_BYTES + SIGNATURE_BYTES + 2 + 8 + 8 + MAX_IP_BYTES + 2;
 
 /** A provider record on the wire (its key travels once per message, as the location). */
 export const ProviderWire = defineSchema({
@@ -26,6 +26,8 @@ export const ProviderWire = defineSchema({
   signature: t.bytes({ length: SIGNATURE_BYTES }),
   /** The IP the storer saw (4 or 16 bytes); absent in an announcement to a storer. */
   ip: t.optional(t.bytes({ max: MAX_IP_BYTES })),
+  /** The source port the storer saw; absent in an announcement to a storer. */
+  sourcePort: t.optional(t.uint()),
 });
 
 /** A provider record's wire form. */
@@ -62,8 +64,8 @@ export function providersPolicy(limits: ProvidersPolicyLimits, keys: PublicKeyCa
       maxPerGroupPerLocation: limits.maxPerGroupPerKey,
       maxTtlMs: limits.maxTtlMs,
     },
-    toWire: (r) => ({ publicKey: r.publicKey, port: r.port, version: r.version, expiresAt: r.expiresAt, signature: r.signature, ip: hostBytes(r.host) }),
-    fromWire: (key, w) => ({ key, publicKey: w.publicKey, port: w.port, version: w.version, expiresAt: w.expiresAt, signature: w.signature, host: hostText(w.ip) }),
+    toWire: (r) => ({ publicKey: r.publicKey, port: r.port, version: r.version, expiresAt: r.expiresAt, signature: r.signature, ip: hostBytes(r.host), sourcePort: r.sourcePort }),
+    fromWire: (key, w) => ({ key, publicKey: w.publicKey, port: w.port, version: w.version, expiresAt: w.expiresAt, signature: w.signature, host: hostText(w.ip), sourcePort: w.sourcePort }),
     wellFormed: isWellFormedProviderRecord,
     location: (r) => r.key,
     id: (r) => computeMid(r.publicKey),

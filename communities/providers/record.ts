@@ -3,9 +3,10 @@
  * announce_peer), completed by each storer with the IP address it saw the announcement come from.
  *
  * The provider signs `utf8("peerlay:providers:announce:v1") | provider key binary (74) | key (20) | u16 port |
- * u64 version | u64 expiresAt` (see {@link providerSignedMessage}): the port it names, a version (the newest
- * wins) and an expiry no storer may extend. The IP is not signed and not chosen by the provider: the storer
- * writes the source IP of the store request into the record ({@link stampProviderRecord}), and refuses a
+ * u64 version | u64 expiresAt` (see {@link providerSignedMessage}): the port it names (0: implied, the port
+ * the storers see, as BEP 5's implied_port), a version (the newest wins) and an expiry no storer may extend.
+ * The IP is not signed and not chosen by the provider: the storer writes the source address of the store
+ * request into the record ({@link stampProviderRecord}), and refuses a
  * store request not signed by the provider itself, so a record can only point at the address its provider
  * announced from.
  * @module
@@ -27,7 +28,10 @@ export interface ProviderRecord {
   readonly key: Uint8Array;
   /** The provider's 74-byte public key binary. */
   readonly publicKey: Uint8Array;
-  /** The UDP/TCP port the provider names (signed), 0..65535. */
+  /**
+   * The port the provider names (signed), 1..65535; 0 means implied: finders use the port the storer saw
+   * the announcement come from ({@link ProviderRecord.sourcePort}), as BEP 5's `implied_port`.
+   */
   readonly port: number;
   /** The provider's version: its clock in ms, strictly increasing per provider and key; the highest wins. */
   readonly version: number;
@@ -40,6 +44,8 @@ export interface ProviderRecord {
    * before a storer stamped it. Not signed: it is the storer's observation, never the provider's claim.
    */
   readonly host?: string | undefined;
+  /** The source port the storer saw, stamped with `host` (used when `port` is 0). Not signed. */
+  readonly sourcePort?: number | undefined;
 }
 
 /**
@@ -53,7 +59,7 @@ export type ProviderRecordCheck = 'valid' | 'invalid' | 'bad-signature';
  * announcement cannot be re-attributed to a phantom provider sharing its Ed25519 half.
  * @returns `utf8(PROVIDER_SIGNATURE_DOMAIN) | publicKey | key | u16 port | u64 version | u64 expiresAt`.
  */
-export function providerSignedMessage(r: Omit<ProviderRecord, 'signature' | 'host'>): Uint8Array {
+export function providerSignedMessage(r: Omit<ProviderRecord, 'signature' | 'host' | 'sourcePort'>): Uint8Array {
   const fixed = new Uint8Array(18);
   const view = new DataView(fixed.buffer);
   view.setUint16(0, r.port, false);
@@ -97,7 +103,7 @@ export function isWellFormedAnnouncement(r: ProviderRecord): boolean {
 
 /** True for a well-formed announcement that carries an observed IP address (a held record). */
 export function isWellFormedProviderRecord(r: ProviderRecord): boolean {
-  return isWellFormedAnnouncement(r) && typeof r.host === 'string' && ipToBytes(r.host) !== undefined;
+  return isWellFormedAnnouncement(r) && typeof r.host === 'string' && ipToBytes(r.host) !== undefined && typeof r.sourcePort === 'number' && isValidPort(r.sourcePort);
 }
 
 /**
@@ -112,13 +118,13 @@ export function checkProviderRecord(r: ProviderRecord, keys: PublicKeyCache): Pr
 }
 
 /**
- * The storer's stamp: the announcement with the IP its store request came from, when the provider itself
+ * The storer's stamp: the announcement with the address (IP and port) its store request came from, when the provider itself
  * signed that request; `undefined` (refused) when anyone else sent it, so nobody can file a provider's
  * announcement from another address, nor make a record point at a third party.
  */
 export function stampProviderRecord(r: ProviderRecord, source: StoreSource): ProviderRecord | undefined {
   if (source.sender === undefined || !(r.publicKey instanceof Uint8Array) || !equalBytes(source.sender.mid, computeMid(r.publicKey))) return undefined;
-  return { ...r, host: source.from.host };
+  return { ...r, host: source.from.host, sourcePort: source.from.port };
 }
 
 /** The IP of a held record on the wire: 4 or 16 bytes, or `undefined` in an unstamped announcement. */
@@ -141,7 +147,17 @@ export function sameProviderRecord(a: ProviderRecord, b: ProviderRecord): boolea
     a.expiresAt === b.expiresAt &&
     a.port === b.port &&
     a.host === b.host &&
+    a.sourcePort === b.sourcePort &&
     equalBytes(a.signature, b.signature) &&
     equalBytes(a.publicKey, b.publicKey)
   );
+}
+
+/**
+ * Where finders reach the provider of a held record: the IP the storer saw, with the port the provider named,
+ * or, for port 0 (implied), the port the storer saw. `undefined` for a record no storer stamped.
+ */
+export function providerAddress(r: ProviderRecord): { host: string; port: number } | undefined {
+  if (r.host === undefined || r.sourcePort === undefined) return undefined;
+  return { host: r.host, port: r.port === 0 ? r.sourcePort : r.port };
 }

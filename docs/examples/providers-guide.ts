@@ -43,7 +43,7 @@ export async function providersOverUdp(): Promise<UdpGuideResult> {
   const short = (p: Provider): string => `${p.mid.slice(0, 8)} ${addressKey(p.address)}`;
   try {
     await alice.provide('ubuntu-24.04.iso', { port: 6881 });
-    await bob.provide('ubuntu-24.04.iso'); // the port: Bob's own UDP port
+    await bob.provide('ubuntu-24.04.iso'); // no port: implied, the UDP port the storers see Bob's announcement come from
     const found = await carol.findProviders('ubuntu-24.04.iso', { limit: 20 });
     // p.address: the IP the storers saw Alice's announcement come from, with the port she named
 

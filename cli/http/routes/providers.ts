@@ -1,6 +1,6 @@
 /**
  * Provider routes: `PUT /dht/providers/{key}` (announce that this node provides the key, body
- * `{ port?, ttlMs? }`), `GET /dht/providers/{key}?limit&local` (find its providers) and
+ * `{ port?, ttlMs? }`; port 0 or none: implied, the node's UDP port as the storers see it), `GET /dht/providers/{key}?limit&local` (find its providers) and
  * `DELETE /dht/providers/{key}` (stop providing it).
  * @module
  */

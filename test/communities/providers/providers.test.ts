@@ -156,6 +156,15 @@ describe('ProvidersCommunity (50 in-memory nodes)', () => {
     expect(p.providing().filter((x) => x.key === second.key)).toEqual([{ key: second.key, port: 2_222, expiresAt: second.expiresAt }]);
   });
 
+  it('without a port the port is implied: finders get the address the storers saw, port included', async () => {
+    const p = nodes[12]!;
+    const outcome = await net.clock.settle(p.provide('implied'));
+    expect(outcome.port).toBe(0);
+    const found = await net.clock.settle(nodes[48]!.findProviders('implied'));
+    expect(found.map((f) => f.address)).toEqual([net.hosts[12]!.endpoint.address]);
+    for (const { record } of held(hashKey('implied'))) expect({ port: record.port, sourcePort: record.sourcePort }).toEqual({ port: 0, sourcePort: net.hosts[12]!.endpoint.address.port });
+  });
+
   it('findProvidersAsync yields providers as storers answer, each once; breaking out ends the lookup', async () => {
     const finder = nodes[41]!;
     const all: Provider[] = [];

@@ -9,6 +9,7 @@ import { hashKey, MemoryDatastore, RecordStore } from '../../../communities/dht/
 import {
   checkProviderRecord,
   PROVIDER_SIGNATURE_DOMAIN,
+  providerAddress,
   providerSignedMessage,
   ProviderWire,
   providersPolicy,
@@ -56,6 +57,8 @@ describe('provider announcements', () => {
     expect(checkProviderRecord({ ...good, host: '198.51.100.1' }, keys)).toBe('valid');
     expect(checkProviderRecord(announce(alice), keys)).toBe('invalid'); // not stamped: no address
     expect(checkProviderRecord({ ...good, host: 'example.org' }, keys)).toBe('invalid');
+    expect(checkProviderRecord({ ...good, sourcePort: undefined }, keys)).toBe('invalid');
+    expect(checkProviderRecord({ ...good, sourcePort: 70_000 }, keys)).toBe('invalid');
     expect(checkProviderRecord({ ...good, port: 65_536 }, keys)).toBe('invalid');
     expect(checkProviderRecord({ ...good, port: -1 }, keys)).toBe('invalid');
     expect(checkProviderRecord({ ...good, version: 1.5 }, keys)).toBe('invalid');
@@ -65,7 +68,7 @@ describe('provider announcements', () => {
 
   it('the stamp takes the IP the request came from, and only from the provider itself', () => {
     const r = { ...announce(alice), host: '192.0.2.99' }; // an address the provider claims
-    expect(stampProviderRecord(r, { from: FROM, sender: alice.publicKey })?.host).toBe('203.0.113.7');
+    expect(stampProviderRecord(r, { from: FROM, sender: alice.publicKey })).toMatchObject({ host: '203.0.113.7', sourcePort: 40_000 });
     expect(stampProviderRecord(r, { from: { host: '::1', port: 9 }, sender: alice.publicKey })?.host).toBe('::1');
     expect(stampProviderRecord(r, { from: FROM, sender: mallory.publicKey })).toBeUndefined(); // relayed by a third party
     expect(stampProviderRecord(r, { from: FROM, sender: undefined })).toBeUndefined();
@@ -77,10 +80,19 @@ describe('provider announcements', () => {
     expect(policy.directOnly).toBe(true);
   });
 
+  it('finders use the named port, or for port 0 (implied) the source port the storer saw', () => {
+    expect(providerAddress(stamped(announce(alice, { port: 4_001 })))).toEqual({ host: '203.0.113.7', port: 4_001 });
+    expect(providerAddress(stamped(announce(alice, { port: 0 })))).toEqual({ host: '203.0.113.7', port: 40_000 });
+    expect(providerAddress(announce(alice, { port: 0 }))).toBeUndefined(); // not stamped
+    const implied = stamped(announce(alice, { port: 0 }));
+    expect(checkProviderRecord(implied, keys)).toBe('valid');
+    expect(checkProviderRecord({ ...implied, port: 40_000 }, keys)).toBe('bad-signature'); // the named port is signed
+  });
+
   it('the wire form carries the observed IP (4 or 16 bytes) or none; any other length is refused', () => {
     const policy = providersPolicy({ maxProvidersPerKey: 10, maxPerGroupPerKey: 3, maxTtlMs: 24 * HOUR_MS }, keys);
-    for (const host of ['203.0.113.7', '2001:db8::1', undefined]) {
-      const r = { ...announce(alice), host };
+    for (const [host, sourcePort] of [['203.0.113.7', 1], ['2001:db8::1', 65_535], [undefined, undefined]] as const) {
+      const r = { ...announce(alice), host, sourcePort };
       const bytes = encodeBody(ProviderWire, policy.toWire(r));
       const decoded = decodeBody(ProviderWire, bytes);
       expect(decoded.ok).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * Provider records over real UDP: 6 nodes on 127.0.0.1 (ephemeral ports, no other address). Three nodes
  * provide a key; every node finds all three at 127.0.0.1 (the address the storers saw) with the port each
- * named, or its own UDP port by default; a relayed announcement is refused; stopProviding is local; a
+ * named, or by default the UDP port the storers saw (implied, as BEP 5's implied_port); a relayed announcement is refused; stopProviding is local; a
  * lookup nobody answers is `unreachable`, an aborted one `aborted`.
  */
 import 'reflect-metadata';
@@ -33,7 +33,7 @@ describe('provider records over UDP on 127.0.0.1 (6 nodes)', () => {
     const p = hosts.map((h) => h.get(ProvidersCommunity));
     const outcomes = await Promise.all([p[1]!.provide('udp file', { port: 4_001 }), p[2]!.provide('udp file', { port: 4_002 }), p[3]!.provide('udp file')]);
     for (const o of outcomes) expect(o.stored).toBe(5); // every other node (k = 8 > 6): never the provider itself
-    expect(outcomes[2]!.port).toBe(hosts[3]!.endpoint.address.port); // the default port: the node's UDP port
+    expect(outcomes[2]!.port).toBe(0); // the default port: implied, the UDP port the storers see
     const expected = [
       `${hosts[1]!.midHex} 127.0.0.1:4001`,
       `${hosts[2]!.midHex} 127.0.0.1:4002`,
