@@ -49,6 +49,13 @@ export class TimeoutError extends PeerlayError {}
 export class AbortError extends PeerlayError {}
 
 /**
+ * A request was not sent: its destination has not proved its address (no token echoed, no answer to a
+ * request of ours) and the amplification credit its own packets earned is spent (see
+ * {@link AmplificationBudget}). Nothing was sent; the request failed at once instead of timing out.
+ */
+export class AmplificationLimitError extends PeerlayError {}
+
+/**
  * A community was registered on an {@link OverlayHost} before a community it needs (one in its static
  * `requires`, or injected into its constructor). The message says what to register first, e.g.
  * `BagCommunity needs DHTCommunity: call host.register(DHTCommunity) before host.register(BagCommunity)`.

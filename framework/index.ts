@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 
-export { AbortError, EndpointError, InvalidArgumentError, InvalidMessageError, KeyFileError, KeyFormatError, LifecycleError, MissingDependencyError, PacketTooLargeError, PeerlayError, TimeoutError } from './errors.js';
+export { AbortError, AmplificationLimitError, EndpointError, InvalidArgumentError, InvalidMessageError, KeyFileError, KeyFormatError, LifecycleError, MissingDependencyError, PacketTooLargeError, PeerlayError, TimeoutError } from './errors.js';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './util/bytes.js';
 export { WeakInterner } from './util/intern.js';
 export type { Clock, TimerHandle } from './time/clock.js';
@@ -119,5 +119,9 @@ export { DEFAULT_IP_RATE_LIMIT, IpRateLimiter } from './overlay/ip-rate-limit.js
 export type { IpRateLimitOptions, IpRateVerdict } from './overlay/ip-rate-limit.js';
 export { VerifyBudget } from './overlay/verify-budget.js';
 export type { VerifyBudgetOptions, VerifyBudgetStats } from './overlay/verify-budget.js';
+export { AmplificationBudget, DEFAULT_AMPLIFICATION_FACTOR } from './overlay/amplification-budget.js';
+export type { AmplificationBudgetOptions, AmplificationGate, AmplificationStats } from './overlay/amplification-budget.js';
+export { SendPacer } from './overlay/send-pacer.js';
+export type { RequestPacing, SendPacingOptions, SendPacingStats } from './overlay/send-pacer.js';
 export { RateLimiter } from './overlay/rate-limiter.js';
 export type { RateLimitOptions, RateLimitStats, RateVerdict } from './overlay/rate-limiter.js';

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address, Incoming, PublicKey } from '../../framework/index.js';
-import { sameAddress, toHex } from '../../framework/index.js';
+import { AmplificationLimitError, sameAddress, toHex } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 
 /** Most address challenges in flight at once. */
@@ -18,6 +18,8 @@ export class ContactLearning {
   private readonly pinging = new Set<string>();
   /** Ids (hex) whose claimed new address is being challenged, one at a time each. */
   private readonly challenging = new Set<string>();
+  /** Ids (hex) of new contacts whose unproven address is being verified, one at a time each. */
+  private readonly verifying = new Set<string>();
 
   /** @param dht the owner. */
   constructor(private readonly dht: DHTCommunity) {}
@@ -40,6 +42,7 @@ export class ContactLearning {
     const known = dht.routingTable.get(publicKey.mid);
     if (!proven && known !== undefined && !sameAddress(known.address, address)) return this.challenge(publicKey, address);
     const result = dht.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
+    if (result.status === 'added' && !proven) this.verify(publicKey, address);
     if (result.status !== 'full') return;
     const candidate = result.pingCandidate;
     if (dht.context.clock.now() - candidate.lastSeen < dht.settings.goodContactMs) return; // heard from lately: keep it
@@ -50,7 +53,10 @@ export class ContactLearning {
       .ping(candidate)
       .then(() => dht.routingTable.touch(candidate.id))
       .catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'TimeoutError' && dht.isRunning) dht.routingTable.remove(candidate.id);
+        // A contact whose address never proved itself and whose amplification credit is spent cannot be
+        // asked: it yields its slot as a silent one does.
+        const silent = error instanceof AmplificationLimitError || (error instanceof Error && error.name === 'TimeoutError');
+        if (silent && dht.isRunning) dht.routingTable.remove(candidate.id);
       })
       .finally(() => this.pinging.delete(hex));
   }
@@ -73,6 +79,27 @@ export class ContactLearning {
       })
       .catch(() => dht.statistics.addressChallengesFailed++)
       .finally(() => this.challenging.delete(hex));
+  }
+
+  /**
+   * Pings a contact just learned from its own packet at an address that has not proved itself (see
+   * `CommunityContext.amplification`): its answer proves the address, so it may be referred to others
+   * and queried freely. The ping is paid from the address's amplification credit, like the reply (a
+   * spoofed source gets at most 3x what was sent in its name); a contact that does not answer, or cannot
+   * be asked, fails in the routing table. At most {@link MAX_CHALLENGES} at a time, one per id.
+   */
+  private verify(publicKey: PublicKey, address: Address): void {
+    const dht = this.dht;
+    const amplification = dht.context.amplification;
+    if (amplification === undefined || amplification.allowance(address) === Number.POSITIVE_INFINITY) return;
+    const hex = publicKey.midHex;
+    if (this.verifying.has(hex) || this.verifying.size >= MAX_CHALLENGES || !dht.isRunning) return;
+    this.verifying.add(hex);
+    dht.statistics.contactsVerified++;
+    dht
+      .ping({ id: publicKey.mid, address })
+      .catch(() => dht.statistics.contactsUnverified++)
+      .finally(() => this.verifying.delete(hex));
   }
 
   /** Learns the verified sender of `m`, if any (unsolicited: a move of address is challenged). @returns true (handlers chain on it). */
@@ -115,5 +142,6 @@ export class ContactLearning {
   clear(): void {
     this.pinging.clear();
     this.challenging.clear();
+    this.verifying.clear();
   }
 }

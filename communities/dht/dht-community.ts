@@ -8,7 +8,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
+import { AmplificationLimitError, Community, InvalidArgumentError, TOKENS, addressKey, communityIdFromName, equalBytes, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, Incoming, PublicKey, RequestBody, RequestType } from '../../framework/index.js';
 import { ContactLearning } from './contact-learning.js';
 import { DHTError, ImpostorError } from './errors.js';
@@ -99,7 +99,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     this.routingTable = dhtRoutingTable(this.nodeId, ctx.clock, ctx.random, resolved, () => this.statistics.ipCapRejections++);
     this.routingTable.on('peer:added', (c) => this.emit('contact:added', c));
     this.routingTable.on('peer:removed', (c) => this.emit('contact:removed', c));
-    this.tokens = new TokenManager(ctx.clock, ctx.random);
+    this.tokens = new TokenManager(ctx.clock, ctx.random, undefined, (address) => ctx.amplification?.prove(address));
     this.rtt = new RttEstimator(resolved.requestTimeoutMs[0], resolved.requestTimeoutMs[1]);
     this.network = this;
     this.values = new RecordEngine({
@@ -159,9 +159,18 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     return this.routingTable.size === 0;
   }
 
-  /** The routing table's contacts closest to `target`, never `exclude`, as node references. */
+  /**
+   * The routing table's contacts closest to `target`, never `exclude`, as node references (the nodes a
+   * find response refers). A contact whose address has not proved itself (learned from its own requests,
+   * never answering ours nor echoing our token) is not referred: other nodes would query an address that
+   * may be a spoofing victim's, traffic our amplification budget cannot see (libtorrent likewise returns
+   * only confirmed nodes).
+   */
   closestContacts(target: Uint8Array, count: number, exclude?: Uint8Array): NodeRefValue[] {
-    return this.routingTable.closest(target, count, (c) => exclude === undefined || !equalBytes(c.id, exclude)).map((c) => ({ id: c.id, address: c.address }));
+    const amplification = this.context.amplification;
+    const referable = (c: { id: Uint8Array; address: Address }): boolean =>
+      (exclude === undefined || !equalBytes(c.id, exclude)) && (amplification === undefined || amplification.allowance(c.address) === Number.POSITIVE_INFINITY);
+    return this.routingTable.closest(target, count, referable).map((c) => ({ id: c.id, address: c.address }));
   }
 
   /** The address of node `id` when it is a contact of the routing table. */
@@ -371,9 +380,13 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     signal?: AbortSignal,
   ): Promise<Incoming<Res>> {
     const peerKey = to.id === undefined ? addressKey(to.address) : toHex(to.id);
-    const started = this.context.clock.now();
+    let started = this.context.clock.now();
     const recipient = to.id === undefined ? undefined : this.recipientKey(to.id, peerKey);
-    const answer = this.sendRequest(to.address, type, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient });
+    // The round trip is timed from when the request leaves (it may wait for its turn, see `pacing`).
+    const onSent = (): void => {
+      started = this.context.clock.now();
+    };
+    const answer = this.sendRequest(to.address, type, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient, onSent });
     try {
       const m = await answer;
       const mid = m.sender!.mid;
@@ -387,6 +400,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
       if (error instanceof Error && error.name === 'TimeoutError') {
         this.statistics.timeouts++;
         if (to.id !== undefined && this.routingTable.has(to.id)) this.routingTable.fail(to.id);
+      } else if (error instanceof AmplificationLimitError && to.id !== undefined && this.routingTable.has(to.id)) {
+        this.routingTable.fail(to.id); // its address never proved itself and its credit is spent: as good as silent
       }
       throw error;
     }

@@ -48,6 +48,10 @@ export class DHTStatistics {
   addressChallenges = 0;
   /** Challenges the key's holder did not answer from the new address (a replay, or a dead address): the contact stayed. */
   addressChallengesFailed = 0;
+  /** New contacts at an address that had not proved itself, pinged to prove it (see `CommunityContext.amplification`). */
+  contactsVerified = 0;
+  /** Of those, pings not answered from there, or withheld (no amplification credit left): the contact failed. */
+  contactsUnverified = 0;
 
   /** Values received from other nodes that failed verification or did not belong to the key, and were ignored. */
   get valuesRejected(): number {
@@ -108,6 +112,8 @@ export class DHTStatistics {
       disjointLookups: this.disjointLookups,
       addressChallenges: this.addressChallenges,
       addressChallengesFailed: this.addressChallengesFailed,
+      contactsVerified: this.contactsVerified,
+      contactsUnverified: this.contactsUnverified,
     };
   }
 }

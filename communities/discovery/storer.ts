@@ -16,8 +16,8 @@ export interface StorerHost {
   readonly records: PeerRecords;
   /** The DHT's public door (its store tokens prove a requester's address). */
   readonly network: { readonly tokens: TokenIssuer };
-  /** The node's clock. */
-  readonly context: { readonly clock: { now(): number } };
+  /** The node's clock, and its amplification budget toward addresses that have not proved themselves. */
+  readonly context: { readonly clock: { now(): number }; readonly amplification?: { allowance(to: Address): number; charge(to: Address, bytes: number): boolean } };
   /** Counts a dropped packet. */
   drop(reason: string, from: Address): void;
   /** Answers a message at its source. */
@@ -60,7 +60,9 @@ const PEER_PUNCTURE_MAX_BYTES = 173;
 export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerRequest.schema>>): void {
   const requester = m.sender!;
   const proven = m.value.token !== undefined && d.network.tokens.verify(m.value.token, m.from);
-  const budget = proven ? Number.POSITIVE_INFINITY : FIND_PEER_AMPLIFICATION_FACTOR * m.size;
+  const amplification = d.context.amplification;
+  const allowance = amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
+  const budget = proven ? Number.POSITIVE_INFINITY : Math.min(FIND_PEER_AMPLIFICATION_FACTOR * m.size, allowance);
   let records = d.records.get(toHex(m.value.mid)).slice(0, MAX_PEERS_PER_RESPONSE);
   for (;;) {
     const packet = d.encode(FindPeerResponse, {
@@ -73,6 +75,8 @@ export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerReque
     }
     records = records.slice(0, -1);
   }
+  // The punctures the introduced peers send to the requester are paid from its credit as well.
+  if (records.length > 0 && !proven) amplification?.charge(m.from, records.length * PEER_PUNCTURE_MAX_BYTES);
   for (const r of records) {
     d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid });
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import { EventEmitter } from 'eventemitter3';
-import { InvalidArgumentError, LifecycleError, PacketTooLargeError } from '../errors.js';
+import { AmplificationLimitError, InvalidArgumentError, LifecycleError, PacketTooLargeError } from '../errors.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { Address } from '../endpoint/address.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
@@ -165,7 +165,10 @@ export abstract class Community<Events extends object = object>
       throw new InvalidArgumentError(`the responses ${spec.name} are already handled with another onSettled`);
     }
     this.handle(type.response, (m) => {
-      if (this.requests.resolve(m.value.id, m, addressKey(m.from))) onSettled?.(m);
+      if (!this.requests.resolve(m.value.id, m, addressKey(m.from))) return;
+      // It echoed a fresh random id sent to this address: whoever answered receives there.
+      this.ctx.amplification?.prove(m.from);
+      onSettled?.(m);
     });
     this.responseHooks.set(spec, onSettled as ((m: Incoming<never>) => void) | undefined);
   }
@@ -174,13 +177,18 @@ export abstract class Community<Events extends object = object>
    * Sends a request and resolves with its typed answer: registers it in {@link Community.requests} (a fresh
    * 64-bit id, a timeout, an optional abort signal, and the destination address as the tag, so only an
    * answer from there settles it) and sends `body` with that id, tagged for `options.recipient` when given.
+   * With the node's pacing (`CommunityContext.pacing`) a request to a destination that already got its
+   * share waits its turn; its timeout starts when it leaves (`options.onSent`). An answer proves the
+   * responder's address to the node's amplification budget.
    * @param type the request and its response, from {@link defineRequest}.
    * @param body the request without its `id`.
-   * @param options `timeoutMs` (default {@link Community.requestTimeoutMs}), `signal`, `recipient`.
+   * @param options `timeoutMs` (default {@link Community.requestTimeoutMs}), `signal`, `recipient`, `onId`, `onSent`.
    * @returns the decoded response (`Incoming<Res>`), from the address the request went to.
    * @throws {@link LifecycleError} when the community is stopped, or no handler for the response is
    *   registered (call {@link Community.handleResponses}); the promise rejects with `TimeoutError`,
-   *   `AbortError`, or the send's own error (`PacketTooLargeError`, `InvalidMessageError`: nothing was sent).
+   *   `AbortError`, or the send's own error (`PacketTooLargeError`, `InvalidMessageError`, and
+   *   {@link AmplificationLimitError} when the destination has not proved its address and its credit is
+   *   spent: nothing was sent).
    * @example
    * ```ts
    * const pong = await this.sendRequest(to, PingRequest, { text: 'hi' }, { timeoutMs: 2_000 });
@@ -206,13 +214,31 @@ export abstract class Community<Events extends object = object>
       throw new LifecycleError(`${this.name}: no handler for ${typed.response.name}: call this.handleResponses() for ${spec.name} in the constructor`);
     }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs, signal: options.signal, tag: addressKey(to) });
+    // Paced: a request whose destination already got its share waits its turn, its timeout starting when it leaves.
+    const pacing = this.ctx.pacing;
+    const pending = this.requests.register<Incoming<unknown>>({ timeoutMs, signal: options.signal, tag: addressKey(to), deferTimeout: pacing !== undefined });
     options.onId?.(pending.id);
+    let packet: Uint8Array;
     try {
-      this.send(to, spec, { ...body, id: pending.id }, options.recipient);
+      packet = this.encode(spec, { ...body, id: pending.id }, options.recipient);
     } catch (error) {
       this.requests.fail(pending.id, error as Error); // nothing was sent: settle now, timer cleared
+      return pending.promise;
     }
+    const go = (): void => {
+      if (!this.requests.has(pending.id)) return; // aborted, or the community stopped, while it waited
+      try {
+        if (!this.sendPacket(to, spec.name, packet)) {
+          throw new AmplificationLimitError(`${spec.name} to ${addressKey(to)} withheld: the address has not proved itself and its amplification credit is spent`);
+        }
+        this.requests.startTimeout(pending.id);
+        options.onSent?.();
+      } catch (error) {
+        this.requests.fail(pending.id, error as Error); // nothing was sent: settle now, timer cleared
+      }
+    };
+    if (pacing === undefined) go();
+    else pacing.schedule(to, go);
     return pending.promise;
   }
 
@@ -228,13 +254,21 @@ export abstract class Community<Events extends object = object>
     return this.send(m.from, spec, value, replyKey(m));
   }
 
-  /** Sends an already encoded packet of message `name` (see {@link Community.encode}). */
-  sendPacket(to: Address, name: string, packet: Uint8Array): void {
+  /**
+   * Sends an already encoded packet of message `name` (see {@link Community.encode}).
+   * @returns false when the node's amplification budget withheld it (counted in `stats.withheld`).
+   * @throws {@link PacketTooLargeError} when the packet exceeds the transport's limit (nothing is sent).
+   */
+  sendPacket(to: Address, name: string, packet: Uint8Array): boolean {
     const max = this.ctx.transport.maxPacketBytes;
     if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
-    this.ctx.transport.send(to, packet);
+    if (!this.ctx.transport.send(to, packet)) {
+      CommunityStats.bump(this.stats.withheld, name);
+      return false;
+    }
     CommunityStats.bump(this.stats.sent, name);
     CommunityStats.bump(this.stats.bytesSent, name, packet.length);
+    return true;
   }
 
   /**

@@ -5,6 +5,8 @@
  */
 import type { PrivateKey } from '../crypto/keys.js';
 import type { PairKeys } from '../crypto/pair-keys.js';
+import type { AmplificationGate } from '../overlay/amplification-budget.js';
+import type { RequestPacing } from '../overlay/send-pacer.js';
 import { PublicKey } from '../crypto/keys.js';
 import type { Address } from '../endpoint/address.js';
 import type { Logger } from '../log/logger.js';
@@ -15,8 +17,12 @@ import { createHash } from 'node:crypto';
 
 /** How a community puts bytes on the wire. */
 export interface Transport {
-  /** Sends one datagram; throws {@link PacketTooLargeError} when over {@link Transport.maxPacketBytes}. */
-  send(to: Address, data: Uint8Array): void;
+  /**
+   * Sends one datagram; throws {@link PacketTooLargeError} when over {@link Transport.maxPacketBytes}.
+   * @returns false when the node's amplification budget withheld it (`to` has not proved its address
+   *   and its credit is spent; see {@link AmplificationGate}): nothing was sent.
+   */
+  send(to: Address, data: Uint8Array): boolean;
   /** Largest datagram accepted, in bytes. */
   readonly maxPacketBytes: number;
   /** The local bound address. */
@@ -42,6 +48,17 @@ export interface CommunityContext {
   readonly pairs?: PairKeys;
   /** Diagnostics. */
   readonly logger: Logger;
+  /**
+   * The node's amplification budget toward addresses that have not proved themselves: what may still be
+   * sent there, charging traffic others send there because of us, and reporting proofs (a token echoed,
+   * an answer to our request). Absent: nothing is limited.
+   */
+  readonly amplification?: AmplificationGate;
+  /**
+   * Per-destination pacing of this node's requests (below the peers' default rate limits): a request
+   * whose destination's bucket is empty waits, its timeout starting when it is sent. Absent: no pacing.
+   */
+  readonly pacing?: RequestPacing;
 }
 
 /**

@@ -9,6 +9,8 @@ import { addressKey, sameAddress } from '../endpoint/address.js';
 import { pick } from '../random/random.js';
 import type { TimerHandle } from '../time/clock.js';
 import { RateLimiter } from '../overlay/rate-limiter.js';
+import { encodeBody } from '../wire/codec.js';
+import { signedEnvelopeBytes } from '../wire/packet.js';
 import type { Community, Incoming } from './community.js';
 import { IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest } from './messages.js';
 import type { Peer } from './peer.js';
@@ -200,7 +202,20 @@ export class PeerDiscovery {
       destination: m.from,
       introduced: introduced?.address,
     });
-    if (introduced !== undefined) this.requestPuncture(introduced.address, m.from, m.value.identifier);
+    if (introduced === undefined) return;
+    // The introduced peer's puncture goes to the requester because of this request: it is paid from the
+    // requester's amplification credit like our own reply, or not asked for.
+    const amplification = c.context.amplification;
+    if (amplification !== undefined && !amplification.charge(m.from, this.punctureBytes(introduced.address))) {
+      return c.drop('puncture-unproven', m.from);
+    }
+    this.requestPuncture(introduced.address, m.from, m.value.identifier);
+  }
+
+  /** Bytes of the signed puncture a peer at `source` sends (its key assumed as long as ours). */
+  private punctureBytes(source: Address): number {
+    const keyBytes = this.community.context.key.publicKey.toBinary().length;
+    return signedEnvelopeBytes(keyBytes) + encodeBody(Puncture.schema, { identifier: 0n, source }).length;
   }
 
   private onIntroductionResponse(m: Incoming<{ identifier: bigint; destination: Address; introduced: Address | undefined }>): void {
@@ -210,6 +225,7 @@ export class PeerDiscovery {
       return;
     }
     this.outstanding.delete(m.value.identifier);
+    this.community.context.amplification?.prove(m.from); // it echoed our fresh identifier from there
     this.externalAddress = m.value.destination;
     this.learn(m.sender, m.from, true);
     const introduced = m.value.introduced;

@@ -11,7 +11,9 @@ import type { Clock, TimerHandle } from '../time/clock.js';
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: TimerHandle;
+  /** The timeout; undefined until {@link RequestCache.startTimeout} for a request registered with `deferTimeout`. */
+  timer: TimerHandle | undefined;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Opaque tag a handler checks to match a response (e.g. the address the request went to). */
@@ -34,6 +36,11 @@ export interface RegisterOptions {
   signal?: AbortSignal;
   /** A tag that {@link RequestCache.resolve} must match (e.g. the peer address the request went to). */
   tag?: string;
+  /**
+   * Start the timeout only at {@link RequestCache.startTimeout} (when the request actually leaves, after
+   * waiting for its turn), not now. @default false
+   */
+  deferTimeout?: boolean;
 }
 
 /** The table of outstanding requests of one community. */
@@ -71,17 +78,24 @@ export class RequestCache {
       resolve = res as (v: unknown) => void;
       reject = rej;
     });
-    const timer = this.clock.setTimeout(
-      () => this.fail(id, new TimeoutError(`request ${id} timed out after ${options.timeoutMs} ms`)),
-      options.timeoutMs,
-    );
-    const entry: Pending = { resolve, reject, timer, signal: options.signal, onAbort: undefined, tag: options.tag };
+    const entry: Pending = { resolve, reject, timer: undefined, timeoutMs: options.timeoutMs, signal: options.signal, onAbort: undefined, tag: options.tag };
+    if (options.deferTimeout !== true) entry.timer = this.arm(id, options.timeoutMs);
     if (options.signal !== undefined) {
       entry.onAbort = () => this.fail(id, new AbortError(`request ${id} aborted`));
       options.signal.addEventListener('abort', entry.onAbort, { once: true });
     }
     this.pending.set(id, entry);
     return { id, promise };
+  }
+
+  /** Starts the timeout of request `id` if it is outstanding and its timeout has not started yet (see `deferTimeout`). */
+  startTimeout(id: bigint): void {
+    const entry = this.pending.get(id);
+    if (entry !== undefined && entry.timer === undefined) entry.timer = this.arm(id, entry.timeoutMs);
+  }
+
+  private arm(id: bigint, timeoutMs: number): TimerHandle {
+    return this.clock.setTimeout(() => this.fail(id, new TimeoutError(`request ${id} timed out after ${timeoutMs} ms`)), timeoutMs);
   }
 
   /** True if `id` is outstanding (and, when given, its tag matches). */

@@ -39,6 +39,11 @@ export interface RequestOptions {
    * elsewhere (a storer echoes the id in the introduction it forwards, the peer in its puncture) keeps it.
    */
   readonly onId?: ((id: bigint) => void) | undefined;
+  /**
+   * Told when the packet leaves: at once, or after the wait the node's pacing gave it (see
+   * `CommunityContext.pacing`); a round-trip time is measured from here.
+   */
+  readonly onSent?: (() => void) | undefined;
 }
 
 /**

@@ -13,6 +13,8 @@ export class CommunityStats {
   readonly bytesSent: Record<string, number> = {};
   /** Packets dropped before any handler ran, by reason (`bad-signature`, `unknown-message`, ...). */
   readonly dropped: Record<string, number> = {};
+  /** Messages not sent because their unproven destination's amplification credit was spent, by message name. */
+  readonly withheld: Record<string, number> = {};
   /** Handlers that threw or rejected. */
   handlerErrors = 0;
 
@@ -27,12 +29,13 @@ export class CommunityStats {
   }
 
   /** A plain JSON-ready copy. */
-  toJSON(): { received: Record<string, number>; sent: Record<string, number>; bytesSent: Record<string, number>; dropped: Record<string, number>; handlerErrors: number } {
+  toJSON(): { received: Record<string, number>; sent: Record<string, number>; bytesSent: Record<string, number>; dropped: Record<string, number>; withheld: Record<string, number>; handlerErrors: number } {
     return {
       received: { ...this.received },
       sent: { ...this.sent },
       bytesSent: { ...this.bytesSent },
       dropped: { ...this.dropped },
+      withheld: { ...this.withheld },
       handlerErrors: this.handlerErrors,
     };
   }

@@ -30,6 +30,10 @@ import type { RateLimitOptions } from './rate-limiter.js';
 import { IpRateLimiter } from './ip-rate-limit.js';
 import type { IpRateLimitOptions } from './ip-rate-limit.js';
 import { VerifyBudget } from './verify-budget.js';
+import { AmplificationBudget } from './amplification-budget.js';
+import type { AmplificationBudgetOptions } from './amplification-budget.js';
+import { SendPacer } from './send-pacer.js';
+import type { SendPacingOptions } from './send-pacer.js';
 import type { VerifyBudgetOptions } from './verify-budget.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
 import { classOf, communityDependencies, unregisteredCommunities } from './dependencies.js';
@@ -58,6 +62,13 @@ export interface OverlayHostOptions {
    */
   rateLimit?: RateLimitOptions | false;
   /**
+   * The per-source limit of a source whose address proved itself (it echoed our token or answered our
+   * request; see `amplification`): a known contact's own bursts get more room than a stranger's, while a
+   * stranger's flood meets `rateLimit`. Not used when `rateLimit` is `false` or the amplification budget is off.
+   * @default twice `rateLimit`'s defaults: 100 packets/s, burst 400, ban after 800 drops in a row
+   */
+  provenRateLimit?: RateLimitOptions;
+  /**
    * Per-IP aggregate limit (an IPv4 address or IPv6 /64, across its ports), checked before the per-source
    * one; loopback and private sources are exempt by default; `false` turns it off.
    * @default {} (the defaults of {@link IpRateLimitOptions}: 200 packets/s, burst 800, 60 s bans), or `false` when `rateLimit` is `false`
@@ -75,6 +86,19 @@ export interface OverlayHostOptions {
    * signs everything this node sends. @default {} (the defaults of {@link PairKeysOptions})
    */
   packetMacs?: PairKeysOptions;
+  /**
+   * The amplification budget ({@link AmplificationBudget}): until an address proves it receives there (it
+   * echoed a token we issued it, or answered a request of ours), everything sent to it, replies and every
+   * follow-up, stays within 3x the bytes received from it; a send beyond is withheld and counted in
+   * `stats.amplificationWithheld`. `false` turns it off. @default {} (the defaults of {@link AmplificationBudgetOptions})
+   */
+  amplification?: AmplificationBudgetOptions | false;
+  /**
+   * Pacing of this node's own requests per destination ({@link SendPacer}), a little below the per-source
+   * limit peers apply by default (50 packets/s, burst 200), so a burst of local work waits its turn
+   * instead of being dropped by the peers; `false` turns it off. @default {} (45 packets/s, burst 180)
+   */
+  pacing?: SendPacingOptions | false;
 }
 
 /** Counters of the host's demultiplexer. */
@@ -97,6 +121,8 @@ export interface HostStats {
   ipBanned: number;
   /** Packets dropped because the node-wide verification budget was spent (`'over-budget'`). */
   overBudget: number;
+  /** Packets this node did not send because their address had not proved itself and its amplification credit was spent. */
+  amplificationWithheld: number;
 }
 
 /**
@@ -135,13 +161,20 @@ export class OverlayHost {
     ipLimited: 0,
     ipBanned: 0,
     overBudget: 0,
+    amplificationWithheld: 0,
   };
   /** The per-source (`host:port`) rate limiter, if enabled. */
   readonly rateLimiter: RateLimiter | undefined;
+  /** The per-source rate limiter of sources whose address proved itself, if enabled (see `provenRateLimit`). */
+  readonly provenRateLimiter: RateLimiter | undefined;
   /** The per-IP aggregate rate limiter, if enabled. */
   readonly ipRateLimiter: IpRateLimiter | undefined;
   /** The node-wide verification budget, if enabled. */
   readonly verifyBudget: VerifyBudget | undefined;
+  /** The amplification budget toward unproven addresses, if enabled. */
+  readonly amplification: AmplificationBudget | undefined;
+  /** The pacing of this node's own requests per destination, if enabled. */
+  readonly pacer: SendPacer | undefined;
   private readonly byPrefix = new Map<string, OverlayCommunity>();
   private readonly ordered: OverlayCommunity[] = [];
   private readonly bootstrap: readonly Address[];
@@ -164,14 +197,28 @@ export class OverlayHost {
     const budgetOptions = options.verifyBudget ?? (admitAll ? false : {});
     const budget = budgetOptions === false ? undefined : new VerifyBudget(this.clock, budgetOptions);
     this.verifyBudget = budget;
+    const amplification = options.amplification === false ? undefined : new AmplificationBudget(options.amplification);
+    this.amplification = amplification;
+    const pacer = options.pacing === false ? undefined : new SendPacer(this.clock, options.pacing);
+    this.pacer = pacer;
+    this.provenRateLimiter =
+      this.rateLimiter === undefined || amplification === undefined
+        ? undefined
+        : new RateLimiter(this.clock, { ratePerSecond: 100, burst: 400, banAfterDrops: 800, ...options.provenRateLimit });
     const endpoint = this.endpoint;
     const transport: Transport = {
       send: (to, data) => {
+        if (amplification !== undefined && !amplification.charge(to, data.length)) {
+          this.stats.amplificationWithheld++;
+          return false;
+        }
         // A send to the address whose packet is being handled is (almost always) the answer to it: it
         // must not earn that address the budget bypass, or any requester would get one.
         const replying = this.handling !== undefined && sameAddress(this.handling, to);
         if (budget !== undefined && !replying) budget.noteSent(to);
+        pacer?.sent(to);
         endpoint.send(to, data);
+        return true;
       },
       get maxPacketBytes() {
         return endpoint.maxPacketBytes;
@@ -188,6 +235,8 @@ export class OverlayHost {
       keys: new PublicKeyCache(),
       pairs: new PairKeys(this.key, options.packetMacs),
       logger: options.logger ?? silentLogger,
+      amplification,
+      pacing: pacer,
     };
     this.container = (options.container ?? rootContainer).createChildContainer();
     this.container.register(TOKENS.Clock, { useValue: this.clock });
@@ -282,6 +331,7 @@ export class OverlayHost {
     if (!this.running) return;
     this.running = false;
     for (const c of [...this.ordered].reverse()) await c.stop();
+    this.pacer?.clear();
     this.endpoint.removeListener(this.listener);
     await this.endpoint.close();
   }
@@ -303,6 +353,7 @@ export class OverlayHost {
       return;
     }
     this.stats.routed++;
+    this.amplification?.received(from, data.length);
     this.handling = from;
     try {
       community.receive(data, header.messageId, from);
@@ -320,7 +371,8 @@ export class OverlayHost {
       else this.stats.ipBanned++;
       return false;
     }
-    const source = this.rateLimiter?.check(addressKey(from));
+    const proven = this.provenRateLimiter !== undefined && this.amplification!.isProven(from);
+    const source = (proven ? this.provenRateLimiter : this.rateLimiter)?.check(addressKey(from));
     if (source === 'limited' || source === 'banned') {
       this.stats.rateLimited++;
       if (source === 'limited') this.stats.sourceLimited++;

@@ -28,7 +28,12 @@ export interface TokenIssuer {
 /** What the server needs of its community: encoding, sending, and the datagram limit. */
 export interface Responder {
   /** The node's services (the datagram limit and our key's size are read). */
-  readonly context: { readonly transport: { readonly maxPacketBytes: number }; readonly key: { readonly publicKey: { toBinary(): Uint8Array } } };
+  readonly context: {
+    readonly transport: { readonly maxPacketBytes: number };
+    readonly key: { readonly publicKey: { toBinary(): Uint8Array } };
+    /** The node's amplification budget: what may still be sent to an address that has not proved itself. */
+    readonly amplification?: { allowance(to: Address): number };
+  };
   /** Encodes a packet (tagged for `recipient` when given). */
   encode<T>(spec: MessageSpec<T>, value: T, recipient?: PublicKey): Uint8Array;
   /** Sends an encoded packet. */
@@ -74,7 +79,10 @@ export function answerFind<R, W>(parts: RecordServerParts<R, W>, m: Incoming<Fin
   const requesterId = (m.sender ?? m.claimedSender)?.mid;
   const datagram = responder.context.transport.maxPacketBytes;
   const proven = m.value.token !== undefined && tokens.verify(m.value.token, m.from);
-  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size);
+  // Unproven: 3x this request, and no more than what the address's earlier packets left (follow-ups
+  // already sent there, a challenge ping, a lookup query, were paid from the same credit).
+  const allowance = responder.context.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
+  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance);
   if (!proven) statistics.unprovenFinds++;
   let nodes = parts.closestContacts(target, requesterId);
   const held = wantRecords
@@ -118,7 +126,8 @@ export function answerFind<R, W>(parts: RecordServerParts<R, W>, m: Incoming<Fin
   while (nodes.length > 0 && !fits(nodes, values)) nodes = nodes.slice(0, -1);
   if (values.length < page.length && !proven) statistics.pagesCappedByAmplification++;
   const packet = responder.encode(messages.FindResponse, body(nodes, values), replyKey(m));
-  if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
+  if (packet.length > max && max >= Math.min(datagram, AMPLIFICATION_FACTOR * m.size)) throw new PacketTooLargeError(packet.length, max);
+  if (packet.length > max) return responder.drop('amplification-limited', m.from); // the credit is spent: unanswered
   if (wantRecords) statistics.pagesServed++;
   responder.sendPacket(m.from, messages.FindResponse.name, packet);
 }

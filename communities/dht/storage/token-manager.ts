@@ -43,12 +43,15 @@ export class TokenManager {
    * @param clock the time source for rotation.
    * @param random the source of the secrets.
    * @param rotateMs how often the secret changes, in ms. @default 300_000 ({@link TOKEN_ROTATE_MS})
+   * @param onVerified told of every address that presented a valid token: it proved it receives there
+   *   (the node's amplification budget lifts its limit). @default none
    * @throws `InvalidArgumentError` when `rotateMs` is not a positive number.
    */
   constructor(
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly rotateMs: number = TOKEN_ROTATE_MS,
+    private readonly onVerified?: (address: Address) => void,
   ) {
     if (!(typeof rotateMs === 'number' && Number.isFinite(rotateMs) && rotateMs > 0)) {
       throw new InvalidArgumentError(`rotateMs must be a positive number of ms, got ${rotateMs}`);
@@ -78,6 +81,7 @@ export class TokenManager {
     if (!(token instanceof Uint8Array) || token.length !== TOKEN_BYTES) return false;
     const current = constantTimeEqual(token, tokenFor(this.current, address));
     const previous = this.previous !== undefined && constantTimeEqual(token, tokenFor(this.previous, address));
+    if (current || previous) this.onVerified?.(address);
     return current || previous;
   }
 
