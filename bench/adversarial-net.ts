@@ -136,7 +136,7 @@ export class AdversarialNet {
     const eclipsed = new Set(this.eclipsed());
     await this.pool(finds, concurrency, async ({ item, finder }) => {
       if (eclipsed.has(finder)) eclipsedFinds++;
-      const found = await finder.findValues(item.name, { disjointPaths: paths }).catch(() => []);
+      const found = await finder.findValues(item.name, { disjointPaths: paths, cache: false }).catch(() => []);
       const publisher = item.publisher.context.key.publicKey.midHex;
       const good = found.filter((v) => sameBytes(v.data, item.data) && v.publicKey?.midHex === publisher);
       forgedReturned += found.length - good.length;

@@ -78,7 +78,7 @@ export async function runChurn(sim: SimDht, values: readonly StoredValue[], o: C
     const value = values[i]!;
     let finder = sim.pick().dht;
     while (finder === value.publisher) finder = sim.pick().dht;
-    const result = await finder.findValues(value.key).catch(() => []);
+    const result = await finder.findValues(value.key, { cache: false }).catch(() => []);
     if (result.some((v) => equalBytes(v.data, value.data))) found++;
   });
   return {
