@@ -5,16 +5,22 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DHTCommunity } from '../../../communities/dht/index.js';
-import type { OverlayHost } from '../../../framework/index.js';
-import { utf8 } from '../../../framework/index.js';
-import { udpOverlay } from '../../helpers/udp-overlay.js';
+import { OverlayHost, UdpEndpoint, utf8 } from '../../../framework/index.js';
 
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
 let hosts: OverlayHost[] = [];
 const dht = (i: number): DHTCommunity => hosts[i]!.get(DHTCommunity);
 
 beforeAll(async () => {
-  hosts = await udpOverlay(6, () => undefined);
+  // Generous request timeouts: the suite shares a loaded machine, and a store nobody answered in time
+  // fails (as it should), which is not what these tests are about.
+  for (let i = 0; i < 6; i++) {
+    const host = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
+    host.register(DHTCommunity, { requestTimeoutMs: [1_000, 5_000] });
+    await host.start();
+    hosts.push(host);
+  }
+  for (let round = 0; round < 2; round++) for (const h of hosts.slice(1)) await h.get(DHTCommunity).bootstrap([hosts[0]!.endpoint.address]);
 }, 30_000);
 
 afterAll(async () => {
