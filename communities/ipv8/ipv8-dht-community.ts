@@ -34,6 +34,8 @@ import { IPV8_TOKEN_EXPIRATION_MS, IPV8_TOKEN_ROTATE_MS, Ipv8Tokens } from './to
 import { IPV8_MAX_VALUE_AGE_MS, Ipv8ValueStore } from './value-store.js';
 import { parseIpv8Value, serializeIpv8Value } from './values.js';
 
+/** Holders whose answers end a value lookup. */
+const VALUE_QUORUM = 3;
 /** An unproven address is pinged for proof at most this often. */
 const PROOF_PING_INTERVAL_MS = 30_000;
 /** Addresses whose proof pings are remembered. */
@@ -324,6 +326,9 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
       alpha: this.#settings.alpha,
       seeds,
       query: (peer) => this.queryFind(peer, target, forceNodes),
+      // A value lookup ends once VALUE_QUORUM holders answered (py-ipv8 keeps crawling to 24 requests):
+      // fewer requests toward nodes that drop a requester's 11th request within 5 s.
+      isDone: forceNodes ? undefined : (found) => found.length >= VALUE_QUORUM,
       softTimeoutMs: () => this.#settings.findTimeoutMs,
       schedule: (ms, fn) => this.after(ms, fn),
       cancel: (h) => this.ctx.clock.clear(h),

@@ -103,8 +103,8 @@ async function main() {
     const stop = () => child.kill('SIGTERM');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    // The whole run is bounded: 20 minutes, then the checks are stopped and count as failed.
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    // The whole run is bounded: 25 minutes, then the checks are stopped and count as failed.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), 25 * 60_000);
     const code = await new Promise((r) => child.on('exit', (c) => r(c ?? 1)));
     clearTimeout(deadline);
     let passed = 0;
