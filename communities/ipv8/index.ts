@@ -8,8 +8,9 @@ export { IPV8_DHT_COMMUNITY_ID } from './community-ids.js';
 export { Ipv8Overlay } from './ipv8-overlay.js';
 export type { AmplificationGateLike, Ipv8Incoming, Ipv8OverlaySettings } from './ipv8-overlay.js';
 export { Ipv8DHTCommunity, Ipv8DHTError, mergeValues } from './ipv8-dht-community.js';
-export type { FindAnswer, Ipv8DHTEvents, Ipv8DHTSettings, Ipv8FoundValue, Ipv8Node } from './ipv8-dht-community.js';
+export type { FindAnswer, FindReply, Ipv8DHTEvents, Ipv8DHTSettings, Ipv8FoundValue, Ipv8Node } from './ipv8-dht-community.js';
 export { IPV8_PING_ALL_INTERVAL_MS, IPV8_STORE_PEER_INTERVAL_MS, Ipv8DHTDiscoveryCommunity } from './ipv8-discovery-community.js';
+export type { StoredPeer, Storer } from './ipv8-discovery-community.js';
 export { IPV8_NODE_ID_BYTES, ipv8NodeId } from './node-id.js';
 export {
   IPV8_MAX_SIGNED_DATA_BYTES,

@@ -76,8 +76,11 @@ export interface Ipv8Node extends LookupPeer {
   readonly publicKey: Uint8Array;
 }
 
-interface FindReply extends QueryReply<Uint8Array[]> {
+/** One node's answer to a find request, as a lookup sees it. */
+export interface FindReply extends QueryReply<Uint8Array[]> {
+  /** The nodes it listed, ids computed from their addresses. */
   readonly nodes: Ipv8Node[];
+  /** The serialized values it holds for the target, if any. */
   readonly found?: Uint8Array[];
 }
 
@@ -176,7 +179,7 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
 
   /**
    * Pings an address that has not proved it receives there (the host's amplification budget limits what
-   * may go to it), at most once per {@link PROOF_PING_INTERVAL_MS}: py-ipv8 echoes no token of ours before
+   * may go to it), at most once per 30 s: py-ipv8 echoes no token of ours before
    * its first request, so its answer to our ping is the proof that lifts the limit.
    */
   protected ensureProof(address: Address): void {

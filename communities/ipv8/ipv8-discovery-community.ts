@@ -35,15 +35,23 @@ const STORED_SILENCE_MS = 60_000;
 const MAX_PER_MID = 16;
 const MAX_MIDS = 4_096;
 
-interface StoredPeer {
+/** A peer stored here under its mid (py-ipv8's `store` entries). */
+export interface StoredPeer {
+  /** Its key. */
   readonly key: PublicKey;
+  /** Where it asked to be stored from. */
   address: Address;
+  /** When it last stored itself or pinged us (ms). */
   lastQuery: number;
 }
 
-interface Storer {
+/** A node that confirmed it stores our address (py-ipv8's `store_for_me` entries). */
+export interface Storer {
+  /** The node. */
   readonly node: Ipv8Node;
+  /** When we last pinged it (ms). */
   lastPing: number;
+  /** Pings it failed to answer in a row (2 drop it). */
   failures: number;
 }
 
