@@ -15,6 +15,8 @@ import { AdversarialNet } from './adversarial-net.js';
 import type { FindRate } from './adversarial-net.js';
 import type { EclipseAttack } from './adversary.js';
 import type { BenchArgs } from './commands.js';
+import { DEFENCES, printGrinding, runGrinding } from './grinding.js';
+import type { GrindingResult } from './grinding.js';
 import { table } from './measure.js';
 import { BenchError } from './report.js';
 
@@ -116,8 +118,50 @@ export function printAdversarial(result: AdversarialResult): void {
   console.log(table(rows, ['attack', 'paths', 'finds', 'succeeded', 'successPercent', 'forgedReturned', 'valuesRejected', 'queriesPerFind', 'eclipsedFinds', 'wallMs', 'cpuMs']));
 }
 
-/** `adversarial` command: parses `--nodes`, `--values`, `--lookups` (finds per value) and `--seed`, runs, prints. */
-export async function benchAdversarial(args: BenchArgs): Promise<AdversarialResult> {
+/** Options of the `adversarial` command beyond {@link BenchArgs}. */
+export interface AdversarialArgs extends BenchArgs {
+  /** `fraction` (20% adversaries), `grinding` (ground ids, bench/grinding.ts) or `all`. @default 'all' */
+  readonly attack?: string | undefined;
+  /** `grinding`: honest nodes. @default 1000 */
+  readonly honest?: string | undefined;
+  /** `grinding`: finders per measurement. @default 200 */
+  readonly finders?: string | undefined;
+  /** `grinding`: defence combinations, comma-separated (`none,caps,dense,both`). @default all four */
+  readonly defences?: string | undefined;
+}
+
+/**
+ * `adversarial` command: `--attack fraction|grinding|all` (default all); for `fraction`, `--nodes`,
+ * `--values`, `--lookups` (finds per value) and `--seed`; for `grinding`, `--honest` and `--finders`.
+ * Runs, prints tables, returns both results.
+ */
+export async function benchAdversarial(args: AdversarialArgs): Promise<{ fraction?: AdversarialResult; grinding?: GrindingResult }> {
+  const attack = args.attack ?? 'all';
+  if (!['fraction', 'grinding', 'all'].includes(attack)) throw new BenchError(`--attack must be fraction, grinding or all, got ${JSON.stringify(attack)}`);
+  const out: { fraction?: AdversarialResult; grinding?: GrindingResult } = {};
+  if (attack !== 'grinding') out.fraction = await benchFraction(args);
+  if (attack !== 'fraction') {
+    const num = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));
+    out.grinding = await runGrinding({
+      honest: num(args.honest),
+      finders: num(args.finders),
+      defences: args.defences === undefined ? undefined : parseDefences(args.defences),
+      seed: num(args.seed),
+      log: args.quiet === true ? undefined : (line) => console.error(line),
+    });
+    printGrinding(out.grinding);
+  }
+  return out;
+}
+
+function parseDefences(list: string): Array<keyof typeof DEFENCES> {
+  const names = list.split(',');
+  for (const n of names) if (!(n in DEFENCES)) throw new BenchError(`--defences takes ${Object.keys(DEFENCES).join(', ')}, got ${JSON.stringify(n)}`);
+  return names as Array<keyof typeof DEFENCES>;
+}
+
+/** The 20%-adversaries rows: parses `--nodes`, `--values`, `--lookups` and `--seed`, runs, prints. */
+async function benchFraction(args: BenchArgs): Promise<AdversarialResult> {
   const num = (value: string | undefined, name: string): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);

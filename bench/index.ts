@@ -29,7 +29,8 @@ const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversari
   loopback  [--nodes 50] [--keys 20] [--rounds 2] [--settle MS]
   simulate  [--nodes 1000] [--lookups 1000] [--rtt-ms 20..200] [--values 100] [--churn RATE --hours 4] [--seed 1]
   libp2p    [--nodes 20] [--keys 5] [--gets 100]
-  adversarial [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
+  adversarial [--attack fraction|grinding|all] [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
+              [--honest 1000] [--finders 200] [--defences none,caps,dense,both]   (grinding: ground ids next to keys, k=8, d=1,4)
   serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged]
   bulk      [--nodes 200] [--keys 100] [--seed 1]   (storeMany/findMany vs one by one)
   all       micro + loopback (N=50) + simulate (N=300, L=200)`;
@@ -51,6 +52,10 @@ const OPTIONS = {
   clients: { type: 'string' },
   rates: { type: 'string' },
   kinds: { type: 'string' },
+  attack: { type: 'string' },
+  honest: { type: 'string' },
+  finders: { type: 'string' },
+  defences: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -78,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
       output = await benchLibp2p(args);
       break;
     case 'adversarial':
-      output = await benchAdversarial(args);
+      output = await benchAdversarial(values);
       break;
     case 'bulk':
       output = await benchBulk(args);

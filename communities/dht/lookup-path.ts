@@ -27,6 +27,8 @@ export interface Candidate<R> {
   reply: R | undefined;
   /** The node whose answer brought this one into the lookup (none for seeds). */
   referrer: Candidate<R> | undefined;
+  /** Set (for good) once the node was seen in an improbably dense cluster at the target (`LookupOptions.select`). */
+  suspect?: boolean;
 }
 
 /** What the paths of one lookup share. */
@@ -87,9 +89,15 @@ export class LookupPath<V, R extends QueryReply<V>> {
     this.dirty = true;
   }
 
-  /** The `n` closest nodes that answered this path, nearest first. */
+  /** The `n` closest nodes that answered this path, nearest first (chosen by `select` when given). */
   answered(n: number): Answered<R>[] {
     const out: Answered<R>[] = [];
+    const select = this.o.select;
+    if (select !== undefined) {
+      const done = this.ordered().filter((c) => c.state === 'done');
+      for (const c of select.pick(this.o.target, done, n).chosen) out.push({ peer: c.peer, hops: c.hops, reply: c.reply as R });
+      return out;
+    }
     for (const c of this.ordered()) {
       if (out.length >= n) break;
       if (c.state === 'done') out.push({ peer: c.peer, hops: c.hops, reply: c.reply as R });
@@ -114,14 +122,11 @@ export class LookupPath<V, R extends QueryReply<V>> {
     const { o, shared } = this;
     if (this.done || shared.finished) return;
     if (o.isDone?.(shared.found) === true) return shared.finish();
-    const window: Candidate<R>[] = [];
-    for (const c of this.ordered()) {
-      if (window.length >= o.k) break;
-      if (c.state === 'new' && shared.claimed.has(c.hex)) c.state = 'taken';
-      if (c.state !== 'failed' && c.state !== 'taken') window.push(c);
-    }
+    const window = this.window().chosen;
     const { quorum } = o;
-    const covered = (): boolean => quorum !== undefined && shared.found.length < quorum && shared.found.length + shared.busy >= quorum;
+    let counted = 0;
+    for (const f of shared.found) if (f.suspect !== true) counted++;
+    const covered = (): boolean => quorum !== undefined && counted < quorum && counted + shared.busy >= quorum;
     for (const c of window) {
       if (this.slotsBusy >= o.alpha || covered()) break;
       if (c.state === 'new') this.launch(c);
@@ -143,6 +148,31 @@ export class LookupPath<V, R extends QueryReply<V>> {
     if (referrer.state === 'done') referrer.state = 'failed';
     for (const c of this.candidates.values()) if (c.referrer === referrer && c.state === 'new') c.state = 'failed';
     this.dirty = true;
+  }
+
+  /**
+   * The window: the k closest live candidates (not failed, not taken by another path), chosen by
+   * `select` when given (with the suspect ones of a dense cluster before them).
+   */
+  private window(): { chosen: Candidate<R>[]; suspect: number } {
+    const { o, shared } = this;
+    const live = (function* (ordered: Candidate<R>[]): Generator<Candidate<R>> {
+      for (const c of ordered) {
+        if (c.state === 'new' && shared.claimed.has(c.hex)) c.state = 'taken';
+        if (c.state !== 'failed' && c.state !== 'taken') yield c;
+      }
+    })(this.ordered());
+    if (o.select !== undefined) {
+      const pick = o.select.pick(o.target, live, o.k);
+      for (let i = 0; i < pick.suspect; i++) pick.chosen[i]!.suspect = true;
+      return pick;
+    }
+    const chosen: Candidate<R>[] = [];
+    for (const c of live) {
+      if (chosen.length >= o.k) break;
+      chosen.push(c);
+    }
+    return { chosen, suspect: 0 };
   }
 
   private ordered(): Candidate<R>[] {
@@ -201,7 +231,11 @@ export class LookupPath<V, R extends QueryReply<V>> {
         c.state = 'done';
         c.reply = reply;
         for (const n of reply.nodes) this.add(n, c.hops + 1, c);
-        if (reply.found !== undefined) shared.found.push({ peer: c.peer, hops: c.hops, reply });
+        if (reply.found !== undefined) {
+          if (o.select !== undefined) this.window(); // marks the suspect candidates as the answers come in
+          // Whether it is suspect is read when the quorum is judged: later answers may reveal the cluster.
+          shared.found.push({ peer: c.peer, hops: c.hops, reply, get suspect() { return c.suspect === true; } });
+        }
         shared.stepAll();
       },
       (error: unknown) => {

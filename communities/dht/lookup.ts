@@ -14,6 +14,7 @@ import { toHex } from '../../framework/index.js';
 import type { ImpostorError } from './errors.js'; // for {@link} in TSDoc
 import { LookupPath } from './lookup-path.js';
 import type { Shared } from './lookup-path.js';
+import type { SetSelector } from './routing/diverse-set.js';
 
 /** A node a lookup can query. */
 export interface LookupPeer {
@@ -39,6 +40,12 @@ export interface Answered<R> {
   readonly hops: number;
   /** Its full reply. */
   readonly reply: R;
+  /**
+   * True once the node was seen in an improbably dense cluster at the target (see `LookupOptions.select`;
+   * it may turn true after the answer came, as later answers reveal the cluster): what it found is used,
+   * but it does not count toward a quorum.
+   */
+  readonly suspect?: boolean;
 }
 
 /** Everything a lookup needs from its community. */
@@ -75,6 +82,11 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   readonly maxCandidates?: number;
   /** Told of every query, answer, failure and path end (lookup events); nothing is called when unset. */
   readonly observer?: LookupObserver<R> | undefined;
+  /**
+   * Chooses the window a path converges on and the result's `closest` (IP-group caps, dense clusters:
+   * `routing/diverse-set.ts`); unset: the k nearest.
+   */
+  readonly select?: SetSelector | undefined;
 }
 
 /** What a lookup tells an observer, as it happens. */
@@ -91,7 +103,10 @@ export interface LookupObserver<R> {
 
 /** Outcome of a lookup. */
 export interface LookupResult<R> {
-  /** The closest nodes that answered, nearest first, at most k. */
+  /**
+   * The closest nodes that answered, nearest first: at most k, chosen by `select` when given (then also
+   * the suspect nodes of a dense cluster before them).
+   */
   readonly closest: ReadonlyArray<Answered<R>>;
   /** Answers that carried something (`found` set), in arrival order. */
   readonly found: ReadonlyArray<Answered<R>>;
@@ -163,7 +178,11 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
 /** Merges the paths' answers into one result. */
 function merge<V, R extends QueryReply<V>>(o: LookupOptions<V, R>, all: ReadonlyArray<LookupPath<V, R>>, found: Answered<R>[]): LookupResult<R> {
   const answered = all.flatMap((p) => p.answered(o.k));
-  const closest = all.length === 1 ? answered : answered.sort((a, b) => compareDistance(o.target, a.peer.id, b.peer.id)).slice(0, o.k);
+  let closest = answered;
+  if (all.length > 1) {
+    answered.sort((a, b) => compareDistance(o.target, a.peer.id, b.peer.id));
+    closest = o.select === undefined ? answered.slice(0, o.k) : o.select.pick(o.target, answered, o.k).chosen;
+  }
   const hops = found[0]?.hops ?? closest.reduce((m, c) => Math.max(m, c.hops), 0);
   const sum = (pick: (p: LookupPath<V, R>) => number): number => all.reduce((t, p) => t + pick(p), 0);
   return { closest, found, queried: sum((p) => p.queried), failed: sum((p) => p.failed), hops };

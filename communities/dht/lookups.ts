@@ -13,15 +13,18 @@ import { disjointLookup } from './lookup.js';
 import type { LookupEvent, LookupFinishedEvent, LookupKind, LookupListener } from './lookup-events.js';
 import { LookupTracer } from './lookup-tracer.js';
 import type { TracedReply } from './lookup-tracer.js';
+import { lookupSelector } from './lookup-selector.js';
+import type { LookupSelectorSettings } from './lookup-selector.js';
+import type { SetSelector } from './routing/diverse-set.js';
 
 /** What the lookups need of their DHT. */
 export interface LookupsHost {
   /** Our node id. */
   readonly nodeId: Uint8Array;
   /** k, alpha and the default number of disjoint paths. */
-  readonly settings: { readonly bucketSize: number; readonly alpha: number; readonly disjointPaths: number };
+  readonly settings: { readonly bucketSize: number; readonly alpha: number; readonly disjointPaths: number } & LookupSelectorSettings;
   /** The routing table's closest contacts. */
-  readonly routingTable: { closest(target: Uint8Array, n: number): ReadonlyArray<{ readonly id: Uint8Array; readonly address: LookupPeer['address'] }> };
+  readonly routingTable: { readonly size: number; closest(target: Uint8Array, n: number): ReadonlyArray<{ readonly id: Uint8Array; readonly address: LookupPeer['address'] }> };
   /** Soft timeouts from measured round-trip times. */
   readonly rtt: { softTimeoutMs(idHex: string): number };
   /** Counters. */
@@ -77,9 +80,13 @@ export class Lookups {
   private readonly inFlight = new Set<AbortController>();
   /** Lookups traced so far (their events' `lookupId`). */
   private traced = 0;
+  /** Chooses each lookup's window and result (IP-group caps, dense clusters; see `lookup-selector.ts`). */
+  private readonly select: SetSelector;
 
   /** @param host the DHT, through what its lookups need. */
-  constructor(private readonly host: LookupsHost) {}
+  constructor(private readonly host: LookupsHost) {
+    this.select = lookupSelector(host);
+  }
 
   /**
    * Runs one lookup toward `target`.
@@ -121,6 +128,7 @@ export class Lookups {
           schedule: o.schedule ?? ((ms, fn) => host.after(ms, fn)),
           cancel: o.cancel ?? ((h) => host.cancel(h)),
           observer: tracer?.full === true ? tracer : undefined,
+          select: this.select,
         },
         paths,
       );

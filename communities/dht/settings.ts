@@ -9,6 +9,7 @@ import type { StoreLimits } from './records/store-limits.js';
 import type { ResolvedValueCacheSettings, ValueCacheSettings } from './value-cache.js';
 import { resolveValueCacheSettings } from './value-cache.js';
 import { DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET, DEFAULT_MAX_PER_IP_GROUP_PER_TABLE, isLocalAddress } from './routing/ip-diversity.js';
+import { DEFAULT_MAX_PER_IP_GROUP_PER_LOOKUP } from './routing/diverse-set.js';
 
 /** Settings of a {@link DHTCommunity}, given to `host.register(DHTCommunity, settings)`. */
 export interface DHTSettings extends CommunitySettings {
@@ -84,6 +85,20 @@ export interface DHTSettings extends CommunitySettings {
    */
   ipGroupExempt?: (host: string) => boolean;
   /**
+   * Most nodes of one IP group (an IPv4 /24 or IPv6 /48) among a lookup's k closest: its window and its
+   * result, so among the storers a publish uses and the nodes a read asks (hosts of `ipGroupExempt` have
+   * no cap). Ids can be ground next to any key, addresses cannot: an attacker holding G groups gets at
+   * most G of the k places (see docs/security.md). `Infinity` turns it off. @default 1
+   */
+  maxPerIpGroupPerLookup?: number;
+  /**
+   * Detect an improbably dense cluster of ids at a key (ground ids), judged against an estimate of the
+   * network's size from the routing table: a lookup then also converges on k nodes at the normal spread
+   * beyond the cluster (a publish stores on them too), and the cluster's answers do not count toward a
+   * find's quorum. @default true
+   */
+  denseClusterCheck?: boolean;
+  /**
    * Disjoint paths per lookup (S/Kademlia's d): d > 1 runs d lookups at once that never query the same
    * node, each with its own k and alpha, and merges them, so a lookup succeeds if any path avoids the
    * adversaries. 1 is a plain Kademlia lookup; 4 (with `bucketSize` 16) is recommended on hostile networks
@@ -129,6 +144,8 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
     maxPerIpGroupPerBucket: s.maxPerIpGroupPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET,
     maxPerIpGroupPerTable: s.maxPerIpGroupPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE,
     ipGroupExempt: s.ipGroupExempt ?? isLocalAddress,
+    maxPerIpGroupPerLookup: checkGroupCap(s.maxPerIpGroupPerLookup ?? DEFAULT_MAX_PER_IP_GROUP_PER_LOOKUP),
+    denseClusterCheck: s.denseClusterCheck ?? true,
     disjointPaths: checkPaths(s.disjointPaths ?? 1),
   };
   const positive = [
@@ -142,6 +159,11 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
   if (r.defaultTtlMs > r.maxTtlMs) throw new InvalidArgumentError(`setting defaultTtlMs (${r.defaultTtlMs}) exceeds maxTtlMs (${r.maxTtlMs})`);
   if (r.maxLifetimeMs < r.maxTtlMs) throw new InvalidArgumentError(`setting maxLifetimeMs (${r.maxLifetimeMs}) is below maxTtlMs (${r.maxTtlMs})`);
   return r;
+}
+
+function checkGroupCap(cap: number): number {
+  if (cap === Infinity || (Number.isInteger(cap) && cap >= 1)) return cap;
+  throw new InvalidArgumentError(`maxPerIpGroupPerLookup must be an integer >= 1 or Infinity, got ${cap}`);
 }
 
 function checkPaths(d: number): number {
