@@ -15,7 +15,7 @@ import { DHTError, ImpostorError } from './errors.js';
 import { joinNetwork } from './join.js';
 import type { LookupPeer, LookupResult } from './lookup.js';
 import { Maintenance } from './maintenance.js';
-import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
+import { FindRequest, Ping, PingRequest, PingResponse, StoreManyRequest, StoreRequest, ValueMessages } from './messages.js';
 import { PeerTokens } from './peer-tokens.js';
 import type { NodeSearchOptions, RecordNetwork } from './records/engine-types.js';
 import type { ClosestNodesOptions } from './records/engine-types.js';
@@ -133,6 +133,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
       if (this.learning.learnedIfNew(m)) this.values.answerFind(m);
     });
     this.handle(StoreRequest, (m) => this.learning.learned(m) && this.values.answerStore(m));
+    this.handle(StoreManyRequest, (m) => this.learning.learned(m) && this.values.answerStoreMany(m));
     // An answer to our own request (a fresh random id) from the address it went to proves the signer is
     // there: it is learned as a contact at that address.
     const learn = (m: Incoming<RequestBody>): void => {
@@ -141,6 +142,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     this.handleResponses(Ping, learn);
     this.handleResponses(ValueMessages.Find, learn);
     this.handleResponses(ValueMessages.Store, learn);
+    if (ValueMessages.StoreMany !== undefined) this.handleResponses(ValueMessages.StoreMany, learn);
     this.on('peer:added', (peer) => this.addContact(peer.publicKey, peer.address));
   }
 
@@ -246,7 +248,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
 
   /**
    * Stores several values as one operation (`bulk.ts`): lookups shared between keys whose closest nodes
-   * the operation already reached, items under one key in one publication; `concurrency` (default 8) at once.
+   * the operation already reached, items under one key in one publication, and each storer's values of
+   * several keys in one datagram (a multi-key store request); `concurrency` (default 8) at once.
    * @returns one result per item, in order (never throws for one item).
    */
   storeMany(items: readonly StoreItem[], options: StoreManyOptions = {}): Promise<ManyResult<number>[]> {

@@ -67,7 +67,7 @@ export type { RecordSettings } from './records/record-settings.js';
 export type { EnginePublishOptions, NodeSearchOptions, OwnRecord, ReadOptions, ReadResult, RecordEngineOptions, RecordNetwork, RecordTiming, Scheduler } from './records/engine-types.js';
 export { defineRecordMessages, NodeRef } from './records/record-messages.js';
 export { MAX_PAGES } from './records/record-client.js';
-export type { FindRequestBody, FindResponseBody, NodeRefValue, RecordMessageIds, RecordMessages, StoreRequestBody, StoreResponseBody, WireItem } from './records/record-messages.js';
+export type { FindRequestBody, FindResponseBody, NodeRefValue, RecordMessageIds, RecordMessages, StoreManyEntry, StoreManyRequestBody, StoreRequestBody, StoreResponseBody, WireItem } from './records/record-messages.js';
 export type { RecordClient } from './records/record-client.js';
 export type { ClosestNode, ClosestNodesOptions, FindReply as RecordFindReply, PublishOutcome, QueryOptions, RecordPeer, RequestFn, StorerPage, TimedRecord, TokenBook } from './records/engine-types.js';
 export type { Responder, TokenIssuer } from './records/record-server.js';

@@ -23,8 +23,10 @@ export const Ping = defineRequest(PingRequest, PingResponse);
  * and store (token-checked; `cache` for a copy along a lookup path). The find request's signature is
  * checked only when the requester is not already in the routing table at its address (`deferredVerify`):
  * answering changes no state and is amplification-bounded, so a known requester costs no verification.
+ * Ids 8 and 9 are the multi-location store a bulk store (`storeMany`) sends a storer of several keys; 6
+ * was the retired cache request and stays unused.
  */
-export const ValueMessages = defineRecordMessages(ValueWire, { prefix: 'dht', ids: [3, 4, 5, 7], deferredVerify: true });
+export const ValueMessages = defineRecordMessages(ValueWire, { prefix: 'dht', ids: [3, 4, 5, 7], storeManyIds: [8, 9], deferredVerify: true });
 
 /** Find the nodes closest to a target and, when `records` is set, a page of the values stored under it. */
 export const FindRequest = ValueMessages.FindRequest;
@@ -34,3 +36,7 @@ export const FindResponse = ValueMessages.FindResponse;
 export const StoreRequest = ValueMessages.StoreRequest;
 /** One verdict per value of a store. */
 export const StoreResponse = ValueMessages.StoreResponse;
+/** Store values under several keys in one datagram (a bulk store's requests to one storer); needs a token. */
+export const StoreManyRequest = ValueMessages.StoreManyRequest!;
+/** One verdict per value of a multi-key store, key after key. */
+export const StoreManyResponse = ValueMessages.StoreManyResponse!;

@@ -135,6 +135,40 @@ export class ValueOps {
       dht.statistics.storesFailed++;
       throw dht.wrap(error);
     }
+    return this.acknowledged(outcome, alone);
+  }
+
+  /**
+   * Publishes the records of several keys, each on the k closest nodes a bulk operation's lookup found,
+   * with the requests to one storer for several keys in one datagram (`records/store-many.ts`).
+   * @returns per set, in order, how many other nodes acknowledged it, or why none did (as `publish`).
+   */
+  async publishMany(sets: ReadonlyArray<{ readonly records: readonly ValueRecord[]; readonly lifetime: Lifetime; readonly nodes: readonly ClosestNode[] }>, signal: AbortSignal | undefined): Promise<ManyResult<number>[]> {
+    const dht = this.dht;
+    if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
+    for (const set of sets) if (set.records[0] !== undefined) this.cache.invalidate(set.records[0].key);
+    const lifetimeOptions = (lifetime: Lifetime) => ({ ttlMs: lifetime.ttlMs, republish: lifetime.until !== undefined ? ('keep-alive' as const) : ('until-expiry' as const), keepAliveUntil: lifetime.until });
+    const outcomes = await dht.values.publishMany(sets.map((s) => ({ records: s.records, options: { ...lifetimeOptions(s.lifetime), nodes: s.nodes } })), signal);
+    return outcomes.map((outcome) => {
+      if (outcome instanceof DHTError) {
+        dht.statistics.storesFailed++;
+        return { ok: false, error: outcome };
+      }
+      try {
+        return { ok: true, value: this.acknowledged(outcome, false) };
+      } catch (error) {
+        return { ok: false, error: error instanceof DHTError ? error : new DHTError(String(error), 'rejected', { cause: error }) };
+      }
+    });
+  }
+
+  /**
+   * Counts a publication's outcome.
+   * @returns how many other nodes acknowledged it (`0` alone).
+   * @throws {@link DHTError} `rejected` or `no-nodes` when none did.
+   */
+  private acknowledged(outcome: PublishOutcome, alone: boolean): number {
+    const dht = this.dht;
     dht.statistics.storeAcks += outcome.acks;
     if (alone) {
       if (outcome.stored === 0) {
@@ -268,6 +302,7 @@ export class ValueOps {
       lifetime: (options) => this.lifetime(options),
       makeRecord: (key, data, sign) => this.makeRecord(key, data, sign),
       publish: (records, lifetime, options) => this.publish(records, lifetime, { ...options, republish: true }),
+      publishMany: (sets, signal) => this.publishMany(sets, signal),
       lookupNodes: (key, options) => dht.lookup(key, false, { ...options, kind: 'store' }),
       maxDataBytes: dht.settings.maxDataBytes,
     };
@@ -295,8 +330,7 @@ export class ValueOps {
    * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
    * return a superseded version. When neither holds, the lookup runs to its end.
    */
-  private quorumReached(key: Uint8Array, all: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
-    const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
+  private quorumReached(key: Uint8Array, found: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
     if (found.length < quorum) return false;
     if (found.some((a) => a.reply.authoritative)) return true;
     const answered = new Set(found.map((a) => toHex(a.peer.id)));

@@ -92,6 +92,11 @@ export abstract class RecordCommunity<R, W, E extends object = object> extends C
     this.handle(parts.messages.StoreRequest, (m) => this.engine.answerStore(m));
     this.handleResponses(parts.messages.Find);
     this.handleResponses(parts.messages.Store);
+    const { StoreManyRequest, StoreMany } = parts.messages;
+    if (StoreManyRequest !== undefined && StoreMany !== undefined) {
+      this.handle(StoreManyRequest, (m) => this.engine.answerStoreMany(m));
+      this.handleResponses(StoreMany);
+    }
   }
 
   /**

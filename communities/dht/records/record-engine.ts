@@ -10,12 +10,14 @@ import { decodeBody, toHex } from '../../../framework/index.js';
 import { DHTError } from '../errors.js';
 import type { RecordPolicy } from './policy.js';
 import { RecordClient } from './record-client.js';
-import type { FindRequestBody, StoreRequestBody } from './record-messages.js';
+import type { FindRequestBody, StoreManyRequestBody, StoreRequestBody } from './record-messages.js';
 import { answerFind, answerStore } from './record-server.js';
 import type { RecordServerParts } from './record-server.js';
 import { RecordStatistics } from './record-statistics.js';
 import { RecordStore } from './record-store.js';
-import type { EnginePublishOptions, OwnRecord, PublishOutcome, ReadOptions, ReadResult, RecordEngineOptions, StorerPage, TimedRecord } from './engine-types.js';
+import { answerStoreMany, publishMany } from './store-many.js';
+import type { Publication } from './store-many.js';
+import type { ClosestNode, EnginePublishOptions, OwnRecord, PublishOutcome, ReadOptions, ReadResult, RecordEngineOptions, StorerPage, TimedRecord } from './engine-types.js';
 
 /** Most locations re-stored per upkeep round, so a node holding many spreads the work. */
 const MAX_LOCATIONS_PER_TICK = 64;
@@ -79,6 +81,11 @@ export class RecordEngine<R, W> {
     answerStore(this.server, m);
   }
 
+  /** Answers a multi-location store request (register it for the type's `StoreManyRequest`, when it has one). */
+  answerStoreMany(m: Incoming<StoreManyRequestBody<W>>): void {
+    answerStoreMany(this.server, m);
+  }
+
   /**
    * Publishes this node's records (all at one location) on the k closest nodes, and here, as its own
    * (`local`: exempt from the caps strangers fill), when this node is one of them; with `republish` other
@@ -86,26 +93,82 @@ export class RecordEngine<R, W> {
    * @throws {@link DHTError} `too-large` (nothing sent) for a record that does not fit one datagram.
    */
   async publish(records: readonly R[], options: EnginePublishOptions): Promise<PublishOutcome> {
-    const first = records[0];
-    if (first === undefined) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
+    if (records.length === 0) return { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
+    const now = this.options.clock.now();
+    const { location, items } = this.prepare(records, options, now);
+    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent, includeSelf: this.policy.directOnly !== true });
+    this.remember(items, outcome, options, now);
+    return outcome;
+  }
+
+  /**
+   * Publishes several record sets of this node (each at one location, on the k closest nodes a lookup
+   * found) as {@link RecordEngine.publish} publishes one, with the requests to one storer for several
+   * locations in one datagram where the type has a multi-location store (a bulk store).
+   * @returns per set, in order, its outcome or the `DHTError` that kept it from being sent (`too-large`).
+   */
+  async publishMany(sets: ReadonlyArray<{ readonly records: readonly R[]; readonly options: EnginePublishOptions & { readonly nodes: readonly ClosestNode[] } }>, signal?: AbortSignal): Promise<Array<PublishOutcome | DHTError>> {
+    const now = this.options.clock.now();
+    const results: Array<PublishOutcome | DHTError> = new Array(sets.length);
+    const ready: Array<{ at: number; items: Array<TimedRecord<R>>; publication: Publication<R> }> = [];
+    sets.forEach((set, at) => {
+      if (set.records.length === 0) results[at] = { acks: 0, stored: 0, keptHere: false, verdicts: {}, refusals: {} };
+      else {
+        try {
+          const { location, items } = this.prepare(set.records, set.options, now);
+          ready.push({ at, items, publication: { location, items, nodes: set.options.nodes } });
+        } catch (error) {
+          results[at] = error instanceof DHTError ? error : new DHTError(String(error), 'rejected', { cause: error });
+        }
+      }
+    });
+    const { client } = this;
+    const outcomes = await publishMany(
+      {
+        messages: this.options.messages,
+        store: this.store,
+        request: this.options.request,
+        tokens: this.options.network.peerTokens,
+        node: { publicKeyBytes: this.options.community.context.key.publicKey.toBinary().length, maxPacketBytes: this.options.community.context.transport.maxPacketBytes },
+        storeOn: (node, location, items, o) => client.storeOn(node, location, items, o),
+        isAmongClosest: (location, nodes) => client.isAmongClosest(location, nodes),
+      },
+      ready.map((r) => r.publication),
+      { signal, origin: 'local', includeSelf: this.policy.directOnly !== true },
+    );
+    ready.forEach((r, i) => {
+      const outcome = outcomes[i]!;
+      this.remember(r.items, outcome, sets[r.at]!.options, now);
+      results[r.at] = outcome;
+    });
+    return results;
+  }
+
+  /**
+   * Checks that each record fits one datagram and gives each its expiry.
+   * @throws {@link DHTError} `too-large` (nothing sent) for a record that does not fit one datagram.
+   */
+  private prepare(records: readonly R[], options: EnginePublishOptions, now: number): { location: Uint8Array; items: Array<TimedRecord<R>> } {
     for (const record of records) {
       if (!this.client.fitsOneDatagram(record, options.cas)) {
         throw new DHTError(`a ${this.policy.size(record)}-byte ${this.policy.name} record does not fit one ${this.options.community.context.transport.maxPacketBytes}-byte datagram`, 'too-large');
       }
     }
-    const location = this.policy.location(first);
-    const now = this.options.clock.now();
     const until = options.republish === 'keep-alive' ? options.keepAliveUntil : undefined;
     const expiresAt = Math.min(now + options.ttlMs, until ?? Number.POSITIVE_INFINITY);
     const items = records.map((record) => ({ record, expiresAt: Math.min(expiresAt, this.policy.signedExpiry?.(record) ?? expiresAt) }));
-    const outcome = await this.client.publish(location, items, { signal: options.signal, paths: options.paths, cas: options.cas, nodes: options.nodes, origin: 'local', onEvent: options.onEvent, includeSelf: this.policy.directOnly !== true });
+    return { location: this.policy.location(records[0]!), items };
+  }
+
+  /** Counts a publication and, unless `republish` is `never`, remembers its records as this node's own. */
+  private remember(items: ReadonlyArray<TimedRecord<R>>, outcome: PublishOutcome, options: EnginePublishOptions, now: number): void {
     if (outcome.stored > 0) this.statistics.published++;
     else this.statistics.publishFailed++;
     const mode = options.republish ?? 'until-expiry';
+    const until = mode === 'keep-alive' ? options.keepAliveUntil : undefined;
     if (outcome.stored > 0 && mode !== 'never') {
       for (const item of items) this.own.set(this.ownId(item.record), { record: item.record, ttlMs: options.ttlMs, expiresAt: item.expiresAt, publishedAt: now, keepAlive: mode === 'keep-alive', until });
     }
-    return outcome;
   }
 
   /** Forgets one of this node's records (it is no longer republished). */

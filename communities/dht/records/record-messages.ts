@@ -1,7 +1,9 @@
 /**
  * The record engine's four messages, made once per record type from its policy's wire form: a find (the
  * nodes closest to a target and, when asked, a page of the records there) and its answer, and a store (a
- * batch of records for one location, token-checked) and its verdicts. Requests and responses are matched by
+ * batch of records for one location, token-checked) and its verdicts; optionally a fifth and sixth, a
+ * store of several locations' records in one datagram (a bulk store's requests to one storer) and its
+ * verdicts. Requests and responses are matched by
  * a random 64-bit id and the address the request went to.
  * @module
  */
@@ -15,6 +17,8 @@ import { MAX_RECORD_ID_BYTES } from './policy.js';
 export const WIRE_MAX_NODES = 32;
 /** Most records in one message. */
 export const WIRE_MAX_RECORDS = 64;
+/** Most locations in one multi-location store request (see {@link RecordMessages.StoreManyRequest}). */
+export const WIRE_MAX_LOCATIONS = 32;
 /** Most padding a find request carries (see {@link RecordMessages.FindRequest}). */
 export const MAX_FIND_PADDING_BYTES = 512;
 
@@ -98,7 +102,29 @@ export interface StoreResponseBody {
   readonly verdicts: number[];
 }
 
-/** The four messages of one record type. */
+/** One location's records in a multi-location store request. */
+export interface StoreManyEntry<W> {
+  /** Where the records live. */
+  readonly location: Uint8Array;
+  /** The records, checked as a single store's. */
+  readonly records: WireItem<W>[];
+}
+
+/**
+ * Body of a multi-location store request: records of several locations for one storer in one datagram
+ * (a bulk store), never a cache and never compare-and-swap. At most {@link WIRE_MAX_RECORDS} records in
+ * all and each location once; a request that breaks either is dropped.
+ */
+export interface StoreManyRequestBody<W> {
+  /** Request id. */
+  readonly id: bigint;
+  /** A token the storer issued to the sender's address (one for every location). */
+  readonly token: Uint8Array;
+  /** The locations and their records. */
+  readonly locations: StoreManyEntry<W>[];
+}
+
+/** The four messages of one record type (six with the optional multi-location store). */
 export interface RecordMessages<W> {
   /** Find the nodes closest to a target, and optionally a page of its records. */
   readonly FindRequest: MessageSpec<FindRequestBody>;
@@ -112,6 +138,12 @@ export interface RecordMessages<W> {
   readonly Find: RequestType<FindRequestBody, FindResponseBody<W>>;
   /** The store request with its response type. */
   readonly Store: RequestType<StoreRequestBody<W>, StoreResponseBody>;
+  /** Store records of several locations at once (needs a token); present when `storeManyIds` were given. */
+  readonly StoreManyRequest?: MessageSpec<StoreManyRequestBody<W>>;
+  /** One verdict per record of a multi-location store, location after location, in order. */
+  readonly StoreManyResponse?: MessageSpec<StoreResponseBody>;
+  /** The multi-location store request with its response type. */
+  readonly StoreMany?: RequestType<StoreManyRequestBody<W>, StoreResponseBody>;
 }
 
 /** Where a record type's messages sit in its community: four message ids and a name prefix. */
@@ -120,6 +152,11 @@ export interface RecordMessageIds {
   readonly prefix: string;
   /** Ids of the find request, find response, store request and store response. */
   readonly ids: readonly [find: number, found: number, store: number, stored: number];
+  /**
+   * Ids of the optional multi-location store request and its response (a bulk store sends one storer the
+   * records of several locations in one datagram). @default none: the type has no such message
+   */
+  readonly storeManyIds?: readonly [storeMany: number, storedMany: number];
   /**
    * Check the find request's signature only when the handler asks (see `MessageSpec.deferredVerify`):
    * answering a find changes no state and is amplification-bounded. @default false
@@ -131,7 +168,7 @@ export interface RecordMessageIds {
  * Makes the messages of a record type.
  * @param wire the policy's wire form of one record.
  * @param where ids and names.
- * @returns the four message specs.
+ * @returns the four message specs (six with `storeManyIds`).
  * @example
  * ```ts
  * const messages = defineRecordMessages(bagPolicy.wire, { prefix: 'bag', ids: [1, 2, 3, 4] });
@@ -192,9 +229,28 @@ export function defineRecordMessages<W>(wire: Schema<W>, where: RecordMessageIds
   // The schemas are built from `wire` at run time, so the compiler infers their body types from the field
   // builders without `W`; the bodies above are exactly those fields with `W` in place: one cast, here.
   const specs = { FindRequest, FindResponse, StoreRequest, StoreResponse } as unknown as Omit<RecordMessages<W>, 'Find' | 'Store'>;
-  return {
+  const messages: RecordMessages<W> = {
     ...specs,
     Find: defineRequest(specs.FindRequest, specs.FindResponse),
     Store: defineRequest(specs.StoreRequest, specs.StoreResponse),
   };
+  if (where.storeManyIds === undefined) return messages;
+  const [storeMany, storedMany] = where.storeManyIds;
+  const StoreManyRequest = defineMessage({
+    id: storeMany,
+    name: name('store-many-request'),
+    signed: true,
+    schema: defineSchema({
+      id: t.u64(),
+      token: t.bytes({ length: TOKEN_BYTES }),
+      locations: t.list(t.struct({ location: t.bytes({ length: KEY_BYTES }), records: t.list(item, { max: WIRE_MAX_RECORDS }) }), { max: WIRE_MAX_LOCATIONS }),
+    }),
+  }) as unknown as MessageSpec<StoreManyRequestBody<W>>; // the same cast as above
+  const StoreManyResponse = defineMessage({
+    id: storedMany,
+    name: name('store-many-response'),
+    signed: true,
+    schema: defineSchema({ id: t.u64(), verdicts: t.list(t.u8(), { max: WIRE_MAX_RECORDS }) }),
+  });
+  return { ...messages, StoreManyRequest, StoreManyResponse, StoreMany: defineRequest(StoreManyRequest, StoreManyResponse) };
 }

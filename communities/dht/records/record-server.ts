@@ -148,7 +148,7 @@ export function fillPage<T>(page: readonly T[], estimate: number, fits: (items: 
  * and IP group), answers with one verdict per record.
  */
 export function answerStore<R, W>(parts: RecordServerParts<R, W>, m: Incoming<StoreRequestBody<W>>): void {
-  const { responder, messages, store, tokens, statistics } = parts;
+  const { responder, messages, tokens, statistics } = parts;
   const { id, token, location, cache, cas, records } = m.value;
   if (!tokens.verify(token, m.from)) {
     CommunityStats.bump(statistics.verdicts, 'bad-token', records.length);
@@ -156,6 +156,25 @@ export function answerStore<R, W>(parts: RecordServerParts<R, W>, m: Incoming<St
     responder.reply(m, messages.StoreResponse, { id, verdicts: records.map(() => verdictCode('bad-token')) });
     return;
   }
+  responder.reply(m, messages.StoreResponse, { id, verdicts: storeAt(parts, m, location, records, { cache, cas }) });
+}
+
+/**
+ * Offers the records of one location to the store, charged to the sender of `m` (its address and IP
+ * group), as one store request does (a multi-location store runs it per location): each record decoded,
+ * stamped, checked to belong at `location`, then put (quotas, caps, versions); accepted ones are marked
+ * replicated unless cached.
+ * @returns one verdict code per record, in order.
+ */
+export function storeAt<R, W>(
+  parts: RecordServerParts<R, W>,
+  m: Incoming<unknown>,
+  location: Uint8Array,
+  records: ReadonlyArray<WireItem<W>>,
+  options: { readonly cache: boolean; readonly cas: number | undefined },
+): number[] {
+  const { store, statistics } = parts;
+  const { cache, cas } = options;
   const origin: RecordOrigin = cache ? 'cache' : 'store';
   const accepted: string[] = [];
   const verdicts = records.map((item) => {
@@ -179,5 +198,5 @@ export function answerStore<R, W>(parts: RecordServerParts<R, W>, m: Incoming<St
   // Kademlia: a node just sent a record assumes the other storers were too, and waits a full interval
   // before replicating it itself.
   if (!cache && accepted.length > 0) store.markReplicated(location, accepted);
-  responder.reply(m, messages.StoreResponse, { id, verdicts });
+  return verdicts;
 }
