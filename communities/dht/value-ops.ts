@@ -330,7 +330,8 @@ export class ValueOps {
    * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
    * return a superseded version. When neither holds, the lookup runs to its end.
    */
-  private quorumReached(key: Uint8Array, found: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
+  private quorumReached(key: Uint8Array, all: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
+    const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
     if (found.length < quorum) return false;
     if (found.some((a) => a.reply.authoritative)) return true;
     const answered = new Set(found.map((a) => toHex(a.peer.id)));
