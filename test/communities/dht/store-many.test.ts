@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { DHT_COMMUNITY_ID, signRecord, unsignedRecord } from '../../../communities/dht/index.js';
-import type { DHTCommunity } from '../../../communities/dht/index.js';
+import type { DHTCommunity, ValueRecord } from '../../../communities/dht/index.js';
 import { StoreManyRequest, StoreRequest, ValueMessages } from '../../../communities/dht/messages.js';
 import { dhtKey } from '../../../communities/dht/arguments.js';
 import { DHTError } from '../../../communities/dht/errors.js';
@@ -100,13 +100,13 @@ describe('multi-key store', () => {
     const good2 = unsignedRecord(key('k1'), utf8('two'));
     const good3 = signRecord(signer, key('k2'), utf8('three'), now);
     const forged = { ...signRecord(signer, key('k2'), utf8('four'), now + 1), data: utf8('FOUR') };
-    const item = (r: typeof good1) => ({ record: wire.toWire(r), ttl: 60_000 });
+    const item = (r: ValueRecord) => ({ record: wire.toWire(r), ttl: 60_000 });
     const m = await net.clock.settle(
       a.request(peer, ValueMessages.StoreMany!, { token, locations: [{ location: key('k1'), records: [item(good1), item(good2)] }, { location: key('k2'), records: [item(good3), item(forged)] }] }),
     );
     expect(m.value.verdicts.map(verdictOf)).toEqual(['stored', 'stored', 'stored', 'bad-signature']);
-    expect(b.store.page(key('k1')).records.length).toBe(2);
-    expect(b.store.page(key('k2')).records.map((h) => new TextDecoder().decode(h.record.data))).toEqual(['three']);
+    expect(b.store.page(key('k1'), undefined).records.length).toBe(2);
+    expect(b.store.page(key('k2'), undefined).records.map((h) => new TextDecoder().decode(h.record.data))).toEqual(['three']);
     expect(b.statistics.storeVerdicts).toMatchObject({ stored: 3, 'bad-signature': 1 });
     expect(await net.stopAndDrain()).toBe(0);
   });
@@ -122,12 +122,12 @@ describe('multi-key store', () => {
     expect(await send([{ location: key('x'), records: [item] }, { location: key('y'), records: [] }])).toBe('TimeoutError'); // a location without values
     expect(await send([])).toBe('TimeoutError'); // no location
     expect(b.stats.dropped['malformed-store-many']).toBe(3);
-    expect(b.store.page(key('x')).records.length).toBe(0);
+    expect(b.store.page(key('x'), undefined).records.length).toBe(0);
     // The same packet a node would send with a token it made up: refused whole, counted.
     expect(await send([{ location: key('x'), records: [item] }, { location: key('z'), records: [item, item] }], new Uint8Array(token.length))).toEqual([0, 0, 0].map(() => verdictCode('bad-token')));
     expect(b.stats.dropped['bad-token']).toBe(1);
     expect(b.statistics.storeVerdicts['bad-token']).toBe(3);
-    expect(b.store.page(key('x')).records.length).toBe(0);
+    expect(b.store.page(key('x'), undefined).records.length).toBe(0);
     expect(await net.stopAndDrain()).toBe(0);
   });
 });
