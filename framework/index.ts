@@ -103,7 +103,7 @@ export { replyKey } from './community/incoming.js';
 export type { CommunityClass, CommunityEvents, CommunitySettings, OverlayCommunity } from './community/overlay-community.js';
 export { COMMUNITY_ID_LENGTH, communityIdFromName } from './community/community-id.js';
 export { PublicKeyCache } from './community/context.js';
-export type { CommunityContext, Transport } from './community/context.js';
+export type { CommunityContext, SendOptions, Transport } from './community/context.js';
 export { ChurnStrategy, PeerDiscovery, RandomWalkStrategy } from './community/discovery.js';
 export type { DiscoverySettings, DiscoveryStrategy } from './community/discovery.js';
 export { FIRST_RESERVED_MESSAGE_ID, IntroductionRequest, IntroductionResponse, Puncture, PunctureRequest } from './community/messages.js';

@@ -12,6 +12,9 @@ import type { DHTCommunity } from './dht-community.js';
 /** Most address challenges in flight at once. */
 export const MAX_CHALLENGES = 64;
 
+/** Most verification pings of new contacts in flight at once. */
+export const MAX_VERIFICATIONS = 256;
+
 /** Contact learning for one {@link DHTCommunity}. */
 export class ContactLearning {
   /** Ids (hex) of contacts being pinged for eviction, so each is pinged once at a time. */
@@ -86,14 +89,14 @@ export class ContactLearning {
    * `CommunityContext.amplification`): its answer proves the address, so it may be referred to others
    * and queried freely. The ping is paid from the address's amplification credit, like the reply (a
    * spoofed source gets at most 3x what was sent in its name); a contact that does not answer, or cannot
-   * be asked, fails in the routing table. At most {@link MAX_CHALLENGES} at a time, one per id.
+   * be asked, fails in the routing table. At most {@link MAX_VERIFICATIONS} at a time, one per id.
    */
   private verify(publicKey: PublicKey, address: Address): void {
     const dht = this.dht;
     const amplification = dht.context.amplification;
     if (amplification === undefined || amplification.allowance(address) === Number.POSITIVE_INFINITY) return;
     const hex = publicKey.midHex;
-    if (this.verifying.has(hex) || this.verifying.size >= MAX_CHALLENGES || !dht.isRunning) return;
+    if (this.verifying.has(hex) || this.verifying.size >= MAX_VERIFICATIONS || !dht.isRunning) return;
     this.verifying.add(hex);
     dht.statistics.contactsVerified++;
     dht

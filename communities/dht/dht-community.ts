@@ -389,7 +389,10 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     const onSent = (): void => {
       started = this.context.clock.now();
     };
-    const answer = this.sendRequest(to.address, type, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient, onSent });
+    // A node we query without holding it as a contact was referred to us (or given by the caller): our own
+    // first contact, not a follow-up of its packets, so not charged to its amplification credit.
+    const unmetered = to.id !== undefined && this.routingTable.get(to.id) === undefined;
+    const answer = this.sendRequest(to.address, type, body, { timeoutMs: this.rtt.timeoutMs(peerKey), signal, recipient, onSent, unmetered });
     try {
       const m = await answer;
       const mid = m.sender!.mid;

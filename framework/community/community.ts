@@ -14,7 +14,7 @@ import type { TimerHandle } from '../time/clock.js';
 import { toHex } from '../util/bytes.js';
 import type { MessageSpec, Signer } from '../wire/packet.js';
 import { decodePacket, encodePacket, makePrefix } from '../wire/packet.js';
-import type { CommunityContext } from './context.js';
+import type { CommunityContext, SendOptions } from './context.js';
 import { FIRST_RESERVED_MESSAGE_ID } from './messages.js';
 import { PeerDiscovery } from './discovery.js';
 import { PeerStore } from './peer-store.js';
@@ -28,6 +28,8 @@ import { CommunityStats } from './stats.js';
 export type { Handler, Incoming } from './incoming.js';
 export { replyKey } from './incoming.js';
 export type { CommunityClass, CommunityEvents, CommunitySettings, OverlayCommunity } from './overlay-community.js';
+
+const UNMETERED: SendOptions = { unmetered: true };
 
 /**
  * Base class of an overlay. Subclass it, give it a community id, declare messages with
@@ -228,7 +230,7 @@ export abstract class Community<Events extends object = object>
     const go = (): void => {
       if (!this.requests.has(pending.id)) return; // aborted, or the community stopped, while it waited
       try {
-        if (!this.sendPacket(to, spec.name, packet)) {
+        if (!this.sendPacket(to, spec.name, packet, options.unmetered === true ? UNMETERED : undefined)) {
           throw new AmplificationLimitError(`${spec.name} to ${addressKey(to)} withheld: the address has not proved itself and its amplification credit is spent`);
         }
         this.requests.startTimeout(pending.id);
@@ -256,13 +258,14 @@ export abstract class Community<Events extends object = object>
 
   /**
    * Sends an already encoded packet of message `name` (see {@link Community.encode}).
+   * @param options `unmetered` for a first contact of our own (see {@link SendOptions}).
    * @returns false when the node's amplification budget withheld it (counted in `stats.withheld`).
    * @throws {@link PacketTooLargeError} when the packet exceeds the transport's limit (nothing is sent).
    */
-  sendPacket(to: Address, name: string, packet: Uint8Array): boolean {
+  sendPacket(to: Address, name: string, packet: Uint8Array, options?: SendOptions): boolean {
     const max = this.ctx.transport.maxPacketBytes;
     if (packet.length > max) throw new PacketTooLargeError(packet.length, max);
-    if (!this.ctx.transport.send(to, packet)) {
+    if (!this.ctx.transport.send(to, packet, options)) {
       CommunityStats.bump(this.stats.withheld, name);
       return false;
     }

@@ -15,6 +15,15 @@ import type { Clock } from '../time/clock.js';
 import { SIGNATURE_BYTES } from '../crypto/sizes.js';
 import { createHash } from 'node:crypto';
 
+/** Options of one {@link Transport.send}. */
+export interface SendOptions {
+  /**
+   * Not charged to `to`'s amplification credit: a first contact this node makes on its own (a node a
+   * lookup was referred to), not something a packet from `to` caused. @default false
+   */
+  readonly unmetered?: boolean;
+}
+
 /** How a community puts bytes on the wire. */
 export interface Transport {
   /**
@@ -22,7 +31,7 @@ export interface Transport {
    * @returns false when the node's amplification budget withheld it (`to` has not proved its address
    *   and its credit is spent; see {@link AmplificationGate}): nothing was sent.
    */
-  send(to: Address, data: Uint8Array): boolean;
+  send(to: Address, data: Uint8Array, options?: SendOptions): boolean;
   /** Largest datagram accepted, in bytes. */
   readonly maxPacketBytes: number;
   /** The local bound address. */

@@ -44,6 +44,11 @@ export interface RequestOptions {
    * `CommunityContext.pacing`); a round-trip time is measured from here.
    */
   readonly onSent?: (() => void) | undefined;
+  /**
+   * Sent whatever `to`'s amplification credit (see `SendOptions.unmetered`): for a first contact this node
+   * makes on its own, such as a node a lookup was referred to. @default false
+   */
+  readonly unmetered?: boolean | undefined;
 }
 
 /**

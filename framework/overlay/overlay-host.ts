@@ -207,8 +207,8 @@ export class OverlayHost {
         : new RateLimiter(this.clock, { ratePerSecond: 100, burst: 400, banAfterDrops: 800, ...options.provenRateLimit });
     const endpoint = this.endpoint;
     const transport: Transport = {
-      send: (to, data) => {
-        if (amplification !== undefined && !amplification.charge(to, data.length)) {
+      send: (to, data, sendOptions) => {
+        if (amplification !== undefined && sendOptions?.unmetered !== true && !amplification.charge(to, data.length)) {
           this.stats.amplificationWithheld++;
           return false;
         }
