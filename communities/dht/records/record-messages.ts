@@ -112,7 +112,7 @@ export interface StoreManyEntry<W> {
 
 /**
  * Body of a multi-location store request: records of several locations for one storer in one datagram
- * (a bulk store), never a cache and never compare-and-swap. At most {@link WIRE_MAX_RECORDS} records in
+ * (a bulk store), never a cache and never compare-and-swap. At most 64 records (`WIRE_MAX_RECORDS`) in
  * all and each location once; a request that breaks either is dropped.
  */
 export interface StoreManyRequestBody<W> {
