@@ -16,6 +16,7 @@
  */
 import { InvalidArgumentError } from '../../../framework/errors.js';
 import type { Address } from '../../../framework/index.js';
+import { equalBytes } from '../../../framework/util/bytes.js';
 import { ipGroup, isLocalAddress } from './ip-diversity.js';
 
 /** Default most nodes of one IP group among a lookup's k closest. */
@@ -119,7 +120,11 @@ export function diverseSelector(options: DiverseSetOptions = {}): SetSelector {
         if (next.done === true) break;
         head.push(next.value);
       }
-      const cluster = size === undefined ? 0 : denseCluster(target, head, size, threshold, maxSuspect);
+      // A node at exactly the target is the node looked up (a lookup of a node id), not a ground id: it is
+      // left out of the ranks, and suspect only inside a cluster.
+      const exact = head.length > 0 && equalBytes(head[0]!.peer.id, target) ? 1 : 0;
+      const ground = size === undefined ? 0 : denseCluster(target, head.slice(exact), size, threshold, maxSuspect - exact);
+      const cluster = ground === 0 ? 0 : ground + exact;
       const chosen: T[] = [];
       for (let i = 0; i < cluster; i++) if (room(head[i]!)) chosen.push(head[i]!);
       const suspect = chosen.length;

@@ -67,6 +67,15 @@ describe('diverseSelector: dense clusters', () => {
     expect(diverseSelector({}).pick(target, [...ground, ...honest], 8).chosen).toEqual([...ground, ...honest.slice(0, 4)]);
   });
 
+  it('does not take the node at exactly the target (a lookup of its id) for a cluster', () => {
+    const target = random.bytes(20);
+    const honest = Array.from({ length: 10 }, (_, i) => node(idAt(target, (i + 0.5) / N), `198.18.${i}.1`));
+    const self = node(Uint8Array.from(target), '198.18.99.1');
+    const { chosen, suspect } = diverseSelector({ networkSize: () => N }).pick(target, [self, ...honest], 8);
+    expect(suspect).toBe(0);
+    expect(chosen).toEqual([self, ...honest.slice(0, 7)]);
+  });
+
   it('keeps at most k suspects (the caps bound them first)', () => {
     const target = random.bytes(20);
     const ground = Array.from({ length: 20 }, (_, i) => node(idAt(target, (i + 1) * 1e-7), '127.0.0.1', 7000 + i));
