@@ -68,14 +68,14 @@ describe('bulk operations', () => {
     expect(await net.stopAndDrain()).toBe(0);
   });
 
-  it('cheaper than one by one: 30 keys on 60 nodes, same seed: fewer lookup queries and datagrams to store, no more to find', async () => {
+  it('cheaper than one by one: 30 keys on 60 nodes, same seed: fewer lookup queries and a third fewer datagrams to store, no more to find', async () => {
     const r = await measureBulk({ nodes: 60, keys: 30, seed: 3 });
     expect(r.oneByOne.store.ok).toBe(30);
     expect(r.bulk.store.ok).toBe(30);
     expect(r.oneByOne.find.ok).toBe(30);
     expect(r.bulk.find.ok).toBe(30);
     expect(r.bulk.store.queries).toBeLessThan(r.oneByOne.store.queries); // lookups start near their keys
-    expect(r.bulk.store.sent).toBeLessThan(r.oneByOne.store.sent);
+    expect(r.bulk.store.sent).toBeLessThan(0.7 * r.oneByOne.store.sent); // each storer's keys in one multi-key store datagram (332 against 510)
     expect(r.bulk.store.bytes).toBeLessThan(r.oneByOne.store.bytes);
     expect(r.bulk.find.sent).toBeLessThanOrEqual(r.oneByOne.find.sent); // finds: the quorum keeps each near its minimum
   });
