@@ -46,6 +46,8 @@ Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
   --http H:P | off    where the HTTP API listens (default ${DEFAULT_HTTP}; port 0 picks a free one)
   --token T | auto    require "Authorization: Bearer T" on the API; "auto" generates and prints one.
                       Required when --http is not a loopback address.
+  --cache             keep found values and answer a repeated find from them for up to 60 s (a cached
+                      answer can miss an update published meanwhile; ?cache=false / --no-cache skip it)
   --verbose           log what the node does to stderr
 
 Exit: 0 after a clean stop, 1 the node could not start (port in use, state locked), 2 bad options,
@@ -56,6 +58,7 @@ Exit: 0 after a clean stop, 1 the node could not start (port in use, state locke
     bootstrap: { type: 'string', multiple: true },
     state: { type: 'string' },
     'recover-state': { type: 'boolean' },
+    cache: { type: 'boolean' },
     http: { type: 'string' },
     token: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
@@ -103,6 +106,7 @@ function nodeConfig(values: OptionValues): {
   recoverState: boolean;
   http: Address | null;
   token: string | undefined;
+  dht: { valueCache: { enabled: boolean } };
 } {
   const host = stringOption(values, 'host', '127.0.0.1');
   if (isIP(host) === 0) throw new UsageError(`--host must be an IP address, got ${JSON.stringify(host)}`);
@@ -120,7 +124,7 @@ function nodeConfig(values: OptionValues): {
   if (stateDir === '') throw new UsageError('--state needs a directory');
   const recoverState = values['recover-state'] === true;
   if (recoverState && stateDir === undefined) throw new UsageError('--recover-state goes with --state DIR');
-  return { host, port, bootstrap, stateDir, recoverState, http, token };
+  return { host, port, bootstrap, stateDir, recoverState, http, token, dht: { valueCache: { enabled: values.cache === true } } };
 }
 
 function usageAddress(option: string, text: string): Address {

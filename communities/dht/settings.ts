@@ -31,7 +31,7 @@ export interface DHTSettings extends CommunitySettings {
    * as long as it runs (see docs/dht-values.md). @default 2_592_000_000 (30 days)
    */
   maxLifetimeMs?: number;
-  /** The local cache of found values (see `ValueCacheSettings`). @default on, 1,024 entries, 1 MiB, 60 s */
+  /** The local cache of found values (see `ValueCacheSettings`). @default off (when on: 1,024 entries, 1 MiB, 60 s) */
   valueCache?: ValueCacheSettings;
   /** Storers re-store values they hold to the current k closest nodes this often, in ms. @default 3_600_000 */
   replicateIntervalMs?: number;

@@ -16,7 +16,10 @@ import type { FoundValue } from './value-types.js';
 
 /** Settings of the local value cache (`DHTSettings.valueCache`). */
 export interface ValueCacheSettings {
-  /** Keep found values and answer repeated finds from them. @default true */
+  /**
+   * Keep found values and answer repeated finds from them. Off by default: DHT values are mutable, and a
+   * cached answer can hide an update for up to `maxAgeMs` (see docs/dht-values.md). @default false
+   */
   enabled?: boolean;
   /** Most keys (with their publisher filter) held. @default 1_024 */
   maxEntries?: number;
@@ -36,7 +39,7 @@ export type ResolvedValueCacheSettings = Required<ValueCacheSettings>;
 /** Applies defaults and checks ranges. @throws `InvalidArgumentError` for a value out of range. */
 export function resolveValueCacheSettings(s: ValueCacheSettings): ResolvedValueCacheSettings {
   const r: ResolvedValueCacheSettings = {
-    enabled: s.enabled ?? true,
+    enabled: s.enabled ?? false,
     maxEntries: s.maxEntries ?? 1_024,
     maxBytes: s.maxBytes ?? 1_048_576,
     maxAgeMs: s.maxAgeMs ?? 60_000,

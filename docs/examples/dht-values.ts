@@ -70,8 +70,8 @@ export async function bulk(alice: DHTCommunity, bob: DHTCommunity, log: Log): Pr
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // Eight nodes on UDP loopback.
-  const net = await startNodes({ count: 8 });
+  // Eight nodes on UDP loopback, with the value cache on.
+  const net = await startNodes({ count: 8, settings: { valueCache: { enabled: true } } });
   try {
     const [alice, bob] = [net.dhts[1]!, net.dhts[6]!];
     await expiringValues(alice, bob, console.log);

@@ -43,7 +43,7 @@ export async function seedNetwork(n = 16, seed = 4): Promise<SeedNetwork> {
   for (let i = 0; i < n; i++) {
     const nodeRandom = new SeededRandom(random.int(2 ** 31));
     const host = new OverlayHost({ endpoint: network.createEndpoint(), key: PrivateKey.generate(nodeRandom), clock, random: nodeRandom, bootstrap: i === 0 ? [] : [hosts[0]!.endpoint.address] });
-    host.register(DHTCommunity); // first: the others build on it
+    host.register(DHTCommunity, { valueCache: { enabled: true } }); // first: the others build on it
     host.register(DHTDiscoveryCommunity);
     host.register(BagCommunity);
     host.register(NamespaceCommunity);
@@ -129,7 +129,7 @@ export async function hivemindValues(net: SeedNetwork): Promise<{ latest: string
       // dht.store_many(keys, values, expiration_time) / dht.get_many(keys): lookups share what they learn
       await writer.storeMany(['a', 'b', 'c'].map((k) => ({ key: k, data: utf8(`value ${k}`), sign: true })));
       const many = await reader.findMany(['a', 'b', 'c']); // [{ ok: true, value: [...] }, ...]
-      // cache_locally=True: a repeated find within the cache age is answered here, with no packet
+      // cache_locally=True (valueCache.enabled): a repeated find within the cache age needs no packet
       const before = reader.statistics.cacheHits;
       await reader.findValues('a');
       const hits = reader.statistics.cacheHits - before; // 1

@@ -20,7 +20,7 @@ let dir = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peerlay-dht-values-'));
-  nodes = await startNodes(5);
+  nodes = await startNodes(5, { dht: { valueCache: { enabled: true } } }); // peerlay node --cache
 }, 60_000);
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ const text = (d: Uint8Array): string => new TextDecoder().decode(d);
 
 describe('value cache on the network', () => {
   it('a repeated find is answered from the cache without a packet while fresh, and counted', async () => {
-    const net = await dhtNet(16, 1601);
+    const net = await dhtNet(16, 1601, { valueCache: { enabled: true } });
     const [publisher, reader] = [net.dhts[2]!, net.dhts[11]!];
     await net.clock.settle(publisher.storeValue('cached', utf8('v1'), { sign: true }));
     const first = await net.clock.settle(reader.findValues('cached'));
@@ -33,7 +33,7 @@ describe('value cache on the network', () => {
   });
 
   it('stale after maxAgeMs: an update published elsewhere is seen once the cached answer ages out', async () => {
-    const net = await dhtNet(16, 1602, { valueCache: { maxAgeMs: 30_000, refreshBeforeMs: 0 } });
+    const net = await dhtNet(16, 1602, { valueCache: { enabled: true, maxAgeMs: 30_000, refreshBeforeMs: 0 } });
     const [publisher, reader] = [net.dhts[2]!, net.dhts[11]!];
     await net.clock.settle(publisher.storeValue('moving', utf8('v1'), { sign: true }));
     await net.clock.settle(reader.findValues('moving'));
@@ -52,7 +52,7 @@ describe('value cache on the network', () => {
   });
 
   it('a key read from the cache is refreshed shortly before it goes stale; one never read again is not', async () => {
-    const net = await dhtNet(16, 1603, { valueCache: { maxAgeMs: 60_000, refreshBeforeMs: 5_000 } });
+    const net = await dhtNet(16, 1603, { valueCache: { enabled: true, maxAgeMs: 60_000, refreshBeforeMs: 5_000 } });
     const [publisher, reader] = [net.dhts[2]!, net.dhts[11]!];
     await net.clock.settle(publisher.storeValue('hot', utf8('h1'), { sign: true }));
     await net.clock.settle(publisher.storeValue('cold', utf8('c1'), { sign: true }));
@@ -74,7 +74,7 @@ describe('value cache on the network', () => {
   });
 
   it('cache: false, valueCache.enabled false, latest, and our own store all go to the network', async () => {
-    const net = await dhtNet(12, 1604);
+    const net = await dhtNet(12, 1604, { valueCache: { enabled: true } });
     const [publisher, reader] = [net.dhts[2]!, net.dhts[9]!];
     await net.clock.settle(publisher.storeValue('k', utf8('v'), { sign: true }));
     await net.clock.settle(reader.findValues('k'));

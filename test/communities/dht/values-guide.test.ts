@@ -38,7 +38,7 @@ describe('docs/dht-values.md: the page runs as written (UDP on 127.0.0.1)', () =
   beforeAll(async () => {
     // Generous request timeouts: this suite shares a loaded machine, and a store that no node answered in
     // time fails (as it should), which is not what the page shows.
-    net = await startNodes({ count: 8, settings: { requestTimeoutMs: [1_000, 5_000] } });
+    net = await startNodes({ count: 8, settings: { requestTimeoutMs: [1_000, 5_000], valueCache: { enabled: true } } });
   }, 30_000);
   afterAll(async () => {
     await net.stop();
@@ -60,7 +60,7 @@ describe('docs/dht-values.md: the page runs as written (UDP on 127.0.0.1)', () =
 describe('docs/dht-values.md on an in-memory network', () => {
   it('runs the same code without sockets', async () => {
     const network = new MemoryNetwork(new SystemClock(), new CryptoRandom(), { latencyMs: 1 });
-    const net = await startNodes({ count: 8, network });
+    const net = await startNodes({ count: 8, network, settings: { valueCache: { enabled: true } } });
     const [alice, bob] = [net.dhts[1]!, net.dhts[6]!];
     const log = (): void => undefined;
     await expiringValues(alice, bob, log);

@@ -16,7 +16,7 @@ beforeAll(async () => {
   // fails (as it should), which is not what these tests are about.
   for (let i = 0; i < 6; i++) {
     const host = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
-    host.register(DHTCommunity, { requestTimeoutMs: [1_000, 5_000] });
+    host.register(DHTCommunity, { requestTimeoutMs: [1_000, 5_000], valueCache: { enabled: true } });
     await host.start();
     hosts.push(host);
   }
