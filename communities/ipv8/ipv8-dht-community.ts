@@ -284,7 +284,13 @@ export class Ipv8DHTCommunity<E extends object = Ipv8DHTEvents> extends Ipv8Over
     const { identifier, lanAddress, target, offset, forceNodes } = m.value;
     const requester = this.idOf(m.sender, m.from);
     const { values, nodes } = this.findAnswer(target, offset, forceNodes, requester);
-    fitAllowance(values, nodes, this.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY, this.context.key.publicKey.toBinary().length);
+    const trimmed = fitAllowance(values, nodes, this.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY, this.context.key.publicKey.toBinary().length);
+    if (trimmed.nodes + trimmed.values > 0) {
+      // Counted like a withheld message: the answer went out, but without what the credit could not pay for.
+      CommunityStats.bump(this.stats.withheld, 'find-response:trimmed');
+      CommunityStats.bump(this.stats.withheld, 'find-response:trimmed-nodes', trimmed.nodes);
+      CommunityStats.bump(this.stats.withheld, 'find-response:trimmed-values', trimmed.values);
+    }
     // As py-ipv8: the closest node is asked to puncture toward the requester, who may contact it next.
     if (nodes.length > 0) this.sendPunctureRequest(nodes[0]!.address, lanAddress, m.from, identifier);
     this.send(m.from, FindResponse, {
@@ -400,9 +406,11 @@ function findResponseBytes(keyBytes: number): number {
  * Trims a find response (nodes first, then values, farthest last) to what the host may still send to an
  * address that has not proved itself: py-ipv8 knows nothing of the amplification bound, so the answer
  * shrinks instead of being withheld. A py-ipv8 requester whose first find gets fewer nodes still converges.
+ * @returns how many nodes and values were taken out.
  */
-function fitAllowance(values: Uint8Array[], nodes: Contact[], allowance: number, keyBytes: number): void {
-  if (allowance === Number.POSITIVE_INFINITY) return;
+function fitAllowance(values: Uint8Array[], nodes: Contact[], allowance: number, keyBytes: number): { nodes: number; values: number } {
+  const before = { nodes: nodes.length, values: values.length };
+  if (allowance === Number.POSITIVE_INFINITY) return { nodes: 0, values: 0 };
   let size = findResponseBytes(keyBytes);
   for (const v of values) size += 2 + v.length;
   for (const n of nodes) size += (n.address.host.includes(':') ? 19 : 7) + 2 + (n.publicKeyBinary?.length ?? 0);
@@ -411,6 +419,7 @@ function fitAllowance(values: Uint8Array[], nodes: Contact[], allowance: number,
     size -= (n.address.host.includes(':') ? 19 : 7) + 2 + (n.publicKeyBinary?.length ?? 0);
   }
   while (size > allowance && values.length > 0) size -= 2 + values.pop()!.length;
+  return { nodes: before.nodes - nodes.length, values: before.values - values.length };
 }
 
 /** py-ipv8's `post_process_values`: the newest version per signed publisher, then every unsigned value. */

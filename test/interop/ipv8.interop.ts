@@ -7,11 +7,12 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OverlayHost, UdpEndpoint, utf8 } from '../../framework/index.js';
 import { fromHex, toHex } from '../../framework/util/bytes.js';
 import { Ipv8DHTDiscoveryCommunity } from '../../communities/ipv8/index.js';
-import { PyIpv8 } from './py-ipv8-process.js';
+import { PyIpv8Nodes } from './py-ipv8-process.js';
 import type { PyNode } from './py-ipv8-process.js';
 
 const PY_DIR = process.env['PEERLAY_PY_IPV8_DIR'];
@@ -19,6 +20,13 @@ const PYTHON = process.env['PEERLAY_PYTHON'] ?? '/usr/bin/python3';
 const REPORT = process.env['PEERLAY_INTEROP_REPORT'] ?? 'test-output/interop/ipv8-interop.json';
 const MIXED_EACH = Number(process.env['PEERLAY_INTEROP_MIXED'] ?? 20);
 const HOST = '127.0.0.1';
+/**
+ * py-ipv8 nodes per harness process (one asyncio event loop each). With all 20 in one process, the
+ * busiest node's socket backs up behind its neighbours' packets (asyncio reads one datagram per socket per
+ * loop turn) and its answers miss py-ipv8's 2 s find timeout; one per process (as py-ipv8 is deployed)
+ * puts 20 Python processes beside this one on a small machine. See docs/ipv8-compat.md.
+ */
+const PY_PER_PROCESS = Number(process.env['PEERLAY_INTEROP_PY_PER_PROCESS'] ?? 4);
 /** Pause between two finds of one py-ipv8 node in the mixed network. */
 const PY_FIND_GAP_MS = 2_000;
 
@@ -59,7 +67,23 @@ const keyFor = (label: string): Uint8Array => {
   return k;
 };
 
-let py: PyIpv8;
+/** Diagnostics written to the report: py-ipv8 nodes' tables and counters, Peerlay hosts' counters. */
+const diagnostics: Record<string, unknown> = {};
+/** Misses of py-ipv8 finds by node index, with the crawl that missed. */
+const pyMisses: Array<{ node: number; value: string; crawl: unknown }> = [];
+interface PyDiag { contacts: Array<[number, number, number]>; counters: Record<string, unknown> }
+async function pyDiag(): Promise<Array<PyDiag & { node: number; port: number }>> {
+  return Promise.all(pyNodes.map(async (p) => ({ node: p.index, port: p.port, ...(await py.call<PyDiag>('diag', { node: p.index })) })));
+}
+function peerlayDiag(): unknown {
+  const peerlayPorts = new Set(hosts.map((h) => h.context.transport.localAddress.port));
+  return {
+    peerlayPorts: [...peerlayPorts],
+    hosts: hosts.map((h, i) => ({ i, port: h.context.transport.localAddress.port, host: { ...h.stats }, amplification: h.amplification === undefined ? null : { ...h.amplification.stats }, withheld: { ...(peerlay[i]?.stats.withheld ?? {}) }, dropped: { ...(peerlay[i]?.stats.dropped ?? {}) } })),
+  };
+}
+
+let py: PyIpv8Nodes;
 let pyNodes: PyNode[] = [];
 const hosts: OverlayHost[] = [];
 const peerlay: Ipv8DHTDiscoveryCommunity[] = [];
@@ -80,13 +104,20 @@ function pyInTable(d: Ipv8DHTDiscoveryCommunity): PyNode[] {
 
 beforeAll(async () => {
   if (PY_DIR === undefined) throw new Error('PEERLAY_PY_IPV8_DIR is not set: run the checks with `npm run interop -- --py-ipv8 PATH`');
-  py = new PyIpv8(PY_DIR, PYTHON);
+  py = new PyIpv8Nodes(PY_DIR, PYTHON, PY_PER_PROCESS);
   await py.ready();
   pyNodes = await py.start(5);
   await sleep(3_000);
 }, 60_000);
 
 afterAll(async () => {
+  try {
+    if (py !== undefined) diagnostics['pyAtEnd'] = await pyDiag();
+  } catch (e) {
+    diagnostics['pyAtEnd'] = String(e);
+  }
+  diagnostics['peerlayAtEnd'] = peerlayDiag();
+  diagnostics['pyMisses'] = pyMisses;
   for (const h of hosts) await h.stop();
   await py?.close();
   const summary = checks.map((c) => {
@@ -97,7 +128,8 @@ afterAll(async () => {
   const drops: Record<string, number> = {};
   for (const d of peerlay) for (const [k, v] of Object.entries(d.stats.dropped)) drops[k] = (drops[k] ?? 0) + v;
   mkdirSync(dirname(REPORT), { recursive: true });
-  writeFileSync(REPORT, `${JSON.stringify({ pyIpv8: PY_DIR, mixedNodesEach: MIXED_EACH, checks: summary, peerlayDrops: drops }, null, 1)}\n`);
+  writeFileSync(REPORT, `${JSON.stringify({ pyIpv8: PY_DIR, mixedNodesEach: MIXED_EACH, pyNodesPerProcess: PY_PER_PROCESS, pyProcesses: py?.processes ?? 0, checks: summary, peerlayDrops: drops }, null, 1)}\n`);
+  writeFileSync(`${REPORT}.diag.json`, `${JSON.stringify(diagnostics)}\n`);
 }, 60_000);
 
 describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
@@ -200,9 +232,15 @@ describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
     }));
     const matches = (values: Array<{ data: string; pk: string | null }>, e: (typeof expected)[number]): boolean =>
       values.some((v) => v.data === e.data && v.pk === e.publisher);
+    diagnostics['pyBeforeFinds'] = await pyDiag();
+    diagnostics['peerlayBeforeFinds'] = peerlayDiag();
     const pyFinder = async (p: PyNode): Promise<void> => {
       for (const e of expected) {
-        await attempt(cPy, () => py.call<{ values: Array<[string, string | null]> }>('find', { node: p.index, key: toHex(e.key) }), ({ values }) => matches(values.map(([d, pk]) => ({ data: text(d), pk })), e), `py node ${p.index} finding ${e.data}: `);
+        await attempt(cPy, () => py.call<{ values: Array<[string, string | null]>; crawl: unknown }>('find', { node: p.index, key: toHex(e.key) }), ({ values, crawl }) => {
+          const ok = matches(values.map(([d, pk]) => ({ data: text(d), pk })), e);
+          if (!ok) pyMisses.push({ node: p.index, value: e.data, crawl });
+          return ok;
+        }, `py node ${p.index} finding ${e.data}: `);
         // py-ipv8 does not pace its own lookups, and its nodes drop a requester's 11th request within 5 s:
         // a py-ipv8 node runs one find every PY_FIND_GAP_MS, as an application on it would have to.
         await sleep(PY_FIND_GAP_MS);
@@ -210,11 +248,30 @@ describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
     };
     const plFinder = async (d: Ipv8DHTDiscoveryCommunity): Promise<void> => {
       for (const e of expected) {
-        await attempt(cPl, () => d.findValues(e.key), (found) => matches(found.map((v) => ({ data: new TextDecoder().decode(v.data), pk: v.publicKey === undefined ? null : toHex(v.publicKey) })), e));
+        await attempt(cPl, () => d.findValues(e.key), (found) => matches(found.map((v) => ({ data: new TextDecoder().decode(v.data), pk: v.publicKey === undefined ? null : toHex(v.publicKey) })), e), `Peerlay node ${peerlay.indexOf(d)} finding ${e.data}: `);
         await sleep(250);
       }
     };
+    // Every 15 s during the finds: each py-ipv8 node's socket (bytes waiting, kernel drops) and counters.
+    const during: unknown[] = [];
+    diagnostics['pyDuringFinds'] = during;
+    let finding = true;
+    const sampler = (async () => {
+      while (finding) {
+        await sleep(15_000);
+        if (finding) during.push({ at: Date.now(), nodes: await pyDiag().catch((e: unknown) => String(e)) });
+      }
+    })();
+    // How late this process (every Peerlay node) runs its timers while the finds run.
+    const LAG_RESOLUTION_MS = 20;
+    const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    lag.enable();
     await Promise.all([...pyNodes.map(pyFinder), ...peerlay.map(plFinder)]);
+    lag.disable();
+    const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+    diagnostics['peerlayLoopLateMs'] = { p50: lateMs(lag.percentile(50)), p99: lateMs(lag.percentile(99)), max: lateMs(lag.max), samples: lag.count };
+    finding = false;
+    await sampler;
     expect(cPy.attempts + cPl.attempts).toBe((2 * MIXED_EACH) ** 2);
     expect(cPy.ok, cPy.notes.join('; ')).toBe(cPy.attempts);
     expect(cPl.ok, cPl.notes.join('; ')).toBe(cPl.attempts);

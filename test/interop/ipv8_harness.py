@@ -12,7 +12,9 @@ stdout, ``{"id": n, "ok": {...}}`` or ``{"id": n, "error": "..."}``. Commands ru
     walk   {"node": i, "address": [host, port]}
     table  {"node": i}                                      -> {"contacts": [[host, port, mid], ...]}
     store  {"node": i, "key": hex, "data": hex, "sign": b}  -> {"stored_on": n}
-    find   {"node": i, "key": hex}                          -> {"values": [[data hex, public key hex or null], ...]}
+    find   {"node": i, "key": hex}                          -> {"values": [[data hex, public key hex or null], ...],
+                                                                "crawl": {"tried": [port, ...], "answered": [port, ...], "with_values": n}}
+    diag   {"node": i}                                      -> {"contacts": [[port, failed, status], ...], "counters": {...}}
     store_peer {"node": i}                                  -> {"stored_on": n}
     connect {"node": i, "mid": hex}                         -> {"nodes": [[host, port, public key hex], ...]}
     stop                                                    -> exits
@@ -25,6 +27,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from binascii import hexlify, unhexlify
 
 from ipv8.community import CommunitySettings
@@ -42,6 +45,9 @@ COMMAND_TIMEOUT_S = 60.0
 
 nodes: list[dict] = []
 walkers: list[asyncio.Task] = []
+#: How late the event loop runs a 0.1 s timer: py-ipv8's find requests time out after 2 s, so a loop that
+#: runs late by that much times out answers that did arrive.
+loop_lag = {"samples": 0, "over_500ms": 0, "over_1s": 0, "over_2s": 0, "max_s": 0.0}
 
 
 def hx(b: bytes) -> str:
@@ -61,10 +67,48 @@ async def start_node(bootstrap: list[tuple[str, int]]) -> dict:
     peer.address = me
     strategies = [RandomWalk(community, timeout=3.0), PingChurn(community)]
     node = {"community": community, "endpoint": endpoint, "bootstrap": [UDPv4Address(h, p) for h, p in bootstrap],
-            "strategies": strategies}
+            "strategies": strategies, "counters": instrument(community)}
     nodes.append(node)
     walkers.append(asyncio.ensure_future(walk(node)))
     return {"index": len(nodes) - 1, "port": port, "mid": hx(peer.mid), "public_key": hx(peer.public_key.key_to_bin())}
+
+
+def instrument(community: DHTDiscoveryCommunity) -> dict:
+    """Counts, without changing them, the node's find requests and their fates, and the requests it drops.
+
+    ``find_timeout_to`` and ``dropped_from`` are keyed by the other node's port; ``dropped_from`` counts the
+    requests py-ipv8's per-node limit (10 in 5 s) made this node drop silently.
+    """
+    counters: dict = {"find_sent": 0, "find_answered": 0, "find_timeout": 0, "find_timeout_to": {},
+                      "dropped_from": {}, "requests_in": 0}
+    send_find = community._send_find_request
+    requesting_node = community.get_requesting_node
+
+    def counted_send_find(node, target, force_nodes, offset=0):
+        counters["find_sent"] += 1
+        future = send_find(node, target, force_nodes, offset)
+
+        def fate(f) -> None:
+            if f.cancelled() or f.exception() is not None or f.result() is None:
+                counters["find_timeout"] += 1
+                port = str(node.address[1])
+                counters["find_timeout_to"][port] = counters["find_timeout_to"].get(port, 0) + 1
+            else:
+                counters["find_answered"] += 1
+        future.add_done_callback(fate)
+        return future
+
+    def counted_requesting_node(peer):
+        counters["requests_in"] += 1
+        found = requesting_node(peer)
+        if found is None:
+            port = str(peer.address[1])
+            counters["dropped_from"][port] = counters["dropped_from"].get(port, 0) + 1
+        return found
+
+    community._send_find_request = counted_send_find
+    community.get_requesting_node = counted_requesting_node
+    return counters
 
 
 async def walk(node: dict) -> None:
@@ -79,6 +123,32 @@ async def walk(node: dict) -> None:
             except Exception:  # a strategy step must not end the walk
                 logging.exception("strategy step failed")
         await asyncio.sleep(STEP_S)
+
+
+def kernel_socket(port: int) -> dict | None:
+    """The kernel's view of the UDP socket bound to ``port``: bytes waiting to be read, datagrams dropped."""
+    try:
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].split(":")[1], 16) == port:
+                    return {"rx_queue_bytes": int(fields[4].split(":")[1], 16), "drops": int(fields[-1])}
+    except OSError:
+        return None
+    return None
+
+
+async def watch_loop_lag() -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        t0 = loop.time()
+        await asyncio.sleep(0.1)
+        lag = loop.time() - t0 - 0.1
+        loop_lag["samples"] += 1
+        loop_lag["max_s"] = max(loop_lag["max_s"], round(lag, 3))
+        for limit, name in ((0.5, "over_500ms"), (1.0, "over_1s"), (2.0, "over_2s")):
+            if lag > limit:
+                loop_lag[name] += 1
 
 
 async def handle(msg: dict) -> dict:
@@ -102,12 +172,23 @@ async def handle(msg: dict) -> dict:
             for bucket in table.trie.values():
                 contacts.extend([n.address[0], n.address[1], hx(n.mid)] for n in bucket.nodes.values())
         return {"contacts": contacts}
+    if cmd == "diag":
+        contacts = []
+        for table in community.routing_tables.values():
+            for bucket in table.trie.values():
+                contacts.extend([n.address[1], n.failed, n.status] for n in bucket.nodes.values())
+        return {"contacts": contacts, "counters": node["counters"], "loop_lag": loop_lag,
+                "socket": kernel_socket(node["endpoint"].get_address()[1]),
+                "cpu_s": round(time.process_time(), 2)}
     if cmd == "store":
         stored = await community.store_value(unhexlify(msg["key"]), unhexlify(msg["data"]), sign=msg["sign"])
         return {"stored_on": len(stored)}
     if cmd == "find":
-        values = await community.find_values(unhexlify(msg["key"]))
-        return {"values": [[hx(data), hx(pk) if pk else None] for data, pk in values]}
+        values, crawls = await community.find_values(unhexlify(msg["key"]), debug=True)
+        crawl = {"tried": [n.address[1] for c in crawls for n in c.nodes_tried],
+                 "answered": [n.address[1] for c in crawls for n, _ in c.responses],
+                 "with_values": sum(1 for c in crawls for _, r in c.responses if "values" in r)}
+        return {"values": [[hx(data), hx(pk) if pk else None] for data, pk in values], "crawl": crawl}
     if cmd == "store_peer":
         return {"stored_on": len(await community.store_peer())}
     if cmd == "connect":
@@ -146,6 +227,7 @@ async def main() -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     pending: set[asyncio.Task] = set()
+    lag_watch = asyncio.ensure_future(watch_loop_lag())
     answer({"id": 0, "ok": {"ready": True}})
     while True:
         line = await reader.readline()
@@ -159,6 +241,7 @@ async def main() -> None:
         task.add_done_callback(pending.discard)
     for task in pending:
         task.cancel()
+    lag_watch.cancel()
     await shutdown()
     answer({"id": -1, "ok": {"stopped": True}})
 

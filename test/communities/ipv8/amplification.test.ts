@@ -65,6 +65,10 @@ describe('compatible mode under the host amplification budget', () => {
     if (!answer.ok) throw new Error(answer.reason);
     expect(answer.value.value.nodes.length).toBeGreaterThan(0);
     expect(answer.value.value.nodes.length).toBeLessThan(8);
+    // The trimmed answer is counted: one answer, the nodes taken out of it, no values.
+    expect(dht.stats.withheld['find-response:trimmed']).toBe(1);
+    expect(dht.stats.withheld['find-response:trimmed-nodes']).toBe(8 - answer.value.value.nodes.length);
+    expect(dht.stats.withheld['find-response:trimmed-values']).toBe(0);
     // The requester answers the ping: its address is proven, and the next answer carries all 8 nodes.
     const ping = decodeIpv8Packet(PingRequest, toRequester[0]!.data, verify);
     if (!ping.ok) throw new Error(ping.reason);
@@ -74,6 +78,7 @@ describe('compatible mode under the host amplification budget', () => {
     const again = decodeIpv8Packet(FindResponse, sent[sent.length - 1]!.data, verify);
     if (!again.ok) throw new Error(again.reason);
     expect(again.value.value.nodes).toHaveLength(8);
+    expect(dht.stats.withheld['find-response:trimmed']).toBe(1); // the full answer is not counted
     await dht.stop();
   });
 
