@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { erlangDht, hivemind, hivemindValues, libp2p, pyIpv8, qadom, seedNetwork, stateOnDisk } from '../../docs/examples/seed-systems.js';
 import type { SeedNetwork } from '../../docs/examples/seed-systems.js';
+import { region } from '../helpers/doc-region.js';
 
 const ROOT = new URL('../../', import.meta.url);
 let net: SeedNetwork;
@@ -18,18 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await net.stop();
 });
-
-/** The lines between `// #region name` and `// #endregion name`, with their common indentation removed. */
-function region(source: string, name: string): string {
-  const lines = source.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  expect(start, name).toBeGreaterThanOrEqual(0);
-  expect(end, name).toBeGreaterThan(start);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n');
-}
 
 describe('docs/coming-from.md', () => {
   it('every code block of the page is a region of the example, verbatim, and every region is on the page', () => {

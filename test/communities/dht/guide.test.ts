@@ -29,22 +29,11 @@ import {
 } from '../../../communities/dht/records/store-limits.js';
 import { resolveDHTSettings } from '../../../communities/dht/settings.js';
 import { CryptoRandom, MemoryNetwork, OverlayHost, SystemClock, UdpEndpoint, utf8 } from '../../../framework/index.js';
+import { region } from '../../helpers/doc-region.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const GUIDE = readFileSync(new URL('docs/dht.md', ROOT), 'utf8');
 const EXAMPLE = readFileSync(new URL('docs/examples/dht-guide.ts', ROOT), 'utf8');
-
-/** The lines between `// #region name` and `// #endregion name`, with their common indentation removed. */
-function region(source: string, name: string): string {
-  const lines = source.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n');
-}
 
 /** Every ```ts block of the guide. */
 const codeBlocks = [...GUIDE.matchAll(/```ts\n([\s\S]*?)\n```/g)].map((m) => m[1]!);

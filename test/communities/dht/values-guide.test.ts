@@ -9,26 +9,15 @@ import { bulk, cachedFinds, expiringValues, freshest } from '../../../docs/examp
 import { startNodes } from '../../../docs/examples/dht-guide.js';
 import type { GuideNetwork } from '../../../docs/examples/dht-guide.js';
 import { CryptoRandom, MemoryNetwork, SystemClock } from '../../../framework/index.js';
+import { region } from '../../helpers/doc-region.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 const PAGE = readFileSync(new URL('docs/dht-values.md', ROOT), 'utf8');
 const EXAMPLE = readFileSync(new URL('docs/examples/dht-values.ts', ROOT), 'utf8');
 
-/** The lines between `// #region name` and `// #endregion name`, with their common indentation removed. */
-function region(name: string): string {
-  const lines = EXAMPLE.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n');
-}
-
 describe('docs/dht-values.md', () => {
   it('quotes every region of docs/examples/dht-values.ts verbatim', () => {
-    for (const name of ['expires-at', 'latest', 'cache', 'bulk']) expect(PAGE, name).toContain(region(name));
+    for (const name of ['expires-at', 'latest', 'cache', 'bulk']) expect(PAGE, name).toContain(region(EXAMPLE, name));
   });
 });
 

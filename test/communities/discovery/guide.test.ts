@@ -6,20 +6,9 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../docs/examples/discovery-guide.js';
+import { region } from '../../helpers/doc-region.js';
 
 const ROOT = new URL('../../../', import.meta.url);
-
-/** The lines between `// #region name` and `// #endregion name`, with their common indentation removed. */
-function region(source: string, name: string): string {
-  const lines = source.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n');
-}
 
 describe('docs: finding peers (discovery guide)', () => {
   it('the example finds a peer by mid over UDP: verified, at its real address; a second call returns the same Peer; an unknown mid is not-found once the search is exhausted, before the timeout', async () => {

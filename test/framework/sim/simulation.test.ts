@@ -7,20 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { rehearse } from '../../../docs/examples/simulator.js';
 import { PingPongCommunity } from '../../../docs/examples/ping-pong.js';
 import { InvalidArgumentError, Simulation } from '../../../framework/index.js';
+import { region } from '../../helpers/doc-region.js';
 
 const ROOT = new URL('../../../', import.meta.url);
-
-/** The lines between `// #region name` and `// #endregion name`, with their common indentation removed. */
-function region(source: string, name: string): string {
-  const lines = source.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
-  const end = lines.findIndex((l) => l.trim() === `// #endregion ${name}`);
-  expect(start).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(start);
-  const body = lines.slice(start + 1, end);
-  const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return body.map((l) => l.slice(indent)).join('\n');
-}
 
 describe('Simulation', () => {
   it('the docs example: 60 DHT + ping-pong nodes find every value and answer every ping, and the report adds up', async () => {
