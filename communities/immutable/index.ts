@@ -28,5 +28,7 @@ export type { ChunkedValue } from './chunks.js';
 export { ChunkCollector } from './collector.js';
 export { IMMUTABLE_MAX_DATAGRAM_BYTES, limitDatagrams, limitTransport } from './datagram.js';
 export { ImmutableError } from './errors.js';
+export { DEFAULT_IMMUTABLE_CACHE, ImmutableValueCache } from './value-cache.js';
+export type { ImmutableCacheLimits } from './value-cache.js';
 export { checkChunk, ImmutableChunkWire, ImmutableMessages, immutablePolicy, isWellFormedChunk, MAX_CHUNK_RECORD_BYTES } from './policy.js';
 export type { ImmutableChunk, ImmutableChunkWireValue } from './policy.js';

@@ -101,6 +101,33 @@ describe('immutable values on 30 in-memory nodes', () => {
     expect(again.verdicts).toEqual({ refreshed: 16 * again.acks });
   });
 
+  it('a repeated get is answered from the local cache without a packet (a value matches its key, so a cached copy is never an old version); cache: false and forget go back to the network', async () => {
+    const value = randomBytes(2_000, 9);
+    const put = await net.clock.settle(nodes[7]!.put(value));
+    const reader = nodes.find((n) => n.chunks.store.get(locationOf(parseImmutableKey(put.key)!)).length === 0)!;
+    const { hits, misses } = reader.valueCache;
+    expect(await net.clock.settle(reader.get(put.key))).toEqual(value);
+    expect(reader.valueCache.misses).toBe(misses + 1);
+    tap.clear();
+    const again = await net.clock.settle(reader.get(put.key));
+    expect(again).toEqual(value);
+    expect(tap.packets.length).toBe(0); // no packet at all
+    expect(reader.valueCache.hits).toBe(hits + 1);
+    again[0]! ^= 1; // the caller's copy: the cache keeps its own
+    expect(await net.clock.settle(reader.get(put.key))).toEqual(value);
+    tap.clear();
+    expect(await net.clock.settle(reader.get(put.key, { cache: false }))).toEqual(value);
+    expect(tap.packets.filter((p) => p.communityIdHex === IMMUTABLE).length).toBeGreaterThan(0);
+    reader.forget(put.key);
+    tap.clear();
+    expect(await net.clock.settle(reader.get(put.key))).toEqual(value);
+    expect(tap.packets.length).toBeGreaterThan(0);
+    await net.clock.advance(600_001); // past the cache's 10 minutes: the network again
+    tap.clear();
+    await net.clock.settle(reader.get(put.key));
+    expect(tap.packets.length).toBeGreaterThan(0);
+  });
+
   it('storers refuse a corrupted chunk and a chunk of another value, and count them', async () => {
     const value = randomBytes(3_000, 2);
     const put = await net.clock.settle(nodes[5]!.put(value));
