@@ -113,7 +113,7 @@ describe('immutable values on 30 in-memory nodes', () => {
     expect(again).toEqual(value);
     expect(tap.packets.length).toBe(0); // no packet at all
     expect(reader.valueCache.hits).toBe(hits + 1);
-    again[0]! ^= 1; // the caller's copy: the cache keeps its own
+    again![0]! ^= 1; // the caller's copy: the cache keeps its own
     expect(await net.clock.settle(reader.get(put.key))).toEqual(value);
     tap.clear();
     expect(await net.clock.settle(reader.get(put.key, { cache: false }))).toEqual(value);
