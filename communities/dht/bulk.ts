@@ -112,8 +112,8 @@ export async function findMany(host: BulkHost, keys: ReadonlyArray<string | Uint
   const pool = new NodePool(toHex(host.nodeId));
   const parsed = keys.map((key) => attempt(() => dhtKey(key, DHTError)));
   const results: ManyResult<FoundValue[]>[] = parsed.map((p) => (p.ok ? { ok: true, value: [] } : p));
-  const todo = parsed.flatMap((p, i) => (p.ok ? [{ i, key: p.value }] : []));
-  await run(spread(todo, (t) => t.key, concurrency), concurrency, async ({ i, key }) => {
+  const valid = parsed.flatMap((p, i) => (p.ok ? [{ i, key: p.value }] : []));
+  await run(spread(valid, (t) => t.key, concurrency), concurrency, async ({ i, key }) => {
     results[i] = await settle(host.find(key, find, { seeds: pool.seeds(key, host.k), onLookup: (r) => pool.learn(r) }));
   });
   return results;
