@@ -91,6 +91,9 @@ export { DEFAULT_SOCKET_BUFFER_BYTES, MAX_UDP4_PAYLOAD_BYTES, MAX_UDP6_PAYLOAD_B
 export type { SocketBufferSizes, UdpEndpointOptions, UdpEndpointStats } from './endpoint/udp-endpoint.js';
 export { MemoryNetwork } from './endpoint/memory-network.js';
 export type { LinkOptions, MemoryNetworkOptions, MemoryNetworkStats } from './endpoint/memory-network.js';
+export type { MemoryEndpointOptions } from './endpoint/memory-network.js';
+export { MemoryNat } from './endpoint/memory-nat.js';
+export type { MemoryNatOptions, MemoryNatStats, NatFiltering, NatMapping } from './endpoint/memory-nat.js';
 export { MemoryEndpoint } from './endpoint/memory-endpoint.js';
 export { Simulation, SETTLE_FOREVER_MS } from './sim/simulation.js';
 export type { JoinStep, NodeSetup, SimulationOptions, SimulationReport } from './sim/simulation.js';

@@ -7,6 +7,7 @@ import { EndpointError, InvalidArgumentError, PacketTooLargeError } from '../err
 import type { Address } from './address.js';
 import { addressKey, isValidPort } from './address.js';
 import type { Endpoint, EndpointStats, PacketListener } from './endpoint.js';
+import type { MemoryNat } from './memory-nat.js';
 import type { MemoryNetwork } from './memory-network.js';
 
 /** Counters of a {@link MemoryEndpoint}: the {@link EndpointStats} plus thrown listeners. */
@@ -47,6 +48,8 @@ export class MemoryEndpoint implements Endpoint {
   constructor(
     private readonly network: MemoryNetwork,
     address: Address,
+    /** The NAT this endpoint sits behind, or `undefined` for an endpoint on the open network. */
+    readonly behind?: MemoryNat,
   ) {
     this.current = address;
     this.currentKey = addressKey(address);
@@ -60,7 +63,7 @@ export class MemoryEndpoint implements Endpoint {
   }
 
   /**
-   * The endpoint's address; after `close()` the address it last had.
+   * The endpoint's address (behind a NAT, its private LAN address); after `close()` the address it last had.
    * @throws {@link EndpointError} before the first `open()`, like a socket that is not bound yet.
    */
   get address(): Address {
@@ -74,7 +77,7 @@ export class MemoryEndpoint implements Endpoint {
    */
   async open(): Promise<void> {
     if (this.opened) return;
-    this.network.reserve(this, this.current);
+    (this.behind ?? this.network).reserve(this, this.current);
     this.reserved = true;
     this.opened = true;
     this.everOpened = true;
@@ -86,13 +89,14 @@ export class MemoryEndpoint implements Endpoint {
     if (!this.opened) return;
     this.opened = false;
     this.reserved = false;
-    this.network.release(this, this.current);
+    (this.behind ?? this.network).release(this, this.current);
     this.network.countOpen(-1);
   }
 
   /**
    * Moves the endpoint to `address`, as when a node's IP or NAT mapping changes. Packets already in flight
-   * to the old address are dropped; later packets carry the new address as their source.
+   * to the old address are dropped; later packets carry the new address as their source. Behind a NAT the
+   * address is a LAN address, and the NAT's mappings of the old one are freed.
    * @throws {@link EndpointError} when `address` is taken (while closed, `open()` checks instead). @throws {@link InvalidArgumentError} when it is
    * not a literal IP with a port in 1..65535.
    */
@@ -100,8 +104,9 @@ export class MemoryEndpoint implements Endpoint {
     const next = checkAddress(address);
     if (addressKey(next) === this.currentKey) return;
     if (this.reserved) {
-      this.network.reserve(this, next);
-      this.network.release(this, this.current);
+      const registry = this.behind ?? this.network;
+      registry.reserve(this, next);
+      registry.release(this, this.current);
     }
     this.current = next;
     this.currentKey = addressKey(next);
@@ -109,6 +114,7 @@ export class MemoryEndpoint implements Endpoint {
 
   /**
    * Sends one datagram: copies `data`, then delivers it after the link's latency unless it is lost.
+   * Behind a NAT, the NAT routes it first (see {@link MemoryNat}).
    * While closed the packet is dropped and counted in `sendErrors`.
    * @throws {@link PacketTooLargeError} when `data` exceeds {@link MemoryEndpoint.maxPacketBytes} (also counted).
    */
@@ -124,7 +130,8 @@ export class MemoryEndpoint implements Endpoint {
     }
     this.counters.packetsSent++;
     this.counters.bytesSent += size;
-    this.network.transmit(this.current, this.currentKey, to, data);
+    if (this.behind === undefined) this.network.transmit(this.current, this.currentKey, to, data);
+    else this.behind.send(this.current, this.currentKey, to, data);
   }
 
   /** @inheritDoc */

@@ -3,6 +3,7 @@
  * with latency, jitter, loss and partitions, replayable from a {@link Random} seed.
  * @module
  */
+import { isIP } from 'node:net';
 import { EndpointError, InvalidArgumentError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import type { Random } from '../random/random.js';
@@ -10,9 +11,22 @@ import type { Address } from './address.js';
 import { addressKey } from './address.js';
 import { DEFAULT_MAX_PACKET_BYTES } from './endpoint.js';
 import { checkAddress, MemoryEndpoint } from './memory-endpoint.js';
+import { MemoryNat } from './memory-nat.js';
+import type { MemoryNatOptions, NatUplink } from './memory-nat.js';
 
 export { MemoryEndpoint } from './memory-endpoint.js';
 export type { MemoryEndpointStats } from './memory-endpoint.js';
+export { MemoryNat } from './memory-nat.js';
+export type { MemoryNatOptions, MemoryNatStats, NatFiltering, NatMapping } from './memory-nat.js';
+
+/** Options of {@link MemoryNetwork.createEndpoint}. */
+export interface MemoryEndpointOptions {
+  /**
+   * Puts the endpoint on the LAN of this NAT (made by {@link MemoryNetwork.createNat} of the same network):
+   * its address is private and scoped to that LAN, default the NAT's next free `10.x.y.z:7000`.
+   */
+  behind?: MemoryNat;
+}
 
 /** Delivery properties of a link; every field falls back to the network-wide value. */
 export interface LinkOptions {
@@ -86,7 +100,7 @@ const AUTO_HOSTS_PER_SUBNET = 254;
  * await clock.advance(20); // delivered now
  * ```
  */
-export class MemoryNetwork {
+export class MemoryNetwork implements NatUplink {
   /** Live counters. */
   readonly stats: Readonly<MemoryNetworkStats>;
   /** Largest datagram an endpoint of this network sends, in bytes. */
@@ -98,6 +112,7 @@ export class MemoryNetwork {
   private readonly defaults: Link;
   private readonly links = new Map<string, Link>();
   private readonly endpoints = new Map<string, MemoryEndpoint>();
+  private readonly nats = new Map<string, MemoryNat>();
   private partitions: Partition[] = [];
   private nextAuto = 0;
   private openCount = 0;
@@ -109,8 +124,10 @@ export class MemoryNetwork {
    * @throws {@link InvalidArgumentError} when an option is out of range.
    */
   constructor(
-    private readonly clock: Clock,
-    private readonly random: Random,
+    /** @internal */
+    readonly clock: Clock,
+    /** @internal */
+    readonly random: Random,
     options: MemoryNetworkOptions = {},
   ) {
     this.defaults = checkLink({ latencyMs: options.latencyMs ?? 10, jitterMs: options.jitterMs ?? 0, lossRate: options.lossRate ?? 0 });
@@ -130,14 +147,49 @@ export class MemoryNetwork {
    * Creates an endpoint and reserves its address; call `open()` before it sends or receives.
    * Without `address`, assigns the next free one from 198.18.0.0/15 (RFC 2544, never routed), port 7000:
    * consecutive endpoints land in different /24 subnets, and the port grows once all 130,048 hosts are used.
-   * @throws {@link EndpointError} when the address is already taken. @throws {@link InvalidArgumentError}
-   * when `address` is not a literal IP with a port in 1..65535.
+   * With `options.behind`, the endpoint sits on that NAT's LAN instead (see {@link MemoryNat}).
+   * @throws {@link EndpointError} when the address is already taken (on the LAN, for an endpoint behind a
+   * NAT) or is a NAT's public address. @throws {@link InvalidArgumentError} when `address` is not a literal
+   * IP with a port in 1..65535, or the NAT belongs to another network.
    */
-  createEndpoint(address?: Address): MemoryEndpoint {
-    const chosen = address === undefined ? this.allocate() : checkAddress(address);
-    const endpoint = new MemoryEndpoint(this, chosen);
-    this.reserve(endpoint, chosen);
+  createEndpoint(address?: Address, options: MemoryEndpointOptions = {}): MemoryEndpoint {
+    const nat = options.behind;
+    if (nat === undefined) {
+      const chosen = address === undefined ? this.allocate() : checkAddress(address);
+      const endpoint = new MemoryEndpoint(this, chosen);
+      this.reserve(endpoint, chosen);
+      return endpoint;
+    }
+    if (nat.uplink !== this) throw new InvalidArgumentError(`NAT ${nat.publicHost} belongs to another MemoryNetwork`);
+    const chosen = address === undefined ? nat.allocate() : checkAddress(address);
+    const endpoint = new MemoryEndpoint(this, chosen, nat);
+    nat.reserve(endpoint, chosen);
     return endpoint;
+  }
+
+  /**
+   * Adds a NAT router whose public IP is `options.publicHost` (default: the next automatic 198.18.x.y
+   * address); put endpoints behind it with `createEndpoint(address, { behind: nat })`.
+   * @throws {@link InvalidArgumentError} when an option is out of range or `publicHost` is not a literal IP.
+   * @throws {@link EndpointError} when `publicHost` is used by an endpoint or another NAT.
+   * @example
+   * ```ts
+   * const nat = net.createNat({ mapping: 'address-and-port-dependent' }); // symmetric
+   * const inside = net.createEndpoint(undefined, { behind: nat }); // 10.0.0.2:7000
+   * ```
+   */
+  createNat(options: MemoryNatOptions = {}): MemoryNat {
+    let host = options.publicHost;
+    if (host === undefined) {
+      do host = this.allocate().host;
+      while (this.hostInUse(host));
+    } else {
+      if (isIP(host) === 0) throw new InvalidArgumentError(`publicHost must be a literal IP, got ${JSON.stringify(host)}`);
+      if (this.nats.has(host) || this.hostInUse(host)) throw new EndpointError(`publicHost ${host} is already in use`);
+    }
+    const nat = new MemoryNat(this, host, options);
+    this.nats.set(host, nat);
+    return nat;
   }
 
   /** Sets the probability in 0..1 that a packet is lost, for every link without its own `lossRate`. */
@@ -184,6 +236,7 @@ export class MemoryNetwork {
     const key = addressKey(address);
     const holder = this.endpoints.get(key);
     if (holder !== undefined && holder !== endpoint) throw new EndpointError(`address ${key} is already in use`);
+    if (this.nats.size > 0 && this.nats.has(address.host)) throw new EndpointError(`address ${key} is the public address of a NAT`);
     this.endpoints.set(key, endpoint);
   }
 
@@ -214,6 +267,33 @@ export class MemoryNetwork {
     this.clock.setTimeout(() => this.deliver(from, fromKey, toKey, copy), delay);
   }
 
+  /** @internal Called by {@link MemoryNat}: counts a sent packet and runs `arrive` after the default latency. */
+  lanHop(arrive: () => void): void {
+    this.counters.sent++;
+    this.counters.inFlight++;
+    this.clock.setTimeout(() => {
+      this.counters.inFlight--;
+      arrive();
+    }, this.defaults.latencyMs);
+  }
+
+  /** @internal Called by {@link MemoryNat}: delivers a packet at the end of a LAN hop, or drops it. */
+  land(destination: MemoryEndpoint | undefined, data: Uint8Array, from: Address): void {
+    if (destination === undefined || !destination.isOpen) {
+      this.counters.dropped++;
+      return;
+    }
+    this.counters.delivered++;
+    this.counters.bytes += data.byteLength;
+    destination.receive(data, from);
+  }
+
+  /** @internal Called by {@link MemoryNat}: counts a packet sent and dropped at once. */
+  dropSent(): void {
+    this.counters.sent++;
+    this.counters.dropped++;
+  }
+
   /** @internal Called by {@link MemoryEndpoint} when one of its listeners threw. */
   listenerFailed(endpoint: MemoryEndpoint, err: unknown): void {
     this.counters.listenerErrors++;
@@ -224,7 +304,8 @@ export class MemoryNetwork {
 
   private deliver(from: Address, fromKey: string, toKey: string, data: Uint8Array): void {
     this.counters.inFlight--;
-    const destination = this.endpoints.get(toKey);
+    let destination = this.endpoints.get(toKey);
+    if (destination === undefined && this.nats.size > 0 && !this.isPartitioned(fromKey, toKey)) destination = this.natInbound(from, fromKey, toKey);
     if (destination === undefined || !destination.isOpen || this.isPartitioned(fromKey, toKey)) {
       this.counters.dropped++;
       return;
@@ -232,6 +313,20 @@ export class MemoryNetwork {
     this.counters.delivered++;
     this.counters.bytes += data.byteLength;
     destination.receive(data, from);
+  }
+
+  /** A packet reached an address no endpoint holds: if a NAT owns its host, the NAT decides. */
+  private natInbound(from: Address, fromKey: string, toKey: string): MemoryEndpoint | undefined {
+    const colon = toKey.lastIndexOf(':');
+    const host = toKey.startsWith('[') ? toKey.slice(1, colon - 1) : toKey.slice(0, colon);
+    return this.nats.get(host)?.inbound(from, fromKey, Number(toKey.slice(colon + 1)));
+  }
+
+  /** True when an endpoint holds an address on `host` (a scan: used only when a NAT is created). */
+  private hostInUse(host: string): boolean {
+    const prefix = addressKey({ host, port: 0 }).slice(0, -1);
+    for (const key of this.endpoints.keys()) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   private isPartitioned(fromKey: string, toKey: string): boolean {
@@ -250,7 +345,7 @@ export class MemoryNetwork {
       const subnet = n % AUTO_SUBNETS;
       const hostByte = 1 + (Math.floor(n / AUTO_SUBNETS) % AUTO_HOSTS_PER_SUBNET);
       const address: Address = { host: `198.${18 + (subnet >> 8)}.${subnet & 255}.${hostByte}`, port };
-      if (!this.endpoints.has(addressKey(address))) return address;
+      if (!this.endpoints.has(addressKey(address)) && !this.nats.has(address.host)) return address;
     }
   }
 }
