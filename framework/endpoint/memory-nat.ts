@@ -323,12 +323,13 @@ export class MemoryNat {
       this.counters.mappingsLive++;
     }
     let flow = mapping.flows.get(remoteKey);
-    if (flow === undefined || flow.expiresAt <= now) {
+    const isNew = flow === undefined || flow.expiresAt <= now;
+    if (flow === undefined || isNew) {
       flow = { expiresAt: 0, replied: false };
       mapping.flows.set(remoteKey, flow);
-      if (mapping.flows.size > mapping.pruneAt) this.prune(mapping, now);
     }
     this.refresh(mapping, flow, remoteHost, now);
+    if (isNew && mapping.flows.size > mapping.pruneAt) this.prune(mapping, now); // after the refresh: keeps the new flow
     return mapping;
   }
 

@@ -159,3 +159,23 @@ describe('MemoryNat lifecycle and counters', () => {
     expect(received).toEqual([210]);
   });
 });
+
+describe('MemoryNat flow pruning', () => {
+  it('keeps every live flow of a mapping that talks to many remotes while it prunes', async () => {
+    const { clock, net, nat, inside, received, at } = await setup();
+    const remotes: MemoryEndpoint[] = [];
+    for (let i = 0; i < 100; i++) {
+      const remote = net.createEndpoint();
+      await remote.open();
+      remote.addListener((data, from) => remote.send(from, data)); // echo
+      remotes.push(remote);
+    }
+    for (const remote of remotes.slice(0, 50)) inside.send(remote.address, PING); // t=0: flows until 30 s unreplied
+    await at(35_000); // replied at 20 ms: these 50 flows live until 120.02 s
+    for (const remote of remotes.slice(50)) inside.send(remote.address, PING); // 50 new flows; prunes keep the live ones
+    await at(36_000);
+    expect(received).toHaveLength(100);
+    expect(nat.stats).toMatchObject({ inboundPassed: 100, inboundFiltered: 0, mappingsCreated: 1 });
+    expect(clock.now()).toBe(36_000);
+  });
+});
