@@ -1,0 +1,489 @@
+/**
+ * The relay server: a public node that volunteers relays datagrams for nodes that cannot be reached
+ * directly (both behind symmetric NATs, or a failed hole punch), as TURN does. Off unless a node creates one.
+ * @module
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Address } from '../endpoint/address.js';
+import { addressKey } from '../endpoint/address.js';
+import type { Endpoint, EndpointStats, PacketListener } from '../endpoint/endpoint.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Random } from '../random/random.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { ByteBucket } from './byte-bucket.js';
+import type { RelayRefusal } from './relay-wire.js';
+import {
+  RELAY_COOKIE_BYTES,
+  decodeRelay,
+  encodeAllocated,
+  encodeCookieMessage,
+  encodeRefused,
+  encodeWrapped,
+  isRelayDatagram,
+  wrapOverhead,
+} from './relay-wire.js';
+
+/** Limits of a {@link RelayServer}; every one bounds what a volunteer gives away. */
+export interface RelayServerOptions {
+  /** Allocations held at once. @default 64 */
+  maxAllocations?: number;
+  /** Allocations held at once for one source IP. @default 2 */
+  maxAllocationsPerIp?: number;
+  /** An allocation not refreshed for this long is closed with its port, in ms. @default 60_000 */
+  allocationLifetimeMs?: number;
+  /** A peer may be sent to through an allocation this long after it last sent to it, in ms. @default 300_000 */
+  permissionLifetimeMs?: number;
+  /** Peers with a permission on one allocation at once; a new peer beyond is dropped. @default 64 */
+  maxPeersPerAllocation?: number;
+  /** Relayed payload bytes per second between one allocation and one peer, both ways together. @default 65_536 */
+  pairBytesPerSecond?: number;
+  /** Relayed payload bytes per second of one allocation, all its peers and both ways together. @default 131_072 */
+  allocationBytesPerSecond?: number;
+  /** Relayed payload bytes per second of the whole relay. @default 1_048_576 */
+  totalBytesPerSecond?: number;
+}
+
+/** Why the relay dropped a datagram. */
+export type RelayDropReason =
+  | 'malformed'
+  | 'no-allocation'
+  | 'no-permission'
+  | 'too-many-peers'
+  | 'oversized'
+  | 'pair-bandwidth'
+  | 'allocation-bandwidth'
+  | 'total-bandwidth'
+  | 'ip-limit'
+  | 'full'
+  | 'open-failed'
+  | 'send-failed';
+
+/** Counters of a {@link RelayServer}. */
+export interface RelayServerStats {
+  /** Allocations held now. */
+  allocations: number;
+  /** Allocations made. */
+  allocationsCreated: number;
+  /** Allocations closed because their client stopped refreshing them. */
+  allocationsExpired: number;
+  /** Allocations closed because their client released them. */
+  allocationsReleased: number;
+  /** Challenges sent (an ALLOCATE without a valid cookie). */
+  challenges: number;
+  /** Datagrams relayed from peers to clients. */
+  packetsToClient: number;
+  /** Payload bytes relayed from peers to clients. */
+  bytesToClient: number;
+  /** Datagrams relayed from clients to peers. */
+  packetsToPeer: number;
+  /** Payload bytes relayed from clients to peers. */
+  bytesToPeer: number;
+  /** Datagrams dropped, by reason (refused allocations are counted as `ip-limit`, `full`, `open-failed`). */
+  dropped: Record<RelayDropReason, number>;
+}
+
+/** What a {@link RelayServer} needs besides the endpoint it wraps. */
+export interface RelayServerDeps {
+  /** Times allocations and refills the byte buckets. */
+  clock: Clock;
+  /** Draws the cookie secret. */
+  random: Random;
+  /**
+   * Makes the endpoint of a new allocation, on the same host as the wrapped one (a new `UdpEndpoint` on
+   * port 0; on a `MemoryNetwork`, `net.createEndpoint({ host, port })`). The server opens and closes it; its
+   * port is the relayed port, and its `maxPacketBytes` bounds what a client may send through it.
+   */
+  createEndpoint: () => Endpoint;
+}
+
+interface Permission {
+  lastInbound: number;
+  bucket: ByteBucket;
+}
+
+interface Allocation {
+  client: Address;
+  ip: string;
+  endpoint: Endpoint | undefined;
+  expiry: TimerHandle | undefined;
+  permissions: Map<string, Permission>;
+  bucket: ByteBucket;
+  closed: boolean;
+}
+
+const COOKIE_WINDOW_MS = 60_000;
+
+/**
+ * An {@link Endpoint} wrapper that serves relay allocations. Relay datagrams from clients are taken out of
+ * the stream; every other datagram reaches the listeners unchanged, and sends go to the wrapped endpoint.
+ *
+ * A client first proves it receives at its address (it echoes a cookie, an HMAC of its address and the
+ * minute), then gets a new UDP port R:a of this host. A datagram from a peer X to R:a reaches the client
+ * wrapped with X's address; a client's wrapped datagram for X leaves from R:a only while X has a permission
+ * (it sent to R:a within `permissionLifetimeMs`), so nobody can use the relay to reach third parties.
+ *
+ * @example
+ * ```ts
+ * const udp = new UdpEndpoint({ host: '0.0.0.0', port: 8090, maxPacketBytes: 1_400 + RELAY_OVERHEAD_BYTES });
+ * const relay = new RelayServer(udp, { clock, random, createEndpoint: () => new UdpEndpoint({ host: '0.0.0.0', port: 0 }) });
+ * const host = new OverlayHost({ endpoint: new RelayClient(relay, { clock }) });
+ * ```
+ */
+export class RelayServer implements Endpoint {
+  /** The relay's live counters. */
+  readonly relayStats: Readonly<RelayServerStats>;
+
+  private readonly counters: RelayServerStats;
+  private readonly maxAllocations: number;
+  private readonly maxPerIp: number;
+  private readonly lifetimeMs: number;
+  private readonly permissionMs: number;
+  private readonly maxPeers: number;
+  private readonly pairRate: number;
+  private readonly allocationRate: number;
+  private readonly total: ByteBucket;
+  private readonly secret: Uint8Array;
+  private readonly allocations = new Map<string, Allocation>();
+  private readonly perIp = new Map<string, number>();
+  private listeners: readonly PacketListener[] = [];
+  private readonly onInner = (data: Uint8Array, from: Address): void => this.receive(data, from);
+
+  /**
+   * @param inner the node's endpoint; its `maxPacketBytes` must leave room for {@link RELAY_OVERHEAD_BYTES}
+   *   above the packets peers send (relayed datagrams larger than it are dropped as `oversized`).
+   * @param deps clock, random and the allocation endpoint factory.
+   * @param options limits; see {@link RelayServerOptions}.
+   * @throws {@link InvalidArgumentError} when a limit is not a positive integer.
+   */
+  constructor(
+    private readonly inner: Endpoint,
+    private readonly deps: RelayServerDeps,
+    options: RelayServerOptions = {},
+  ) {
+    this.maxAllocations = positive('maxAllocations', options.maxAllocations ?? 64);
+    this.maxPerIp = positive('maxAllocationsPerIp', options.maxAllocationsPerIp ?? 2);
+    this.lifetimeMs = positive('allocationLifetimeMs', options.allocationLifetimeMs ?? 60_000);
+    this.permissionMs = positive('permissionLifetimeMs', options.permissionLifetimeMs ?? 300_000);
+    this.maxPeers = positive('maxPeersPerAllocation', options.maxPeersPerAllocation ?? 64);
+    this.pairRate = positive('pairBytesPerSecond', options.pairBytesPerSecond ?? 65_536);
+    this.allocationRate = positive('allocationBytesPerSecond', options.allocationBytesPerSecond ?? 131_072);
+    const totalRate = positive('totalBytesPerSecond', options.totalBytesPerSecond ?? 1_048_576);
+    this.total = new ByteBucket(deps.clock, totalRate, totalRate);
+    this.secret = deps.random.bytes(32);
+    const dropped = {} as Record<RelayDropReason, number>;
+    for (const r of DROP_REASONS) dropped[r] = 0;
+    this.counters = {
+      allocations: 0,
+      allocationsCreated: 0,
+      allocationsExpired: 0,
+      allocationsReleased: 0,
+      challenges: 0,
+      packetsToClient: 0,
+      bytesToClient: 0,
+      packetsToPeer: 0,
+      bytesToPeer: 0,
+      dropped,
+    };
+    this.relayStats = this.counters;
+    inner.addListener(this.onInner);
+  }
+
+  /** @inheritDoc */
+  get isOpen(): boolean {
+    return this.inner.isOpen;
+  }
+
+  /** @inheritDoc */
+  get address(): Address {
+    return this.inner.address;
+  }
+
+  /** @inheritDoc */
+  get maxPacketBytes(): number {
+    return this.inner.maxPacketBytes;
+  }
+
+  /** The wrapped endpoint's counters (the relay's own are {@link RelayServer.relayStats}). */
+  get stats(): Readonly<EndpointStats> {
+    return this.inner.stats;
+  }
+
+  /** @inheritDoc */
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  /** Closes every allocation and its port, then the wrapped endpoint. Idempotent. */
+  async close(): Promise<void> {
+    for (const allocation of [...this.allocations.values()]) this.drop(allocation);
+    await this.inner.close();
+  }
+
+  /** @inheritDoc */
+  send(to: Address, data: Uint8Array): void {
+    this.inner.send(to, data);
+  }
+
+  /** @inheritDoc */
+  addListener(listener: PacketListener): void {
+    this.listeners = [...this.listeners, listener];
+  }
+
+  /** @inheritDoc */
+  removeListener(listener: PacketListener): void {
+    this.listeners = this.listeners.filter((l) => l !== listener);
+  }
+
+  /** The relayed address of the allocation held for `client`, if any (for diagnostics and tests). */
+  allocationOf(client: Address): Address | undefined {
+    const endpoint = this.allocations.get(addressKey(client))?.endpoint;
+    return endpoint === undefined ? undefined : endpoint.address;
+  }
+
+  private receive(data: Uint8Array, from: Address): void {
+    if (!isRelayDatagram(data)) {
+      this.deliver(data, from);
+      return;
+    }
+    const message = decodeRelay(data);
+    if (message === undefined) {
+      this.counters.dropped.malformed++;
+      return;
+    }
+    switch (message.type) {
+      case 'allocate':
+        this.onAllocate(from, message.requestId, message.cookie);
+        return;
+      case 'send':
+        this.onSend(from, message.peer, message.payload);
+        return;
+      case 'release': {
+        const allocation = this.allocations.get(addressKey(from));
+        if (allocation === undefined || !this.validCookie(from, message.cookie)) {
+          this.counters.dropped['no-allocation']++;
+          return;
+        }
+        this.counters.allocationsReleased++;
+        this.drop(allocation);
+        return;
+      }
+      default:
+        // Answers meant for this node as a relay client: its RelayClient (a listener) handles them.
+        this.deliver(data, from);
+    }
+  }
+
+  private deliver(data: Uint8Array, from: Address): void {
+    let failure: unknown;
+    for (const listener of this.listeners) {
+      try {
+        listener(data, from);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure; // the wrapped endpoint counts it
+  }
+
+  private onAllocate(from: Address, requestId: number, cookie: Uint8Array): void {
+    if (!this.validCookie(from, cookie)) {
+      this.counters.challenges++;
+      this.inner.send(from, encodeCookieMessage('challenge', requestId, this.cookieFor(from, this.window())));
+      return;
+    }
+    const key = addressKey(from);
+    const existing = this.allocations.get(key);
+    if (existing !== undefined) {
+      if (existing.endpoint === undefined) return; // still opening; the client asks again
+      this.armExpiry(existing);
+      this.inner.send(from, encodeAllocated(requestId, existing.endpoint.address.port, Math.ceil(this.lifetimeMs / 1_000)));
+      return;
+    }
+    const refusal: RelayRefusal | undefined =
+      (this.perIp.get(from.host) ?? 0) >= this.maxPerIp ? 'ip-limit' : this.allocations.size >= this.maxAllocations ? 'full' : undefined;
+    if (refusal !== undefined) {
+      this.counters.dropped[refusal]++;
+      this.inner.send(from, encodeRefused(requestId, refusal));
+      return;
+    }
+    const allocation: Allocation = {
+      client: from,
+      ip: from.host,
+      endpoint: undefined,
+      expiry: undefined,
+      permissions: new Map(),
+      bucket: new ByteBucket(this.deps.clock, this.allocationRate, this.allocationRate),
+      closed: false,
+    };
+    this.allocations.set(key, allocation);
+    this.perIp.set(from.host, (this.perIp.get(from.host) ?? 0) + 1);
+    this.counters.allocations = this.allocations.size;
+    void this.openAllocation(allocation, requestId);
+  }
+
+  private async openAllocation(allocation: Allocation, requestId: number): Promise<void> {
+    let endpoint: Endpoint;
+    try {
+      endpoint = this.deps.createEndpoint();
+      await endpoint.open();
+    } catch {
+      this.counters.dropped['open-failed']++;
+      this.drop(allocation);
+      this.inner.send(allocation.client, encodeRefused(requestId, 'open-failed'));
+      return;
+    }
+    if (allocation.closed || !this.inner.isOpen) {
+      void endpoint.close().catch(() => undefined);
+      return;
+    }
+    allocation.endpoint = endpoint;
+    endpoint.addListener((data, from) => this.onPeerData(allocation, data, from));
+    this.counters.allocationsCreated++;
+    this.armExpiry(allocation);
+    this.inner.send(allocation.client, encodeAllocated(requestId, endpoint.address.port, Math.ceil(this.lifetimeMs / 1_000)));
+  }
+
+  /** A peer sent to an allocation's port: wrap it for the client, within the peer count and byte budgets. */
+  private onPeerData(allocation: Allocation, data: Uint8Array, from: Address): void {
+    if (allocation.closed) return;
+    const now = this.deps.clock.now();
+    const key = addressKey(from);
+    let permission = allocation.permissions.get(key);
+    if (permission === undefined) {
+      if (allocation.permissions.size >= this.maxPeers) this.prune(allocation, now);
+      if (allocation.permissions.size >= this.maxPeers) {
+        this.counters.dropped['too-many-peers']++;
+        return;
+      }
+      permission = { lastInbound: now, bucket: new ByteBucket(this.deps.clock, this.pairRate, this.pairRate) };
+      allocation.permissions.set(key, permission);
+    }
+    permission.lastInbound = now;
+    if (data.length + wrapOverhead(from) > this.inner.maxPacketBytes) {
+      this.counters.dropped.oversized++;
+      return;
+    }
+    if (!this.charge(allocation, permission, data.length)) return;
+    const wrapped = encodeWrapped('data', from, data);
+    if (wrapped === undefined) {
+      this.counters.dropped.malformed++;
+      return;
+    }
+    this.inner.send(allocation.client, wrapped);
+    this.counters.packetsToClient++;
+    this.counters.bytesToClient += data.length;
+  }
+
+  /** The client asked to send to a peer: only to a peer holding a permission, within the byte budgets. */
+  private onSend(from: Address, peer: Address, payload: Uint8Array): void {
+    const allocation = this.allocations.get(addressKey(from));
+    const endpoint = allocation?.endpoint;
+    if (allocation === undefined || endpoint === undefined) {
+      this.counters.dropped['no-allocation']++;
+      return;
+    }
+    const permission = allocation.permissions.get(addressKey(peer));
+    if (permission === undefined || this.deps.clock.now() - permission.lastInbound > this.permissionMs) {
+      this.counters.dropped['no-permission']++;
+      return;
+    }
+    if (payload.length > endpoint.maxPacketBytes) {
+      this.counters.dropped.oversized++;
+      return;
+    }
+    if (!this.charge(allocation, permission, payload.length)) return;
+    try {
+      endpoint.send(peer, payload);
+    } catch {
+      this.counters.dropped['send-failed']++;
+      return;
+    }
+    this.counters.packetsToPeer++;
+    this.counters.bytesToPeer += payload.length;
+  }
+
+  /** Takes `bytes` from the pair's, the allocation's and the relay's buckets, or from none and counts the drop. */
+  private charge(allocation: Allocation, permission: Permission, bytes: number): boolean {
+    const reason: RelayDropReason | undefined = !permission.bucket.fits(bytes)
+      ? 'pair-bandwidth'
+      : !allocation.bucket.fits(bytes)
+        ? 'allocation-bandwidth'
+        : !this.total.fits(bytes)
+          ? 'total-bandwidth'
+          : undefined;
+    if (reason !== undefined) {
+      this.counters.dropped[reason]++;
+      return false;
+    }
+    permission.bucket.take(bytes);
+    allocation.bucket.take(bytes);
+    this.total.take(bytes);
+    return true;
+  }
+
+  private prune(allocation: Allocation, now: number): void {
+    for (const [key, p] of allocation.permissions) {
+      if (now - p.lastInbound > this.permissionMs) allocation.permissions.delete(key);
+    }
+  }
+
+  private armExpiry(allocation: Allocation): void {
+    this.deps.clock.clear(allocation.expiry);
+    allocation.expiry = this.deps.clock.setTimeout(() => {
+      this.counters.allocationsExpired++;
+      this.drop(allocation);
+    }, this.lifetimeMs);
+  }
+
+  /** Forgets an allocation and closes its port. */
+  private drop(allocation: Allocation): void {
+    if (allocation.closed) return;
+    allocation.closed = true;
+    this.deps.clock.clear(allocation.expiry);
+    allocation.expiry = undefined;
+    const key = addressKey(allocation.client);
+    if (this.allocations.get(key) === allocation) this.allocations.delete(key);
+    const left = (this.perIp.get(allocation.ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(allocation.ip, left);
+    else this.perIp.delete(allocation.ip);
+    this.counters.allocations = this.allocations.size;
+    const endpoint = allocation.endpoint;
+    allocation.endpoint = undefined;
+    if (endpoint !== undefined) void endpoint.close().catch(() => undefined);
+  }
+
+  private window(): number {
+    return Math.floor(this.deps.clock.now() / COOKIE_WINDOW_MS);
+  }
+
+  private cookieFor(address: Address, window: number): Uint8Array {
+    const mac = createHmac('sha256', this.secret).update(`${addressKey(address)}/${window}`).digest();
+    return new Uint8Array(mac.buffer, mac.byteOffset, RELAY_COOKIE_BYTES);
+  }
+
+  /** A cookie is valid for the minute it was made in and the next one. */
+  private validCookie(address: Address, cookie: Uint8Array): boolean {
+    const window = this.window();
+    return timingSafeEqual(cookie, this.cookieFor(address, window)) || timingSafeEqual(cookie, this.cookieFor(address, window - 1));
+  }
+}
+
+const DROP_REASONS: readonly RelayDropReason[] = [
+  'malformed',
+  'no-allocation',
+  'no-permission',
+  'too-many-peers',
+  'oversized',
+  'pair-bandwidth',
+  'allocation-bandwidth',
+  'total-bandwidth',
+  'ip-limit',
+  'full',
+  'open-failed',
+  'send-failed',
+];
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`relay ${name} must be a positive integer, got ${value}`);
+  return value;
+}
