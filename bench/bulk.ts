@@ -110,14 +110,16 @@ export function bulkTable(r: BulkResult): string {
   return rows.join('\n');
 }
 
-interface Net {
+/** A built network (see {@link buildNet}). */
+export interface Net {
   readonly clock: ManualClock;
   readonly hosts: OverlayHost[];
   readonly dhts: DHTCommunity[];
   stop(): Promise<void>;
 }
 
-async function buildNet(n: number, seed: number, settings: DHTSettings, log?: (line: string) => void): Promise<Net> {
+/** Builds and joins an `n`-node DHT on the in-memory network, deterministic for `seed`. */
+export async function buildNet(n: number, seed: number, settings: DHTSettings, log?: (line: string) => void): Promise<Net> {
   const clock = new ManualClock();
   const random = new SeededRandom(seed);
   const network = new MemoryNetwork(clock, random, { latencyMs: 10, jitterMs: 5 });
@@ -150,7 +152,8 @@ async function buildNet(n: number, seed: number, settings: DHTSettings, log?: (l
   };
 }
 
-async function measure(net: Net, dht: DHTCommunity, work: () => Promise<number>): Promise<PhaseCost> {
+/** What `work` cost at `dht`'s node. */
+export async function measure(net: Net, dht: DHTCommunity, work: () => Promise<number>): Promise<PhaseCost> {
   const endpoint = net.hosts[net.dhts.indexOf(dht)]!.endpoint;
   const s0 = { ...endpoint.stats };
   const l0 = dht.statistics.lookups;

@@ -13,6 +13,8 @@
  * - `serve [--clients C] [--duration MS] [--rates R1,R2] [--kinds K1,K2]`: requests one node answers per second on one
  *   core (see {@link runServe}).
  * - `bulk [--nodes N] [--keys K] [--seed S]`: `storeMany`/`findMany` against the same calls one by one (see {@link measureBulk}).
+ * - `find-many [--nodes N] [--keys K] [--seed S]`: `findMany` with multi-key find requests, with one key a request, and single
+ *   finds (see {@link measureFindMany}).
  * - `all`: micro + loopback (N=50) + a small simulate.
  * @module
  */
@@ -22,6 +24,7 @@ import { benchLibp2p, benchLoopback, benchMicro, benchSimulate } from './command
 import type { BenchArgs } from './commands.js';
 import { benchAdversarial } from './adversarial.js';
 import { benchBulk } from './bulk.js';
+import { benchFindMany } from './find-many.js';
 import { benchServe } from './serve.js';
 
 const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|serve|all> [options] [--json FILE]
@@ -33,6 +36,7 @@ const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversari
               [--honest 1000] [--finders 200] [--defences none,caps,dense,both]   (grinding: ground ids next to keys, k=8, d=1,4)
   serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged]
   bulk      [--nodes 200] [--keys 100] [--seed 1]   (storeMany/findMany vs one by one)
+  find-many [--nodes 100] [--keys 50] [--seed 1]    (findMany: multi-key requests vs one key a request vs single finds)
   all       micro + loopback (N=50) + simulate (N=300, L=200)`;
 
 const OPTIONS = {
@@ -87,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'bulk':
       output = await benchBulk(args);
+      break;
+    case 'find-many':
+      output = await benchFindMany(args);
       break;
     case 'serve':
       output = await benchServe(values);

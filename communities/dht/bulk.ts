@@ -13,14 +13,19 @@
  * Keys are taken in key order, the first of each wave spread across the key space, so later keys find
  * the pool already covering their neighbourhood.
  *
+ * - a find runs its own lookup (so it returns what a single find returns), but the finds go in waves of
+ *   `concurrency` started together, and their queries for one node made in the same turn leave as one
+ *   multi-key find request (`records/find-many.ts`): one datagram names several keys, one answer datagram
+ *   (or a few) carries each key's closest nodes and values.
  * Not done: answers gathered for one key are not taken as the k closest of another without asking them
  * about it (tried: on 200 nodes, 2 of 20 keys were stored off their k closest and could not be found), and
- * a find's last round still asks each node about one key per request (the find request names one target).
+ * a lookup does not choose its nodes to share them with other keys (it asks the nearest it knows, as a
+ * single find does), so keys far apart share few requests.
  * @module
  */
 import { toHex } from '../../framework/index.js';
 import { DHTError } from './errors.js';
-import { dhtKey } from './arguments.js';
+import { dhtKey, publisherMid } from './arguments.js';
 import type { LookupPeer, LookupResult } from './lookup.js';
 import type { ClosestNode } from './records/engine-types.js';
 import { compareDistance } from './routing/node-id.js';
@@ -63,6 +68,16 @@ export interface BulkHost {
   publish(records: readonly ValueRecord[], lifetime: Lifetime, options: { signal?: AbortSignal | undefined; nodes: readonly ClosestNode[] | undefined }): Promise<number>;
   /** A node lookup for a store, seeded also from `seeds`. */
   lookupNodes(key: Uint8Array, options: Pick<LookupCallOptions, 'seeds' | 'signal'>): Promise<LookupResult<FindReply>>;
+  /** The batched queries of one bulk find (`records/find-many.ts`). */
+  batchFinds(publisher: Uint8Array | undefined, signal: AbortSignal | undefined): FindBatch;
+}
+
+/** A bulk find's queries, batched by node: several keys asked of one node in one multi-key find request. */
+export interface FindBatch {
+  /** Asks `peer` about `key` (batched with the other queries for `peer` made in the same turn). */
+  query(peer: LookupPeer, key: Uint8Array): Promise<FindReply>;
+  /** Ends the batch (after the operation's last find). */
+  close(): void;
 }
 
 /** The nodes that answered one bulk operation's lookups, with their tokens; at most {@link MAX_POOL_NODES}. */
@@ -108,14 +123,32 @@ async function closestFor(host: BulkHost, pool: NodePool, key: Uint8Array, signa
  */
 export async function findMany(host: BulkHost, keys: ReadonlyArray<string | Uint8Array>, options: FindManyOptions): Promise<ManyResult<FoundValue[]>[]> {
   const concurrency = checkConcurrency(options.concurrency);
-  const { concurrency: _c, ...find } = options;
+  const { concurrency: _c, multiKey, ...find } = options;
   const pool = new NodePool(toHex(host.nodeId));
   const parsed = keys.map((key) => attempt(() => dhtKey(key, DHTError)));
   const results: ManyResult<FoundValue[]>[] = parsed.map((p) => (p.ok ? { ok: true, value: [] } : p));
   const valid = parsed.flatMap((p, i) => (p.ok ? [{ i, key: p.value }] : []));
-  await run(spread(valid, (t) => t.key, concurrency), concurrency, async ({ i, key }) => {
-    results[i] = await settle(host.find(key, find, { seeds: pool.seeds(key, host.k), onLookup: (r) => pool.learn(r) }));
-  });
+  // A bad publisher fails every key in its find, as it fails a single find: nothing to batch then.
+  const publisher = attempt(() => publisherMid(options.publisher, DHTError));
+  const batch = publisher.ok && multiKey !== false ? host.batchFinds(publisher.value, options.signal) : undefined;
+  const ordered = spread(valid, (t) => t.key, concurrency);
+  const one = async ({ i, key }: (typeof valid)[number]): Promise<void> => {
+    const query = batch === undefined ? undefined : (peer: LookupPeer) => batch.query(peer, key);
+    results[i] = await settle(host.find(key, find, { seeds: pool.seeds(key, host.k), onLookup: (r) => pool.learn(r), query }));
+  };
+  if (batch === undefined) {
+    await run(ordered, concurrency, one);
+    return results;
+  }
+  try {
+    // In waves of `concurrency` finds started together (the first spread across the key space, the others
+    // neighbours in key order), so that their queries for the same node leave in one multi-key request.
+    for (let start = 0; start < ordered.length; start += concurrency) {
+      await Promise.all(ordered.slice(start, start + concurrency).map(one));
+    }
+  } finally {
+    batch.close();
+  }
   return results;
 }
 

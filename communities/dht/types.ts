@@ -55,4 +55,6 @@ export interface LookupCallOptions {
   readonly onEvent?: LookupListener | undefined;
   /** Nodes to start from besides the routing table's closest contacts (a bulk operation's earlier answers). */
   readonly seeds?: readonly LookupPeer[] | undefined;
+  /** Asks one node instead of a single find (a bulk find's batched queries); its reply is checked the same way. */
+  readonly query?: ((peer: LookupPeer) => Promise<FindReply>) | undefined;
 }

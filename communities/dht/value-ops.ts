@@ -10,6 +10,7 @@ import { DHTError } from './errors.js';
 import { dhtKey, publisherMid } from './arguments.js';
 import type { Answered, LookupResult } from './lookup.js';
 import { findMany, storeMany } from './bulk.js';
+import { ValueFindMany } from './bulk-messages.js';
 import type { BulkHost } from './bulk.js';
 import type { RecordEngine } from './records/record-engine.js';
 import type { ClosestNode, TimedRecord } from './records/engine-types.js';
@@ -262,6 +263,7 @@ export class ValueOps {
         publisher,
         onEvent: options.onEvent,
         seeds: via.seeds,
+        query: via.query,
       });
       via.onLookup?.(result);
       const q = { publisher, signal: options.signal };
@@ -304,6 +306,7 @@ export class ValueOps {
       publish: (records, lifetime, options) => this.publish(records, lifetime, { ...options, republish: true }),
       publishMany: (sets, signal) => this.publishMany(sets, signal),
       lookupNodes: (key, options) => dht.lookup(key, false, { ...options, kind: 'store' }),
+      batchFinds: (publisher, signal) => dht.values.findBatcher(ValueFindMany, { records: true, publisher, signal }),
       maxDataBytes: dht.settings.maxDataBytes,
     };
   }

@@ -113,8 +113,13 @@ export interface StoreManyOptions {
 
 /** Options of `findMany`: those of `findValues` for every key, and how many run at once. */
 export interface FindManyOptions extends FindOptions {
-  /** Finds in flight at once. @default 8 */
+  /** Finds in flight at once (started together, in waves). @default 8 */
   concurrency?: number;
+  /**
+   * Ask a node about several keys in one multi-key find request when several finds query it at once;
+   * false sends one find request per key and node, as single finds do. @default true
+   */
+  multiKey?: boolean;
 }
 
 /** The result of one item of a batch. */
@@ -136,4 +141,6 @@ export interface LookupVia {
   readonly onLookup?: ((result: LookupResult<FindReply>) => void) | undefined;
   /** A background refresh of the cache: never answered from it, refills it. */
   readonly refresh?: boolean | undefined;
+  /** Asks one node about the key instead of a single find (a bulk find's batched queries). */
+  readonly query?: ((peer: LookupPeer) => Promise<FindReply>) | undefined;
 }

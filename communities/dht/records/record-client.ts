@@ -5,12 +5,13 @@
  * closest nodes with a tally of their verdicts, and merging what several storers returned.
  * @module
  */
+import type { PublicKey } from '../../../framework/index.js';
 import { compareBytes, encodeBody, equalBytes, macEnvelopeBytes, signedEnvelopeBytes, toHex } from '../../../framework/index.js';
 import { compareDistance } from '../routing/node-id.js';
 import type { LookupListener } from '../lookup-events.js';
 import { TOKEN_BYTES } from '../storage/token-manager.js';
 import { packBySize } from './pack.js';
-import type { FindRequestBody, StoreRequestBody, WireItem } from './record-messages.js';
+import type { FindRequestBody, FindResponseBody, StoreRequestBody, WireItem } from './record-messages.js';
 import { MAX_FIND_PADDING_BYTES, WIRE_MAX_RECORDS } from './record-messages.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import { ACCEPTED_VERDICTS, verdictOf } from './policy.js';
@@ -41,7 +42,7 @@ export class RecordClient<R, W> {
    * an unproven answer held records back, asks once more with the fresh token.
    */
   async query(peer: RecordPeer, target: Uint8Array, records: boolean, options: QueryOptions = {}): Promise<FindReply<R>> {
-    const { messages, tokens, statistics } = this.parts;
+    const { messages, tokens } = this.parts;
     const hex = toHex(peer.id);
     let token = tokens.get(hex);
     for (let attempt = 0; ; attempt++) {
@@ -55,19 +56,19 @@ export class RecordClient<R, W> {
         token = v.token;
         continue;
       }
-      if (records) statistics.pagesRequested++;
-      const { found, lastId } = this.checked(target, v.records, options.cursor);
-      return {
-        nodes: v.nodes,
-        found: found.length > 0 ? found : undefined,
-        token: v.token,
-        total: v.total,
-        more: v.more,
-        authoritative: v.authoritative,
-        sender: m.sender!,
-        lastId,
-      };
+      return this.reply(target, records, v, m.sender!, options.cursor);
     }
+  }
+
+  /**
+   * A find answer for `target` as the requester keeps it (a single find's, or one target's of a
+   * multi-target find): every record checked (decodable, at `target`, authentic, ascending by id after
+   * `cursor`), the page counted.
+   */
+  reply(target: Uint8Array, records: boolean, v: Omit<FindResponseBody<W>, 'id'>, sender: PublicKey, cursor?: Uint8Array): FindReply<R> {
+    if (records) this.parts.statistics.pagesRequested++;
+    const { found, lastId } = this.checked(target, v.records, cursor);
+    return { nodes: v.nodes, found: found.length > 0 ? found : undefined, token: v.token, total: v.total, more: v.more, authoritative: v.authoritative, sender, lastId };
   }
 
   /**

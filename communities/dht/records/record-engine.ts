@@ -16,6 +16,9 @@ import type { RecordServerParts } from './record-server.js';
 import { RecordStatistics } from './record-statistics.js';
 import { RecordStore } from './record-store.js';
 import { answerStoreMany, publishMany } from './store-many.js';
+import { FindBatcher, FindManyIgnorers } from './find-many.js';
+import type { FindManyMessages, FindManyRequestBody } from './find-many-messages.js';
+import { answerFindMany } from './find-many-server.js';
 import type { Publication } from './store-many.js';
 import type { ClosestNode, EnginePublishOptions, OwnRecord, PublishOutcome, ReadOptions, ReadResult, RecordEngineOptions, StorerPage, TimedRecord } from './engine-types.js';
 
@@ -36,10 +39,13 @@ export class RecordEngine<R, W> {
   private timer: TimerHandle | undefined;
   private busy = false;
   private readonly server: RecordServerParts<R, W>;
+  /** Nodes that ignored a multi-target find lately. */
+  private readonly findManyIgnorers: FindManyIgnorers;
 
   /** @param options what the engine is built from. */
   constructor(private readonly options: RecordEngineOptions<R, W>) {
     const { policy, network, community, messages } = options;
+    this.findManyIgnorers = new FindManyIgnorers(options.clock);
     this.store = new RecordStore(policy as RecordPolicy<R, unknown>, options.clock, options.store);
     this.client = new RecordClient<R, W>({
       messages,
@@ -84,6 +90,33 @@ export class RecordEngine<R, W> {
   /** Answers a multi-location store request (register it for the type's `StoreManyRequest`, when it has one). */
   answerStoreMany(m: Incoming<StoreManyRequestBody<W>>): void {
     answerStoreMany(this.server, m);
+  }
+
+  /** Answers a multi-target find request (register it for the type's `FindManyRequest`, when it has one). */
+  answerFindMany(messages: FindManyMessages<W>, m: Incoming<FindManyRequestBody>): void {
+    answerFindMany(this.server, messages, m);
+  }
+
+  /**
+   * A batcher for the finds of one bulk operation (`find-many.ts`): its lookups' queries for one node in
+   * one turn go in multi-target requests.
+   */
+  findBatcher(messages: FindManyMessages<W>, options: { readonly records: boolean; readonly publisher: Uint8Array | undefined; readonly signal: AbortSignal | undefined }): FindBatcher<R, W> {
+    const { community, request, network } = this.options;
+    const client = this.client;
+    return new FindBatcher<R, W>(
+      {
+        messages,
+        request,
+        tokens: network.peerTokens,
+        node: { publicKeyBytes: community.context.key.publicKey.toBinary().length, maxPacketBytes: community.context.transport.maxPacketBytes },
+        ignorers: this.findManyIgnorers,
+        query: (peer, target, records, o) => client.query(peer, target, records, o),
+        reply: (target, records, body, sender) => client.reply(target, records, body, sender),
+        schedule: (fn) => community.after(0, fn),
+      },
+      options,
+    );
   }
 
   /**
