@@ -113,6 +113,8 @@ export class MemoryNetwork implements NatUplink {
   private readonly links = new Map<string, Link>();
   private readonly endpoints = new Map<string, MemoryEndpoint>();
   private readonly nats = new Map<string, MemoryNat>();
+  /** Endpoints per host; built when the first NAT is created, so a network without NATs never pays for it. */
+  private hostUse: Map<string, number> | undefined;
   private partitions: Partition[] = [];
   private nextAuto = 0;
   private openCount = 0;
@@ -238,12 +240,18 @@ export class MemoryNetwork implements NatUplink {
     if (holder !== undefined && holder !== endpoint) throw new EndpointError(`address ${key} is already in use`);
     if (this.nats.size > 0 && this.nats.has(address.host)) throw new EndpointError(`address ${key} is the public address of a NAT`);
     this.endpoints.set(key, endpoint);
+    if (this.hostUse !== undefined && holder === undefined) this.hostUse.set(address.host, (this.hostUse.get(address.host) ?? 0) + 1);
   }
 
   /** @internal Called by {@link MemoryEndpoint}: frees `address` if `endpoint` holds it. */
   release(endpoint: MemoryEndpoint, address: Address): void {
     const key = addressKey(address);
-    if (this.endpoints.get(key) === endpoint) this.endpoints.delete(key);
+    if (this.endpoints.get(key) !== endpoint) return;
+    this.endpoints.delete(key);
+    if (this.hostUse === undefined) return;
+    const left = (this.hostUse.get(address.host) ?? 1) - 1;
+    if (left === 0) this.hostUse.delete(address.host);
+    else this.hostUse.set(address.host, left);
   }
 
   /** @internal Called by {@link MemoryEndpoint} when it opens (+1) or closes (−1). */
@@ -317,16 +325,19 @@ export class MemoryNetwork implements NatUplink {
 
   /** A packet reached an address no endpoint holds: if a NAT owns its host, the NAT decides. */
   private natInbound(from: Address, fromKey: string, toKey: string): MemoryEndpoint | undefined {
-    const colon = toKey.lastIndexOf(':');
-    const host = toKey.startsWith('[') ? toKey.slice(1, colon - 1) : toKey.slice(0, colon);
-    return this.nats.get(host)?.inbound(from, fromKey, Number(toKey.slice(colon + 1)));
+    return this.nats.get(hostOfKey(toKey))?.inbound(from, fromKey, Number(toKey.slice(toKey.lastIndexOf(':') + 1)));
   }
 
-  /** True when an endpoint holds an address on `host` (a scan: used only when a NAT is created). */
+  /** True when an endpoint holds an address on `host`; the first call indexes the endpoints by host. */
   private hostInUse(host: string): boolean {
-    const prefix = addressKey({ host, port: 0 }).slice(0, -1);
-    for (const key of this.endpoints.keys()) if (key.startsWith(prefix)) return true;
-    return false;
+    if (this.hostUse === undefined) {
+      this.hostUse = new Map();
+      for (const key of this.endpoints.keys()) {
+        const h = hostOfKey(key);
+        this.hostUse.set(h, (this.hostUse.get(h) ?? 0) + 1);
+      }
+    }
+    return this.hostUse.has(host);
   }
 
   private isPartitioned(fromKey: string, toKey: string): boolean {
@@ -348,6 +359,12 @@ export class MemoryNetwork implements NatUplink {
       if (!this.endpoints.has(addressKey(address)) && !this.nats.has(address.host)) return address;
     }
   }
+}
+
+/** The host of an {@link addressKey}: `1.2.3.4:5` → `1.2.3.4`, `[::1]:5` → `::1`. */
+function hostOfKey(key: string): string {
+  const colon = key.lastIndexOf(':');
+  return key.startsWith('[') ? key.slice(1, colon - 1) : key.slice(0, colon);
 }
 
 function checkLink(link: Link): Link {

@@ -285,4 +285,31 @@ describe('MemoryNat misuse', () => {
     const elsewhere = new MemoryNetwork(new ManualClock(), new SeededRandom(2)).createNat();
     expect(() => net.createEndpoint(undefined, { behind: elsewhere })).toThrow(InvalidArgumentError);
   });
+
+  it('tracks which hosts endpoints use as they come and go, for NATs created later', async () => {
+    const { net } = setup();
+    const first = await open(net, { host: '203.0.113.7', port: 1 });
+    net.createNat(); // builds the host index
+    const later = await open(net, { host: '203.0.113.8', port: 1 });
+    expect(() => net.createNat({ publicHost: '203.0.113.7' })).toThrow(EndpointError);
+    expect(() => net.createNat({ publicHost: '203.0.113.8' })).toThrow(EndpointError);
+    await first.close();
+    later.setAddress({ host: '203.0.113.9', port: 1 });
+    expect(net.createNat({ publicHost: '203.0.113.7' }).publicHost).toBe('203.0.113.7');
+    expect(net.createNat({ publicHost: '203.0.113.8' }).publicHost).toBe('203.0.113.8');
+    expect(() => net.createNat({ publicHost: '203.0.113.9' })).toThrow(EndpointError);
+  });
+
+  it('works with an IPv6 public address', async () => {
+    const { clock, net } = setup();
+    const nat = net.createNat({ publicHost: '2001:db8::1' });
+    const inside = await open(net, undefined, nat);
+    const server = await open(net, { host: '2001:db8::2', port: 9000 });
+    const inbox = collect(inside, clock);
+    say(inside, server.address, 'out');
+    await clock.advance(LATENCY_MS);
+    say(server, { host: '2001:db8::1', port: 7000 }, 'back');
+    await clock.advance(LATENCY_MS);
+    expect(inbox).toEqual([{ text: 'back', from: server.address, at: 2 * LATENCY_MS }]);
+  });
 });
