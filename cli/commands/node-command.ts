@@ -27,7 +27,7 @@ export const nodeCommand: Command = {
   path: ['node'],
   summary: 'run a node (DHT, discovery, bag, namespace) with a JSON HTTP API',
   help: `Usage: peerlay node [--port 8090] [--host 127.0.0.1] [--bootstrap HOST:PORT ...] [--state DIR [--recover-state]]
-                    [--http 127.0.0.1:8091 | --http off] [--token T | --token auto] [--verbose]
+                    [--http 127.0.0.1:8091 | --http off] [--token T | --token auto] [--relay] [--verbose]
 
 Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
   mid <hex>                 its id; \`peerlay connect <hex>\` finds it
@@ -48,6 +48,10 @@ Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
                       Required when --http is not a loopback address.
   --cache             keep found values and answer a repeated find from them for up to 60 s (a cached
                       answer can miss an update published meanwhile; ?cache=false / --no-cache skip it)
+  --relay             volunteer as a relay for nodes that cannot be reached directly (both behind symmetric
+                      NATs): each client gets a UDP port of this host for 60 s per refresh; at most 64
+                      clients (2 per IP), 64 KiB/s per relayed pair, 128 KiB/s per client, 1 MiB/s in all;
+                      only to peers that wrote to the client's port first (see docs/relay.md). Off by default
   --verbose           log what the node does to stderr
 
 Exit: 0 after a clean stop, 1 the node could not start (port in use, state locked), 2 bad options,
@@ -59,6 +63,7 @@ Exit: 0 after a clean stop, 1 the node could not start (port in use, state locke
     state: { type: 'string' },
     'recover-state': { type: 'boolean' },
     cache: { type: 'boolean' },
+    relay: { type: 'boolean' },
     http: { type: 'string' },
     token: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
@@ -90,6 +95,7 @@ Exit: 0 after a clean stop, 1 the node could not start (port in use, state locke
     if (api !== undefined) println(io.stdout, `http http://${addressKey(api)}`);
     if (values.token === 'auto') println(io.stdout, `token ${config.token}`);
     if (config.stateDir !== undefined) println(io.stdout, `state ${config.stateDir}`);
+    if (config.relay) println(io.stdout, 'relay on');
     const recovered = node.stateReport?.recovered;
     if (recovered !== undefined) println(io.stderr, `the state database was damaged (${recovered.reason}); moved it to ${recovered.movedTo} and started with an empty one`);
     for (const warning of node.stateReport?.warnings ?? []) println(io.stderr, `warning: ${warning}`);
@@ -107,6 +113,7 @@ function nodeConfig(values: OptionValues): {
   http: Address | null;
   token: string | undefined;
   dht: { valueCache: { enabled: boolean } };
+  relay: boolean;
 } {
   const host = stringOption(values, 'host', '127.0.0.1');
   if (isIP(host) === 0) throw new UsageError(`--host must be an IP address, got ${JSON.stringify(host)}`);
@@ -124,7 +131,7 @@ function nodeConfig(values: OptionValues): {
   if (stateDir === '') throw new UsageError('--state needs a directory');
   const recoverState = values['recover-state'] === true;
   if (recoverState && stateDir === undefined) throw new UsageError('--recover-state goes with --state DIR');
-  return { host, port, bootstrap, stateDir, recoverState, http, token, dht: { valueCache: { enabled: values.cache === true } } };
+  return { host, port, bootstrap, stateDir, recoverState, http, token, dht: { valueCache: { enabled: values.cache === true } }, relay: values.relay === true };
 }
 
 function usageAddress(option: string, text: string): Address {

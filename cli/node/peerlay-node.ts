@@ -4,8 +4,18 @@
  * @module
  */
 import 'reflect-metadata';
-import type { Address, Logger, PrivateKey } from '../../framework/index.js';
-import { OverlayHost, UdpEndpoint, silentLogger } from '../../framework/index.js';
+import type { Address, Logger, PrivateKey, RelayServerOptions } from '../../framework/index.js';
+import {
+  CryptoRandom,
+  DEFAULT_MAX_PACKET_BYTES,
+  OverlayHost,
+  RELAY_OVERHEAD_BYTES,
+  RelayClient,
+  RelayServer,
+  SystemClock,
+  UdpEndpoint,
+  silentLogger,
+} from '../../framework/index.js';
 import type { DHTSettings } from '../../communities/dht/index.js';
 import { DHTCommunity } from '../../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
@@ -44,6 +54,19 @@ export interface PeerlayNodeOptions {
   logger?: Logger;
   /** DHT settings (tests shorten intervals). @default {} */
   dht?: DHTSettings;
+  /**
+   * Volunteer as a relay for nodes that cannot be reached directly (`peerlay node --relay`): `true` with the
+   * default limits, or the limits (see docs/relay.md). @default false
+   */
+  relay?: boolean | RelayServerOptions;
+}
+
+/** A node's relay parts: the client every node carries, and the server of a node that volunteers. */
+export interface NodeRelay {
+  /** Holds an allocation on another node's relay when asked to (by a `RelayKeeper`); idle otherwise. */
+  readonly client: RelayClient;
+  /** The relay this node serves, when started with `relay`. */
+  readonly server: RelayServer | undefined;
 }
 
 /**
@@ -76,6 +99,8 @@ export class PeerlayNode {
     readonly api: ApiServer | undefined,
     private readonly state: OpenedState | undefined,
     private readonly routing: RoutingPersistence | undefined,
+    /** The relay client, and the relay server when this node volunteers. */
+    readonly relay: NodeRelay,
   ) {}
 
   /** The immutable value community. */
@@ -126,8 +151,8 @@ export class PeerlayNode {
 
   private static async build(options: PeerlayNodeOptions, logger: Logger, state: OpenedState | undefined): Promise<PeerlayNode> {
     const key: PrivateKey | undefined = state?.key;
-    const endpoint = new UdpEndpoint({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
-    const host = new OverlayHost({ endpoint, key, logger, bootstrap: options.bootstrap ?? [] });
+    const relay = PeerlayNode.relayStack(options);
+    const host = new OverlayHost({ endpoint: relay.client, clock: relay.clock, random: relay.random, key, logger, bootstrap: options.bootstrap ?? [] });
     // Every record type writes what it accepts to the state database before acknowledging it.
     const datastore = state?.db;
     const dht = host.register(DHTCommunity, { ...options.dht, datastore });
@@ -161,7 +186,7 @@ export class PeerlayNode {
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }
-    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing);
+    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing, { client: relay.client, server: relay.server });
     try {
       await api?.listen();
     } catch (cause) {
@@ -170,6 +195,26 @@ export class PeerlayNode {
       throw new NodeStartError(`cannot listen on HTTP ${http.host}:${http.port}: ${(cause as Error).message}`, { cause });
     }
     return node;
+  }
+
+  /**
+   * The node's endpoint stack: UDP (with room for the relay header above the host's 1,400-byte packets),
+   * the relay server when `options.relay` asks for one (each allocation a new UDP port on the same host),
+   * and the relay client, which the host sends and receives through.
+   */
+  private static relayStack(options: PeerlayNodeOptions): NodeRelay & { clock: SystemClock; random: CryptoRandom } {
+    const clock = new SystemClock();
+    const random = new CryptoRandom();
+    const bindHost = options.host ?? '127.0.0.1';
+    const maxPacketBytes = DEFAULT_MAX_PACKET_BYTES + RELAY_OVERHEAD_BYTES;
+    const udp = new UdpEndpoint({ host: bindHost, port: options.port ?? 8090, maxPacketBytes });
+    const relayOptions = options.relay === true ? {} : options.relay === false || options.relay === undefined ? undefined : options.relay;
+    const server =
+      relayOptions === undefined
+        ? undefined
+        : new RelayServer(udp, { clock, random, createEndpoint: () => new UdpEndpoint({ host: bindHost, port: 0, maxPacketBytes, receiveBufferBytes: 0, sendBufferBytes: 0 }) }, relayOptions);
+    const client = new RelayClient(server ?? udp, { clock, random });
+    return { client, server, clock, random };
   }
 
   /**
