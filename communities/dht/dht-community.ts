@@ -15,7 +15,8 @@ import { DHTError, ImpostorError } from './errors.js';
 import { joinNetwork } from './join.js';
 import type { LookupPeer, LookupResult } from './lookup.js';
 import { Maintenance } from './maintenance.js';
-import { FindRequest, Ping, PingRequest, PingResponse, StoreManyRequest, StoreRequest, ValueMessages } from './messages.js';
+import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
+import { registerBulkMessages } from './bulk-messages.js';
 import { PeerTokens } from './peer-tokens.js';
 import type { NodeSearchOptions, RecordNetwork } from './records/engine-types.js';
 import type { ClosestNodesOptions } from './records/engine-types.js';
@@ -133,7 +134,6 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
       if (this.learning.learnedIfNew(m)) this.values.answerFind(m);
     });
     this.handle(StoreRequest, (m) => this.learning.learned(m) && this.values.answerStore(m));
-    this.handle(StoreManyRequest, (m) => this.learning.learned(m) && this.values.answerStoreMany(m));
     // An answer to our own request (a fresh random id) from the address it went to proves the signer is
     // there: it is learned as a contact at that address.
     const learn = (m: Incoming<RequestBody>): void => {
@@ -142,7 +142,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     this.handleResponses(Ping, learn);
     this.handleResponses(ValueMessages.Find, learn);
     this.handleResponses(ValueMessages.Store, learn);
-    if (ValueMessages.StoreMany !== undefined) this.handleResponses(ValueMessages.StoreMany, learn);
+    registerBulkMessages(this, (m) => this.learning.learned(m), learn);
     this.on('peer:added', (peer) => this.addContact(peer.publicKey, peer.address));
   }
 
@@ -318,7 +318,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     return this.lookups.run<FindReply>(target, {
       ...options,
       kind: options.kind ?? (values ? 'find-values' : 'find-nodes'),
-      query: (peer) => this.queryChecked(peer, target, values, options.publisher),
+      query: (peer) => this.queryChecked(peer, options.query ?? ((p) => this.queryFind(p, target, values, options.publisher))),
     });
   }
 
@@ -354,8 +354,8 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * {@link ImpostorError}, so a node cannot pose as ids it made up near the target to end a lookup among
    * its friends (node ids are bound to keys, S/Kademlia), and the lookup distrusts whoever referred it.
    */
-  private async queryChecked(peer: LookupPeer, target: Uint8Array, values: boolean, publisher: Uint8Array | undefined): Promise<FindReply> {
-    const reply = await this.queryFind(peer, target, values, publisher);
+  private async queryChecked(peer: LookupPeer, query: (peer: LookupPeer) => Promise<FindReply>): Promise<FindReply> {
+    const reply = await query(peer);
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
