@@ -12,7 +12,7 @@ import { addressKey } from './address.js';
 import { DEFAULT_MAX_PACKET_BYTES } from './endpoint.js';
 import { checkAddress, MemoryEndpoint } from './memory-endpoint.js';
 import { MemoryNat } from './memory-nat.js';
-import type { MemoryNatOptions, NatUplink } from './memory-nat.js';
+import type { MemoryNatOptions } from './memory-nat.js';
 
 export { MemoryEndpoint } from './memory-endpoint.js';
 export type { MemoryEndpointStats } from './memory-endpoint.js';
@@ -100,7 +100,7 @@ const AUTO_HOSTS_PER_SUBNET = 254;
  * await clock.advance(20); // delivered now
  * ```
  */
-export class MemoryNetwork implements NatUplink {
+export class MemoryNetwork {
   /** Live counters. */
   readonly stats: Readonly<MemoryNetworkStats>;
   /** Largest datagram an endpoint of this network sends, in bytes. */
