@@ -15,6 +15,8 @@ import { DHTError, ImpostorError } from './errors.js';
 import { joinNetwork } from './join.js';
 import type { LookupPeer, LookupResult } from './lookup.js';
 import { Maintenance } from './maintenance.js';
+import { NatProbe } from './nat-probe.js';
+import type { NatObserver } from './nat-status.js';
 import { FindRequest, Ping, PingRequest, PingResponse, StoreRequest, ValueMessages } from './messages.js';
 import { registerBulkMessages } from './bulk-messages.js';
 import { PeerTokens } from './peer-tokens.js';
@@ -77,6 +79,9 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
    * community, through the narrow {@link RecordNetwork} interface only.
    */
   readonly network: RecordNetwork;
+  /** This node's public address and NAT mapping, from where the nodes answering its pings saw it (`nat-status.ts`). */
+  readonly nat: NatObserver;
+  private readonly natProbe: NatProbe;
   private readonly ops: ValueOps;
   private readonly maintenance: Maintenance;
   private readonly learning = new ContactLearning(this);
@@ -128,7 +133,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     this.ops = new ValueOps(this);
     this.maintenance = new Maintenance(this);
     this.handle(PingRequest, (m) => {
-      if (this.learning.learned(m)) this.reply(m, PingResponse, { id: m.value.id });
+      if (this.learning.learned(m)) this.reply(m, PingResponse, { id: m.value.id, observed: m.from });
     });
     this.handle(FindRequest, (m) => {
       if (this.learning.learnedIfNew(m)) this.values.answerFind(m);
@@ -139,7 +144,12 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     const learn = (m: Incoming<RequestBody>): void => {
       if (m.sender !== undefined) this.learning.addContact(m.sender, m.from, true);
     };
-    this.handleResponses(Ping, learn);
+    this.natProbe = new NatProbe(this);
+    this.nat = this.natProbe.observer;
+    this.handleResponses(Ping, (m) => {
+      this.nat.observe(m.value.observed, m.from); // before learning it: a new contact from this group need not be probed
+      learn(m);
+    });
     this.handleResponses(ValueMessages.Find, learn);
     this.handleResponses(ValueMessages.Store, learn);
     registerBulkMessages(this, (m) => this.learning.learned(m), learn);
@@ -432,6 +442,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
   protected override async onStart(): Promise<void> {
     this.values.start();
     this.maintenance.start();
+    this.natProbe.start();
     if (this.discovery.bootstrap.length > 0) void this.bootstrap().catch(() => undefined);
   }
 
@@ -441,6 +452,7 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
     this.ops.cache.clear();
     this.values.stop();
     this.maintenance.stop();
+    this.natProbe.stop();
     this.learning.clear();
   }
 

@@ -12,8 +12,11 @@ import { ValueWire } from './value-policy.js';
 /** "Are you alive?" */
 export const PingRequest = defineMessage({ id: 1, name: 'dht-ping-request', signed: true, schema: defineSchema({ id: t.u64() }) });
 
-/** "Yes." */
-export const PingResponse = defineMessage({ id: 2, name: 'dht-ping-response', signed: true, schema: defineSchema({ id: t.u64() }) });
+/**
+ * "Yes, and I saw your request come from `observed`": the address a node behind a NAT is reachable at
+ * for this responder (see `nat-status.ts`).
+ */
+export const PingResponse = defineMessage({ id: 2, name: 'dht-ping-response', signed: true, schema: defineSchema({ id: t.u64(), observed: t.address() }) });
 
 /** A ping and its answer. */
 export const Ping = defineRequest(PingRequest, PingResponse);
