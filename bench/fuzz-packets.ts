@@ -65,7 +65,7 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
     }
   };
   add('dht', PingRequest, { id });
-  add('dht', PingResponse, { id });
+  add('dht', PingResponse, { id, observed: ctx.address });
   add('dht', FindRequest, { id, target: ctx.key20, records: true, cursor: undefined, publisher: undefined, token: ctx.token, padding: undefined });
   add('dht', FindRequest, { id, target: ctx.key20, records: true, cursor: new Uint8Array(21).fill(1), publisher: mid, token: ctx.token, padding: undefined });
   add('dht', FindRequest, { id, target: ctx.key20, records: false, cursor: undefined, publisher: undefined, token: undefined, padding: new Uint8Array(280) });
