@@ -27,8 +27,10 @@ export interface RelayClientOptions {
   /** Sends of an ALLOCATE before {@link RelayClient.allocate} gives up. @default 3 */
   requestAttempts?: number;
   /**
-   * A peer whose last datagram came through the relay is answered through it for this long, in ms
-   * (below the relay's 300 s permission lifetime). @default 120_000
+   * A peer whose last datagram came through the relay is answered through it for this long, in ms: a
+   * little below the relay's 300 s permission lifetime, since the relay refuses to send to the peer after
+   * that (and a direct send to a peer behind a NAT would be filtered anyway). A datagram from the peer
+   * straight to this node ends it earlier: it is answered directly from then on. @default 270_000
    */
   relayedPeerTimeoutMs?: number;
   /** Relayed peers remembered; the one heard from least recently is forgotten first. @default 256 */
@@ -147,7 +149,7 @@ export class RelayClient implements Endpoint {
     this.refreshMs = positive('refreshIntervalMs', options.refreshIntervalMs ?? 25_000);
     this.timeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 2_000);
     this.attempts = positive('requestAttempts', options.requestAttempts ?? 3);
-    this.peerTimeoutMs = positive('relayedPeerTimeoutMs', options.relayedPeerTimeoutMs ?? 120_000);
+    this.peerTimeoutMs = positive('relayedPeerTimeoutMs', options.relayedPeerTimeoutMs ?? 270_000);
     this.maxPeers = positive('maxRelayedPeers', options.maxRelayedPeers ?? 256);
     if (inner.maxPacketBytes <= RELAY_OVERHEAD_BYTES) {
       throw new InvalidArgumentError(`the wrapped endpoint's maxPacketBytes (${inner.maxPacketBytes}) leaves no room for the ${RELAY_OVERHEAD_BYTES}-byte relay header`);

@@ -260,6 +260,14 @@ describe('Relay through a volunteer (issue #17)', () => {
     expect(r.server!.relayStats.dropped.oversized).toBe(1);
     expect(r.server!.relayStats.packetsToClient).toBe(2);
     expect(() => c.client.send(x.address, new Uint8Array(1_401))).toThrow(/1401/);
+
+    // Once X reaches the client directly, the client answers it directly.
+    const fromAtX: Address[] = [];
+    x.addListener((_data, from) => fromAtX.push(from));
+    x.send(c.raw.address, Uint8Array.of(0, 2, 1));
+    await w.clock.advance(50);
+    expect(c.client.relayedPeers).toBe(0);
+    expect(fromAtX).toEqual([c.raw.address]); // the answer came straight from the client
     await x.close();
     await w.stop();
   });
