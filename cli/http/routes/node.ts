@@ -4,6 +4,7 @@
  */
 import { addressKey, toHex } from '../../../framework/index.js';
 import { DHTCommunity } from '../../../communities/dht/index.js';
+import type { NatStatus } from '../../../communities/dht/index.js';
 import type { Route } from '../router.js';
 import type { ApiServices } from './services.js';
 
@@ -26,6 +27,7 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
           address: addressKey(s.host.endpoint.address),
           uptimeMs: Math.floor(s.host.clock.now() - s.startedAt),
           contacts: s.dht.routingTable.size,
+          nat: natJson(s.dht.nat.status),
           persistent: s.db !== undefined,
           routes: listRoutes().map((r) => `${r.method} ${r.path}`),
         },
@@ -49,4 +51,23 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
       }),
     },
   ];
+}
+
+/**
+ * The `nat` object of `GET /health`: the node's public address as other nodes saw it, its NAT mapping
+ * (`none`, `endpoint-independent`, `address-dependent`, `unknown`), and the observations behind them
+ * (see `communities/dht/nat-status.ts`). Times are ms since the epoch, or null.
+ */
+function natJson(status: NatStatus): Record<string, unknown> {
+  return {
+    publicAddress: status.publicAddress === undefined ? null : addressKey(status.publicAddress),
+    publicHost: status.publicHost ?? null,
+    mapping: status.mapping,
+    behindNat: status.behindNat,
+    stale: status.stale,
+    observations: status.observations,
+    reporterGroups: status.groups,
+    changedAt: status.changedAt ?? null,
+    updatedAt: status.updatedAt ?? null,
+  };
 }
