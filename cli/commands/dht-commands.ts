@@ -173,6 +173,17 @@ interface Health {
   uptimeMs: number;
   contacts: number;
   persistent: boolean;
+  /** Absent from nodes older than the NAT status. */
+  nat?: HealthNat;
+}
+/** `GET /health`'s `nat` (see cli/http/routes/node.ts). */
+export interface HealthNat {
+  publicAddress: string | null;
+  publicHost: string | null;
+  mapping: 'none' | 'endpoint-independent' | 'address-dependent' | 'unknown';
+  behindNat: boolean;
+  stale: boolean;
+  observations: number;
 }
 interface Overlays {
   overlays: Array<{ name: string; id: string; peers: number; messages: { received: Record<string, number>; sent: Record<string, number>; dropped: Record<string, number> } }>;
@@ -183,13 +194,29 @@ interface Statistics {
   routingTable: { contacts: number; buckets: number };
 }
 
+/** `peerlay status`'s NAT line: what the node learned of its public address from its pings. */
+export function natLine(nat: HealthNat): string {
+  const stale = nat.stale ? '; the latest answers disagree, asking more nodes' : '';
+  switch (nat.mapping) {
+    case 'none':
+      return `not behind a NAT, public address ${nat.publicAddress ?? '?'}${stale}`;
+    case 'endpoint-independent':
+      return `behind a cone NAT (endpoint-independent mapping), public address ${nat.publicAddress ?? '?'}${stale}`;
+    case 'address-dependent':
+      return `behind a symmetric NAT (address-dependent mapping: a new public port per peer), public IP ${nat.publicHost ?? '?'}${stale}`;
+    default:
+      return `unknown yet (${nat.observations} observation${nat.observations === 1 ? '' : 's'}: it takes 2 nodes that answered its pings)`;
+  }
+}
+
 /** `peerlay status`. */
 export const statusCommand: Command = {
   path: ['status'],
   summary: "show a running node's identity, contacts, values and overlays",
   help: `Usage: peerlay status [client options]
 
-Prints the node's mid, address, uptime, routing table, stored values, DHT counters and overlays.${CLIENT_HELP}
+Prints the node's mid, address, public address and NAT (as other nodes saw it), uptime, routing table,
+stored values, DHT counters and overlays.${CLIENT_HELP}
 
 Exit: 0 ok, 3 node unreachable.`,
   options: { ...CLIENT_OPTIONS },
@@ -210,6 +237,7 @@ Exit: 0 ok, 3 node unreachable.`,
     const lines = [
       ['mid', health.mid],
       ['address', health.address],
+      ...(health.nat === undefined ? [] : [['nat', natLine(health.nat)]]),
       ['version', `${health.version}, up ${duration(health.uptimeMs)}${health.persistent ? ', persistent state' : ''}`],
       ['contacts', `${stats.routingTable.contacts} in ${stats.routingTable.buckets} bucket${stats.routingTable.buckets === 1 ? '' : 's'}`],
       ['values', `${stats.store.values} held under ${stats.store.keys} key${stats.store.keys === 1 ? '' : 's'} (${stats.store.bytes} bytes)${stats.store.onDisk === null ? '' : `, ${stats.store.onDisk} on disk`}`],
