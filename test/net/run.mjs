@@ -36,6 +36,7 @@ const HELP = `npm run test:net [-- options]
   --join-nodes N    fresh nodes of join-20 (default ${JOIN_NODES})
   --json FILE       where to write the results (default test-output/net/last.json)
   --no-build        do not rebuild dist/ even when it is older than the sources
+  --no-firewall     routers without their input firewall (bare masquerade: see docs/networking.md)
   --verbose         run requesters with --verbose and keep a failed try's log in the JSON file
   --cli FILE        run this build's CLI instead of dist/cli/main.js (e.g. another checkout's; no rebuild)
 Needs root; exit 0 all targets met, 1 not, 77 skipped.`;
@@ -56,6 +57,7 @@ function parseArgs(argv) {
     else if (a === '--json') o.json = resolve(argv[++i]);
     else if (a === '--no-build') o.build = false;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--no-firewall') o.firewall = false;
     else if (a === '--cli') o.cli = resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
@@ -151,15 +153,14 @@ async function main() {
       return agents.get(ns);
     },
   };
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    ctx.stopping = true;
-    await Promise.race([Promise.all([...agents.values()].map((a) => a.close().catch(() => {}))), new Promise((r) => setTimeout(r, 8_000))]);
-    const n = teardown();
-    console.log(`== removed ${n} namespaces and their processes`);
-  };
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      ctx.stopping = true;
+      await Promise.race([Promise.all([...agents.values()].map((a) => a.close().catch(() => {}))), new Promise((r) => setTimeout(r, 8_000))]);
+      const n = teardown();
+      console.log(`== removed ${n} namespaces and their processes`);
+    })());
   const onSignal = (sig) => {
     console.log(`\n== ${sig}: cleaning up`);
     cleanup().finally(() => process.exit(130));
@@ -169,7 +170,7 @@ async function main() {
 
   const stale = teardown();
   if (stale > 0) console.log(`== removed ${stale} plnet- namespaces left by an earlier run`);
-  const results = { startedAt: startedAt.toISOString(), commit: gitCommit(), dist: buildState, cpus: cpus().length, loadBefore: loadavg().map((l) => l.toFixed(2)), options: { ...opts, json: undefined }, features: {}, setup: {}, cases: [] };
+  const results = { startedAt: startedAt.toISOString(), commit: opts.cli === undefined ? gitCommit() : `see --cli ${opts.cli}`, dist: buildState, cpus: cpus().length, loadBefore: loadavg().map((l) => l.toFixed(2)), options: { ...opts, json: undefined }, features: {}, setup: {}, cases: [] };
   const summaries = [];
   try {
     console.log('== topology');
@@ -180,12 +181,13 @@ async function main() {
         { name: 'B', nat: 'cone', hosts: 1 },
         { name: 'S', nat: 'symmetric', hosts: 1 },
         { name: 'T', nat: 'symmetric', hosts: 1 },
-      ],
+      ].map((r) => ({ ...r, firewall: opts.firewall !== false })),
     });
     topo.client = topo.publics.pop(); // a public host with no long-lived node: the requesters of public-nat-20
     ctx.topo = topo;
     for (const p of topo.publics) console.log(`   ${p.ns.padEnd(12)} ${p.ip}   public node`);
     console.log(`   ${topo.client.ns.padEnd(12)} ${topo.client.ip}   public host for fresh requesters`);
+    if (opts.firewall === false) console.log('   routers WITHOUT their input firewall (--no-firewall)');
     for (const [name, r] of Object.entries(topo.routers)) console.log(`   ${r.ns.padEnd(12)} ${r.wan}  ${r.nat} NAT, hosts ${r.hosts.map((h) => `${h.ns} ${h.ip}`).join(', ')}`);
     setLoss(0);
 
