@@ -182,7 +182,8 @@ export class PeerlayNode {
     if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
     let api: ApiServer | undefined;
     if (options.http !== null) {
-      const services = { host, dht, discovery, bag, namespace, immutable, providers, dict, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion() };
+      // `relay` is for routes that show it (GET /health's relay section); ApiServices may not name it yet.
+      const services = { host, dht, discovery, bag, namespace, immutable, providers, dict, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion(), relay: { client: relay.client, server: relay.server } };
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }
