@@ -200,6 +200,8 @@ export class FindBatcher<R, W> {
   /** Queries left unanswered wait for the next turn again. */
   private requeue(peer: RecordPeer, list: ReadonlyArray<Waiting<R>>): void {
     if (list.length === 0) return;
+    // The operation ended (its finds no longer wait for these): nothing more is sent for them.
+    if (this.closed) return list.forEach((q) => q.reject(new DHTError('the bulk find ended', 'stopped')));
     const hex = toHex(peer.id);
     const entry = this.waiting.get(hex) ?? { peer, queries: new Map<string, Waiting<R>>() };
     for (const q of list) if (!entry.queries.has(q.hex)) entry.queries.set(q.hex, q);
