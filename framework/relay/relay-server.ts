@@ -41,11 +41,17 @@ export interface RelayServerOptions {
   allocationBytesPerSecond?: number;
   /** Relayed payload bytes per second of the whole relay. @default 1_048_576 */
   totalBytesPerSecond?: number;
+  /**
+   * Challenges sent per second, in all (burst the same): an ALLOCATE can come from a spoofed address, so
+   * this bounds what the relay sends to addresses that never proved themselves. @default 200
+   */
+  challengesPerSecond?: number;
 }
 
 /** Why the relay dropped a datagram. */
 export type RelayDropReason =
   | 'malformed'
+  | 'challenge-limit'
   | 'no-allocation'
   | 'no-permission'
   | 'too-many-peers'
@@ -142,6 +148,7 @@ export class RelayServer implements Endpoint {
   private readonly pairRate: number;
   private readonly allocationRate: number;
   private readonly total: ByteBucket;
+  private readonly challengeBudget: ByteBucket;
   private readonly secret: Uint8Array;
   private readonly allocations = new Map<string, Allocation>();
   private readonly perIp = new Map<string, number>();
@@ -169,6 +176,8 @@ export class RelayServer implements Endpoint {
     this.allocationRate = positive('allocationBytesPerSecond', options.allocationBytesPerSecond ?? 131_072);
     const totalRate = positive('totalBytesPerSecond', options.totalBytesPerSecond ?? 1_048_576);
     this.total = new ByteBucket(deps.clock, totalRate, totalRate);
+    const challengeRate = positive('challengesPerSecond', options.challengesPerSecond ?? 200);
+    this.challengeBudget = new ByteBucket(deps.clock, challengeRate, challengeRate);
     this.secret = deps.random.bytes(32);
     const dropped = {} as Record<RelayDropReason, number>;
     for (const r of DROP_REASONS) dropped[r] = 0;
@@ -287,6 +296,11 @@ export class RelayServer implements Endpoint {
 
   private onAllocate(from: Address, requestId: number, cookie: Uint8Array): void {
     if (!this.validCookie(from, cookie)) {
+      if (!this.challengeBudget.fits(1)) {
+        this.counters.dropped['challenge-limit']++;
+        return;
+      }
+      this.challengeBudget.take(1);
       this.counters.challenges++;
       this.inner.send(from, encodeCookieMessage('challenge', requestId, this.cookieFor(from, this.window())));
       return;
@@ -470,6 +484,7 @@ export class RelayServer implements Endpoint {
 
 const DROP_REASONS: readonly RelayDropReason[] = [
   'malformed',
+  'challenge-limit',
   'no-allocation',
   'no-permission',
   'too-many-peers',

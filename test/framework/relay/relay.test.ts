@@ -272,6 +272,29 @@ describe('Relay through a volunteer (issue #17)', () => {
     await w.stop();
   });
 
+  it('answers at most challengesPerSecond ALLOCATEs from unproven addresses, with a challenge as large as the request', async () => {
+    const w = relayWorld(9);
+    const r = await w.node({ address: RELAY, server: { challengesPerSecond: 100 } });
+    const raw = w.net.createEndpoint();
+    await raw.open();
+    const replies: number[] = [];
+    raw.addListener((data) => replies.push(data.length));
+    const allocate = encodeCookieMessage('allocate', 1, new Uint8Array(16));
+    for (let i = 0; i < 150; i++) raw.send(RELAY, allocate);
+    await w.clock.advance(20);
+    expect(r.server!.relayStats.challenges).toBe(100);
+    expect(r.server!.relayStats.dropped['challenge-limit']).toBe(50);
+    expect(replies).toHaveLength(100);
+    expect(new Set(replies)).toEqual(new Set([allocate.length]));
+    expect(r.server!.relayStats.allocations).toBe(0);
+    await w.clock.advance(1_000);
+    for (let i = 0; i < 150; i++) raw.send(RELAY, allocate);
+    await w.clock.advance(20);
+    expect(r.server!.relayStats.challenges).toBe(200);
+    await raw.close();
+    await w.stop();
+  });
+
   it('a node without the relay server ignores relay datagrams: its host counts them as malformed and answers nothing', async () => {
     const w = relayWorld(8);
     const plain = await w.node();
