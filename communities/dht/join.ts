@@ -1,6 +1,7 @@
 /**
- * Kademlia's join: ping the bootstrap nodes, look up our own id so the nodes near us learn about us, then
- * refresh every bucket farther than our closest neighbours. Without the last step the far buckets stay
+ * Kademlia's join: ping the bootstrap nodes (in rounds on a backoff until one answers, see
+ * `join-pings.ts`), look up our own id so the nodes near us learn about us, then refresh every bucket
+ * farther than our closest neighbours. Without the last step the far buckets stay
  * nearly empty and lookups toward other regions can end at a local minimum until the first refresh.
  *
  * The join costs O(log N) lookups (one per far bucket, and our own bucket never needs one: the self lookup
@@ -10,12 +11,29 @@
  */
 import type { Address } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
+import { JOIN_PING_ROUNDS, pingUntilAnswered } from './join-pings.js';
 import { commonPrefixLength, randomIdInRange } from './routing/node-id.js';
+
+/** What a join needs of its DHT. */
+export type JoinHost = Pick<DHTCommunity, 'ping' | 'requests' | 'routingTable' | 'isRunning' | 'context' | 'settings' | 'nodeId' | 'lookup' | 'after' | 'cancel'>;
+
+/** Options of {@link joinNetworkReport}. */
+export interface JoinOptions {
+  /** Cancels the join. */
+  readonly signal?: AbortSignal;
+  /**
+   * Most ping rounds to the bootstrap addresses before giving up (each round pings every address once, on
+   * `JOIN_PING_BACKOFF`: about 0, 0.3, 0.7, 1.3, 2.1, 3.3, 4.9, 7.1, 10.3, 14.7 s). @default JOIN_PING_ROUNDS (10)
+   */
+  readonly rounds?: number;
+}
 
 /** What a join did; see {@link joinNetworkReport}. */
 export interface JoinReport {
   /** Routing table size after the join. */
   readonly contacts: number;
+  /** Ping rounds sent to the bootstrap addresses (1 when the first round was answered). */
+  readonly pingRounds: number;
   /** Lookups started: the self lookup plus the bucket refreshes (0 when no bootstrap node answered). */
   readonly lookups: number;
   /** Far buckets refreshed. */
@@ -30,17 +48,19 @@ export interface JoinReport {
  * Joins `dht` to the network through `addresses`.
  * @returns the routing table size afterwards.
  */
-export async function joinNetwork(dht: DHTCommunity, addresses: readonly Address[], signal?: AbortSignal): Promise<number> {
-  return (await joinNetworkReport(dht, addresses, signal)).contacts;
+export async function joinNetwork(dht: JoinHost, addresses: readonly Address[], signal?: AbortSignal, rounds?: number): Promise<number> {
+  return (await joinNetworkReport(dht, addresses, { signal, rounds })).contacts;
 }
 
 /**
- * {@link joinNetwork} with a report of the lookups it ran (for tests and benchmarks).
+ * {@link joinNetwork} with a report of the pings and lookups it ran (for tests and benchmarks).
  * @returns see {@link JoinReport}.
  */
-export async function joinNetworkReport(dht: DHTCommunity, addresses: readonly Address[], signal?: AbortSignal): Promise<JoinReport> {
-  await Promise.allSettled(addresses.map((a) => dht.ping({ address: a }, signal)));
-  if (dht.routingTable.size === 0) return { contacts: 0, lookups: 0, refreshed: 0, full: 0, stoppedEarly: 0 };
+export async function joinNetworkReport(dht: JoinHost, addresses: readonly Address[], options: JoinOptions | AbortSignal = {}): Promise<JoinReport> {
+  const { signal, rounds = JOIN_PING_ROUNDS } = options instanceof AbortSignal ? { signal: options } : options;
+  const pings = await pingUntilAnswered(dht, addresses, rounds, signal);
+  const pingRounds = pings.rounds;
+  if (dht.routingTable.size === 0) return { contacts: 0, pingRounds, lookups: 0, refreshed: 0, full: 0, stoppedEarly: 0 };
   const k = dht.settings.bucketSize;
   await dht.lookup(dht.nodeId, false, { signal, kind: 'join' }).catch(() => undefined);
   // Every bucket but the one holding our own id that is not yet full, with a random target in its range.
@@ -63,10 +83,10 @@ export async function joinNetworkReport(dht: DHTCommunity, addresses: readonly A
       dht.routingTable.markRefreshed(target);
     }),
   );
-  return { contacts: dht.routingTable.size, lookups: 1 + far.length, refreshed: far.length, full, stoppedEarly };
+  return { contacts: dht.routingTable.size, pingRounds, lookups: 1 + far.length, refreshed: far.length, full, stoppedEarly };
 }
 
 /** Contacts (at most `k`) sharing exactly `prefixLength` leading bits with our id: the far bucket holding `target`. */
-function bucketSize(dht: DHTCommunity, target: Uint8Array, prefixLength: number, k: number): number {
+function bucketSize(dht: JoinHost, target: Uint8Array, prefixLength: number, k: number): number {
   return dht.routingTable.closest(target, k, (c) => commonPrefixLength(c.id, dht.nodeId) === prefixLength).length;
 }

@@ -1,30 +1,25 @@
 /**
  * Periodic routing upkeep on the injected clock: refresh idle buckets with targets inside each bucket's own
- * range, and rejoin when the routing table ran empty. (Values have their own upkeep in the record engine.)
+ * range; and the join at start and the rejoin when the routing table runs empty, without waiting for a tick
+ * (`rejoin.ts`). (Values have their own upkeep in the record engine.)
  * @module
  */
 import type { TimerHandle } from '../../framework/index.js';
 import type { Address } from '../../framework/index.js';
-import type { RoutingTable } from './routing/routing-table.js';
+import { joinNetwork } from './join.js';
+import type { JoinHost } from './join.js';
+import { JOIN_PING_ROUNDS } from './join-pings.js';
+import { Rejoin } from './rejoin.js';
+import type { RejoinStats } from './rejoin.js';
 
-/** What the routing upkeep needs of its DHT. */
-export interface MaintenanceHost {
-  /** Settings (the upkeep interval). */
-  readonly settings: { readonly maintenanceIntervalMs: number };
-  /** The routing table. */
-  readonly routingTable: RoutingTable;
+/** What the routing upkeep needs of its DHT: what a join needs, and the few members below. */
+export interface MaintenanceHost extends JoinHost {
   /** Counters. */
   readonly statistics: { refreshes: number };
-  /** The node's randomness. */
-  readonly context: { readonly random: { int(n: number): number } };
   /** The bootstrap addresses. */
   readonly discovery: { readonly bootstrap: readonly Address[] };
-  /** True while running. */
-  readonly isRunning: boolean;
-  /** Joins the network. */
+  /** The full join through the bootstrap addresses (shared with a join already running). */
   bootstrap(): Promise<number>;
-  /** One node lookup. */
-  lookup(target: Uint8Array, values: false, options: { kind: 'refresh' }): Promise<unknown>;
   /** Timers. */
   after(ms: number, fn: () => void): TimerHandle;
   every(ms: number, fn: () => void): TimerHandle;
@@ -36,11 +31,32 @@ export class Maintenance {
   private timer: TimerHandle | undefined;
   private first: TimerHandle | undefined;
   private running = false;
+  private readonly rejoin: Rejoin;
 
   /** @param dht the owner, through what the upkeep needs of it. */
-  constructor(private readonly dht: MaintenanceHost) {}
+  constructor(private readonly dht: MaintenanceHost) {
+    this.rejoin = new Rejoin({
+      routingTable: dht.routingTable,
+      context: dht.context,
+      discovery: dht.discovery,
+      get isRunning() {
+        return dht.isRunning;
+      },
+      join: (rounds) => (rounds >= JOIN_PING_ROUNDS ? dht.bootstrap() : joinNetwork(dht, dht.discovery.bootstrap, undefined, rounds)),
+      after: (ms, fn) => dht.after(ms, fn),
+      cancel: (handle) => dht.cancel(handle),
+    });
+  }
 
-  /** Starts the tick, first at a random offset so nodes started together do not tick together. */
+  /** Joins and rejoins (see `rejoin.ts`): counters. */
+  get rejoinStats(): Readonly<RejoinStats> {
+    return this.rejoin.stats;
+  }
+
+  /**
+   * Starts the tick, first at a random offset so nodes started together do not tick together, and the
+   * join (now, when bootstrap addresses are known) and rejoins.
+   */
   start(): void {
     const interval = this.dht.settings.maintenanceIntervalMs;
     const offset = 1 + this.dht.context.random.int(interval);
@@ -49,10 +65,12 @@ export class Maintenance {
       void this.tick();
       this.timer = this.dht.every(interval, () => void this.tick());
     });
+    this.rejoin.start(); // after the offset's draw: the join at start draws what it always drew, in order
   }
 
   /** Stops the tick (the community's stop also clears its timers). */
   stop(): void {
+    this.rejoin.stop();
     this.dht.cancel(this.first);
     this.dht.cancel(this.timer);
     this.first = undefined;
@@ -66,7 +84,7 @@ export class Maintenance {
     try {
       const dht = this.dht;
       if (dht.routingTable.size === 0) {
-        if (dht.discovery.bootstrap.length > 0) await dht.bootstrap();
+        this.rejoin.check(); // normally already joining or scheduled
         return;
       }
       for (const target of dht.routingTable.staleBuckets()) {
