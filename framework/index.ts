@@ -129,9 +129,9 @@ export type { RequestPacing, SendPacingOptions, SendPacingStats } from './overla
 export { RateLimiter } from './overlay/rate-limiter.js';
 export type { RateLimitOptions, RateLimitStats, RateVerdict } from './overlay/rate-limiter.js';
 export { RelayServer } from './relay/relay-server.js';
-export type { RelayDropReason, RelayServerDeps, RelayServerOptions, RelayServerStats } from './relay/relay-server.js';
+export type { RelayDropReason, RelayServerDeps, RelayServerOptions, RelayServerStats } from './relay/relay-settings.js';
 export { RelayClient } from './relay/relay-client.js';
-export type { RelayAllocation, RelayClientDeps, RelayClientOptions, RelayClientStats } from './relay/relay-client.js';
+export type { RelayAllocation, RelayClientDeps, RelayClientOptions, RelayClientStats } from './relay/relay-client-settings.js';
 export { RelayKeeper } from './relay/relay-keeper.js';
 export type { RelayAllocator, RelayKeeperCallbacks, RelayKeeperOptions, RelayKeeperStats } from './relay/relay-keeper.js';
 export { RelayError } from './relay/relay-error.js';

@@ -4,9 +4,9 @@
  */
 import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
-import { InvalidArgumentError } from '../errors.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
-import type { RelayAllocation } from './relay-client.js';
+import type { RelayAllocation } from './relay-client-settings.js';
+import { positiveSetting } from './relay-settings.js';
 
 /** The part of a {@link RelayClient} a keeper uses. */
 export interface RelayAllocator {
@@ -92,7 +92,7 @@ export class RelayKeeper {
    * @param clock times checks and backoff.
    * @param callbacks what the node decides and learns.
    * @param options timings; see {@link RelayKeeperOptions}.
-   * @throws {@link InvalidArgumentError} when an option is not a positive integer.
+   * @throws `InvalidArgumentError` when an option is not a positive integer.
    */
   constructor(
     private readonly client: RelayAllocator,
@@ -100,10 +100,10 @@ export class RelayKeeper {
     private readonly callbacks: RelayKeeperCallbacks,
     options: RelayKeeperOptions = {},
   ) {
-    this.intervalMs = positive('checkIntervalMs', options.checkIntervalMs ?? 5_000);
-    this.perRound = positive('candidatesPerRound', options.candidatesPerRound ?? 3);
-    this.baseBackoffMs = positive('backoffMs', options.backoffMs ?? 5_000);
-    this.maxBackoffMs = positive('maxBackoffMs', options.maxBackoffMs ?? 300_000);
+    this.intervalMs = positiveSetting('relay keeper', 'checkIntervalMs', options.checkIntervalMs ?? 5_000);
+    this.perRound = positiveSetting('relay keeper', 'candidatesPerRound', options.candidatesPerRound ?? 3);
+    this.baseBackoffMs = positiveSetting('relay keeper', 'backoffMs', options.backoffMs ?? 5_000);
+    this.maxBackoffMs = positiveSetting('relay keeper', 'maxBackoffMs', options.maxBackoffMs ?? 300_000);
     this.stats = this.counters;
   }
 
@@ -187,9 +187,4 @@ export class RelayKeeper {
     this.callbacks.onAllocation(allocation?.address);
     if (allocation === undefined) this.check(); // lost: look for another at once
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`relay keeper ${name} must be a positive integer, got ${value}`);
-  return value;
 }

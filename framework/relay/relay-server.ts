@@ -7,10 +7,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
 import type { Endpoint, EndpointStats, PacketListener } from '../endpoint/endpoint.js';
-import { InvalidArgumentError } from '../errors.js';
-import type { Random } from '../random/random.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
+import type { TimerHandle } from '../time/clock.js';
 import { ByteBucket } from './byte-bucket.js';
+import { DROP_REASONS, positiveSetting } from './relay-settings.js';
+import type { RelayDropReason, RelayServerDeps, RelayServerOptions, RelayServerStats } from './relay-settings.js';
 import type { RelayRefusal } from './relay-wire.js';
 import {
   RELAY_COOKIE_BYTES,
@@ -22,85 +22,6 @@ import {
   isRelayDatagram,
   wrapOverhead,
 } from './relay-wire.js';
-
-/** Limits of a {@link RelayServer}; every one bounds what a volunteer gives away. */
-export interface RelayServerOptions {
-  /** Allocations held at once. @default 64 */
-  maxAllocations?: number;
-  /** Allocations held at once for one source IP. @default 2 */
-  maxAllocationsPerIp?: number;
-  /** An allocation not refreshed for this long is closed with its port, in ms. @default 60_000 */
-  allocationLifetimeMs?: number;
-  /** A peer may be sent to through an allocation this long after it last sent to it, in ms. @default 300_000 */
-  permissionLifetimeMs?: number;
-  /** Peers with a permission on one allocation at once; a new peer beyond is dropped. @default 64 */
-  maxPeersPerAllocation?: number;
-  /** Relayed payload bytes per second between one allocation and one peer, both ways together. @default 65_536 */
-  pairBytesPerSecond?: number;
-  /** Relayed payload bytes per second of one allocation, all its peers and both ways together. @default 131_072 */
-  allocationBytesPerSecond?: number;
-  /** Relayed payload bytes per second of the whole relay. @default 1_048_576 */
-  totalBytesPerSecond?: number;
-  /**
-   * Challenges sent per second, in all (burst the same): an ALLOCATE can come from a spoofed address, so
-   * this bounds what the relay sends to addresses that never proved themselves. @default 200
-   */
-  challengesPerSecond?: number;
-}
-
-/** Why the relay dropped a datagram. */
-export type RelayDropReason =
-  | 'malformed'
-  | 'challenge-limit'
-  | 'no-allocation'
-  | 'no-permission'
-  | 'too-many-peers'
-  | 'oversized'
-  | 'pair-bandwidth'
-  | 'allocation-bandwidth'
-  | 'total-bandwidth'
-  | 'ip-limit'
-  | 'full'
-  | 'open-failed'
-  | 'send-failed';
-
-/** Counters of a {@link RelayServer}. */
-export interface RelayServerStats {
-  /** Allocations held now. */
-  allocations: number;
-  /** Allocations made. */
-  allocationsCreated: number;
-  /** Allocations closed because their client stopped refreshing them. */
-  allocationsExpired: number;
-  /** Allocations closed because their client released them. */
-  allocationsReleased: number;
-  /** Challenges sent (an ALLOCATE without a valid cookie). */
-  challenges: number;
-  /** Datagrams relayed from peers to clients. */
-  packetsToClient: number;
-  /** Payload bytes relayed from peers to clients. */
-  bytesToClient: number;
-  /** Datagrams relayed from clients to peers. */
-  packetsToPeer: number;
-  /** Payload bytes relayed from clients to peers. */
-  bytesToPeer: number;
-  /** Datagrams dropped, by reason (refused allocations are counted as `ip-limit`, `full`, `open-failed`). */
-  dropped: Record<RelayDropReason, number>;
-}
-
-/** What a {@link RelayServer} needs besides the endpoint it wraps. */
-export interface RelayServerDeps {
-  /** Times allocations and refills the byte buckets. */
-  clock: Clock;
-  /** Draws the cookie secret. */
-  random: Random;
-  /**
-   * Makes the endpoint of a new allocation, on the same host as the wrapped one (a new `UdpEndpoint` on
-   * port 0; on a `MemoryNetwork`, `net.createEndpoint({ host, port })`). The server opens and closes it; its
-   * port is the relayed port, and its `maxPacketBytes` bounds what a client may send through it.
-   */
-  createEndpoint: () => Endpoint;
-}
 
 interface Permission {
   lastInbound: number;
@@ -160,23 +81,23 @@ export class RelayServer implements Endpoint {
    *   above the packets peers send (relayed datagrams larger than it are dropped as `oversized`).
    * @param deps clock, random and the allocation endpoint factory.
    * @param options limits; see {@link RelayServerOptions}.
-   * @throws {@link InvalidArgumentError} when a limit is not a positive integer.
+   * @throws `InvalidArgumentError` when a limit is not a positive integer.
    */
   constructor(
     private readonly inner: Endpoint,
     private readonly deps: RelayServerDeps,
     options: RelayServerOptions = {},
   ) {
-    this.maxAllocations = positive('maxAllocations', options.maxAllocations ?? 64);
-    this.maxPerIp = positive('maxAllocationsPerIp', options.maxAllocationsPerIp ?? 2);
-    this.lifetimeMs = positive('allocationLifetimeMs', options.allocationLifetimeMs ?? 60_000);
-    this.permissionMs = positive('permissionLifetimeMs', options.permissionLifetimeMs ?? 300_000);
-    this.maxPeers = positive('maxPeersPerAllocation', options.maxPeersPerAllocation ?? 64);
-    this.pairRate = positive('pairBytesPerSecond', options.pairBytesPerSecond ?? 65_536);
-    this.allocationRate = positive('allocationBytesPerSecond', options.allocationBytesPerSecond ?? 131_072);
-    const totalRate = positive('totalBytesPerSecond', options.totalBytesPerSecond ?? 1_048_576);
+    this.maxAllocations = positiveSetting('relay', 'maxAllocations', options.maxAllocations ?? 64);
+    this.maxPerIp = positiveSetting('relay', 'maxAllocationsPerIp', options.maxAllocationsPerIp ?? 2);
+    this.lifetimeMs = positiveSetting('relay', 'allocationLifetimeMs', options.allocationLifetimeMs ?? 60_000);
+    this.permissionMs = positiveSetting('relay', 'permissionLifetimeMs', options.permissionLifetimeMs ?? 300_000);
+    this.maxPeers = positiveSetting('relay', 'maxPeersPerAllocation', options.maxPeersPerAllocation ?? 64);
+    this.pairRate = positiveSetting('relay', 'pairBytesPerSecond', options.pairBytesPerSecond ?? 65_536);
+    this.allocationRate = positiveSetting('relay', 'allocationBytesPerSecond', options.allocationBytesPerSecond ?? 131_072);
+    const totalRate = positiveSetting('relay', 'totalBytesPerSecond', options.totalBytesPerSecond ?? 1_048_576);
     this.total = new ByteBucket(deps.clock, totalRate, totalRate);
-    const challengeRate = positive('challengesPerSecond', options.challengesPerSecond ?? 200);
+    const challengeRate = positiveSetting('relay', 'challengesPerSecond', options.challengesPerSecond ?? 200);
     this.challengeBudget = new ByteBucket(deps.clock, challengeRate, challengeRate);
     this.secret = deps.random.bytes(32);
     const dropped = {} as Record<RelayDropReason, number>;
@@ -480,25 +401,4 @@ export class RelayServer implements Endpoint {
     const window = this.window();
     return timingSafeEqual(cookie, this.cookieFor(address, window)) || timingSafeEqual(cookie, this.cookieFor(address, window - 1));
   }
-}
-
-const DROP_REASONS: readonly RelayDropReason[] = [
-  'malformed',
-  'challenge-limit',
-  'no-allocation',
-  'no-permission',
-  'too-many-peers',
-  'oversized',
-  'pair-bandwidth',
-  'allocation-bandwidth',
-  'total-bandwidth',
-  'ip-limit',
-  'full',
-  'open-failed',
-  'send-failed',
-];
-
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`relay ${name} must be a positive integer, got ${value}`);
-  return value;
 }
