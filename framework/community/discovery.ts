@@ -2,6 +2,14 @@
  * Peer discovery inside a community, as py-ipv8 does it: introduction requests and responses (each
  * introduction also asks the introduced peer to puncture toward the requester), a random-walk strategy
  * and a churn strategy that pings quiet peers and drops silent ones, all on one configurable tick.
+ *
+ * Introductions carry LAN and WAN addresses (py-ipv8's `lan_introduction_address` and
+ * `wan_introduction_address`): a request names the sender's own bound address (its LAN address), the
+ * responder keeps it with the peer, introduces a peer with both its WAN address (as the responder sees
+ * it) and its LAN address, and asks it to puncture toward the requester's LAN address when both came from
+ * one public IP (one NAT), else toward its WAN address. The requester walks to the LAN address when the
+ * introduced peer's WAN IP is its own external IP. So two peers behind one NAT that does not hairpin meet
+ * over their LAN.
  * @module
  */
 import type { Address } from '../endpoint/address.js';
@@ -104,6 +112,11 @@ const MAX_OUTSTANDING_WALKS = 256;
 export class PeerDiscovery {
   /** Addresses used when no peer is known. */
   readonly bootstrap: readonly Address[];
+  /**
+   * Counters of LAN introductions: `walkedLan`, introduced peers we walked to at their LAN address (their
+   * WAN IP was ours); `puncturedLan`, punctures we sent to a requester's LAN address.
+   */
+  readonly lanStats = { walkedLan: 0, puncturedLan: 0 };
   /** Strategies run on every tick. */
   readonly strategies: DiscoveryStrategy[] = [];
   /** Our address as the last responder saw it (learned from introduction responses). */
@@ -158,12 +171,13 @@ export class PeerDiscovery {
   }
 
   /**
-   * Asks `via` (a verified peer) to send a puncture packet toward `target`; skipped and counted as
+   * Asks `via` (a verified peer) to send a puncture packet toward `target`, or toward `targetLan` (the
+   * target's LAN address, when we saw `via` and the target on one public IP); skipped and counted as
    * `dropped['puncture-throttled']` when `via` already got its share (see `punctureRatePerSecond`).
    */
-  requestPuncture(via: Address, target: Address, identifier: bigint): void {
+  requestPuncture(via: Address, target: Address, identifier: bigint, targetLan?: Address): void {
     if (!this.punctures.allow(addressKey(via))) return this.community.drop('puncture-throttled', via);
-    this.community.send(via, PunctureRequest, { identifier, target });
+    this.community.send(via, PunctureRequest, { identifier, target, targetLan });
   }
 
   /** Stops the tick (the community's `stop()` also clears it). */
@@ -195,21 +209,27 @@ export class PeerDiscovery {
 
   private onIntroductionRequest(m: Incoming<{ identifier: bigint; destination: Address; sourceLan: Address }>): void {
     const c = this.community;
-    this.learn(m.sender, m.from, false);
+    const requester = this.learn(m.sender, m.from, false);
+    const requesterLan = usableLan(m.value.sourceLan) ? m.value.sourceLan : undefined;
+    if (requester !== undefined && sameAddress(requester.address, m.from)) requester.lanAddress = requesterLan;
     const introduced = c.peers.randomPeer(c.context.random, m.from);
     c.reply(m, IntroductionResponse, {
       identifier: m.value.identifier,
       destination: m.from,
       introduced: introduced?.address,
+      introducedLan: introduced?.lanAddress,
     });
     if (introduced === undefined) return;
+    // One public IP: the requester and the introduced peer are behind one NAT (maybe without hairpinning),
+    // so the puncture goes over their LAN.
+    const sameNat = requesterLan !== undefined && introduced.address.host === m.from.host && !sameAddress(introduced.address, m.from);
     // The introduced peer's puncture goes to the requester because of this request: it is paid from the
     // requester's amplification credit like our own reply, or not asked for.
     const amplification = c.context.amplification;
     if (amplification !== undefined && !amplification.charge(m.from, this.punctureBytes(introduced.address))) {
       return c.drop('puncture-unproven', m.from);
     }
-    this.requestPuncture(introduced.address, m.from, m.value.identifier);
+    this.requestPuncture(introduced.address, m.from, m.value.identifier, sameNat ? requesterLan : undefined);
   }
 
   /** Bytes of the signed puncture a peer at `source` sends (its key assumed as long as ours). */
@@ -218,7 +238,7 @@ export class PeerDiscovery {
     return signedEnvelopeBytes(keyBytes) + encodeBody(Puncture.schema, { identifier: 0n, source }).length;
   }
 
-  private onIntroductionResponse(m: Incoming<{ identifier: bigint; destination: Address; introduced: Address | undefined }>): void {
+  private onIntroductionResponse(m: Incoming<{ identifier: bigint; destination: Address; introduced: Address | undefined; introducedLan: Address | undefined }>): void {
     const expected = this.outstanding.get(m.value.identifier);
     if (expected !== addressKey(m.from)) {
       this.community.drop('unsolicited-response', m.from);
@@ -228,17 +248,30 @@ export class PeerDiscovery {
     this.community.context.amplification?.prove(m.from); // it echoed our fresh identifier from there
     this.externalAddress = m.value.destination;
     this.learn(m.sender, m.from, true);
-    const introduced = m.value.introduced;
+    const wan = m.value.introduced;
+    if (wan === undefined) return;
+    // Behind our own NAT (its WAN IP is ours as the responder sees us): walk to its LAN address instead.
+    const lan = m.value.introducedLan;
+    const useLan = lan !== undefined && usableLan(lan) && wan.host === m.value.destination.host;
+    const introduced = useLan ? lan : wan;
     const local = this.community.context.transport.localAddress;
-    if (introduced !== undefined && !sameAddress(introduced, local) && !sameAddress(introduced, m.value.destination)) {
+    if (!sameAddress(introduced, local) && !sameAddress(introduced, m.value.destination)) {
+      if (useLan) this.lanStats.walkedLan++;
       this.community.peers.addWalkable(introduced);
     }
   }
 
-  private onPunctureRequest(m: Incoming<{ identifier: bigint; target: Address }>): void {
+  private onPunctureRequest(m: Incoming<{ identifier: bigint; target: Address; targetLan: Address | undefined }>): void {
     if (m.sender === undefined || this.community.peers.getByMid(m.sender.midHex) === undefined) return;
-    if (!this.punctures.allow(addressKey(m.value.target))) return this.community.drop('puncture-throttled', m.from);
-    this.community.send(m.value.target, Puncture, { identifier: m.value.identifier, source: this.community.context.transport.localAddress });
+    // One packet per request: to the LAN address only when the target is on our public IP as far as we know
+    // it (the asker saw both of us there), else to the WAN address.
+    const { target, targetLan } = m.value;
+    const own = this.externalAddress;
+    const lan = targetLan !== undefined && usableLan(targetLan) && (own === undefined || own.host === target.host) ? targetLan : undefined;
+    const destination = lan ?? target;
+    if (!this.punctures.allow(addressKey(destination))) return this.community.drop('puncture-throttled', m.from);
+    if (lan !== undefined) this.lanStats.puncturedLan++;
+    this.community.send(destination, Puncture, { identifier: m.value.identifier, source: this.community.context.transport.localAddress });
   }
 
   private onPuncture(m: Incoming<{ identifier: bigint; source: Address }>): void {
@@ -252,4 +285,9 @@ export class PeerDiscovery {
     for (const byte of b) id = (id << 8n) | BigInt(byte);
     return id;
   }
+}
+
+/** True for a LAN address a peer may be reached at: a port, and a host that is not unspecified or broadcast. */
+function usableLan(a: Address): boolean {
+  return a.port > 0 && a.host !== '0.0.0.0' && a.host !== '::' && a.host !== '255.255.255.255';
 }

@@ -32,17 +32,31 @@ export const IntroductionResponse = defineMessage({
     identifier: t.u64(),
     /** The requester's address as the responder sees it. */
     destination: t.address(),
-    /** Another peer the requester may walk to. */
+    /** Another peer the requester may walk to: its address as the responder sees it (its WAN address). */
     introduced: t.optional(t.address()),
+    /**
+     * The LAN address the introduced peer claims (the `sourceLan` of its introduction request), which the
+     * requester walks to instead when the introduced peer's WAN IP is its own (both behind one NAT).
+     */
+    introducedLan: t.optional(t.address()),
   }),
 });
 
-/** "Please send a puncture packet to `target`": opens a NAT mapping toward a peer that wants to reach you. */
+/**
+ * "Please send a puncture packet to `target`": opens a NAT mapping toward a peer that wants to reach you.
+ * One packet: to `targetLan` instead when the asker saw the target on our public IP (one NAT), else to `target`.
+ */
 export const PunctureRequest = defineMessage({
   id: 252,
   name: 'puncture-request',
   signed: true,
-  schema: defineSchema({ identifier: t.u64(), target: t.address() }),
+  schema: defineSchema({
+    identifier: t.u64(),
+    /** The peer to puncture toward, at its address as the asker sees it (its WAN address). */
+    target: t.address(),
+    /** The target's claimed LAN address, given only when the asker saw the target and us on one public IP. */
+    targetLan: t.optional(t.address()),
+  }),
 });
 
 /** A packet sent toward a peer so that its replies can come back through our NAT. Signed: proves who we are. */

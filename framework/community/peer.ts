@@ -10,6 +10,12 @@ import { addressKey } from '../endpoint/address.js';
 export class Peer {
   /** Time (ms, on the community's clock) the peer was last heard from. */
   lastSeen: number;
+  /**
+   * The LAN address the peer claims (its introduction request's `sourceLan`), when usable; {@link Peer.address}
+   * is where its packets come from (its WAN address when it is behind a NAT). Unverified: used only to
+   * introduce the peer to others behind the same public IP.
+   */
+  lanAddress: Address | undefined;
 
   /**
    * @param publicKey the key the peer signed with.

@@ -32,7 +32,7 @@ describe('reflection: verified peers cannot aim a node’s traffic at a victim',
     let answered = 0;
     for (let tick = 0; tick < 200; tick++) {
       for (const send of attackers) {
-        for (let k = 0; k < REQUESTS_PER_ATTACKER_PER_TICK; k++) send(PunctureRequest, { identifier: BigInt(tick * 10 + k), target: victim.endpoint.address });
+        for (let k = 0; k < REQUESTS_PER_ATTACKER_PER_TICK; k++) send(PunctureRequest, { identifier: BigInt(tick * 10 + k), target: victim.endpoint.address, targetLan: undefined });
       }
       if (tick % 5 === 0) {
         pings++;
