@@ -76,6 +76,45 @@ function connectSpec(name, loss, describe, pick, of20, note) {
 
 const hostsOf = (ctx, r, from = 0) => ctx.topo.routers[r].hosts.slice(from);
 
+const NAT_ABSENT = 'GET /health has no nat field (not in this build)';
+
+/** Polls a node's GET /health until `nat.mapping` is known (at most 10 s), and checks it against `check`. */
+async function natCheck(ctx, check) {
+  const host = check.fresh;
+  const agent = ctx.agent(host?.ns ?? check.node.ns);
+  let started;
+  const t = { success: false, ms: null, who: check.who, expected: `${check.mapping} ${check.host}`, seen: undefined, reason: undefined };
+  try {
+    let id = check.node?.node;
+    if (host !== undefined) {
+      started = await agent.call('start', { args: ['--host', host.ip, '--port', '0', '--bootstrap', ctx.bootstrap, ...ctx.nodeFlags] });
+      id = started.node;
+    }
+    const t0 = performance.now();
+    let nat;
+    while (performance.now() - t0 < JOIN_LIMIT_MS && !ctx.stopping) {
+      const r = await agent.call('http', { node: id, path: '/health', timeoutMs: 2_000 });
+      nat = r.body?.nat;
+      if (r.status === 200 && nat === undefined) {
+        t.reason = NAT_ABSENT;
+        return t;
+      }
+      if (nat !== undefined && nat !== null && nat.mapping !== 'unknown') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    t.seen = nat === undefined || nat === null ? 'nothing' : `${nat.mapping} ${nat.publicHost ?? '-'}`;
+    t.success = nat?.mapping === check.mapping && nat?.publicHost === check.host;
+    if (host !== undefined && t.success) t.ms = Math.round(performance.now() - t0);
+    if (!t.success) t.reason = `${check.who}: ${t.seen}, wanted ${t.expected}`;
+    return t;
+  } catch (error) {
+    t.reason = String(error.message ?? error);
+    return t;
+  } finally {
+    if (started !== undefined) await agent.call('stop', { node: started.node }).catch(() => {});
+  }
+}
+
 /** Every case, in the order they run (grouped by loss so the rule changes few times). */
 export const CASES = [
   connectSpec('cone-cone-0', 0, 'NATed -> NATed, both cone, 0 % loss', (c) => ({ requesters: hostsOf(c, 'B'), target: c.targets.coneA }), 20),
@@ -89,6 +128,27 @@ export const CASES = [
       const punched = source.filter((t) => t.success && (t.path === undefined || /punch|direct/i.test(t.path)));
       const s = summarize('latency-0', punched, { maxMedianMs: 300 }, { note: 'from the tries of cone-cone-0' });
       return { tries: punched, summary: s };
+    },
+  },
+  {
+    name: 'nat-status',
+    loss: 0,
+    describe: 'GET /health `nat` says what each node is behind (targets, a public node, fresh nodes on pub7 and behind B and T)',
+    run: async (ctx) => {
+      const { routers, client } = ctx.topo;
+      const pub = ctx.publicNodes[2];
+      const checks = [
+        { who: `public ${pub.ns}`, node: pub, mapping: 'none', host: pub.ip },
+        { who: 'target coneA', node: ctx.targets.coneA, mapping: 'endpoint-independent', host: routers.A.wan },
+        { who: 'target symS', node: ctx.targets.symS, mapping: 'address-dependent', host: routers.S.wan },
+        { who: `fresh ${client.ns}`, fresh: client, mapping: 'none', host: client.ip },
+        { who: `fresh ${routers.B.hosts[0].ns}`, fresh: routers.B.hosts[0], mapping: 'endpoint-independent', host: routers.B.wan },
+        { who: `fresh ${routers.T.hosts[0].ns}`, fresh: routers.T.hosts[0], mapping: 'address-dependent', host: routers.T.wan },
+      ];
+      const tries = await pool(checks.length, ctx.concurrency, (i) => natCheck(ctx, checks[i]));
+      const tried = tries.filter((t) => t.reason !== NAT_ABSENT);
+      const note = tried.length === 0 ? '/health has no nat field in this build' : 'latency: a fresh node\'s start to its verdict';
+      return { tries, summary: summarize('nat-status', tries, { minSuccesses: checks.length }, { note }) };
     },
   },
   connectSpec('same-nat', 0, 'two hosts behind one cone NAT without hairpin', (c) => ({ requesters: hostsOf(c, 'A', 1), target: c.targets.coneA }), 20),

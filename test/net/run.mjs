@@ -32,7 +32,7 @@ const ECHO_PORT = 9999;
 const HELP = `npm run test:net [-- options]
   --case a,b        run only these cases (${CASES.map((c) => c.name).join(', ')})
   --tries N         tries per connect case (default 20; targets scale with it)
-  --concurrency N   tries at once (default 4)
+  --concurrency N   tries at once (default 2; 4 raised connect latencies, see docs/networking.md)
   --join-nodes N    fresh nodes of join-20 (default ${JOIN_NODES})
   --json FILE       where to write the results (default test-output/net/last.json)
   --no-build        do not rebuild dist/ even when it is older than the sources
@@ -42,7 +42,7 @@ const HELP = `npm run test:net [-- options]
 Needs root; exit 0 all targets met, 1 not, 77 skipped.`;
 
 function parseArgs(argv) {
-  const o = { cases: undefined, tries: 20, concurrency: 4, joinNodes: JOIN_NODES, json: join(ROOT, 'test-output/net/last.json'), build: true };
+  const o = { cases: undefined, tries: 20, concurrency: 2, joinNodes: JOIN_NODES, json: join(ROOT, 'test-output/net/last.json'), build: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name) => {
@@ -236,7 +236,7 @@ async function main() {
       const health = (await ctx.agent(t.ns).call('http', { node: t.node, path: '/health' })).body;
       const nat = health?.nat;
       results.setup[`target-${name}`] = { ns: t.ns, mid: t.mid, address: t.address, foundByPublicMs: found, nat: nat ?? null };
-      console.log(`   target ${name} ${t.ns} ${t.address} mid ${t.mid.slice(0, 12)}: found by a public node ${found === null ? 'NOT within 3 tries' : `in ${found} ms`}; /health nat: ${nat === undefined ? 'absent (not reported by this build)' : JSON.stringify(nat)}`);
+      console.log(`   target ${name} ${t.ns} ${t.address} mid ${t.mid.slice(0, 12)}: found by a public node ${found === null ? 'NOT within 3 tries' : `in ${found} ms`}; /health nat: ${nat === undefined ? 'absent (not reported by this build)' : nat === null ? 'null' : `${nat.mapping} ${nat.publicAddress ?? nat.publicHost ?? '-'}`}`);
     }
 
     for (const c of cases) {
