@@ -1,14 +1,16 @@
 /**
  * DHTDiscoveryCommunity: find and connect to a peer by its mid (SHA-1 of its public key), py-ipv8's
- * `connect_peer`. Every node keeps a record of its address on the k nodes closest to its own mid. A search
- * hellos the peer where our routing table or the DHT lists it (its node id is its mid); when that does not
- * answer, it asks the nodes holding the record, which introduce the requester to the peer (the peer
- * punctures toward the requester). The requester accepts the peer only after a signed packet from it.
+ * `connect_peer`. Every node keeps a record of its address on the k nodes closest to its own mid (with its
+ * LAN address and, if it has one, a relay address). A search hellos the peer where our routing table or
+ * the DHT lists it (its node id is its mid) and asks the nodes holding the record, which return its
+ * candidates and introduce the requester to the peer (the peer punctures toward the requester). The
+ * requester accepts the peer only after a signed packet from it, and reports the path that packet took.
+ * See docs/nat-traversal.md.
  * @module
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Community, Peer, TOKENS, addressKey, communityIdFromName, toHex } from '../../framework/index.js';
+import { Community, InvalidArgumentError, Peer, TOKENS, addressKey, communityIdFromName, isValidPort, toHex } from '../../framework/index.js';
 import type { Address, CommunityContext, CommunitySettings, Incoming, PublicKey } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import type { FindReply, LookupListener, LookupPeer, RecordNetwork } from '../dht/index.js';
@@ -16,13 +18,26 @@ import { Announcer } from './announcer.js';
 import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
 import { PeerRecords } from './peer-records.js';
 import { PeerSearch } from './peer-search.js';
+import { Puncturer } from './puncturer.js';
 import { onAnnounce, onFindPeer } from './storer.js';
+import type { ConnectPath } from './candidates.js';
+import { NOTHING_TRIED, describeTried } from './connect-result.js';
+import type { ConnectResult, DiscoveryEvents } from './connect-result.js';
 
 /** Settings of a {@link DHTDiscoveryCommunity}. */
 export interface DiscoveryCommunitySettings extends CommunitySettings {
-  /** Keepalive to the nodes holding our record, in ms. @default 10_000 */
+  /**
+   * Keepalive to each node holding our record once it answered, in ms (a new storer's first keepalive
+   * comes after 20 s, or this if shorter). Linux keeps a UDP flow that saw traffic both ways for 120 s,
+   * so the default keeps NAT mappings open with a margin for a lost keepalive's resends.
+   * @default 100_000
+   */
   keepaliveIntervalMs?: number;
-  /** Storers drop a record silent this long, in ms. @default 60_000 */
+  /**
+   * Storers drop a record silent this long, in ms: longer than a keepalive interval plus a missed round
+   * and its resends, so one lost keepalive never loses the record.
+   * @default 2 * keepaliveIntervalMs + 30_000 (230 s with the default interval)
+   */
   recordSilenceMs?: number;
   /** Re-announce to the current k closest this often, in ms. @default 300_000 */
   reannounceIntervalMs?: number;
@@ -66,7 +81,7 @@ export const DISCOVERY_COMMUNITY_ID = communityIdFromName('peerlay/dht-discovery
  * ```
  */
 @injectable()
-export class DHTDiscoveryCommunity extends Community {
+export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
   /** Uses the node's {@link DHTCommunity}: register that first. */
   static override readonly requires = [DHTCommunity];
   /** Records this node holds for others. */
@@ -79,7 +94,11 @@ export class DHTDiscoveryCommunity extends Community {
   readonly network: RecordNetwork;
   /** The DHT's contact events (`contact:added`). */
   readonly contacts: DHTCommunity;
-  private readonly waiting = new Map<string, Set<(peer: Peer) => void>>();
+  /** Punctures toward requesters storers introduce to us. */
+  readonly puncturer: Puncturer;
+  private readonly waiting = new Map<string, Set<(peer: Peer, path: ConnectPath) => void>>();
+  /** The path each peer was last reached by. */
+  private readonly paths = new WeakMap<Peer, ConnectPath>();
   /** The search running for each mid (by hex), which a puncture from that peer hints at. */
   private readonly searches = new Map<string, PeerSearch>();
   /** Ends each `connectPeer` in progress with `stopped` (called by `stop()`). */
@@ -102,9 +121,10 @@ export class DHTDiscoveryCommunity extends Community {
     @inject(TOKENS.Settings) settings: DiscoveryCommunitySettings,
   ) {
     super(ctx, DISCOVERY_COMMUNITY_ID, { discovery: { walk: false, churn: false, ...settings.discovery } });
+    const keepaliveIntervalMs = settings.keepaliveIntervalMs ?? 100_000;
     this.settings = {
-      keepaliveIntervalMs: settings.keepaliveIntervalMs ?? 10_000,
-      recordSilenceMs: settings.recordSilenceMs ?? 60_000,
+      keepaliveIntervalMs,
+      recordSilenceMs: settings.recordSilenceMs ?? 2 * keepaliveIntervalMs + 30_000,
       reannounceIntervalMs: settings.reannounceIntervalMs ?? 300_000,
       minStorers: settings.minStorers ?? 4,
       connectTimeoutMs: settings.connectTimeoutMs ?? 10_000,
@@ -113,6 +133,7 @@ export class DHTDiscoveryCommunity extends Community {
     this.network = dht.network;
     this.contacts = dht;
     this.announcer = new Announcer(this);
+    this.puncturer = new Puncturer(this);
     this.handle(AnnounceRequest, (m) => onAnnounce(this, m));
     this.handle(FindPeerRequest, (m) => onFindPeer(this, m));
     this.handle(IntroduceRequest, (m) => this.onIntroduce(m));
@@ -122,10 +143,13 @@ export class DHTDiscoveryCommunity extends Community {
     this.handle(PeerPuncture, (m) => {
       const search = m.sender === undefined ? undefined : this.searches.get(m.sender.midHex);
       if (search === undefined || !search.asked(m.value.nonce)) return this.drop('unsolicited-puncture', m.from);
-      this.onVerified(m);
+      this.onVerified(m, search.puncturePath(m.from));
     });
+    // A hello from a requester we are puncturing toward ends our punctures (it reached us).
     this.handle(HelloRequest, (m) => {
-      this.reply(m, HelloResponse, { id: m.value.id });
+      const midHex = m.sender?.midHex;
+      if (midHex !== undefined) this.puncturer.heard(midHex);
+      this.reply(m, HelloResponse, { id: m.value.id, punctured: midHex !== undefined && this.puncturer.punctured(midHex) });
     });
     this.handleResponses(Announce);
     this.handleResponses(FindPeer);
@@ -134,26 +158,50 @@ export class DHTDiscoveryCommunity extends Community {
 
   /**
    * Finds the peer(s) holding the key whose SHA-1 is `mid`, verified by a signed packet each sent during
-   * this call (a hello answer or a puncture). Hellos the peer directly when the DHT routing table or the
-   * peer store holds its mid, else looks it up and hellos it where the DHT lists it; asks the nodes holding
-   * its record (which introduce us, for peers behind a NAT) only when no hello answered within the DHT's
-   * soft timeout (see `PeerSearch`). With `cached: true`, a peer verified within `recordSilenceMs` is
-   * returned at once instead, without a packet.
-   * @throws `DHTError` `not-found` as soon as every path was tried and the peer did not answer (every
-   *   storer asked, no hello pending), or at the timeout, whichever comes first; `aborted`;
-   *   `invalid-key` for a mid that is not 20 bytes; `no-nodes` when the routing table is empty;
-   *   `stopped` when the community is not running or stops meanwhile.
+   * this call (a hello answer or a puncture): py-ipv8's `connect_peer`. See {@link connect}, which this
+   * calls, for how, and for the path the connection took.
+   * @throws `DHTError` as {@link connect} does.
    */
   async connectPeer(mid: Uint8Array, options: ConnectOptions = {}): Promise<Peer[]> {
+    const { peer } = await this.connect(mid, options);
+    return [peer];
+  }
+
+  /**
+   * Connects to the peer whose mid is `mid` and says how. Hellos the peer directly when the DHT routing
+   * table or the peer store holds its mid (and searches only when that does not answer within the DHT's
+   * soft timeout); else looks it up, hellos it where the DHT lists it, and at once asks the nodes holding
+   * its record, which return its candidates (the address they saw, its LAN and relay addresses; each
+   * hello'd) and introduce us (the peer punctures toward us). Every step is resent at growing intervals
+   * while the search runs. With `cached: true`, a peer verified within `recordSilenceMs` is returned at
+   * once instead, without a packet. Emits `peer:connected` with the result.
+   * @returns the peer, the path (`direct`, `lan`, `punched` or `relayed`), the address it proved itself
+   *   from, the virtual ms it took and what was tried.
+   * @throws `DHTError` `not-found` as soon as every path was tried and the peer did not answer (every
+   *   storer asked, no hello pending), or at the timeout, whichever comes first, its message saying which
+   *   paths were tried; `aborted`; `invalid-key` for a mid that is not 20 bytes; `no-nodes` when the
+   *   routing table is empty; `stopped` when the community is not running or stops meanwhile.
+   * @example
+   * ```ts
+   * const { peer, path } = await discovery.connect(fromHex(mid));
+   * console.log(`${peer.midHex} at ${addressKey(peer.address)} (${path})`);
+   * ```
+   */
+  async connect(mid: Uint8Array, options: ConnectOptions = {}): Promise<ConnectResult> {
     if (!(mid instanceof Uint8Array) || mid.length !== 20) throw new DHTError('a mid is 20 bytes', 'invalid-key');
     const midHex = toHex(mid);
     const known = options.cached === true ? this.knownPeer(midHex) : undefined;
-    if (known !== undefined) return [known];
+    if (known !== undefined) {
+      const result = { peer: known, path: this.paths.get(known) ?? 'direct', address: known.address, elapsedMs: 0, tried: NOTHING_TRIED, cached: true };
+      this.emit('peer:connected', result);
+      return result;
+    }
     if (!this.isRunning) throw new DHTError('the discovery community is not running', 'stopped');
     const timeoutMs = options.timeoutMs ?? this.settings.connectTimeoutMs;
-    return new Promise<Peer[]>((resolve, reject) => {
+    const begin = this.context.clock.now();
+    return new Promise<ConnectResult>((resolve, reject) => {
       let done = false;
-      const finish = (error: DHTError | undefined, peer?: Peer): void => {
+      const finish = (error: DHTError | undefined, peer?: Peer, path?: ConnectPath): void => {
         if (done) return;
         done = true;
         search.cancel();
@@ -164,20 +212,22 @@ export class DHTDiscoveryCommunity extends Community {
         const set = this.waiting.get(midHex);
         set?.delete(onPeer);
         if (set?.size === 0) this.waiting.delete(midHex);
-        if (error !== undefined) reject(error);
-        else resolve([peer!]);
+        if (error !== undefined) return reject(error);
+        const result: ConnectResult = { peer: peer!, path: path!, address: peer!.address, elapsedMs: this.context.clock.now() - begin, tried: search.tried, cached: false };
+        this.emit('peer:connected', result);
+        resolve(result);
       };
-      const onPeer = (peer: Peer): void => finish(undefined, peer);
+      const onPeer = (peer: Peer, path: ConnectPath): void => finish(undefined, peer, path);
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
       const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
       const search = new PeerSearch(this, mid, {
-        answered: (m) => this.onVerified(m),
+        answered: (m, path) => this.onVerified(m, path),
         failed: (error) => finish(error),
-        exhausted: () => finish(new DHTError(`peer ${midHex} not found: every node that could know it was asked and no address answered`, 'not-found')),
+        exhausted: () => finish(new DHTError(`peer ${midHex} not found: every node that could know it was asked and no address answered (${describeTried(search.tried)})`, 'not-found')),
         onEvent: options.onEvent,
       });
       this.searches.set(midHex, search);
-      const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms`, 'not-found')));
+      const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms (${describeTried(search.tried)})`, 'not-found')));
       if (options.signal?.aborted === true) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.connecting.add(onStopped);
@@ -186,6 +236,19 @@ export class DHTDiscoveryCommunity extends Community {
       this.waiting.set(midHex, set);
       search.start();
     });
+  }
+
+  /**
+   * Sets the relay address announced with our record (an address on a relaying node where packets reach
+   * us), or clears it with `undefined`; a change re-announces at once. Requesters hello it like any other
+   * candidate, and report the path `relayed` when it answers.
+   * @throws `InvalidArgumentError` for an address that is not `{ host, port }` with a port in 1..65535.
+   */
+  setRelayAddress(address: Address | undefined): void {
+    if (address !== undefined && (typeof address.host !== 'string' || address.host === '' || !isValidPort(address.port) || address.port === 0)) {
+      throw new InvalidArgumentError(`a relay address is { host, port } with a port in 1..65535, got ${JSON.stringify(address)}`);
+    }
+    this.announcer.setRelay(address === undefined ? undefined : { host: address.host, port: address.port });
   }
 
   /**
@@ -218,7 +281,8 @@ export class DHTDiscoveryCommunity extends Community {
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
     this.announcer.start();
-    this.every(this.settings.keepaliveIntervalMs, () => {
+    const sweepMs = Math.max(1_000, Math.min(this.settings.keepaliveIntervalMs, Math.floor(this.settings.recordSilenceMs / 4)));
+    this.every(sweepMs, () => {
       this.records.sweep(this.context.clock.now() - this.settings.recordSilenceMs);
     });
   }
@@ -226,21 +290,24 @@ export class DHTDiscoveryCommunity extends Community {
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
     this.announcer.stop();
+    this.puncturer.stop();
     for (const stopped of [...this.connecting]) stopped();
     this.records.clear();
     this.waiting.clear();
   }
 
-  private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array }>): void {
-    // Only storers we announced to may ask us to reach out, so we cannot be used to spray packets.
-    if (m.sender === undefined || !this.announcer.isStorer(m.sender.mid)) {
+  private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array; requesterLan: Address | undefined; proven: boolean }>): void {
+    // Only nodes that hold (or recently held) our record may ask us to reach out, so we cannot be used to
+    // spray packets; one we dropped after missed keepalives still holds it for `recordSilenceMs`.
+    if (m.sender === undefined || !this.announcer.mayHoldRecord(m.sender.mid)) {
       this.drop('introduce-from-stranger', m.from);
       return;
     }
-    this.send(m.value.requester, PeerPuncture, { nonce: m.value.nonce });
+    const { nonce, requester, requesterLan, proven } = m.value;
+    this.puncturer.introduce({ nonce, requester, requesterMidHex: toHex(m.value.requesterMid), requesterLan, proven }, m.from);
   }
 
-  private onVerified(m: Incoming<unknown>): void {
+  private onVerified(m: Incoming<unknown>, path: ConnectPath): void {
     if (m.sender === undefined) return;
     const result = this.peers.addVerified(m.sender, m.from, this.context.clock.now());
     if (result.peer !== undefined) this.verifiedAt.set(result.peer, this.context.clock.now());
@@ -249,7 +316,8 @@ export class DHTDiscoveryCommunity extends Community {
     const waiters = this.waiting.get(m.sender.midHex);
     if (waiters === undefined) return;
     const resolved = peer ?? new Peer(m.sender, m.from, this.context.clock.now());
-    for (const w of [...waiters]) w(resolved);
+    this.paths.set(resolved, path);
+    for (const w of [...waiters]) w(resolved, path);
   }
 
   private knownPeer(midHex: string): Peer | undefined {

@@ -1,6 +1,6 @@
 /**
- * The address records a node holds for others: mid → (public key, address, last heard). A record lives
- * only while its owner keeps it alive; silent records are dropped.
+ * The address records a node holds for others: mid → (public key, address, candidates, last heard). A
+ * record lives only while its owner keeps it alive; silent records are dropped.
  * @module
  */
 import type { Address, PublicKey } from '../../framework/index.js';
@@ -10,8 +10,12 @@ import { addressKey } from '../../framework/index.js';
 export interface PeerRecord {
   /** The announcing peer's key (its mid is the record's key). */
   readonly publicKey: PublicKey;
-  /** Where its announcements come from. */
+  /** Where its announcements come from (its WAN address, when it is behind a NAT). */
   address: Address;
+  /** The LAN address it announced, checked (see `validLan`); refreshed by each announcement. */
+  lan?: Address | undefined;
+  /** The relay address it announced, checked (see `validRelay`); refreshed by each announcement. */
+  relay?: Address | undefined;
   /** Last announcement or keepalive, ms. */
   lastSeen: number;
 }
@@ -33,15 +37,18 @@ export class PeerRecords {
   }
 
   /**
-   * Adds or refreshes the record of `publicKey` at `address`.
+   * Adds or refreshes the record of `publicKey` at `address`, with the candidates it announced.
+   * @param candidates the checked LAN and relay candidates (each replaces the record's previous one).
    * @returns false when the table is full.
    */
-  upsert(publicKey: PublicKey, address: Address, now: number): boolean {
+  upsert(publicKey: PublicKey, address: Address, now: number, candidates: { lan?: Address | undefined; relay?: Address | undefined } = {}): boolean {
     const list = this.byMid.get(publicKey.midHex) ?? [];
     const key = addressKey(address);
     const existing = list.find((r) => addressKey(r.address) === key);
     if (existing !== undefined) {
       existing.lastSeen = now;
+      existing.lan = candidates.lan;
+      existing.relay = candidates.relay;
       return true;
     }
     if (this.count >= this.maxRecords) return false;
@@ -50,7 +57,7 @@ export class PeerRecords {
       list.shift();
       this.count--;
     }
-    list.push({ publicKey, address, lastSeen: now });
+    list.push({ publicKey, address, lan: candidates.lan, relay: candidates.relay, lastSeen: now });
     this.count++;
     this.byMid.set(publicKey.midHex, list);
     return true;

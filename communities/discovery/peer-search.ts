@@ -2,28 +2,47 @@
  * One `connectPeer` search, cheapest path first. A node's DHT id is its mid, so the peer is the node
  * closest to the target and the nodes near it list it in their find replies:
  *
- * 1. **direct**: when our own routing table (or peer store) holds the mid, hello that address (one
- *    request/response) and wait a soft timeout before searching;
+ * 1. **direct**: when our own routing table (or peer store) holds the mid, hello that address and wait a
+ *    soft timeout before searching;
  * 2. **locate**: an iterative lookup toward the mid that hellos the peer at every new address a reply
  *    lists for it, and ends as soon as it found one;
- * 3. **fallback**: when no hello answered within a soft timeout (a NAT that drops unsolicited packets, a
- *    stale address), the lookup continues to the k nodes closest to the mid (answers already received are
- *    reused, not asked again) and asks them, `alpha` at a time, for the peer's record: each storer returns
- *    the addresses it holds (hello'd if new) and introduces us to the peer, which punctures toward us.
+ * 3. **storers**, right after the lookup (in parallel with the hellos: a peer behind a NAT does not
+ *    answer them; the search waits only the soft timeout of the node that listed the peer, about two
+ *    round trips, where it used to wait the peer's, 500 ms for an unknown one): the lookup
+ *    continues to the k nodes closest to the mid (answers already received are reused, not asked again)
+ *    and asks them, `alpha` at a time, for the peer's record. Each storer returns the peer's candidates
+ *    (the address it saw, the LAN and relay addresses the peer announced), all hello'd, and introduces
+ *    us to the peer, which punctures toward the address the storer saw and toward the LAN address we sent.
+ *    At most {@link MAX_INTRODUCTIONS} storers that held a record are asked; each further one is the
+ *    retry of an introduction or puncture that got lost.
  *
- * Every distinct address is hello'd once. The search ends (cancelling its requests, lookups and timers)
- * when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer arrived.
- * When the fallback has asked every storer, no lookup runs and no hello is pending, nothing more can
- * arrive: the search reports `exhausted` to its owner, which then gives up at once instead of waiting
- * out its timeout.
+ * Every step is retried: hellos and find-peer requests are resent with the same id at growing intervals
+ * (`HELLO_RESEND_AT_MS`, {@link FIND_PEER_RESEND_AT_MS}) until answered; the peer repeats its puncture.
+ * Everything is bounded per search: at most `MAX_HELLO_ADDRESSES` addresses, 4 copies of each hello,
+ * 3 of each find-peer, one find-peer per storer. The search ends (cancelling its requests, lookups and
+ * timers) when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer
+ * arrived. When every storer it will ask was asked, no lookup runs and no hello is pending, nothing more
+ * can arrive: the search reports `exhausted`, with {@link PeerSearch.tried} saying what was tried.
  * @module
  */
-import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle } from '../../framework/index.js';
+import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle, MessageSpec } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, FindReply, LookupListener, LookupPeer, LookupResult, RecordNetwork } from '../dht/index.js';
 import { ImpostorError } from '../dht/errors.js';
 import type { Answered } from '../dht/lookup.js';
-import { FindPeer, Hello } from './messages.js';
+import { candidateKind, ownLan } from './candidates.js';
+import type { ConnectPath } from './candidates.js';
+import { Hellos } from './hellos.js';
+import type { HelloCounts } from './hellos.js';
+import { FindPeer } from './messages.js';
+import { requestWithResends } from './resend.js';
+
+/** When a find-peer request's copies go out, in ms after the first. */
+export const FIND_PEER_RESEND_AT_MS: readonly number[] = [300, 900];
+/** How long the last copy of a find-peer request gets, in ms. */
+const FIND_PEER_FINAL_WAIT_MS = 1_000;
+/** Most storers holding a record (each introduced us) asked by one search. */
+export const MAX_INTRODUCTIONS = 6;
 
 /** What a search needs of its community: the DHT's public door, its timers, requests and known peers. */
 export interface SearchHost {
@@ -31,12 +50,14 @@ export interface SearchHost {
   readonly network: RecordNetwork;
   /** One find for nodes (the DHT's, checked). */
   queryFind(peer: LookupPeer, target: Uint8Array, values: false): Promise<FindReply>;
-  /** Parsed public keys. */
-  readonly context: { readonly keys: PublicKeyCache };
+  /** Parsed public keys, and our bound local address (sent as our LAN candidate). */
+  readonly context: { readonly keys: PublicKeyCache; readonly transport: { readonly localAddress: Address } };
   /** Peers this node verified, by mid. */
   readonly peers: { getByMid(midHex: string): { readonly address: Address; readonly addressKey: string } | undefined };
   /** Sends a typed request. */
   sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
+  /** Sends one message (a copy of a request). */
+  send<T>(to: Address, spec: MessageSpec<T>, value: T, recipient?: PublicKey): number;
   /** Timers. */
   after(ms: number, fn: () => void): TimerHandle;
   cancel(handle: TimerHandle | undefined): void;
@@ -49,17 +70,34 @@ interface NodeReply {
 }
 
 /** Where a search stands. */
-type Stage = 'direct' | 'locating' | 'located' | 'fallback';
+type Stage = 'direct' | 'locating' | 'located' | 'storers';
+
+/** What a search tried, for its result and for the message of a failure. */
+export interface SearchTried {
+  /** Distinct addresses hello'd, by kind. */
+  readonly addresses: HelloCounts;
+  /** Hello packets sent, copies included. */
+  readonly hellos: number;
+  /** Storers asked for the peer's record. */
+  readonly storersAsked: number;
+  /** Storers that held a record, so introduced us to the peer. */
+  readonly introductions: number;
+  /** Find-peer packets sent, copies included. */
+  readonly findPeers: number;
+}
 
 /** What a {@link PeerSearch} reports to its owner. */
 export interface PeerSearchHooks {
-  /** A hello was answered: check and accept the signed packet (the owner cancels the search if it was the peer). */
-  answered(m: Incoming<unknown>): void;
+  /**
+   * A hello was answered: check and accept the signed packet (the owner cancels the search if it was
+   * the peer); `path` is the path it proves.
+   */
+  answered(m: Incoming<unknown>, path: ConnectPath): void;
   /** The search cannot run (`no-nodes`: nobody to ask). */
   failed(error: DHTError): void;
   /**
-   * Every path is tried and none answered: the fallback asked every storer (and waited out each
-   * introduction's puncture), no lookup runs and no hello is pending. Called at most once.
+   * Every path is tried and none answered: the storers were asked (and each introduction's puncture
+   * waited out), no lookup runs and no hello is pending. Called at most once.
    */
   exhausted(): void;
   /** Receives the events of the search's lookups. */
@@ -71,22 +109,23 @@ class TargetReached extends Error {}
 
 /** One search for the peer with a given mid; see the module comment. */
 export class PeerSearch {
-  /** Hellos sent (distinct addresses). */
-  hellos = 0;
-  /** Find-peer requests sent. */
+  /** Find-peer requests sent (one per storer asked). */
   findPeers = 0;
+  private findPeerPackets = 0;
+  private introductions = 0;
   private readonly midHex: string;
   private readonly controller = new AbortController();
-  private readonly helloed = new Set<string>();
+  private readonly hellos: Hellos;
   private readonly queries = new Map<string, Promise<NodeReply>>();
   /** Ids of this search's find-peer requests: a puncture must echo one of them. */
   private readonly nonces = new Set<bigint>();
   private readonly timers = new Set<TimerHandle>();
   private grace: TimerHandle | undefined;
   private stage: Stage = 'direct';
-  private pendingHellos = 0;
   private foundAddress = false;
-  /** The fallback asked every storer it will ask. */
+  /** The node whose reply listed the peer first (its round trip estimates the peer's). */
+  private listedBy: Uint8Array | undefined;
+  /** The storers were all asked that will be. */
   private storersAsked = false;
   private reportedExhausted = false;
 
@@ -97,11 +136,42 @@ export class PeerSearch {
     private readonly hooks: PeerSearchHooks,
   ) {
     this.midHex = toHex(mid);
+    this.hellos = new Hellos(
+      d,
+      this.controller.signal,
+      { schedule: (ms, fn) => this.schedule(ms, fn), unschedule: (h) => this.unschedule(h) },
+      () => this.d.network.recipientKey(this.mid),
+      {
+        answered: (m) => this.hooks.answered(m, this.hellos.pathFor(m.from, m.value.punctured)),
+        settled: () => this.helloSettled(),
+      },
+    );
   }
 
   /** True once cancelled. */
   get cancelled(): boolean {
     return this.controller.signal.aborted;
+  }
+
+  /** Hello packets sent so far, copies included. */
+  get helloPackets(): number {
+    return this.hellos.packets;
+  }
+
+  /** What the search tried so far. */
+  get tried(): SearchTried {
+    return {
+      addresses: { ...this.hellos.counts },
+      hellos: this.hellos.packets,
+      storersAsked: this.findPeers,
+      introductions: this.introductions,
+      findPeers: this.findPeerPackets,
+    };
+  }
+
+  /** The path a puncture of the peer from `from` proves (`lan` when it came from the peer's LAN candidate). */
+  puncturePath(from: Address): ConnectPath {
+    return this.hellos.pathFor(from, true);
   }
 
   /** Starts the search: a direct hello to every address we already hold for the mid, else the lookup. */
@@ -112,7 +182,7 @@ export class PeerSearch {
     const peer = this.d.peers.getByMid(this.midHex);
     if (peer !== undefined) direct.set(peer.addressKey, peer.address);
     if (direct.size === 0) return this.locate();
-    for (const address of direct.values()) this.hello(address);
+    for (const address of direct.values()) this.hellos.add(address, 'direct');
     if (!this.cancelled) this.armGrace(() => this.locate());
   }
 
@@ -125,7 +195,11 @@ export class PeerSearch {
     this.grace = undefined;
   }
 
-  /** Stage 2: look up the mid until a reply lists the peer at an address not hello'd yet. */
+  /**
+   * Stage 2: look up the mid until a reply lists the peer at an address not hello'd yet. Then stage 3
+   * after the soft timeout of the node that listed it (about two of its round trips: a public peer has
+   * answered the hello by then, one behind a NAT never will), or at once when no reply listed the peer.
+   */
   private locate(): void {
     if (this.cancelled || this.stage !== 'direct') return;
     this.stage = 'locating';
@@ -133,15 +207,15 @@ export class PeerSearch {
     this.disarmGrace();
     this.run(() => this.foundAddress, () => {
       this.stage = 'located';
-      if (this.pendingHellos === 0) this.fallback();
-      else this.armGrace(() => this.fallback());
+      if (this.listedBy === undefined || this.hellos.pending === 0) return this.askForRecord();
+      this.armGrace(() => this.askForRecord(), this.d.network.softTimeoutMs(this.listedBy));
     });
   }
 
   /** Stage 3: converge on the k closest nodes and ask them for the peer's record, `alpha` at a time. */
-  private fallback(): void {
-    if (this.cancelled || this.stage === 'fallback') return;
-    this.stage = 'fallback';
+  private askForRecord(): void {
+    if (this.cancelled || this.stage === 'storers') return;
+    this.stage = 'storers';
     this.disarmGrace();
     this.run(undefined, (result) => {
       void this.askStorers(result.closest).then(() => {
@@ -175,7 +249,7 @@ export class PeerSearch {
 
   /**
    * One lookup query. The peer itself is hello'd, not asked; every other node gets one find for the
-   * whole search (the fallback's lookup reuses the locate lookup's queries), and each address a reply
+   * whole search (the storers' lookup reuses the locate lookup's queries), and each address a reply
    * lists for the mid is hello'd.
    */
   private query(peer: LookupPeer): Promise<NodeReply> {
@@ -198,39 +272,60 @@ export class PeerSearch {
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
-    for (const n of reply.nodes) if (!this.cancelled && equalBytes(n.id, this.mid)) this.hello(n.address);
+    for (const n of reply.nodes) {
+      if (this.cancelled || !equalBytes(n.id, this.mid)) continue;
+      this.listedBy ??= peer.id;
+      this.hello(n.address);
+    }
     return { nodes: reply.nodes, token: reply.token };
   }
 
   /**
    * Asks the closest nodes for the peer's record, `alpha` at a time. A storer that returned a record
-   * also introduced us, so the next one is asked only a soft timeout later (the puncture needs one more
-   * hop); one that had nothing, or failed, is replaced at once.
+   * also introduced us, so its worker waits for the puncture (the storer's soft timeout) before asking
+   * the next one; one that had nothing, or failed, is replaced at once. Stops after
+   * {@link MAX_INTRODUCTIONS} introductions.
    */
   private async askStorers(closest: ReadonlyArray<Answered<NodeReply>>): Promise<void> {
     const queue = closest.filter((a) => !equalBytes(a.peer.id, this.mid));
     const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next !== undefined && !this.cancelled; next = queue.shift()) {
+      for (let next = queue.shift(); next !== undefined && !this.cancelled && this.introductions < MAX_INTRODUCTIONS; next = queue.shift()) {
         const led = await this.findPeer(next).catch(() => false);
-        if (led) await this.wait(this.graceMs());
+        if (led) await this.wait(this.d.network.softTimeoutMs(next.peer.id));
       }
     };
     await Promise.all(Array.from({ length: this.d.network.alpha }, worker));
   }
 
-  /** One find-peer request; hellos each new address of the mid it returns. @returns true if it held a record. */
+  /** One find-peer request (resent until answered); hellos each candidate of the mid it returns. @returns true if it held a record. */
   private async findPeer(node: Answered<NodeReply>): Promise<boolean> {
     this.findPeers++;
+    this.findPeerPackets++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
     const recipient = this.d.network.recipientKey(node.peer.id);
-    const onId = (id: bigint): void => void this.nonces.add(id);
-    const m = await this.d.sendRequest(node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token }, { signal: this.controller.signal, recipient, onId });
+    const lan = ownLan(this.d.context.transport.localAddress);
+    const m = await requestWithResends(this.d, node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token, lan }, {
+      resendAtMs: FIND_PEER_RESEND_AT_MS,
+      finalWaitMs: FIND_PEER_FINAL_WAIT_MS,
+      signal: this.controller.signal,
+      recipient,
+      onId: (id) => void this.nonces.add(id),
+      onResend: () => void this.findPeerPackets++,
+      schedule: (ms, fn) => this.schedule(ms, fn),
+      unschedule: (h) => this.unschedule(h),
+    });
     let held = false;
     for (const p of m.value.peers) {
       if (this.cancelled || !equalBytes(computeMid(p.publicKey), this.mid)) continue; // a record for another mid is ignored
       held = true;
-      this.hello(p.address, this.d.context.keys.get(p.publicKey));
+      const key = this.d.context.keys.get(p.publicKey);
+      this.hellos.add(p.address, 'wan', key);
+      for (const c of p.candidates) {
+        const kind = candidateKind(c.kind);
+        if (kind !== undefined) this.hellos.add(c.address, kind, key);
+      }
     }
+    if (held) this.introductions++;
     return held;
   }
 
@@ -242,53 +337,41 @@ export class PeerSearch {
     return this.nonces.has(nonce);
   }
 
-  /**
-   * Hellos `address` unless it was already; a new address ends the locate stage. The hello is tagged for
-   * the peer's key when known (`peerKey`, or the routing table's), so only the peer itself can answer it.
-   */
-  private hello(address: Address, peerKey?: PublicKey): void {
-    const key = addressKey(address);
-    if (this.cancelled || this.helloed.has(key)) return;
-    this.helloed.add(key);
-    this.foundAddress = true;
-    this.hellos++;
-    this.pendingHellos++;
-    this.d
-      .sendRequest(address, Hello, {}, { signal: this.controller.signal, recipient: peerKey ?? this.d.network.recipientKey(this.mid) })
-      .then((m) => this.hooks.answered(m))
-      .catch(() => undefined)
-      .finally(() => {
-        this.pendingHellos--;
-        if (this.cancelled || this.pendingHellos > 0) return;
-        // Every hello failed or came from another key: move on without waiting out the grace period.
-        if (this.stage === 'direct') this.locate();
-        else if (this.stage === 'located') this.fallback();
-        else if (this.stage === 'fallback') this.checkExhausted();
-      });
+  /** Hellos an address a lookup listed for the mid; a new one ends the locate stage. */
+  private hello(address: Address): void {
+    if (this.hellos.add(address, 'direct')) this.foundAddress = true;
+  }
+
+  /** A hello ended: with none pending, move on without waiting out the grace period. */
+  private helloSettled(): void {
+    if (this.cancelled || this.hellos.pending > 0) return;
+    if (this.stage === 'direct') this.locate();
+    else if (this.stage === 'located') this.askForRecord();
+    else if (this.stage === 'storers') this.checkExhausted();
   }
 
   /** Reports `exhausted` once the storers were all asked and no hello is pending (see the module comment). */
   private checkExhausted(): void {
-    if (this.cancelled || this.reportedExhausted || !this.storersAsked || this.pendingHellos > 0) return;
+    if (this.cancelled || this.reportedExhausted || !this.storersAsked || this.hellos.pending > 0) return;
     this.reportedExhausted = true;
     this.hooks.exhausted();
   }
 
-  /** How long a hello gets before the next stage starts: the DHT's soft timeout for the peer. */
+  /** How long a direct hello gets before the lookup starts: the DHT's soft timeout for the peer. */
   private graceMs(): number {
     return this.d.network.softTimeoutMs(this.mid);
   }
 
-  private armGrace(fn: () => void): void {
+  private armGrace(fn: () => void, ms = this.graceMs()): void {
     this.disarmGrace();
-    this.grace = this.schedule(this.graceMs(), () => {
+    this.grace = this.schedule(ms, () => {
       this.grace = undefined;
       fn();
     });
   }
 
   private disarmGrace(): void {
-    this.unschedule(this.grace);
+    if (this.grace !== undefined) this.unschedule(this.grace);
     this.grace = undefined;
   }
 

@@ -1,14 +1,17 @@
 /**
- * The storing side of discovery: accept announcements (token-checked, only for the signer's own mid),
- * answer find-peer requests and ask the stored peer to puncture toward the requester.
+ * The storing side of discovery: accept announcements (token-checked, only for the signer's own mid, with
+ * the LAN and relay candidates they claim checked and bounded), answer find-peer requests with each held
+ * peer's candidates, and ask the stored peer to puncture toward the requester (at the address we saw and
+ * at the LAN address the requester gave). A storer never sends anything to a claimed candidate itself.
  * @module
  */
 import type { Address, Incoming, Infer, MessageSpec, PublicKey } from '../../framework/index.js';
-import { equalBytes, replyKey, toHex } from '../../framework/index.js';
+import { addressKey, equalBytes, replyKey, toHex } from '../../framework/index.js';
 import type { TokenIssuer } from '../dht/records/record-server.js';
 import { AnnounceResponse, FindPeerResponse, IntroduceRequest } from './messages.js';
 import type { AnnounceRequest, FindPeerRequest } from './messages.js';
-import type { PeerRecords } from './peer-records.js';
+import { candidateCode, validLan, validRelay } from './candidates.js';
+import type { PeerRecord, PeerRecords } from './peer-records.js';
 
 /** What the storing side needs of its community: records, the DHT's tokens, the clock, and sending. */
 export interface StorerHost {
@@ -39,7 +42,12 @@ export function onAnnounce(d: StorerHost, m: Incoming<Infer<typeof AnnounceReque
   };
   if (!equalBytes(m.value.mid, sender.mid)) return reply(false, 'mid-mismatch');
   if (!d.network.tokens.verify(m.value.token, m.from)) return reply(false, 'bad-token');
-  if (!d.records.upsert(sender, m.from, d.context.clock.now())) return reply(false, 'full');
+  // A candidate that fails its check is left out (and counted); the announcement itself still counts.
+  const lan = validLan(m.value.lan, m.from);
+  const relay = validRelay(m.value.relay, m.from);
+  if (m.value.lan !== undefined && lan === undefined && addressKey(m.value.lan) !== addressKey(m.from)) d.drop('announce-bad-lan', m.from);
+  if (m.value.relay !== undefined && relay === undefined) d.drop('announce-bad-relay', m.from);
+  if (!d.records.upsert(sender, m.from, d.context.clock.now(), { lan, relay })) return reply(false, 'full');
   reply(true, '');
 }
 
@@ -47,7 +55,11 @@ export function onAnnounce(d: StorerHost, m: Incoming<Infer<typeof AnnounceReque
 export const FIND_PEER_AMPLIFICATION_FACTOR = 3;
 /** Most peers in one find-peer response. */
 const MAX_PEERS_PER_RESPONSE = 4;
-/** Upper bound of a signed {@link PeerPuncture} packet (163 bytes of envelope, a 10-byte body): each introduction sends one to the requester. */
+/**
+ * Upper bound of a signed {@link PeerPuncture} packet (163 bytes of envelope, a 10-byte body): each
+ * introduction of an unproven requester makes the peer send exactly one to the requester (a proven one
+ * gets up to three, and one to its LAN address).
+ */
 const PEER_PUNCTURE_MAX_BYTES = 173;
 
 /**
@@ -67,7 +79,7 @@ export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerReque
   for (;;) {
     const packet = d.encode(FindPeerResponse, {
       id: m.value.id,
-      peers: records.map((r) => ({ publicKey: r.publicKey.toBinary(), address: r.address })),
+      peers: records.map((r) => ({ publicKey: r.publicKey.toBinary(), address: r.address, candidates: candidatesOf(r) })),
     }, replyKey(m));
     if (records.length === 0 || packet.length + records.length * PEER_PUNCTURE_MAX_BYTES <= budget) {
       d.sendPacket(m.from, FindPeerResponse.name, packet);
@@ -77,7 +89,17 @@ export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerReque
   }
   // The punctures the introduced peers send to the requester are paid from its credit as well.
   if (records.length > 0 && !proven) amplification?.charge(m.from, records.length * PEER_PUNCTURE_MAX_BYTES);
+  // The requester's LAN address is only passed on (the peer checks it and punctures it once, if proven).
+  const requesterLan = proven ? validLan(m.value.lan, m.from) : undefined;
   for (const r of records) {
-    d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid });
+    d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid, requesterLan, proven });
   }
+}
+
+/** A held record's claimed candidates, as the find-peer response carries them. */
+function candidatesOf(r: PeerRecord): Array<{ kind: number; address: Address }> {
+  const out: Array<{ kind: number; address: Address }> = [];
+  if (r.lan !== undefined) out.push({ kind: candidateCode('lan'), address: r.lan });
+  if (r.relay !== undefined) out.push({ kind: candidateCode('relay'), address: r.relay });
+  return out;
 }

@@ -1,10 +1,13 @@
 /**
  * What a connectPeer costs, in requests: a peer in the routing table is hello'd directly (one hello,
- * nothing else); a peer found by a lookup is hello'd at the address the DHT lists and no storer is asked;
- * the storers' introduction is the fallback when packets to the peer are dropped (a NAT), and still works.
+ * nothing else); a peer found by a lookup is hello'd at the address the DHT lists and no storer is asked
+ * (it answers within the listing node's soft timeout); the storers' introduction is the fallback when
+ * packets to the peer are dropped (a NAT), and still works, with the path reported as `punched`.
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELLO_RESEND_AT_MS } from '../../../communities/discovery/hellos.js';
+import type { ConnectPath } from '../../../communities/discovery/index.js';
 import { addressKey } from '../../../framework/index.js';
 import { discoveryNet, stopAndDrain } from './discovery-net.js';
 import type { DiscoveryNet, DiscoveryNode } from './discovery-net.js';
@@ -19,6 +22,7 @@ interface Sent {
   hellos: number;
   findPeers: number;
   finds: number;
+  path?: ConnectPath;
 }
 
 function sent(node: DiscoveryNode): Sent {
@@ -35,11 +39,11 @@ describe('DHTDiscoveryCommunity.connectPeer: requests per call', () => {
   /** Connects `from` to `to`; returns the requests `from` sent meanwhile and checks the peer returned. */
   async function connect(from: DiscoveryNode, to: DiscoveryNode): Promise<Sent> {
     const before = sent(from);
-    const [peer] = await net.clock.settle(from.discovery.connectPeer(to.host.key.publicKey.mid));
-    expect(peer!.midHex).toBe(to.host.midHex);
-    expect(addressKey(peer!.address)).toBe(addressKey(to.host.endpoint.address));
+    const { peer, path } = await net.clock.settle(from.discovery.connect(to.host.key.publicKey.mid));
+    expect(peer.midHex).toBe(to.host.midHex);
+    expect(addressKey(peer.address)).toBe(addressKey(to.host.endpoint.address));
     const after = sent(from);
-    return { hellos: after.hellos - before.hellos, findPeers: after.findPeers - before.findPeers, finds: after.finds - before.finds };
+    return { hellos: after.hellos - before.hellos, findPeers: after.findPeers - before.findPeers, finds: after.finds - before.finds, path };
   }
 
   /** Pairs (from, to), from never connected to to before, chosen so that `from`'s routing table holds `to` or not. */
@@ -75,7 +79,7 @@ describe('DHTDiscoveryCommunity.connectPeer: requests per call', () => {
 
   it('a peer in our routing table: exactly one hello, no find-peer request and no DHT lookup', async () => {
     for (const [a, b] of pairs(true, 8, used)) {
-      expect(await connect(a, b)).toEqual({ hellos: 1, findPeers: 0, finds: 0 });
+      expect(await connect(a, b)).toEqual({ hellos: 1, findPeers: 0, finds: 0, path: 'direct' });
     }
   });
 
@@ -85,6 +89,7 @@ describe('DHTDiscoveryCommunity.connectPeer: requests per call', () => {
     for (const cost of costs) {
       expect(cost.hellos).toBe(1);
       expect(cost.findPeers).toBe(0);
+      expect(cost.path).toBe('direct');
       expect(cost.finds).toBeGreaterThanOrEqual(1);
       expect(cost.finds).toBeLessThanOrEqual(MAX_FINDS);
     }
@@ -97,8 +102,11 @@ describe('DHTDiscoveryCommunity.connectPeer: requests per call', () => {
       const punctures = b.discovery.stats.sent['peer-puncture'] ?? 0;
       const cost = await connect(a, b);
       net.network.setLinkOptions(a.host.endpoint.address, b.host.endpoint.address, undefined);
-      // The direct hello went out (and was lost); the storers were asked, a few at a time, not all k.
-      expect(cost.hellos).toBe(1);
+      // The direct hello went out (and was lost, and resent, at most 3 times); the storers were asked, a
+      // few at a time, not all k; the peer's puncture connected us.
+      expect(cost.hellos).toBeGreaterThanOrEqual(1);
+      expect(cost.hellos).toBeLessThanOrEqual(1 + HELLO_RESEND_AT_MS.length);
+      expect(cost.path).toBe('punched');
       expect(cost.findPeers).toBeGreaterThanOrEqual(1);
       expect(cost.findPeers).toBeLessThan(a.dht.settings.bucketSize);
       expect(b.discovery.stats.sent['peer-puncture'] ?? 0).toBeGreaterThan(punctures);
