@@ -145,7 +145,7 @@ export class RelayServer implements Endpoint {
 
   /** Closes every allocation and its port, then the wrapped endpoint. Idempotent. */
   async close(): Promise<void> {
-    for (const allocation of [...this.allocations.values()]) this.drop(allocation);
+    await Promise.all([...this.allocations.values()].map((allocation) => this.drop(allocation)));
     await this.inner.close();
   }
 
@@ -194,7 +194,7 @@ export class RelayServer implements Endpoint {
           return;
         }
         this.counters.allocationsReleased++;
-        this.drop(allocation);
+        void this.drop(allocation);
         return;
       }
       default:
@@ -263,7 +263,7 @@ export class RelayServer implements Endpoint {
       await endpoint.open();
     } catch {
       this.counters.dropped['open-failed']++;
-      this.drop(allocation);
+      void this.drop(allocation);
       this.inner.send(allocation.client, encodeRefused(requestId, 'open-failed'));
       return;
     }
@@ -366,13 +366,13 @@ export class RelayServer implements Endpoint {
     this.deps.clock.clear(allocation.expiry);
     allocation.expiry = this.deps.clock.setTimeout(() => {
       this.counters.allocationsExpired++;
-      this.drop(allocation);
+      void this.drop(allocation);
     }, this.lifetimeMs);
   }
 
   /** Forgets an allocation and closes its port. */
-  private drop(allocation: Allocation): void {
-    if (allocation.closed) return;
+  private drop(allocation: Allocation): Promise<void> {
+    if (allocation.closed) return Promise.resolve();
     allocation.closed = true;
     this.deps.clock.clear(allocation.expiry);
     allocation.expiry = undefined;
@@ -384,7 +384,7 @@ export class RelayServer implements Endpoint {
     this.counters.allocations = this.allocations.size;
     const endpoint = allocation.endpoint;
     allocation.endpoint = undefined;
-    if (endpoint !== undefined) void endpoint.close().catch(() => undefined);
+    return endpoint === undefined ? Promise.resolve() : endpoint.close().catch(() => undefined);
   }
 
   private window(): number {

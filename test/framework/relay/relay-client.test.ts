@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ManualClock, MemoryNetwork, RelayClient, SeededRandom, addressKey } from '../../../framework/index.js';
+import { InvalidArgumentError, ManualClock, MemoryNetwork, RelayClient, RelayServer, SeededRandom, addressKey } from '../../../framework/index.js';
 import type { Address, RelayAllocation } from '../../../framework/index.js';
 import { relayWorld } from './relay-helpers.js';
 
@@ -47,6 +47,30 @@ describe('RelayClient', () => {
     await expect(closing).rejects.toMatchObject({ reason: 'closed' });
     expect(c.client.allocation).toBeUndefined(); // close released the allocation
     await w.stop();
+  });
+
+  it('a relay that cannot open a port refuses with open-failed, counted, and holds nothing', async () => {
+    const clock = new ManualClock();
+    const random = new SeededRandom(13);
+    const net = new MemoryNetwork(clock, random, { maxPacketBytes: 1_424 });
+    const server = new RelayServer(net.createEndpoint(RELAY), {
+      clock,
+      random,
+      createEndpoint: () => {
+        throw new Error('no free port');
+      },
+    });
+    const client = new RelayClient(net.createEndpoint(), { clock, random });
+    await server.open();
+    await client.open();
+    await expect(clock.settle(client.allocate(RELAY))).rejects.toMatchObject({ reason: 'open-failed' });
+    expect(server.relayStats.dropped['open-failed']).toBe(1);
+    expect(server.relayStats.allocations).toBe(0);
+    expect(client.allocation).toBeUndefined();
+    await client.close();
+    await server.close();
+    await clock.advance(100);
+    expect(clock.pendingTimers()).toBe(0);
   });
 
   it('needs room for the relay header in the wrapped endpoint', () => {
