@@ -15,6 +15,8 @@
 import type { Address } from '../endpoint/address.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
 import { pick } from '../random/random.js';
+import { Backoff } from '../time/backoff.js';
+import type { BackoffOptions } from '../time/backoff.js';
 import type { TimerHandle } from '../time/clock.js';
 import { RateLimiter } from '../overlay/rate-limiter.js';
 import { encodeBody } from '../wire/codec.js';
@@ -59,8 +61,18 @@ export interface DiscoveryStrategy {
   tick(discovery: PeerDiscovery): void;
 }
 
+/**
+ * Delays between walks to a bootstrap address while no peer is known: 0.5 s, then times 1.5 up to 30 s,
+ * ± 20 % (about 13 walks in the first minute, then 2 a minute), so a node alone on a network does not
+ * send two introduction requests a second forever.
+ */
+export const BOOTSTRAP_WALK_BACKOFF: BackoffOptions = { firstDelayMs: 500, factor: 1.5, maxDelayMs: 30_000, jitter: 0.2 };
+
 /** Walks to a random introduced address or known peer while below the target peer count. */
 export class RandomWalkStrategy implements DiscoveryStrategy {
+  private backoff: Backoff | undefined;
+  private nextBootstrapAt = 0;
+
   /** @param targetPeers walk while fewer verified peers than this are known. */
   constructor(private readonly targetPeers: number) {}
 
@@ -70,10 +82,18 @@ export class RandomWalkStrategy implements DiscoveryStrategy {
     if (peers.size >= this.targetPeers) return;
     const random = d.community.context.random;
     if (peers.size === 0 && peers.walkableCount === 0) {
+      // Nobody known: retry the bootstrap addresses on BOOTSTRAP_WALK_BACKOFF.
+      const now = d.community.context.clock.now();
+      if (now < this.nextBootstrapAt) return;
       const boot = pick(random, d.bootstrap);
-      if (boot !== undefined) d.walkTo(boot);
+      if (boot === undefined) return;
+      this.backoff ??= new Backoff(random, BOOTSTRAP_WALK_BACKOFF);
+      this.nextBootstrapAt = now + this.backoff.next();
+      d.walkTo(boot);
       return;
     }
+    this.backoff?.reset();
+    this.nextBootstrapAt = 0;
     const useWalkable = peers.walkableCount > 0 && (peers.size === 0 || random.float() < 0.5);
     const target = useWalkable ? peers.takeWalkable(random) : peers.randomPeer(random)?.address;
     if (target !== undefined) d.walkTo(target);
