@@ -150,7 +150,8 @@ export const connectCommand: Command = {
   help: `Usage: peerlay connect MID [--timeout DURATION] [client options]
 
 Finds the peer whose mid (40 hex digits, as \`peerlay node\` prints it) is MID through the DHT and
-verifies it with a signed handshake; prints its address.
+verifies it with a signed handshake; prints its address and the path the connection took (direct,
+lan, punched or relayed; see docs/nat-traversal.md).
   --timeout D    give up after D, e.g. 10s, 1500ms (default 10s, at most 60s)${CLIENT_HELP}
 
 Exit: 0 connected, 1 not found, 2 bad MID, 3 node unreachable.`,
@@ -159,9 +160,9 @@ Exit: 0 connected, 1 not found, 2 bad MID, 3 node unreachable.`,
   async run(values, [mid], io) {
     const timeoutMs = durationOption(values, 'timeout', undefined, 100, 60_000);
     const qs = timeoutMs === undefined ? '' : `?timeoutMs=${timeoutMs}`;
-    const result = await clientFor(values, io).request<{ mid: string; peers: Array<{ mid: string; address: string }> }>('GET', `/dht/peers/${segment(mid!)}${qs}`);
+    const result = await clientFor(values, io).request<{ mid: string; peers: Array<{ mid: string; address: string }>; path?: string }>('GET', `/dht/peers/${segment(mid!)}${qs}`);
     if (values.json === true) printJson(io, result);
-    else for (const p of result.peers) println(io.stdout, `connected to ${p.mid} at ${p.address}`);
+    else for (const p of result.peers) println(io.stdout, `connected to ${p.mid} at ${p.address}${result.path === undefined ? '' : ` (${result.path})`}`);
     return EXIT.ok;
   },
 };

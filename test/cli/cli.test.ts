@@ -145,7 +145,7 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
   it('connect finds a node by its mid', async () => {
     await waitFor(async () => (await runCli(['connect', n3.mid, '--timeout', '3s', '--api', n1.api])).code === 0, 15_000, 'connect');
     const r = await runCli(['connect', n3.mid, '--api', n1.api]);
-    expect(r.stdout).toBe(`connected to ${n3.mid} at ${n3.address}\n`);
+    expect(r.stdout).toBe(`connected to ${n3.mid} at ${n3.address} (direct)\n`);
     const bad = await runCli(['connect', 'nope', '--api', n1.api]);
     expect(bad.code).toBe(2);
   });

@@ -75,6 +75,7 @@ describe('HTTP API over real HTTP against real nodes', () => {
     const { status, body } = await call(nodes[0]!, 'GET', `/dht/peers/${target}`);
     expect(status).toBe(200);
     expect(body.peers).toEqual([expect.objectContaining({ mid: target, address: `127.0.0.1:${nodes[2]!.address.port}` })]);
+    expect(body.path).toBe('direct'); // 127.0.0.1: no NAT between them
   });
 
   it('GET /dht/statistics and /dht/buckets report the DHT', async () => {

@@ -78,11 +78,14 @@ export function dhtRoutes(s: ApiServices): Route[] {
       handler: async ({ params, query, signal }) => {
         const mid = hexId(params.mid!, 20, 'mid');
         const timeoutMs = intParam(query, 'timeoutMs', discovery.settings.connectTimeoutMs, 100, 60_000);
-        const peers = await discovery.connectPeer(mid, { signal, timeoutMs });
+        // `path`: how the connection was made (direct, lan, punched or relayed; see docs/nat-traversal.md).
+        const { peer: p, path, elapsedMs } = await discovery.connect(mid, { signal, timeoutMs });
         return {
           body: {
             mid: toHex(mid),
-            peers: peers.map((p) => ({ mid: p.midHex, address: addressKey(p.address), publicKey: toHex(p.publicKey.toBinary()) })),
+            peers: [{ mid: p.midHex, address: addressKey(p.address), publicKey: toHex(p.publicKey.toBinary()) }],
+            path,
+            elapsedMs,
           },
         };
       },
