@@ -2,8 +2,8 @@
  * One `connectPeer` search, cheapest path first. A node's DHT id is its mid, so the peer is the node
  * closest to the target and the nodes near it list it in their find replies:
  *
- * 1. **direct**: when our own routing table (or peer store) holds the mid, hello that address and wait a
- *    soft timeout before searching;
+ * 1. **direct**: when our own routing table (or peer store) holds the mid, hello that address and wait
+ *    the DHT's soft timeout for the peer, at most {@link DIRECT_GRACE_MAX_MS}, before searching;
  * 2. **locate**: an iterative lookup toward the mid that hellos the peer at every new address a reply
  *    lists for it, and ends as soon as it found one;
  * 3. **storers**, right after the lookup (in parallel with the hellos: a peer behind a NAT does not
@@ -41,6 +41,12 @@ import { requestWithResends } from './resend.js';
 export const FIND_PEER_RESEND_AT_MS: readonly number[] = [300, 900];
 /** How long the last copy of a find-peer request gets, in ms. */
 const FIND_PEER_FINAL_WAIT_MS = 1_000;
+/**
+ * Longest wait for a direct hello (to an address our routing table or peer store holds) before the
+ * lookup starts, in ms: the DHT's soft timeout for the peer is 500 ms when it never answered us (a peer
+ * behind a NAT that reached us first), and waiting that long was most of a connect through a NAT.
+ */
+export const DIRECT_GRACE_MAX_MS = 150;
 /** Most storers holding a record (each introduced us) asked by one search. */
 export const MAX_INTRODUCTIONS = 6;
 
@@ -183,7 +189,7 @@ export class PeerSearch {
     if (peer !== undefined) direct.set(peer.addressKey, peer.address);
     if (direct.size === 0) return this.locate();
     for (const address of direct.values()) this.hellos.add(address, 'direct');
-    if (!this.cancelled) this.armGrace(() => this.locate());
+    if (!this.cancelled) this.armGrace(() => this.locate(), Math.min(this.graceMs(), DIRECT_GRACE_MAX_MS));
   }
 
   /** Ends the search: aborts its requests and lookups, clears its timers. Idempotent. */
@@ -207,7 +213,8 @@ export class PeerSearch {
     this.disarmGrace();
     this.run(() => this.foundAddress, () => {
       this.stage = 'located';
-      if (this.listedBy === undefined || this.hellos.pending === 0) return this.askForRecord();
+      // Only a new address is worth the wait: one we hello'd directly already had its chance.
+      if (!this.foundAddress || this.listedBy === undefined || this.hellos.pending === 0) return this.askForRecord();
       this.armGrace(() => this.askForRecord(), this.d.network.softTimeoutMs(this.listedBy));
     });
   }
@@ -274,8 +281,7 @@ export class PeerSearch {
     }
     for (const n of reply.nodes) {
       if (this.cancelled || !equalBytes(n.id, this.mid)) continue;
-      this.listedBy ??= peer.id;
-      this.hello(n.address);
+      if (this.hello(n.address)) this.listedBy ??= peer.id;
     }
     return { nodes: reply.nodes, token: reply.token };
   }
@@ -337,9 +343,11 @@ export class PeerSearch {
     return this.nonces.has(nonce);
   }
 
-  /** Hellos an address a lookup listed for the mid; a new one ends the locate stage. */
-  private hello(address: Address): void {
-    if (this.hellos.add(address, 'direct')) this.foundAddress = true;
+  /** Hellos an address a lookup listed for the mid; a new one ends the locate stage. @returns true if it was new. */
+  private hello(address: Address): boolean {
+    if (!this.hellos.add(address, 'direct')) return false;
+    this.foundAddress = true;
+    return true;
   }
 
   /** A hello ended: with none pending, move on without waiting out the grace period. */
