@@ -73,18 +73,18 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: false, cas: undefined, records });
   add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: true, cas: 7, records });
   add('dht', StoreResponse, { id, verdicts: [1, 2, 9] });
-  add('discovery', AnnounceRequest, { id, mid, token: ctx.token });
+  add('discovery', AnnounceRequest, { id, mid, token: ctx.token, lan: ctx.address, relay: undefined });
   add('discovery', AnnounceResponse, { id, accepted: true, reason: '', token: ctx.token });
-  add('discovery', FindPeerRequest, { id, mid, token: ctx.token });
-  add('discovery', FindPeerResponse, { id, peers: [{ publicKey: ctx.key.publicKey.toBinary(), address: ctx.address }] });
-  add('discovery', IntroduceRequest, { nonce: id, requester: ctx.address, requesterMid: mid });
+  add('discovery', FindPeerRequest, { id, mid, token: ctx.token, lan: undefined });
+  add('discovery', FindPeerResponse, { id, peers: [{ publicKey: ctx.key.publicKey.toBinary(), address: ctx.address, candidates: [{ kind: 1, address: ctx.address }] }] });
+  add('discovery', IntroduceRequest, { nonce: id, requester: ctx.address, requesterMid: mid, requesterLan: undefined, proven: true });
   add('discovery', PeerPuncture, { nonce: id });
   add('discovery', HelloRequest, { id });
-  add('discovery', HelloResponse, { id });
+  add('discovery', HelloResponse, { id, punctured: false });
   for (const community of ['dht', 'discovery'] as const) {
     add(community, IntroductionRequest, { identifier: id, destination: ctx.address, sourceLan: ctx.address });
-    add(community, IntroductionResponse, { identifier: id, destination: ctx.address, introduced: ctx.address });
-    add(community, PunctureRequest, { identifier: id, target: ctx.address });
+    add(community, IntroductionResponse, { identifier: id, destination: ctx.address, introduced: ctx.address, introducedLan: ctx.address });
+    add(community, PunctureRequest, { identifier: id, target: ctx.address, targetLan: ctx.address });
     add(community, Puncture, { identifier: id, source: ctx.address });
   }
   return out;
