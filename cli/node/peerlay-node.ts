@@ -19,6 +19,8 @@ import {
 import type { DHTSettings } from '../../communities/dht/index.js';
 import { DHTCommunity } from '../../communities/dht/index.js';
 import { DHTDiscoveryCommunity } from '../../communities/discovery/index.js';
+import type { RelayWiring } from './relay-wiring.js';
+import { startRelayWiring } from './relay-wiring.js';
 import { BagCommunity } from '../../communities/bag/index.js';
 import { NamespaceCommunity } from '../../communities/namespace/index.js';
 import { DictCommunity } from '../../communities/dict/index.js';
@@ -67,6 +69,11 @@ export interface NodeRelay {
   readonly client: RelayClient;
   /** The relay this node serves, when started with `relay`. */
   readonly server: RelayServer | undefined;
+  /**
+   * Keeps an allocation on a public node's relay while the DHT says this node is behind a NAT, and
+   * announces it with the discovery record (`relay-wiring.ts`); `undefined` until the node started.
+   */
+  readonly wiring?: RelayWiring;
 }
 
 /**
@@ -179,6 +186,7 @@ export class PeerlayNode {
       throw new NodeStartError((cause as Error).message, { cause });
     }
     routing?.start();
+    const wiring = startRelayWiring(relay.client, host.clock, dht, discovery, options.bootstrap ?? []);
     if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
     let api: ApiServer | undefined;
     if (options.http !== null) {
@@ -187,7 +195,7 @@ export class PeerlayNode {
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }
-    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing, { client: relay.client, server: relay.server });
+    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing, { client: relay.client, server: relay.server, wiring });
     try {
       await api?.listen();
     } catch (cause) {
@@ -228,6 +236,7 @@ export class PeerlayNode {
     await this.api?.close();
     this.routing?.stop();
     this.routing?.save();
+    this.relay.wiring?.stop();
     await this.host.stop();
     await this.state?.close();
   }
