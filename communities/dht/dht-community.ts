@@ -268,7 +268,9 @@ export class DHTCommunity extends Community<DHTEvents> implements RecordNetwork 
 
   /**
    * Finds several keys as one operation (`bulk.ts`): each lookup starts from the nodes the operation's
-   * earlier lookups reached nearest its key; the options of {@link DHTCommunity.findValues} apply to every key.
+   * earlier lookups reached nearest its key, and a node asked about several keys at once gets them in one
+   * multi-key find request (`multiKey: false` for one key a request); each key still has its own lookup, so
+   * its result is what {@link DHTCommunity.findValues} returns, whose options apply to every key.
    * @returns one result per key, in order (never throws for one key).
    */
   findMany(keys: ReadonlyArray<string | Uint8Array>, options: FindManyOptions = {}): Promise<ManyResult<FoundValue[]>[]> {
