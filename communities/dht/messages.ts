@@ -26,8 +26,9 @@ export const Ping = defineRequest(PingRequest, PingResponse);
  * and store (token-checked; `cache` for a copy along a lookup path). The find request's signature is
  * checked only when the requester is not already in the routing table at its address (`deferredVerify`):
  * answering changes no state and is amplification-bounded, so a known requester costs no verification.
- * Ids 8 and 9 are the multi-location store a bulk store (`storeMany`) sends a storer of several keys; 6
- * was the retired cache request and stays unused.
+ * Ids 8 and 9 are the multi-location store a bulk store (`storeMany`) sends a storer of several keys; 10
+ * and 11 the multi-key find a bulk find (`findMany`) sends a node asked about several keys (`ValueFindMany`
+ * in `bulk-messages.ts`); 6 was the retired cache request and stays unused.
  */
 export const ValueMessages = defineRecordMessages(ValueWire, { prefix: 'dht', ids: [3, 4, 5, 7], storeManyIds: [8, 9], deferredVerify: true });
 
