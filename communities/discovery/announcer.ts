@@ -86,7 +86,7 @@ export interface AnnouncerStats {
   resends: number;
   /** Keepalive rounds a storer left unanswered (every copy lost). */
   missedRounds: number;
-  /** Storers dropped after {@link MAX_MISSED_ROUNDS} missed rounds. */
+  /** Storers dropped after `MAX_MISSED_ROUNDS` (2) missed rounds in a row. */
   droppedStorers: number;
 }
 

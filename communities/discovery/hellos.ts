@@ -37,7 +37,7 @@ export class Hellos {
   pending = 0;
   /** Addresses hello'd, by kind. */
   readonly counts: HelloCounts = { direct: 0, wan: 0, lan: 0, relay: 0 };
-  /** Addresses over {@link MAX_HELLO_ADDRESSES}, not hello'd. */
+  /** Addresses over `MAX_HELLO_ADDRESSES` (16), not hello'd. */
   skipped = 0;
   private readonly kinds = new Map<string, CandidateKind>();
 

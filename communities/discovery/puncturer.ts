@@ -117,7 +117,7 @@ export class Puncturer {
     this.clear(r);
   }
 
-  /** True if we punctured toward this requester in a round started within {@link ROUND_WINDOW_MS}. */
+  /** True if we punctured toward this requester in a round started within the last 30 s. */
   punctured(midHex: string): boolean {
     const r = this.requesters.get(midHex);
     const last = r?.rounds[r.rounds.length - 1];

@@ -89,6 +89,24 @@ describe('DHTDiscoveryCommunity.connect through NATs (MemoryNat)', () => {
     expect(result!.address.host).toBe(cone2.publicHost);
   });
 
+  it('fresh public requesters -> a NATed peer: all connect, median under 300 virtual ms (10 ± 5 ms one-way)', async () => {
+    const times: number[] = [];
+    const paths: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { result, elapsedMs } = await attempt(net, await net.addNode(), b);
+      expect(result?.peer.midHex).toBe(b.host.midHex);
+      paths.push(result!.path);
+      times.push(elapsedMs);
+    }
+    times.sort((x, y) => x - y);
+    const median = (times[3]! + times[4]!) / 2;
+    console.log(`nat-paths: connect to a NATed peer, virtual ms ${JSON.stringify(times)}, median ${median}, paths ${paths.join(' ')}`);
+    expect(median).toBeLessThan(300);
+    // Punched, unless the peer's own DHT traffic had already opened its NAT toward that requester.
+    for (const path of paths) expect(['punched', 'direct']).toContain(path);
+    expect(paths.filter((p) => p === 'punched').length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
   it('two hosts behind one NAT without hairpinning: lan, at the peer\'s LAN address', async () => {
     const hairpinDrops = cone1.stats.hairpinDrops;
     const { result } = await attempt(net, a, c);
