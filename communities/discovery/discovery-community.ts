@@ -45,7 +45,11 @@ export interface DiscoveryCommunitySettings extends CommunitySettings {
   minStorers?: number;
   /** Default `connectPeer` timeout, in ms. @default 10_000 */
   connectTimeoutMs?: number;
-  /** Per-request timeout, in ms. @default 2_000 */
+  /**
+   * Timeout of a request sent without a schedule of its own, in ms. Announcements, keepalives, find-peer
+   * requests and hellos are resent on their own schedules (see docs/nat-traversal.md) and do not use it.
+   * @default 2_000
+   */
   requestTimeoutMs?: number;
 }
 
