@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CASES, selectCases, JOIN_NODES } from './cases.mjs';
 import { formatTable } from './stats.mjs';
+import { describeTarget, startNetwork, stopNetwork } from './network.mjs';
 import { Agent, build, lossCounter, setLoss, teardown } from './topology.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -26,7 +27,6 @@ const SUITE_LIMIT_MS = 13 * 60_000;
 /** Most wall time of one case's tries, in ms. */
 const CASE_LIMIT_MS = 150_000;
 const PUBLICS = 6;
-const UDP_PORT = 8090;
 const ECHO_PORT = 9999;
 
 const HELP = `npm run test:net [-- options]
@@ -36,6 +36,8 @@ const HELP = `npm run test:net [-- options]
   --join-nodes N    fresh nodes of join-20 (default ${JOIN_NODES})
   --json FILE       where to write the results (default test-output/net/last.json)
   --no-build        do not rebuild dist/ even when it is older than the sources
+  --shared-network  one set of public nodes and targets for every case (faster; later cases then meet the
+                    stopped requesters of earlier ones in routing tables)
   --no-firewall     routers without their input firewall (bare masquerade: see docs/networking.md)
   --verbose         run requesters with --verbose and keep a failed try's log in the JSON file
   --cli FILE        run this build's CLI instead of dist/cli/main.js (e.g. another checkout's; no rebuild)
@@ -58,6 +60,7 @@ function parseArgs(argv) {
     else if (a === '--no-build') o.build = false;
     else if (a === '--verbose') o.verbose = true;
     else if (a === '--no-firewall') o.firewall = false;
+    else if (a === '--shared-network') o.sharedNetwork = true;
     else if (a === '--cli') o.cli = resolve(argv[++i]);
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
@@ -207,46 +210,39 @@ async function main() {
 
     console.log(`== nodes (dist ${buildState}; ${feat.relay ? 'public nodes run with --relay' : '`peerlay node --help` has no --relay: public nodes run without a relay'})`);
     if (feat.relay) results.features.relay = true;
-    const publicNodes = [];
-    for (const [i, p] of topo.publics.entries()) {
-      const boot = i === 0 ? [] : ['--bootstrap', publicNodes.slice(0, 2).map((n) => n.address).join(',')];
-      const started = await ctx.agent(p.ns).call('start', { args: ['--host', p.ip, '--port', String(UDP_PORT), ...boot, ...(feat.relay ? ['--relay'] : [])] });
-      publicNodes.push({ ...p, ...started });
-    }
-    ctx.publicNodes = publicNodes;
-    ctx.bootstrap = publicNodes.slice(0, 2).map((n) => n.address).join(',');
-    for (const n of publicNodes.slice(1)) {
-      const j = await ctx.agent(n.ns).call('waitContacts', { node: n.node, timeoutMs: 15_000 });
-      if (j.ms === null) throw new Error(`public node in ${n.ns} has no contacts after 15 s`);
-    }
-    const target = async (host) => {
-      const started = await ctx.agent(host.ns).call('start', { args: ['--host', host.ip, '--port', String(UDP_PORT), '--bootstrap', ctx.bootstrap, ...(ctx.verbose ? ['--verbose'] : [])] });
-      const j = await ctx.agent(host.ns).call('waitContacts', { node: started.node, timeoutMs: 15_000 });
-      if (j.ms === null) throw new Error(`target in ${host.ns} has no contacts after 15 s`);
-      return { ...host, ...started, health: j.health };
+    let network = 0;
+    // With --verbose, the targets' logs of each network go to the JSON file.
+    const saveTargetLogs = async () => {
+      if (!ctx.verbose || ctx.targets === undefined) return;
+      for (const [name, t] of Object.entries(ctx.targets)) results.setup[`network-${network}`][name].log = (await ctx.agent(t.ns).call('stderrTail', { node: t.node })).stderr;
     };
-    ctx.targets = { coneA: await target(topo.routers.A.hosts[0]), symS: await target(topo.routers.S.hosts[0]) };
-    // The targets announce themselves; wait until a public node finds each (bounded), as a warm-up.
-    for (const [name, t] of Object.entries(ctx.targets)) {
-      let found = null;
-      for (let i = 0; i < 3 && found === null; i++) {
-        const r = await ctx.agent(publicNodes[2].ns).call('http', { node: publicNodes[2].node, path: `/dht/peers/${t.mid}?timeoutMs=10000`, timeoutMs: 10_000 });
-        if (r.status === 200 && r.body.peers?.some((p) => p.mid === t.mid)) found = r.ms;
-      }
-      const health = (await ctx.agent(t.ns).call('http', { node: t.node, path: '/health' })).body;
-      const nat = health?.nat;
-      results.setup[`target-${name}`] = { ns: t.ns, mid: t.mid, address: t.address, foundByPublicMs: found, nat: nat ?? null };
-      console.log(`   target ${name} ${t.ns} ${t.address} mid ${t.mid.slice(0, 12)}: found by a public node ${found === null ? 'NOT within 3 tries' : `in ${found} ms`}; /health nat: ${nat === undefined ? 'absent (not reported by this build)' : nat === null ? 'null' : `${nat.mapping} ${nat.publicAddress ?? nat.publicHost ?? '-'}`}`);
-    }
+    const freshNetwork = async () => {
+      await saveTargetLogs();
+      if (network > 0) await stopNetwork(ctx);
+      setLoss(0);
+      const seen = await startNetwork(ctx, { relay: feat.relay });
+      network++;
+      results.setup[`network-${network}`] = seen;
+      return seen;
+    };
+    for (const [name, t] of Object.entries(await freshNetwork())) console.log(`   ${describeTarget(name, t)}`);
+    if (opts.sharedNetwork) console.log('   one network for every case (--shared-network)');
 
+    let firstCase = true;
     for (const c of cases) {
       if (performance.now() - t0 > SUITE_LIMIT_MS) {
         summaries.push({ case: c.name, successes: 0, tries: 0, medianMs: null, p90Ms: null, paths: '-', target: 'not run: suite time limit', pass: false });
         continue;
       }
-      setLoss(c.loss);
       console.log(`== ${c.name}: ${c.describe}`);
       const tc = performance.now();
+      if (!opts.sharedNetwork && c.needs === undefined && network > 0 && !firstCase) {
+        const seen = await freshNetwork();
+        const lost = Object.entries(seen).filter(([, t]) => t.foundByPublicMs === null);
+        console.log(`   a new network (${Math.round((performance.now() - tc) / 1000)} s)${lost.map(([n]) => `; target ${n} NOT found by a public node`).join('')}`);
+      }
+      firstCase = false;
+      setLoss(c.loss);
       const { tries, summary } = await c.run(ctx);
       const dropped = lossCounter();
       summary.loss = c.loss;
@@ -258,7 +254,7 @@ async function main() {
       console.log(`   ${summary.successes}/${summary.tries}, median ${summary.medianMs ?? '-'} ms, p90 ${summary.p90Ms ?? '-'} ms, paths ${summary.paths}, ${summary.seconds} s${c.loss > 0 ? `, ${dropped} frames dropped` : ''}: ${summary.pass ? 'pass' : 'FAIL'}`);
       for (const [r, n] of reasons) console.log(`   failed ${n}x: ${r}`);
     }
-    if (ctx.verbose) for (const [name, t] of Object.entries(ctx.targets)) results.setup[`target-${name}`].log = (await ctx.agent(t.ns).call('stderrTail', { node: t.node })).stderr;
+    await saveTargetLogs();
     if (!summaries.some((s) => s.paths !== '-')) console.log('== no connect answer carried a `path` field (path reporting not in this build)');
   } catch (error) {
     console.log(`!! the suite broke: ${error.stack ?? error}`);
