@@ -4,7 +4,21 @@
  */
 import type { Address, Peer } from '../../framework/index.js';
 import type { ConnectPath } from './candidates.js';
-import type { SearchTried } from './peer-search.js';
+import type { HelloCounts } from './hellos.js';
+
+/** What a search tried, for its result and for the message of a failure. */
+export interface SearchTried {
+  /** Distinct addresses hello'd, by kind. */
+  readonly addresses: HelloCounts;
+  /** Hello packets sent, copies included. */
+  readonly hellos: number;
+  /** Storers asked for the peer's record. */
+  readonly storersAsked: number;
+  /** Storers that held a record, so introduced us to the peer. */
+  readonly introductions: number;
+  /** Find-peer packets sent, copies included. */
+  readonly findPeers: number;
+}
 
 /** The outcome of `DHTDiscoveryCommunity.connect`. */
 export interface ConnectResult {

@@ -4,9 +4,8 @@
  */
 export { DHTDiscoveryCommunity, DISCOVERY_COMMUNITY_ID } from './discovery-community.js';
 export type { ConnectOptions, DiscoveryCommunitySettings } from './discovery-community.js';
-export type { ConnectResult, DiscoveryEvents } from './connect-result.js';
+export type { ConnectResult, DiscoveryEvents, SearchTried } from './connect-result.js';
 export type { Candidate, CandidateKind, ConnectPath } from './candidates.js';
-export type { SearchTried } from './peer-search.js';
 export type { HelloCounts } from './hellos.js';
 export { Announce, AnnounceRequest, AnnounceResponse, CANDIDATE_KIND_CODES, FindPeer, FindPeerRequest, FindPeerResponse, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
 export type { PeerRecord, PeerRecords } from './peer-records.js';

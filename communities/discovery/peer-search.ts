@@ -33,7 +33,7 @@ import type { Answered } from '../dht/lookup.js';
 import { candidateKind, ownLan } from './candidates.js';
 import type { ConnectPath } from './candidates.js';
 import { Hellos } from './hellos.js';
-import type { HelloCounts } from './hellos.js';
+import type { SearchTried } from './connect-result.js';
 import { FindPeer } from './messages.js';
 import { requestWithResends } from './resend.js';
 
@@ -77,20 +77,6 @@ interface NodeReply {
 
 /** Where a search stands. */
 type Stage = 'direct' | 'locating' | 'located' | 'storers';
-
-/** What a search tried, for its result and for the message of a failure. */
-export interface SearchTried {
-  /** Distinct addresses hello'd, by kind. */
-  readonly addresses: HelloCounts;
-  /** Hello packets sent, copies included. */
-  readonly hellos: number;
-  /** Storers asked for the peer's record. */
-  readonly storersAsked: number;
-  /** Storers that held a record, so introduced us to the peer. */
-  readonly introductions: number;
-  /** Find-peer packets sent, copies included. */
-  readonly findPeers: number;
-}
 
 /** What a {@link PeerSearch} reports to its owner. */
 export interface PeerSearchHooks {
