@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient, RelayServer, addressKey } from '../../framework/index.js';
 import type { Address, Endpoint } from '../../framework/index.js';
+import { PeerlayNode } from '../../cli/node/peerlay-node.js';
 import { relayCandidates, startRelayWiring } from '../../cli/node/relay-wiring.js';
 import type { RelayWiring } from '../../cli/node/relay-wiring.js';
 import { stopAndDrain } from '../communities/discovery/discovery-net.js';
@@ -86,4 +87,29 @@ describe('relay wiring on a node behind a symmetric NAT', () => {
     expect(server.relayStats.allocations).toBe(0);
     expect(server.relayStats.allocationsReleased).toBe(1);
   });
+});
+
+describe('GET /health relay section', () => {
+  it('shows the allocation a node holds and, on a node started with --relay, the server counters', async () => {
+    const relayNode = await PeerlayNode.start({ port: 0, http: { host: '127.0.0.1', port: 0 }, relay: true });
+    const plain = await PeerlayNode.start({ port: 0, http: { host: '127.0.0.1', port: 0 } });
+    try {
+      const health = async (n: PeerlayNode): Promise<{ relay: Record<string, any> }> =>
+        (await (await fetch(`http://${addressKey(n.apiAddress!)}/health`)).json()) as { relay: Record<string, any> };
+      const before = await health(plain);
+      expect(before.relay.allocation).toBeNull();
+      expect(before.relay.server).toBeNull();
+      const allocation = await plain.relay.client.allocate(relayNode.address);
+      const after = await health(plain);
+      expect(after.relay.allocation).toEqual({ address: addressKey(allocation.address), relay: addressKey(relayNode.address) });
+      expect(after.relay.client.allocations).toBe(1);
+      const server = (await health(relayNode)).relay.server as { allocations: number; allocationsCreated: number; dropped: Record<string, number> };
+      expect(server.allocations).toBe(1);
+      expect(server.allocationsCreated).toBe(1);
+      expect(server.dropped).toBeTypeOf('object');
+    } finally {
+      await plain.stop();
+      await relayNode.stop();
+    }
+  }, 20_000);
 });

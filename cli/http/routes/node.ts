@@ -28,6 +28,7 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
           uptimeMs: Math.floor(s.host.clock.now() - s.startedAt),
           contacts: s.dht.routingTable.size,
           nat: natJson(s.dht.nat.status),
+          relay: relayJson(s.relay),
           persistent: s.db !== undefined,
           routes: listRoutes().map((r) => `${r.method} ${r.path}`),
         },
@@ -51,6 +52,23 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
       }),
     },
   ];
+}
+
+/**
+ * The `relay` object of `GET /health`: the allocation this node holds on another node's relay (the
+ * address requesters reach it at, announced with its discovery record) and the client's counters; and,
+ * on a node started with `--relay`, the server's counters (allocations, relayed packets and bytes, drops
+ * by reason; see docs/relay.md). `null` when the node has no relay stack.
+ */
+function relayJson(relay: ApiServices['relay']): Record<string, unknown> | null {
+  if (relay === undefined) return null;
+  const { client, server } = relay;
+  return {
+    allocation: client.allocation === undefined ? null : { address: addressKey(client.allocation.address), relay: addressKey(client.allocation.relay) },
+    relayedPeers: client.relayedPeers,
+    client: { ...client.relayStats },
+    server: server === undefined ? null : { ...server.relayStats, dropped: { ...server.relayStats.dropped } },
+  };
 }
 
 /**
