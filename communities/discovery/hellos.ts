@@ -12,7 +12,7 @@ import type { ResendHost } from './resend.js';
 import { requestWithResends } from './resend.js';
 
 /** When a hello's copies go out, in ms after the first. */
-export const HELLO_RESEND_AT_MS: readonly number[] = [200, 600, 1_400];
+export const HELLO_RESEND_AT_MS: readonly number[] = [200, 500, 1_000, 2_000];
 /** How long the last copy of a hello gets, in ms. */
 export const HELLO_FINAL_WAIT_MS = 1_000;
 /** Most distinct addresses one search hellos. */

@@ -2,7 +2,8 @@
  * The introduced peer's side of a connect: when a storer introduces a requester, send it a signed
  * puncture (which opens our NAT toward it and proves our key) a few times, spaced out
  * ({@link PUNCTURE_DELAYS_MS}), and stop as soon as the requester's hello reaches us. A requester we
- * answered a hello from a moment ago needs no puncture. Introductions for the same requester arriving
+ * answered a hello from a moment ago gets one puncture, not three (our answer may have been lost: it is
+ * still asking). Introductions for the same requester arriving
  * together (every storer it asked forwards one) start one round of punctures, not one each; a requester
  * gets at most {@link MAX_ROUNDS_PER_WINDOW} rounds per {@link ROUND_WINDOW_MS}.
  * @module
@@ -16,7 +17,7 @@ import { PeerPuncture } from './messages.js';
 export const PUNCTURE_DELAYS_MS: readonly number[] = [0, 150, 400];
 /** Introductions for a requester within this long of its last round's start join that round. */
 const ROUND_JOIN_MS = 1_000;
-/** A hello from the requester this recent makes a puncture pointless. */
+/** A hello from the requester this recent cuts a round to one puncture. */
 const HEARD_RECENTLY_MS = 2_000;
 /** Most rounds of punctures toward one requester per {@link ROUND_WINDOW_MS}. */
 export const MAX_ROUNDS_PER_WINDOW = 3;
@@ -77,7 +78,7 @@ export class Puncturer {
   introduce(intro: Introduction, from: Address): void {
     const now = this.d.context.clock.now();
     const r = this.requester(intro.requesterMidHex);
-    if (now - r.heardAt < HEARD_RECENTLY_MS) return this.d.drop('introduce-already-heard', from);
+    const heard = now - r.heardAt < HEARD_RECENTLY_MS;
     const last = r.rounds[r.rounds.length - 1];
     if (last !== undefined && now - last < ROUND_JOIN_MS) return this.d.drop('introduce-duplicate', from);
     r.rounds = r.rounds.filter((at) => now - at < ROUND_WINDOW_MS);
@@ -86,7 +87,7 @@ export class Puncturer {
     r.punctured = false;
     this.clear(r);
     // An unproven requester (no token) gets one puncture, which the storer paid from its credit.
-    const delays = intro.proven ? PUNCTURE_DELAYS_MS : PUNCTURE_DELAYS_MS.slice(0, 1);
+    const delays = intro.proven && !heard ? PUNCTURE_DELAYS_MS : PUNCTURE_DELAYS_MS.slice(0, 1);
     for (const delay of delays) {
       const fire = (): void => {
         this.sent++;
@@ -103,7 +104,7 @@ export class Puncturer {
       }
     }
     // The LAN address: once, only private, only for a proven requester (a peer behind our own NAT).
-    const lan = intro.proven ? validLan(intro.requesterLan, intro.requester) : undefined;
+    const lan = intro.proven && !heard ? validLan(intro.requesterLan, intro.requester) : undefined;
     if (lan !== undefined && addressKey(lan) !== addressKey(intro.requester)) {
       this.sent++;
       this.d.send(lan, PeerPuncture, { nonce: intro.nonce });

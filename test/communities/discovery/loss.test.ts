@@ -1,6 +1,7 @@
 /**
  * Retries under loss: with 20 % of all packets lost (every link, both ways, after the network formed),
- * connect succeeds every time, to public peers and to a peer behind a cone NAT, and every retry stays
+ * connect succeeds every time, to public peers and to a peer behind a cone NAT (from public nodes and
+ * from nodes behind cone NATs of their own), and every retry stays
  * within its bound (hello copies per address, find-peer copies per storer, storers per search,
  * punctures per introduction round).
  */
@@ -22,11 +23,14 @@ const LOSS = 0.2;
 describe('DHTDiscoveryCommunity.connect at 20 % loss', () => {
   let net: NatNet;
   let natted: DiscoveryNode;
+  /** Requesters each behind a cone NAT of its own. */
+  const nattedRequesters: DiscoveryNode[] = [];
   const started = performance.now();
 
   beforeAll(async () => {
     net = await natNet(PUBLIC_NODES, 2020);
     natted = await net.addBehind(net.network.createNat({ mapping: 'endpoint-independent' }));
+    for (let i = 0; i < TRIES / 2; i++) nattedRequesters.push(await net.addBehind(net.network.createNat({ mapping: 'endpoint-independent' })));
     await net.clock.advance(15_000);
     net.network.setLossRate(LOSS);
   }, 120_000);
@@ -77,5 +81,12 @@ describe('DHTDiscoveryCommunity.connect at 20 % loss', () => {
     results.forEach(withinBounds);
     // At most 3 punctures (and one to a LAN address) per round, one round per requester per join window.
     expect(natted.discovery.puncturer.sent - punctures).toBeLessThanOrEqual(TRIES * 4);
+  }, 120_000);
+
+  it(`${TRIES / 2} of ${TRIES / 2} connects between nodes behind two cone NATs succeed`, async () => {
+    const results = await connectAll(nattedRequesters.map((r) => [r, natted] as [DiscoveryNode, DiscoveryNode]));
+    expect(results).toHaveLength(TRIES / 2);
+    results.forEach(withinBounds);
+    console.log(`loss: NATed -> NATed paths ${results.map((r) => r.path).join(' ')}, virtual ms ${results.map((r) => r.elapsedMs).join(' ')}`);
   }, 120_000);
 });

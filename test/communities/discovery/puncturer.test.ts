@@ -1,8 +1,8 @@
 /**
  * The introduced peer's punctures, on a ManualClock with a recording host: a round of 3 punctures at
  * 0/150/400 ms (one for an unproven requester), one to a private LAN address only, introductions within
- * 1 s joined, at most 3 rounds per requester per 30 s, stopped by the requester's hello, skipped right
- * after one, and nothing left scheduled after stop().
+ * 1 s joined, at most 3 rounds per requester per 30 s, stopped by the requester's hello, one puncture
+ * right after one, and nothing left scheduled after stop().
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_ROUNDS_PER_WINDOW, PUNCTURE_DELAYS_MS, Puncturer, ROUND_WINDOW_MS } from '../../../communities/discovery/puncturer.js';
@@ -62,7 +62,7 @@ describe('Puncturer', () => {
     expect(sent).toHaveLength(3);
   });
 
-  it("the requester's hello stops the round, and right after one no round starts", async () => {
+  it("the requester's hello stops the round; right after one, a round is a single puncture", async () => {
     const { clock, puncturer, sent, dropped } = setup();
     puncturer.introduce(intro(), STORER);
     await clock.advance(100);
@@ -70,9 +70,11 @@ describe('Puncturer', () => {
     await clock.advance(1_000);
     expect(sent).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(0);
-    puncturer.introduce(intro({ nonce: 2n }), STORER);
-    expect(sent).toHaveLength(1);
-    expect(dropped).toEqual(['introduce-already-heard']);
+    puncturer.introduce(intro({ nonce: 2n, requesterLan: { host: '10.1.0.12', port: 7000 } }), STORER);
+    await clock.advance(1_000);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.to).toBe('198.18.5.1:7000');
+    expect(dropped).toEqual([]);
   });
 
   it('introductions within 1 s join one round; at most 3 rounds per requester per 30 s; stop() clears every timer', async () => {
