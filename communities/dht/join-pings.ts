@@ -88,15 +88,19 @@ export async function pingUntilAnswered(host: JoinPingHost, addresses: readonly 
   for (;;) {
     sent++;
     for (const address of addresses) {
+      // Out of `out` before anyone is woken: a wait must never run on a plain timer with no ping out.
       const ping: Promise<void> = host.ping({ address }, signal).then(
         () => {
+          out.delete(ping);
           answered = true;
           onSettle?.(true);
         },
-        () => onSettle?.(false),
+        () => {
+          out.delete(ping);
+          onSettle?.(false);
+        },
       );
       out.add(ping);
-      void ping.finally(() => out.delete(ping));
     }
     if (sent >= rounds || !(await wait(nominalDelayMs(JOIN_PING_BACKOFF, sent - 1)))) break;
     onSettle = undefined;

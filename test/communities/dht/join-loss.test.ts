@@ -91,6 +91,32 @@ describe('DHT join under loss', () => {
     await silent.close();
   });
 
+  it('a stop at any point of the rounds ends the join at once and leaves no timer; started again, the node joins', async () => {
+    for (const stopAfterMs of [100, 700, 2_600, 5_000, 9_000, 13_000]) {
+      const net = simNet(0x1b);
+      const boot = await net.addHost({ setup: (h) => h.register(DHTCommunity, SETTINGS) });
+      const silent = net.network.createEndpoint();
+      await silent.open(); // never answers
+      const host = await net.addHost({ bootstrap: [silent.address], setup: (h) => h.register(DHTCommunity, SETTINGS) });
+      const dht = host.get(DHTCommunity);
+      await net.clock.advance(stopAfterMs);
+      let done = false;
+      const joined = dht.bootstrap().finally(() => (done = true)); // the join start() began, still pinging
+      expect(done).toBe(false);
+      await host.stop();
+      expect(await net.clock.runUntil(() => done, 100, 10)).toBe(true);
+      expect(await joined).toBe(0);
+      await boot.stop();
+      await net.clock.advance(1_000);
+      expect({ stopAfterMs, timers: net.clock.pendingTimers() }).toEqual({ stopAfterMs, timers: 0 });
+      await boot.start();
+      await host.start();
+      expect(await net.clock.settle(dht.bootstrap([boot.endpoint.address]))).toBe(1);
+      expect(await net.stopAndDrain()).toBe(0);
+      await silent.close();
+    }
+  });
+
   it('a lost first ping is retried: the join finds its contact after a few rounds', async () => {
     const net = simNet(0x19);
     const boot = await net.addHost({ setup: (h) => h.register(DHTCommunity, SETTINGS) });
