@@ -4,10 +4,12 @@
  * for the previous one's timeout: its pings go out on schedule while earlier ones may still be answered.
  * @module
  */
-import type { Address, RequestCache, TimerHandle } from '../../framework/index.js';
+import type { Address, TimerHandle } from '../../framework/index.js';
 import { TimeoutError } from '../../framework/index.js';
 import type { BackoffOptions } from '../../framework/time/backoff.js';
 import { nominalDelayMs } from '../../framework/time/backoff.js';
+import type { DHTCommunity } from './dht-community.js';
+import { Ping } from './messages.js';
 
 /**
  * Delays between a join's ping rounds (the first round goes out at once): nominally 0.3 s, then times 1.4
@@ -20,23 +22,12 @@ export const JOIN_PING_BACKOFF: BackoffOptions = { firstDelayMs: 300, factor: 1.
 /** Ping rounds a join sends at most (on {@link JOIN_PING_BACKOFF}, the last about 15 s after the first). */
 export const JOIN_PING_ROUNDS = 10;
 
-/** What the join's pings need of the DHT. */
-export interface JoinPingHost {
-  /** Pings an address; resolves when it answers. */
-  ping(to: { address: Address }, signal?: AbortSignal): Promise<unknown>;
-  /** The community's request table: a wait with no ping out is an entry of it, so a stop ends it. */
-  readonly requests: Pick<RequestCache, 'register' | 'resolve'>;
-  /** The routing table (a contact learned any other way also ends the rounds). */
-  readonly routingTable: { readonly size: number };
-  /** True while running. */
-  readonly isRunning: boolean;
-  /** The node's clock and randomness (the jitter). */
-  readonly context: { readonly random: { float(): number }; readonly clock: { now(): number } };
-  /** A timer the community's stop clears. */
-  after(ms: number, fn: () => void): TimerHandle;
-  /** Cancels a timer of {@link JoinPingHost.after}. */
-  cancel(handle: TimerHandle | undefined): void;
-}
+/**
+ * What the join's pings need of the DHT: requests (the waits between rounds with no ping out are entries
+ * of its request table, so a stop ends them), the routing table's size (a contact learned any other way
+ * also ends the rounds), its clock, randomness and timers.
+ */
+export type JoinPingHost = Pick<DHTCommunity, 'sendRequest' | 'requests' | 'routingTable' | 'isRunning' | 'context' | 'settings' | 'after' | 'cancel'>;
 
 /** Outcome of {@link pingUntilAnswered}. */
 export interface JoinPingsResult {
@@ -89,7 +80,11 @@ export async function pingUntilAnswered(host: JoinPingHost, addresses: readonly 
     sent++;
     for (const address of addresses) {
       // Out of `out` before anyone is woken: a wait must never run on a plain timer with no ping out.
-      const ping: Promise<void> = host.ping({ address }, signal).then(
+      // Unmetered: a bootstrap address is our own first contact. Once it sent us anything (say the
+      // verification ping of its new contact), its amplification credit would otherwise stop our pings
+      // after three, however many of its answers were lost.
+      const request = host.sendRequest(address, Ping, {}, { timeoutMs: host.settings.requestTimeoutMs[1], signal, unmetered: true });
+      const ping: Promise<void> = request.then(
         () => {
           out.delete(ping);
           answered = true;

@@ -15,7 +15,7 @@ import { JOIN_PING_ROUNDS, pingUntilAnswered } from './join-pings.js';
 import { commonPrefixLength, randomIdInRange } from './routing/node-id.js';
 
 /** What a join needs of its DHT. */
-export type JoinHost = Pick<DHTCommunity, 'ping' | 'requests' | 'routingTable' | 'isRunning' | 'context' | 'settings' | 'nodeId' | 'lookup' | 'after' | 'cancel'>;
+export type JoinHost = Pick<DHTCommunity, 'sendRequest' | 'requests' | 'routingTable' | 'isRunning' | 'context' | 'settings' | 'nodeId' | 'lookup' | 'after' | 'cancel'>;
 
 /** Options of {@link joinNetworkReport}. */
 export interface JoinOptions {
