@@ -1,6 +1,6 @@
 /**
- * Rejoining when the routing table is empty: at start and whenever the table runs empty, a full join at
- * once (its pings in rounds on `JOIN_PING_BACKOFF`); while the table stays empty after that, one ping round
+ * Rejoining when the routing table is empty: at start and whenever the table runs empty (also during a
+ * join that reached a node and lost it), a full join at once (its pings in rounds on `JOIN_PING_BACKOFF`); while the table stays empty after that, one ping round
  * at a time on {@link REJOIN_BACKOFF} (about 10, 15, 22.5, 34, 51 s, then one every 60 s), so a node alone
  * on a network sends about one ping per bootstrap address a minute, and a node that lost its contacts
  * does not wait for the next maintenance tick.
@@ -51,9 +51,13 @@ export class Rejoin {
   private readonly backoff: Backoff;
   private timer: TimerHandle | undefined;
   private joining = false;
+  /** The table ran empty while a join was running (it reached a node, then lost it). */
+  private emptiedWhileJoining = false;
   private active = false;
   private readonly onRemoved = (): void => {
-    if (this.host.routingTable.size === 0) this.check();
+    if (this.host.routingTable.size > 0) return;
+    if (this.joining) this.emptiedWhileJoining = true;
+    else this.check();
   };
 
   /** @param host the DHT, through what rejoining needs of it. */
@@ -75,6 +79,7 @@ export class Rejoin {
     this.host.routingTable.off('peer:removed', this.onRemoved);
     this.host.cancel(this.timer);
     this.timer = undefined;
+    this.emptiedWhileJoining = false;
     this.backoff.reset();
   }
 
@@ -89,6 +94,7 @@ export class Rejoin {
     const host = this.host;
     if (!this.active || !host.isRunning || host.discovery.bootstrap.length === 0) return;
     this.joining = true;
+    this.emptiedWhileJoining = false;
     if (rounds === JOIN_PING_ROUNDS) this.stats.joins++;
     else this.stats.retries++;
     try {
@@ -102,6 +108,12 @@ export class Rejoin {
     if (host.routingTable.size > 0) {
       this.backoff.reset();
       return;
+    }
+    // It reached a node and lost it while joining (say its only contact was evicted after lost answers):
+    // the table ran empty, so join again at once, as when it runs empty later.
+    if (this.emptiedWhileJoining) {
+      this.emptiedWhileJoining = false;
+      return void this.run(JOIN_PING_ROUNDS);
     }
     this.timer = host.after(this.backoff.next(), () => {
       this.timer = undefined;

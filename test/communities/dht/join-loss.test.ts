@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { DHTCommunity } from '../../../communities/dht/index.js';
 import { JOIN_PING_BACKOFF, JOIN_PING_ROUNDS } from '../../../communities/dht/join-pings.js';
 import { REJOIN_BACKOFF } from '../../../communities/dht/rejoin.js';
-import { addressKey } from '../../../framework/index.js';
+import { PingRequest } from '../../../communities/dht/messages.js';
+import { addressKey, readHeader } from '../../../framework/index.js';
 import type { Address } from '../../../framework/index.js';
 import { maxAttemptsWithin, nominalDelayMs } from '../../../framework/time/backoff.js';
 import { simNet } from '../../helpers/memory-nodes.js';
@@ -115,6 +116,53 @@ describe('DHT join under loss', () => {
       expect(await net.stopAndDrain()).toBe(0);
       await silent.close();
     }
+  });
+
+  it('the join pings are not held back by the bootstrap address\'s amplification credit (our own first contact)', async () => {
+    const net = simNet(0x1c);
+    const boot = net.network.createEndpoint();
+    await boot.open();
+    let pings = 0;
+    let pinged = false;
+    const host = await net.addHost({ setup: (h) => h.register(DHTCommunity, SETTINGS) });
+    const dht = host.get(DHTCommunity);
+    // The "bootstrap node" answers nothing, but once sends 184 bytes to the community (as the verification
+    // ping of a new contact would): from then on its address has a credit of 3 x 184 bytes, 3 of our pings.
+    boot.addListener((data, from) => {
+      if (readHeader(data)?.messageId === PingRequest.id) pings++;
+      if (pinged) return;
+      pinged = true;
+      const packet = new Uint8Array(184);
+      packet.set(dht.prefix);
+      packet[dht.prefix.length] = 200; // no such message: dropped, but credited to its source
+      boot.send(from, packet);
+    });
+    await net.clock.settle(dht.bootstrap([boot.address]));
+    expect(pinged).toBe(true);
+    expect(pings).toBe(JOIN_PING_ROUNDS); // every round sent; 4 when metered (one before the credit, then 3)
+    expect(await net.stopAndDrain()).toBe(0);
+    await boot.close();
+  });
+
+  it('a join that reached a node and lost it while joining joins again at once', async () => {
+    const net = simNet(0x1d);
+    const boot = await net.addHost({ setup: (h) => h.register(DHTCommunity, SETTINGS) });
+    const host = await net.addHost({ bootstrap: [boot.endpoint.address], setup: (h) => h.register(DHTCommunity, SETTINGS) });
+    const dht = host.get(DHTCommunity);
+    await net.clock.advance(11); // the first ping was answered (5 ms each way): the join's lookups run
+    expect(dht.routingTable.size).toBe(1);
+    // Everything between the two is lost for a second, and the node loses its one contact mid-join.
+    const [a, b] = [host.endpoint.address, boot.endpoint.address];
+    const down = { latencyMs: 5, jitterMs: 0, lossRate: 1 };
+    net.network.setLinkOptions(a, b, down);
+    net.network.setLinkOptions(b, a, down);
+    for (const c of dht.routingTable.contacts()) dht.routingTable.remove(c.id);
+    await net.clock.advance(989);
+    net.network.setLinkOptions(a, b, undefined);
+    net.network.setLinkOptions(b, a, undefined);
+    // Joined again within the ping rounds of an immediate rejoin, not after REJOIN_BACKOFF's 8-12 s.
+    expect(await net.clock.runUntil(() => dht.routingTable.size > 0, 3_000, 10)).toBe(true);
+    expect(await net.stopAndDrain()).toBe(0);
   });
 
   it('a lost first ping is retried: the join finds its contact after a few rounds', async () => {
