@@ -155,12 +155,18 @@ export class ImmutableCommunity extends RecordCommunity<ImmutableChunk, Immutabl
       const cached = useCache ? this.valueCache.get(keyHex, this.now()) : undefined;
       if (cached !== undefined) return cached;
       const collector = new ChunkCollector(k);
+      // The value lives on the network until its first chunk expires: the cache keeps it no longer.
+      let expiresAt = Number.POSITIVE_INFINITY;
       try {
-        for (const held of this.engine.localRecords(location, undefined)) collector.offer(held.record);
+        for (const held of this.engine.localRecords(location, undefined)) {
+          collector.offer(held.record);
+          expiresAt = Math.min(expiresAt, held.expiresAt);
+        }
         if (collector.complete || options.local === true || this.network.isAlone) return collector.value();
         const nodes = await this.network.findClosestNodes(location, { signal: options.signal });
         const read: ReadChunks = async (peer, limit, cursor) => {
           const page = await this.engine.client.read(peer, location, limit, { cursor, signal: options.signal });
+          for (const r of page.records) expiresAt = Math.min(expiresAt, r.expiresAt);
           return { chunks: page.records.map((r) => r.record), lastIndex: page.lastId?.[0], exhausted: page.exhausted };
         };
         const answered = await fetchChunks(nodes.map((n) => n.peer), collector, read, MAX_CHUNKS, options.signal);
@@ -168,7 +174,7 @@ export class ImmutableCommunity extends RecordCommunity<ImmutableChunk, Immutabl
           throw new ImmutableError(`none of the ${nodes.length} storers of ${formatImmutableKey(k)} answered; try again later`, 'unreachable');
         }
         const value = collector.value();
-        if (value !== undefined && useCache) this.valueCache.put(keyHex, value, this.now());
+        if (value !== undefined && useCache) this.valueCache.put(keyHex, value, this.now(), expiresAt);
         return value;
       } finally {
         this.engine.statistics.recordsRejected += collector.rejected;

@@ -1,7 +1,8 @@
 /**
  * The immutable community's local cache of fetched values. Caching is safe here, unlike for mutable DHT
  * values: a value is checked against its key, which is the hash of its bytes, so a cached copy can never be
- * an outdated version. It can only outlive the copies on the network, by at most `maxAgeMs`.
+ * an outdated version. An entry is kept at most `maxAgeMs`, and never past the expiry the storers reported
+ * for the value's chunks, so a value that expired on the network is not answered from the cache either.
  * @module
  */
 
@@ -49,12 +50,17 @@ export class ImmutableValueCache {
     return entry.value.slice();
   }
 
-  /** Keeps a checked `value` fetched at `now`, evicting the least recently used beyond the limits. */
-  put(keyHex: string, value: Uint8Array, now: number): void {
+  /**
+   * Keeps a checked `value` fetched at `now` until `now + maxAgeMs` or `expiresAt` (the value's expiry on the
+   * network), whichever comes first, evicting the least recently used beyond the limits.
+   */
+  put(keyHex: string, value: Uint8Array, now: number, expiresAt = Number.POSITIVE_INFINITY): void {
     if (value.length > this.limits.maxBytes) return;
+    const until = Math.min(now + this.limits.maxAgeMs, expiresAt);
+    if (until <= now) return;
     const held = this.entries.get(keyHex);
     if (held !== undefined) this.delete(keyHex, held.value.length);
-    this.entries.set(keyHex, { value: value.slice(), until: now + this.limits.maxAgeMs });
+    this.entries.set(keyHex, { value: value.slice(), until });
     this.bytes += value.length;
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= this.limits.maxEntries && this.bytes <= this.limits.maxBytes) break;
