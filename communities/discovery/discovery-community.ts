@@ -147,12 +147,14 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
     this.handle(PeerPuncture, (m) => {
       const search = m.sender === undefined ? undefined : this.searches.get(m.sender.midHex);
       if (search === undefined || !search.asked(m.value.nonce)) return this.drop('unsolicited-puncture', m.from);
+      this.context.logger.debug('puncture', { from: addressKey(m.from), at: this.context.clock.now() });
       this.onVerified(m, search.puncturePath(m.from));
     });
     // A hello from a requester we are puncturing toward ends our punctures (it reached us).
     this.handle(HelloRequest, (m) => {
       const midHex = m.sender?.midHex;
       if (midHex !== undefined) this.puncturer.heard(midHex);
+      this.context.logger.debug('hello', { from: addressKey(m.from), at: this.context.clock.now() });
       this.reply(m, HelloResponse, { id: m.value.id, punctured: midHex !== undefined && this.puncturer.punctured(midHex) });
     });
     this.handleResponses(Announce);
@@ -229,6 +231,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
         failed: (error) => finish(error),
         exhausted: () => finish(new DHTError(`peer ${midHex} not found: every node that could know it was asked and no address answered (${describeTried(search.tried)})`, 'not-found')),
         onEvent: options.onEvent,
+        trace: (step, fields) => this.context.logger.debug(`connect ${midHex.slice(0, 12)}: ${step}`, { ms: this.context.clock.now() - begin, at: this.context.clock.now(), ...fields }),
       });
       this.searches.set(midHex, search);
       const timer = this.after(timeoutMs, () => finish(new DHTError(`peer ${midHex} not found within ${timeoutMs} ms (${describeTried(search.tried)})`, 'not-found')));
@@ -308,6 +311,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
       return;
     }
     const { nonce, requester, requesterLan, proven } = m.value;
+    this.context.logger.debug('introduced', { requester: addressKey(requester), by: addressKey(m.from), proven, at: this.context.clock.now() });
     this.puncturer.introduce({ nonce, requester, requesterMidHex: toHex(m.value.requesterMid), requesterLan, proven }, m.from);
   }
 

@@ -6,36 +6,39 @@
  *    the DHT's soft timeout for the peer, at most {@link DIRECT_GRACE_MAX_MS}, before searching;
  * 2. **locate**: an iterative lookup toward the mid that hellos the peer at every new address a reply
  *    lists for it, and ends as soon as it found one;
- * 3. **storers**, right after the lookup (in parallel with the hellos: a peer behind a NAT does not
- *    answer them; the search waits only the soft timeout of the node that listed the peer, about two
- *    round trips, where it used to wait the peer's, 500 ms for an unknown one): the lookup
- *    continues to the k nodes closest to the mid (answers already received are reused, not asked again)
- *    and asks them, `alpha` at a time, for the peer's record. Each storer returns the peer's candidates
- *    (the address it saw, the LAN and relay addresses the peer announced), all hello'd, and introduces
- *    us to the peer, which punctures toward the address the storer saw and toward the LAN address we sent.
- *    At most {@link MAX_INTRODUCTIONS} storers that held a record are asked; each further one is the
- *    retry of an introduction or puncture that got lost.
+ * 3. **storers**, after the soft timeout of the node that listed the peer (a public peer has answered its
+ *    hello by then), at once when none did: a lookup converging on the k nodes closest to the mid (answers
+ *    already received are reused), and, while it runs, the nodes that answered it asked for the peer's
+ *    record, `alpha` at a time, closest first ({@link StorerPool}): a node that never answers (one that
+ *    left) costs the lookup its hard timeout, not the storers. Each storer returns the peer's candidates
+ *    (the address it saw, the LAN and relay addresses the peer announced), all hello'd, and introduces us
+ *    to the peer, which punctures toward us. At most {@link MAX_INTRODUCTIONS} storers that held a record
+ *    are asked. A round that made no introduction and lost something (no storer answered, or one answered
+ *    no copy) is followed by another, up to {@link MAX_STORER_ROUNDS}, seeded with every node met.
  *
- * Every step is retried: hellos and find-peer requests are resent with the same id at growing intervals
- * (`HELLO_RESEND_AT_MS`, {@link FIND_PEER_RESEND_AT_MS}) until answered; the peer repeats its puncture.
- * Everything is bounded per search: at most `MAX_HELLO_ADDRESSES` addresses, 4 copies of each hello,
- * 3 of each find-peer, one find-peer per storer. The search ends (cancelling its requests, lookups and
- * timers) when the owner calls {@link PeerSearch.cancel}, which it does once a signed packet of the peer
- * arrived. When every storer it will ask was asked, no lookup runs and no hello is pending, nothing more
- * can arrive: the search reports `exhausted`, with {@link PeerSearch.tried} saying what was tried.
+ * Every step is retried: a find not answered within the node's soft timeout is asked once more
+ * ({@link hedged}), hellos and find-peer requests are resent with the same id at growing intervals
+ * (`HELLO_RESEND_AT_MS`, {@link FIND_PEER_RESEND_AT_MS}); the peer repeats its puncture. Everything is
+ * bounded per search: at most `MAX_HELLO_ADDRESSES` addresses, 5 copies of each hello, 3 of each
+ * find-peer, one find-peer per storer and round. The search ends (cancelling its requests, lookups and
+ * timers) when the owner calls {@link PeerSearch.cancel}, once a signed packet of the peer arrived. When
+ * the last round asked every storer it will, no lookup runs and no hello is pending, nothing more can
+ * arrive: the search reports `exhausted`, with {@link PeerSearch.tried} saying what was tried.
  * @module
  */
-import type { Address, Incoming, PublicKey, PublicKeyCache, RequestBody, RequestOptions, RequestType, TimerHandle, MessageSpec } from '../../framework/index.js';
+import type { Address, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
-import type { DHTError, FindReply, LookupListener, LookupPeer, LookupResult, RecordNetwork } from '../dht/index.js';
+import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
+import type { NodeReply, PeerSearchHooks, SearchHost } from './search-host.js';
 import { ImpostorError } from '../dht/errors.js';
-import type { Answered } from '../dht/lookup.js';
 import { candidateKind, ownLan } from './candidates.js';
 import type { ConnectPath } from './candidates.js';
 import { Hellos } from './hellos.js';
 import type { SearchTried } from './connect-result.js';
 import { FindPeer } from './messages.js';
 import { requestWithResends } from './resend.js';
+import { hedged } from './hedged.js';
+import { StorerPool } from './storer-pool.js';
 
 /** When a find-peer request's copies go out, in ms after the first. */
 export const FIND_PEER_RESEND_AT_MS: readonly number[] = [300, 900];
@@ -49,52 +52,14 @@ const FIND_PEER_FINAL_WAIT_MS = 1_000;
 export const DIRECT_GRACE_MAX_MS = 150;
 /** Most storers holding a record (each introduced us) asked by one search. */
 export const MAX_INTRODUCTIONS = 6;
-
-/** What a search needs of its community: the DHT's public door, its timers, requests and known peers. */
-export interface SearchHost {
-  /** The DHT. */
-  readonly network: RecordNetwork;
-  /** One find for nodes (the DHT's, checked). */
-  queryFind(peer: LookupPeer, target: Uint8Array, values: false): Promise<FindReply>;
-  /** Parsed public keys, and our bound local address (sent as our LAN candidate). */
-  readonly context: { readonly keys: PublicKeyCache; readonly transport: { readonly localAddress: Address } };
-  /** Peers this node verified, by mid. */
-  readonly peers: { getByMid(midHex: string): { readonly address: Address; readonly addressKey: string } | undefined };
-  /** Sends a typed request. */
-  sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
-  /** Sends one message (a copy of a request). */
-  send<T>(to: Address, spec: MessageSpec<T>, value: T, recipient?: PublicKey): number;
-  /** Timers. */
-  after(ms: number, fn: () => void): TimerHandle;
-  cancel(handle: TimerHandle | undefined): void;
-}
-
-/** A find reply as a search keeps it: the nodes listed and the store token the node issued us. */
-interface NodeReply {
-  readonly nodes: readonly LookupPeer[];
-  readonly token: Uint8Array;
-}
+/**
+ * Most rounds of stage 3 (a lookup and the storers it finds) in one search: a round that made no
+ * introduction and lost something (no storer answered, or one answered no copy) is followed by another.
+ */
+export const MAX_STORER_ROUNDS = 3;
 
 /** Where a search stands. */
 type Stage = 'direct' | 'locating' | 'located' | 'storers';
-
-/** What a {@link PeerSearch} reports to its owner. */
-export interface PeerSearchHooks {
-  /**
-   * A hello was answered: check and accept the signed packet (the owner cancels the search if it was
-   * the peer); `path` is the path it proves.
-   */
-  answered(m: Incoming<unknown>, path: ConnectPath): void;
-  /** The search cannot run (`no-nodes`: nobody to ask). */
-  failed(error: DHTError): void;
-  /**
-   * Every path is tried and none answered: the storers were asked (and each introduction's puncture
-   * waited out), no lookup runs and no hello is pending. Called at most once.
-   */
-  exhausted(): void;
-  /** Receives the events of the search's lookups. */
-  readonly onEvent?: LookupListener | undefined;
-}
 
 /** The lookup's query for the target itself: never sent as a find (the peer gets a hello instead). */
 class TargetReached extends Error {}
@@ -105,6 +70,8 @@ export class PeerSearch {
   findPeers = 0;
   private findPeerPackets = 0;
   private introductions = 0;
+  /** Find-peer requests waiting for an answer. */
+  private findPeersOut = 0;
   private readonly midHex: string;
   private readonly controller = new AbortController();
   private readonly hellos: Hellos;
@@ -119,6 +86,10 @@ export class PeerSearch {
   private listedBy: Uint8Array | undefined;
   /** The storers were all asked that will be. */
   private storersAsked = false;
+  /** The nodes that answered a find of this search: the storers to ask. */
+  private readonly storers: StorerPool<NodeReply>;
+  /** Every node a lookup of this search queried, by hex id: seeds of its later lookups. */
+  private readonly met = new Map<string, LookupPeer>();
   private reportedExhausted = false;
 
   /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
@@ -128,13 +99,17 @@ export class PeerSearch {
     private readonly hooks: PeerSearchHooks,
   ) {
     this.midHex = toHex(mid);
+    this.storers = new StorerPool<NodeReply>(mid, d.network.bucketSize);
     this.hellos = new Hellos(
       d,
       this.controller.signal,
       { schedule: (ms, fn) => this.schedule(ms, fn), unschedule: (h) => this.unschedule(h) },
       () => this.d.network.recipientKey(this.mid),
       {
-        answered: (m) => this.hooks.answered(m, this.hellos.pathFor(m.from, m.value.punctured)),
+        answered: (m) => {
+          this.trace('hello-answered', { from: addressKey(m.from), punctured: m.value.punctured });
+          this.hooks.answered(m, this.hellos.pathFor(m.from, m.value.punctured));
+        },
         settled: () => this.helloSettled(),
       },
     );
@@ -173,6 +148,7 @@ export class PeerSearch {
     if (contact !== undefined) direct.set(addressKey(contact), contact);
     const peer = this.d.peers.getByMid(this.midHex);
     if (peer !== undefined) direct.set(peer.addressKey, peer.address);
+    this.trace('start', { direct: [...direct.keys()] });
     if (direct.size === 0) return this.locate();
     for (const address of direct.values()) this.hellos.add(address, 'direct');
     if (!this.cancelled) this.armGrace(() => this.locate(), Math.min(this.graceMs(), DIRECT_GRACE_MAX_MS));
@@ -182,6 +158,7 @@ export class PeerSearch {
   cancel(): void {
     if (this.cancelled) return;
     this.controller.abort();
+    this.storers.wake();
     for (const t of this.timers) this.d.cancel(t);
     this.timers.clear();
     this.grace = undefined;
@@ -197,8 +174,9 @@ export class PeerSearch {
     this.stage = 'locating';
     this.foundAddress = false; // the direct hellos' addresses are not news
     this.disarmGrace();
-    this.run(() => this.foundAddress, () => {
+    this.run(() => this.foundAddress, (result) => {
       this.stage = 'located';
+      this.trace('located', { found: this.foundAddress, queried: result.queried, failed: result.failed, pendingHellos: this.hellos.pending });
       // Only a new address is worth the wait: one we hello'd directly already had its chance.
       if (!this.foundAddress || this.listedBy === undefined || this.hellos.pending === 0) return this.askForRecord();
       this.armGrace(() => this.askForRecord(), this.d.network.softTimeoutMs(this.listedBy));
@@ -210,17 +188,43 @@ export class PeerSearch {
     if (this.cancelled || this.stage === 'storers') return;
     this.stage = 'storers';
     this.disarmGrace();
+    this.storerRound();
+  }
+
+  /**
+   * One round of stage 3: a lookup converging on the k closest nodes, and the storers asked while it
+   * runs (nodes that answered it, closest first: a node that never answers, e.g. one that left, costs the
+   * lookup its hard timeout but delays no find-peer request). When a round ends without an introduction
+   * and something of it was lost (no storer answered, or one answered no copy of its find-peer), another
+   * round runs, up to {@link MAX_STORER_ROUNDS}: under loss the search keeps trying while it has bounds
+   * left, and a peer with no record anywhere (every storer answered without one) still ends early.
+   */
+  private storerRound(): void {
+    const pool = this.storers;
+    pool.startRound();
+    this.trace('record-lookup', { round: pool.round });
+    const workers = Promise.all(Array.from({ length: this.d.network.alpha }, () => this.storerWorker()));
     this.run(undefined, (result) => {
-      void this.askStorers(result.closest).then(() => {
-        this.storersAsked = true;
-        this.checkExhausted();
-      });
+      this.trace('record-lookup-done', { closest: result.closest.length, queried: result.queried, failed: result.failed });
+      for (const a of result.closest) if (!this.cancelled && !equalBytes(a.peer.id, this.mid)) pool.offer(a.peer, a.reply);
+      pool.lookupEnded();
+    }, () => pool.lookupEnded());
+    void workers.then(() => {
+      if (this.cancelled) return;
+      this.trace('storers-asked', { round: pool.round, asked: this.findPeers, introductions: this.introductions, answered: pool.answered, unanswered: pool.unanswered });
+      const lost = pool.answered === 0 || pool.unanswered > 0;
+      if (this.introductions === 0 && lost && pool.round < MAX_STORER_ROUNDS) return this.storerRound();
+      this.storersAsked = true;
+      this.checkExhausted();
     });
   }
 
-  private run(isDone: (() => boolean) | undefined, then: (result: LookupResult<NodeReply>) => void): void {
+  /** Runs a lookup of the search; `then` gets its result, `ended` is called when it failed (not when cancelled). */
+  private run(isDone: (() => boolean) | undefined, then: (result: LookupResult<NodeReply>) => void, ended?: () => void): void {
     this.d.network
       .searchNodes<NodeReply>(this.mid, {
+        // Every node an earlier lookup of this search met: under loss the routing table may have dropped them.
+        seeds: [...this.met.values()],
         signal: this.controller.signal,
         isDone,
         query: (peer) => this.query(peer),
@@ -236,6 +240,7 @@ export class PeerSearch {
         (error: unknown) => {
           // No node to ask is the owner's to report; an abort means the search ended.
           if (!this.cancelled && (error as DHTError).reason === 'no-nodes') this.hooks.failed(error as DHTError);
+          if (!this.cancelled) ended?.();
         },
       );
   }
@@ -251,51 +256,77 @@ export class PeerSearch {
       this.hello(peer.address);
       return Promise.reject(new TargetReached('the peer is hello\'d, not asked'));
     }
+    this.met.set(hex, { id: peer.id, address: peer.address });
     let pending = this.queries.get(hex);
     if (pending === undefined) {
-      pending = this.find(peer);
-      pending.catch(() => undefined); // a query a finished lookup no longer awaits
-      this.queries.set(hex, pending);
+      const query = this.find(peer);
+      pending = query;
+      this.queries.set(hex, query);
+      query.then(
+        (reply) => {
+          if (!this.cancelled) this.storers.offer(peer, reply);
+        },
+        () => {
+          // A failed query is asked again by a later lookup of this search (a lost packet, not a verdict).
+          if (this.queries.get(hex) === query) this.queries.delete(hex);
+        },
+      );
     }
     return pending;
   }
 
   private async find(peer: LookupPeer): Promise<NodeReply> {
-    const reply = await this.d.queryFind(peer, this.mid, false);
+    // Asked again after the node's soft timeout: a lost find must not hold the lookup for its hard timeout.
+    const timers = { schedule: (ms: number, fn: () => void) => this.schedule(ms, fn), unschedule: (h: TimerHandle) => this.unschedule(h) };
+    const reply = await hedged(() => this.d.queryFind(peer, this.mid, false), this.d.network.softTimeoutMs(peer.id), timers);
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
     for (const n of reply.nodes) {
       if (this.cancelled || !equalBytes(n.id, this.mid)) continue;
-      if (this.hello(n.address)) this.listedBy ??= peer.id;
+      if (this.hello(n.address)) {
+        this.listedBy ??= peer.id;
+        this.trace('listed', { address: addressKey(n.address), by: addressKey(peer.address) });
+      }
     }
     return { nodes: reply.nodes, token: reply.token };
   }
 
   /**
-   * Asks the closest nodes for the peer's record, `alpha` at a time. A storer that returned a record
-   * also introduced us, so its worker waits for the puncture (the storer's soft timeout) before asking
-   * the next one; one that had nothing, or failed, is replaced at once. Stops after
-   * {@link MAX_INTRODUCTIONS} introductions.
+   * One of `alpha` workers asking the pool's storers for the peer's record, closest first, while the
+   * round's lookup runs (see {@link StorerPool}). A storer that returned a record also introduced us, so
+   * its worker waits for the puncture (the storer's soft timeout) before asking the next one; one that had
+   * nothing, or failed, is replaced at once. Stops after {@link MAX_INTRODUCTIONS} introductions.
    */
-  private async askStorers(closest: ReadonlyArray<Answered<NodeReply>>): Promise<void> {
-    const queue = closest.filter((a) => !equalBytes(a.peer.id, this.mid));
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next !== undefined && !this.cancelled && this.introductions < MAX_INTRODUCTIONS; next = queue.shift()) {
-        const led = await this.findPeer(next).catch(() => false);
-        if (led) await this.wait(this.d.network.softTimeoutMs(next.peer.id));
+  private async storerWorker(): Promise<void> {
+    while (!this.cancelled && this.introductions < MAX_INTRODUCTIONS) {
+      // Requests in flight may each introduce us: never more than the bound in all.
+      if (this.introductions + this.findPeersOut >= MAX_INTRODUCTIONS) {
+        await this.storers.next();
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: this.d.network.alpha }, worker));
+      const next = this.storers.take();
+      if (next === undefined) {
+        if (await this.storers.more()) continue;
+        return;
+      }
+      this.findPeersOut++;
+      const held = await this.findPeer(next).catch(() => undefined);
+      this.findPeersOut--;
+      this.storers.outcome(next, held);
+      this.storers.wake();
+      if (held === true) await this.wait(this.d.network.softTimeoutMs(next.peer.id));
+    }
   }
 
   /** One find-peer request (resent until answered); hellos each candidate of the mid it returns. @returns true if it held a record. */
-  private async findPeer(node: Answered<NodeReply>): Promise<boolean> {
+  private async findPeer(node: { peer: LookupPeer; reply: NodeReply }): Promise<boolean> {
     this.findPeers++;
     this.findPeerPackets++;
     // The DHT token this node issued us proves our address, so it may answer with every address it holds.
     const recipient = this.d.network.recipientKey(node.peer.id);
     const lan = ownLan(this.d.context.transport.localAddress);
+    this.trace('find-peer', { to: addressKey(node.peer.address) });
     const m = await requestWithResends(this.d, node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token, lan }, {
       resendAtMs: FIND_PEER_RESEND_AT_MS,
       finalWaitMs: FIND_PEER_FINAL_WAIT_MS,
@@ -318,6 +349,7 @@ export class PeerSearch {
       }
     }
     if (held) this.introductions++;
+    this.trace('find-peer-answered', { from: addressKey(node.peer.address), held });
     return held;
   }
 
@@ -348,12 +380,17 @@ export class PeerSearch {
   private checkExhausted(): void {
     if (this.cancelled || this.reportedExhausted || !this.storersAsked || this.hellos.pending > 0) return;
     this.reportedExhausted = true;
+    this.trace('exhausted');
     this.hooks.exhausted();
   }
 
   /** How long a direct hello gets before the lookup starts: the DHT's soft timeout for the peer. */
   private graceMs(): number {
     return this.d.network.softTimeoutMs(this.mid);
+  }
+
+  private trace(step: string, fields?: Record<string, unknown>): void {
+    this.hooks.trace?.(step, fields);
   }
 
   private armGrace(fn: () => void, ms = this.graceMs()): void {

@@ -48,7 +48,7 @@ function start({ args }) {
     }, START_TIMEOUT_MS);
     child.stderr.on('data', (d) => {
       info.stderr.push(String(d));
-      if (info.stderr.length > 50) info.stderr.shift();
+      if (info.stderr.length > 2_000) info.stderr.shift();
     });
     child.stdout.on('data', (d) => {
       out += String(d);
@@ -167,8 +167,9 @@ function probe({ host, port, targets, timeoutMs = 2_000 }) {
   });
 }
 
-function stderrTail({ node: id }) {
-  return { stderr: node(id).stderr.join('').slice(-2_000) };
+/** The last `chars` characters (default 2,000) the node wrote to stderr (its `--verbose` log). */
+function stderrTail({ node: id, chars = 2_000 }) {
+  return { stderr: node(id).stderr.join('').slice(-chars) };
 }
 
 const OPS = { start, stop, http, waitContacts, echo, probe, stderrTail };

@@ -36,10 +36,9 @@ export async function connectTry(ctx, host, target) {
     t.ms = r.ms;
     t.path = pathOf(r.body, target.mid);
     t.success = r.status === 200 && Array.isArray(r.body?.peers) && r.body.peers.some((p) => p.mid === target.mid);
-    if (!t.success) {
-      t.reason = r.status === 0 ? r.error : `${r.status} ${r.body?.error?.code ?? r.body?.code ?? JSON.stringify(r.body).slice(0, 120)}`;
-      if (ctx.verbose) t.log = (await agent.call('stderrTail', { node: started.node })).stderr;
-    }
+    if (!t.success) t.reason = r.status === 0 ? r.error : `${r.status} ${r.body?.error?.code ?? r.body?.code ?? JSON.stringify(r.body).slice(0, 120)}`;
+    // With --verbose every try keeps its node's log (the connect's steps with their times, see docs/networking.md).
+    if (ctx.verbose) t.log = (await agent.call('stderrTail', { node: started.node, chars: 20_000 })).stderr;
     return t;
   } catch (error) {
     t.reason = String(error.message ?? error);

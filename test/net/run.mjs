@@ -214,7 +214,7 @@ async function main() {
     // With --verbose, the targets' logs of each network go to the JSON file.
     const saveTargetLogs = async () => {
       if (!ctx.verbose || ctx.targets === undefined) return;
-      for (const [name, t] of Object.entries(ctx.targets)) results.setup[`network-${network}`][name].log = (await ctx.agent(t.ns).call('stderrTail', { node: t.node })).stderr;
+      for (const [name, t] of Object.entries(ctx.targets)) results.setup[`network-${network}`][name].log = (await ctx.agent(t.ns).call('stderrTail', { node: t.node, chars: 200_000 })).stderr;
     };
     const freshNetwork = async () => {
       await saveTargetLogs();

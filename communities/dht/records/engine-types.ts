@@ -193,6 +193,8 @@ export interface NodeSearchOptions<Reply> {
   kind?: LookupKind | undefined;
   /** Receives the lookup's events. */
   onEvent?: LookupListener | undefined;
+  /** Nodes to start from besides the routing table's closest contacts (e.g. nodes an earlier lookup reached). */
+  seeds?: readonly LookupPeer[] | undefined;
 }
 
 /** The timers a community offers (cleared when it stops). */
