@@ -26,6 +26,7 @@
  * arrive: the search reports `exhausted`, with {@link PeerSearch.tried} saying what was tried.
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import type { Address, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
@@ -64,6 +65,9 @@ type Stage = 'direct' | 'locating' | 'located' | 'storers';
 /** The lookup's query for the target itself: never sent as a find (the peer gets a hello instead). */
 class TargetReached extends Error {}
 
+/** Most requests of one search pending at once (a bound on its signal's listeners, with room to spare). */
+const SEARCH_SIGNAL_LISTENERS = 128;
+
 /** One search for the peer with a given mid; see the module comment. */
 export class PeerSearch {
   /** Find-peer requests sent (one per storer asked). */
@@ -98,6 +102,10 @@ export class PeerSearch {
     private readonly mid: Uint8Array,
     private readonly hooks: PeerSearchHooks,
   ) {
+    // Every request of the search listens on this one signal while it is pending: up to 16 hellos, the
+    // find-peer requests and the lookups' finds (each maybe asked twice), so more than Node's default of 10
+    // is normal here, and bounded.
+    setMaxListeners(SEARCH_SIGNAL_LISTENERS, this.controller.signal);
     this.midHex = toHex(mid);
     this.storers = new StorerPool<NodeReply>(mid, d.network.bucketSize);
     this.hellos = new Hellos(
