@@ -85,6 +85,7 @@ export {
 export type { Bits, InferStruct, InferStructFields, Ipv8MessageSpec, Ipv8Packet, StructFieldTypes, StructListOptions, StructSchema, StructType, VarBytesOptions } from './wire/struct/index.js';
 export { DEFAULT_MAX_PACKET_BYTES } from './endpoint/endpoint.js';
 export type { Endpoint, EndpointStats, PacketListener } from './endpoint/endpoint.js';
+export { EndpointWrapper } from './endpoint/endpoint-wrapper.js';
 export { addressFamily, addressKey, isValidPort, parseAddress, sameAddress } from './endpoint/address.js';
 export type { Address } from './endpoint/address.js';
 export { DEFAULT_SOCKET_BUFFER_BYTES, MAX_UDP4_PAYLOAD_BYTES, MAX_UDP6_PAYLOAD_BYTES, UdpEndpoint } from './endpoint/udp-endpoint.js';

@@ -6,7 +6,8 @@
  */
 import type { Address } from '../endpoint/address.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
-import type { Endpoint, EndpointStats, PacketListener } from '../endpoint/endpoint.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { EndpointWrapper } from '../endpoint/endpoint-wrapper.js';
 import { InvalidArgumentError, PacketTooLargeError } from '../errors.js';
 import type { TimerHandle } from '../time/clock.js';
 import { RelayError } from './relay-error.js';
@@ -48,7 +49,7 @@ const MAX_CHALLENGES = 2;
  * const { address } = await client.allocate(parseAddress('203.0.113.5:8090')); // advertise `address`
  * ```
  */
-export class RelayClient implements Endpoint {
+export class RelayClient extends EndpointWrapper {
   /** The client's live counters (the wrapped endpoint's are `stats`). */
   readonly relayStats: Readonly<RelayClientStats>;
 
@@ -67,14 +68,12 @@ export class RelayClient implements Endpoint {
   private readonly attempts: number;
   private readonly peerTimeoutMs: number;
   private readonly maxPeers: number;
-  private listeners: readonly PacketListener[] = [];
   private held: Held | undefined;
   private readonly pending = new Map<number, Pending>();
   private readonly cookies = new Map<string, Uint8Array>();
   /** Relayed peers by address key, least recently heard first. */
   private readonly peers = new Map<string, number>();
   private readonly changeListeners = new Set<(allocation: RelayAllocation | undefined) => void>();
-  private readonly onInner = (data: Uint8Array, from: Address): void => this.receive(data, from);
 
   /**
    * @param inner the node's endpoint (or a {@link RelayServer} around it).
@@ -84,10 +83,11 @@ export class RelayClient implements Endpoint {
    *   leaves no room for the relay header.
    */
   constructor(
-    private readonly inner: Endpoint,
+    inner: Endpoint,
     private readonly deps: RelayClientDeps,
     options: RelayClientOptions = {},
   ) {
+    super(inner);
     this.refreshMs = positiveSetting('relay client', 'refreshIntervalMs', options.refreshIntervalMs ?? 25_000);
     this.timeoutMs = positiveSetting('relay client', 'requestTimeoutMs', options.requestTimeoutMs ?? 2_000);
     this.attempts = positiveSetting('relay client', 'requestAttempts', options.requestAttempts ?? 3);
@@ -97,27 +97,12 @@ export class RelayClient implements Endpoint {
       throw new InvalidArgumentError(`the wrapped endpoint's maxPacketBytes (${inner.maxPacketBytes}) leaves no room for the ${RELAY_OVERHEAD_BYTES}-byte relay header`);
     }
     this.relayStats = this.counters;
-    inner.addListener(this.onInner);
-  }
-
-  /** @inheritDoc */
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  /** @inheritDoc */
-  get address(): Address {
-    return this.inner.address;
+    this.attach();
   }
 
   /** The wrapped endpoint's `maxPacketBytes` minus {@link RELAY_OVERHEAD_BYTES}. */
-  get maxPacketBytes(): number {
+  override get maxPacketBytes(): number {
     return this.inner.maxPacketBytes - RELAY_OVERHEAD_BYTES;
-  }
-
-  /** The wrapped endpoint's counters. */
-  get stats(): Readonly<EndpointStats> {
-    return this.inner.stats;
   }
 
   /** The allocation held now, if any. */
@@ -131,13 +116,8 @@ export class RelayClient implements Endpoint {
     return this.peers.size;
   }
 
-  /** @inheritDoc */
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-
   /** Releases the allocation, cancels pending requests, then closes the wrapped endpoint. Idempotent. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.release();
     for (const [id, p] of [...this.pending]) this.fail(id, p, 'closed', 'the endpoint closed');
     await this.inner.close();
@@ -200,7 +180,7 @@ export class RelayClient implements Endpoint {
    * `relayedPeerTimeoutMs`), else directly.
    * @throws {@link PacketTooLargeError} when `data` exceeds {@link RelayClient.maxPacketBytes}.
    */
-  send(to: Address, data: Uint8Array): void {
+  override send(to: Address, data: Uint8Array): void {
     if (data.length > this.maxPacketBytes) throw new PacketTooLargeError(data.length, this.maxPacketBytes);
     const held = this.held;
     if (held !== undefined && this.peers.size > 0) {
@@ -222,17 +202,8 @@ export class RelayClient implements Endpoint {
     this.inner.send(to, data);
   }
 
-  /** @inheritDoc */
-  addListener(listener: PacketListener): void {
-    this.listeners = [...this.listeners, listener];
-  }
-
-  /** @inheritDoc */
-  removeListener(listener: PacketListener): void {
-    this.listeners = this.listeners.filter((l) => l !== listener);
-  }
-
-  private receive(data: Uint8Array, from: Address): void {
+  /** Answers the relay's replies, unwraps what it forwards, and delivers every other datagram unchanged. */
+  protected override receive(data: Uint8Array, from: Address): void {
     if (!isRelayDatagram(data)) {
       // A peer that reaches us directly is answered directly from now on.
       if (this.peers.size > 0) this.peers.delete(addressKey(from));
@@ -270,18 +241,6 @@ export class RelayClient implements Endpoint {
         // Malformed, or meant for a relay server this node does not run: the host counts it as malformed.
         this.deliver(data, from);
     }
-  }
-
-  private deliver(data: Uint8Array, from: Address): void {
-    let failure: unknown;
-    for (const listener of this.listeners) {
-      try {
-        listener(data, from);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== undefined) throw failure; // the wrapped endpoint counts it
   }
 
   private notePeer(peer: Address): void {

@@ -6,7 +6,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
-import type { Endpoint, EndpointStats, PacketListener } from '../endpoint/endpoint.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { EndpointWrapper } from '../endpoint/endpoint-wrapper.js';
 import type { TimerHandle } from '../time/clock.js';
 import { ByteBucket } from './byte-bucket.js';
 import { DROP_REASONS, positiveSetting } from './relay-settings.js';
@@ -56,7 +57,7 @@ const COOKIE_WINDOW_MS = 60_000;
  * const host = new OverlayHost({ endpoint: new RelayClient(relay, { clock }) });
  * ```
  */
-export class RelayServer implements Endpoint {
+export class RelayServer extends EndpointWrapper {
   /** The relay's live counters. */
   readonly relayStats: Readonly<RelayServerStats>;
 
@@ -73,8 +74,6 @@ export class RelayServer implements Endpoint {
   private readonly secret: Uint8Array;
   private readonly allocations = new Map<string, Allocation>();
   private readonly perIp = new Map<string, number>();
-  private listeners: readonly PacketListener[] = [];
-  private readonly onInner = (data: Uint8Array, from: Address): void => this.receive(data, from);
 
   /**
    * @param inner the node's endpoint; its `maxPacketBytes` must leave room for {@link RELAY_OVERHEAD_BYTES}
@@ -84,10 +83,11 @@ export class RelayServer implements Endpoint {
    * @throws `InvalidArgumentError` when a limit is not a positive integer.
    */
   constructor(
-    private readonly inner: Endpoint,
+    inner: Endpoint,
     private readonly deps: RelayServerDeps,
     options: RelayServerOptions = {},
   ) {
+    super(inner);
     this.maxAllocations = positiveSetting('relay', 'maxAllocations', options.maxAllocations ?? 64);
     this.maxPerIp = positiveSetting('relay', 'maxAllocationsPerIp', options.maxAllocationsPerIp ?? 2);
     this.lifetimeMs = positiveSetting('relay', 'allocationLifetimeMs', options.allocationLifetimeMs ?? 60_000);
@@ -115,53 +115,13 @@ export class RelayServer implements Endpoint {
       dropped,
     };
     this.relayStats = this.counters;
-    inner.addListener(this.onInner);
-  }
-
-  /** @inheritDoc */
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-
-  /** @inheritDoc */
-  get address(): Address {
-    return this.inner.address;
-  }
-
-  /** @inheritDoc */
-  get maxPacketBytes(): number {
-    return this.inner.maxPacketBytes;
-  }
-
-  /** The wrapped endpoint's counters (the relay's own are {@link RelayServer.relayStats}). */
-  get stats(): Readonly<EndpointStats> {
-    return this.inner.stats;
-  }
-
-  /** @inheritDoc */
-  open(): Promise<void> {
-    return this.inner.open();
+    this.attach();
   }
 
   /** Closes every allocation and its port, then the wrapped endpoint. Idempotent. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all([...this.allocations.values()].map((allocation) => this.drop(allocation)));
     await this.inner.close();
-  }
-
-  /** @inheritDoc */
-  send(to: Address, data: Uint8Array): void {
-    this.inner.send(to, data);
-  }
-
-  /** @inheritDoc */
-  addListener(listener: PacketListener): void {
-    this.listeners = [...this.listeners, listener];
-  }
-
-  /** @inheritDoc */
-  removeListener(listener: PacketListener): void {
-    this.listeners = this.listeners.filter((l) => l !== listener);
   }
 
   /** The relayed address of the allocation held for `client`, if any (for diagnostics and tests). */
@@ -170,7 +130,8 @@ export class RelayServer implements Endpoint {
     return endpoint === undefined ? undefined : endpoint.address;
   }
 
-  private receive(data: Uint8Array, from: Address): void {
+  /** Serves relay requests from clients and delivers every other datagram unchanged. */
+  protected override receive(data: Uint8Array, from: Address): void {
     if (!isRelayDatagram(data)) {
       this.deliver(data, from);
       return;
@@ -201,18 +162,6 @@ export class RelayServer implements Endpoint {
         // Answers meant for this node as a relay client: its RelayClient (a listener) handles them.
         this.deliver(data, from);
     }
-  }
-
-  private deliver(data: Uint8Array, from: Address): void {
-    let failure: unknown;
-    for (const listener of this.listeners) {
-      try {
-        listener(data, from);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== undefined) throw failure; // the wrapped endpoint counts it
   }
 
   private onAllocate(from: Address, requestId: number, cookie: Uint8Array): void {
