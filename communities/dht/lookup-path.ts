@@ -47,6 +47,14 @@ export interface Shared<R> {
   pathDone(): void;
   /** Steps every path (a settled query may free another path held back by the quorum). */
   stepAll(): void;
+  /**
+   * Hex ids of the nodes seen in an improbably dense cluster at the target by any path, or by the paths'
+   * candidates judged together (`judge`): a disjoint lookup deals a cluster's members out to its paths, so
+   * one path alone may see too few of them to find them improbable.
+   */
+  readonly suspects: Set<string>;
+  /** Judges the candidates of every path together and adds a dense cluster's members to `suspects`. */
+  judge(): void;
 }
 
 /** Most candidates a path remembers unless told otherwise. */
@@ -87,6 +95,11 @@ export class LookupPath<V, R extends QueryReply<V>> {
     if (this.candidates.size >= (this.o.maxCandidates ?? DEFAULT_MAX_CANDIDATES)) return;
     this.candidates.set(hex, { peer, hex, hops, state: 'new', reply: undefined, referrer });
     this.dirty = true;
+  }
+
+  /** The candidates this path knows (any order, failed ones too), for judging the paths together. */
+  known(): IterableIterator<Candidate<R>> {
+    return this.candidates.values();
   }
 
   /** The `n` closest nodes that answered this path, nearest first (chosen by `select` when given). */
@@ -164,7 +177,11 @@ export class LookupPath<V, R extends QueryReply<V>> {
     })(this.ordered());
     if (o.select !== undefined) {
       const pick = o.select.pick(o.target, live, o.k);
-      for (let i = 0; i < pick.suspect; i++) pick.chosen[i]!.suspect = true;
+      // Every member of the cluster, also one the caps left out of the window (it may have answered already).
+      for (const c of pick.cluster) {
+        c.suspect = true;
+        shared.suspects.add(c.hex);
+      }
       return pick;
     }
     const chosen: Candidate<R>[] = [];
@@ -234,8 +251,9 @@ export class LookupPath<V, R extends QueryReply<V>> {
         if (reply.found !== undefined) {
           if (o.select !== undefined) this.window(); // marks the suspect candidates as the answers come in
           // Whether it is suspect is read when the quorum is judged: later answers may reveal the cluster.
-          shared.found.push({ peer: c.peer, hops: c.hops, reply, get suspect() { return c.suspect === true; } });
+          shared.found.push({ peer: c.peer, hops: c.hops, reply, get suspect() { return c.suspect === true || shared.suspects.has(c.hex); } });
         }
+        if (o.select !== undefined) shared.judge();
         shared.stepAll();
       },
       (error: unknown) => {

@@ -166,6 +166,23 @@ export function disjointLookup<V, R extends QueryReply<V>>(o: LookupOptions<V, R
       stepAll(): void {
         for (const p of all) p.step();
       },
+      suspects: new Set<string>(),
+      judge(): void {
+        if (o.select === undefined || all.length < 2) return; // one path judges its own candidates (its window)
+        // Every node any path knows of, but none that failed on any path (a made-up id is not a member).
+        const known = new Map<string, { readonly peer: LookupPeer; readonly hex: string }>();
+        const failed = new Set<string>();
+        for (const p of all) {
+          for (const c of p.known()) {
+            if (c.state === 'failed') failed.add(c.hex);
+            else known.set(c.hex, c);
+          }
+        }
+        for (const hex of failed) known.delete(hex);
+        const nearest = [...known.values()].sort((a, b) => compareDistance(o.target, a.peer.id, b.peer.id));
+        const pick = o.select.pick(o.target, nearest, o.k);
+        for (const c of pick.cluster) shared.suspects.add(c.hex);
+      },
     };
     const selfHex = toHex(o.selfId);
     for (let i = 0; i < paths; i++) all.push(new LookupPath(o, shared, selfHex, i));

@@ -43,6 +43,11 @@ export interface SetPick<T> {
   readonly chosen: T[];
   /** How many of the first `chosen` are suspect (an improbably dense cluster at the key). */
   readonly suspect: number;
+  /**
+   * Every member of the dense cluster, nearest first, also those the IP-group caps left out of `chosen`
+   * (a lookup may have queried them already: their answers must not count toward its quorum either).
+   */
+  readonly cluster: readonly T[];
 }
 
 /** Chooses the k closest of a candidate list under the caps and the density check. */
@@ -141,7 +146,7 @@ export function diverseSelector(options: DiverseSetOptions = {}): SetSelector {
         if (next.done === true) break;
         consider(next.value);
       }
-      return { chosen, suspect };
+      return { chosen, suspect, cluster: head.slice(0, cluster) };
     },
   };
 }
