@@ -204,18 +204,20 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
     const sameGroup = [...this.byReporter.entries()].filter(([, o]) => o.group === group);
     for (let i = 0; i <= sameGroup.length - this.maxPerGroup; i++) this.byReporter.delete(sameGroup[i]![0]);
     const copy = { host: observed.host, port: observed.port };
-    this.byReporter.set(key, { observed: copy, key: addressKey(copy), host: canonicalHost(copy.host), reporter, group, at: this.clock.now() });
+    const now = this.clock.now(); // one reading: a verdict this observation changes changed when it arrived
+    this.byReporter.set(key, { observed: copy, key: addressKey(copy), host: canonicalHost(copy.host), reporter, group, at: now });
     this.total++;
     while (this.byReporter.size > this.maxObservations) this.byReporter.delete(this.byReporter.keys().next().value!);
-    this.refresh();
+    this.refresh(now);
     return this.current;
   }
 
   /**
    * Drops the observations more than the TTL older than the newest one (all of them when the bound
    * address changed) and re-judges, emitting `nat:changed` when the verdict changed.
+   * @param now the time of the change, if any (the caller's clock reading; by default the clock's now).
    */
-  refresh(): void {
+  refresh(now: number = this.clock.now()): void {
     this.checkBound();
     const oldest = ([...this.byReporter.values()].at(-1)?.at ?? 0) - this.ttlMs;
     for (const [key, o] of this.byReporter) {
@@ -234,7 +236,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
       ? { ...judged, publicAddress: previous.publicAddress, publicHost: previous.publicHost, mapping: previous.mapping, behindNat: previous.behindNat, stale: !votes.every((o) => agrees(o, previous)) }
       : { ...judged, stale: false };
     const changed = differs(next);
-    this.current = { ...next, changedAt: changed ? this.clock.now() : previous.changedAt };
+    this.current = { ...next, changedAt: changed ? now : previous.changedAt };
     if (changed) this.emit('nat:changed', this.current, previous);
   }
 

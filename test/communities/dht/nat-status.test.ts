@@ -243,3 +243,15 @@ describe('NatObserver ageing', () => {
     expect(events).toHaveLength(2);
   });
 });
+
+describe('NatObserver times', () => {
+  it('a verdict that an observation changes changed when that observation arrived (one clock reading, even on a clock that moves between reads)', () => {
+    let t = 5_000;
+    const ticking = { now: (): number => t++ }; // every reading 1 ms later, like a real clock under load
+    const nat = new NatObserver({ clock: ticking, boundAddress: () => BOUND });
+    nat.observe(PUBLIC, reporter(1));
+    const status = nat.observe(PUBLIC, reporter(2));
+    expect(status.mapping).toBe('endpoint-independent');
+    expect(status.changedAt).toBe(status.updatedAt);
+  });
+});
