@@ -7,7 +7,9 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DHTCommunity } from '../../../communities/dht/index.js';
 import type { FoundValue } from '../../../communities/dht/index.js';
-import { OverlayHost, UdpEndpoint, utf8 } from '../../../framework/index.js';
+import { utf8 } from '../../../framework/index.js';
+import type { OverlayHost } from '../../../framework/index.js';
+import { udpOverlay } from '../../helpers/udp-overlay.js';
 
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
 const shape = (values: readonly FoundValue[]): string[] => values.map((v) => `${v.publicKey?.midHex ?? 'unsigned'}/${v.version}/${text(v.data)}`);
@@ -16,13 +18,7 @@ const dht = (i: number): DHTCommunity => hosts[i]!.get(DHTCommunity);
 
 beforeAll(async () => {
   // Generous request timeouts: the suite shares a loaded machine.
-  for (let i = 0; i < 6; i++) {
-    const host = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
-    host.register(DHTCommunity, { requestTimeoutMs: [1_000, 5_000] });
-    await host.start();
-    hosts.push(host);
-  }
-  for (let round = 0; round < 2; round++) for (const h of hosts.slice(1)) await h.get(DHTCommunity).bootstrap([hosts[0]!.endpoint.address]);
+  hosts.push(...(await udpOverlay(6, undefined, { requestTimeoutMs: [1_000, 5_000] })));
 }, 30_000);
 
 afterAll(async () => {

@@ -5,22 +5,17 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DHTCommunity } from '../../../communities/dht/index.js';
-import { OverlayHost, UdpEndpoint, utf8 } from '../../../framework/index.js';
+import { utf8 } from '../../../framework/index.js';
+import type { OverlayHost } from '../../../framework/index.js';
+import { udpOverlay } from '../../helpers/udp-overlay.js';
 
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
-let hosts: OverlayHost[] = [];
+const hosts: OverlayHost[] = [];
 const dht = (i: number): DHTCommunity => hosts[i]!.get(DHTCommunity);
 
 beforeAll(async () => {
-  // Generous request timeouts: the suite shares a loaded machine, and a store nobody answered in time
-  // fails (as it should), which is not what these tests are about.
-  for (let i = 0; i < 6; i++) {
-    const host = new OverlayHost({ endpoint: new UdpEndpoint({ host: '127.0.0.1', port: 0 }) });
-    host.register(DHTCommunity, { requestTimeoutMs: [1_000, 5_000], valueCache: { enabled: true } });
-    await host.start();
-    hosts.push(host);
-  }
-  for (let round = 0; round < 2; round++) for (const h of hosts.slice(1)) await h.get(DHTCommunity).bootstrap([hosts[0]!.endpoint.address]);
+  // Generous request timeouts: the suite shares a loaded machine.
+  hosts.push(...(await udpOverlay(6, undefined, { requestTimeoutMs: [1_000, 5_000], valueCache: { enabled: true } })));
 }, 30_000);
 
 afterAll(async () => {
