@@ -14,7 +14,7 @@ import { WIRE_MAX_NODE_TABLE } from './find-many-messages.js';
 import type { NodeRefValue, WireItem } from './record-messages.js';
 import { WIRE_MAX_RECORDS } from './record-messages.js';
 import type { RecordServerParts } from './record-server.js';
-import { AMPLIFICATION_FACTOR, fillPage } from './record-server.js';
+import { fillPage, replyBudget } from './record-server.js';
 
 /**
  * Answers a multi-target find: dropped (counted as `malformed-find-many`) when it names no target or a
@@ -27,11 +27,7 @@ export function answerFindMany<R, W>(parts: RecordServerParts<R, W>, messages: F
   const { id, targets, records: wantRecords, publisher } = m.value;
   if (targets.length === 0 || new Set(targets.map(toHex)).size !== targets.length) return responder.drop('malformed-find-many', m.from);
   const requesterId = (m.sender ?? m.claimedSender)?.mid;
-  const datagram = responder.context.transport.maxPacketBytes;
-  const proven = m.value.token !== undefined && tokens.verify(m.value.token, m.from);
-  const allowance = responder.context.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
-  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance);
-  if (!proven) statistics.unprovenFinds++;
+  const { datagram, proven, max } = replyBudget(parts, m);
   const envelope = signedEnvelopeBytes(responder.context.key.publicKey.toBinary().length);
   const token = tokens.issue(m.from);
   const table = new NodeTable();

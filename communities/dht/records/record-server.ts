@@ -70,6 +70,22 @@ const RECORD_FRAMING_BYTES = 180;
 const FIND_RESPONSE_FIXED_BYTES = 200;
 
 /**
+ * How many bytes a reply to the find `m` may take: a whole datagram when its token proves the requester's
+ * address; else 3x the request, and no more than what the address's earlier packets left (follow-ups
+ * already sent there, a challenge ping, a lookup query, were paid from the same credit), counted in
+ * `statistics.unprovenFinds`. Shared by single and multi-key finds.
+ */
+export function replyBudget(parts: Pick<RecordServerParts<unknown, unknown>, 'responder' | 'tokens' | 'statistics'>, m: Incoming<{ readonly token?: Uint8Array | undefined }>): { datagram: number; proven: boolean; max: number } {
+  const { responder, tokens, statistics } = parts;
+  const datagram = responder.context.transport.maxPacketBytes;
+  const proven = m.value.token !== undefined && tokens.verify(m.value.token, m.from);
+  const allowance = responder.context.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
+  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance);
+  if (!proven) statistics.unprovenFinds++;
+  return { datagram, proven, max };
+}
+
+/**
  * Answers a find: the closest nodes we know (never the requester) and, if asked, a page of records after
  * the cursor (of one publisher, when asked). The reply always carries a fresh token.
  */
@@ -77,13 +93,7 @@ export function answerFind<R, W>(parts: RecordServerParts<R, W>, m: Incoming<Fin
   const { responder, messages, store, tokens, statistics } = parts;
   const { id, target, records: wantRecords, cursor, publisher } = m.value;
   const requesterId = (m.sender ?? m.claimedSender)?.mid;
-  const datagram = responder.context.transport.maxPacketBytes;
-  const proven = m.value.token !== undefined && tokens.verify(m.value.token, m.from);
-  // Unproven: 3x this request, and no more than what the address's earlier packets left (follow-ups
-  // already sent there, a challenge ping, a lookup query, were paid from the same credit).
-  const allowance = responder.context.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
-  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance);
-  if (!proven) statistics.unprovenFinds++;
+  const { datagram, proven, max } = replyBudget(parts, m);
   let nodes = parts.closestContacts(target, requesterId);
   const held = wantRecords
     ? store.page(target, cursor === undefined ? undefined : toHex(cursor), publisher === undefined ? undefined : toHex(publisher))
