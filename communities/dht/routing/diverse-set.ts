@@ -9,9 +9,11 @@
  *   link-local hosts are exempt (as in the routing table's caps), so LAN and test networks keep working.
  * - **Dense clusters**: given an estimate of the network's size, the nodes nearest the key that are
  *   improbably close to it (the r closest all within a distance where fewer than r are expected, with a
- *   Poisson probability under `densityThreshold`) are kept as *suspect* extra members: the set then also
- *   holds k nodes at the normal spread beyond them, and answers of suspect nodes do not count toward a
- *   value lookup's quorum.
+ *   Poisson probability under `densityThreshold`) are *suspect*: the set keeps up to `maxSuspectPerK * k`
+ *   of them as extra members and then holds k nodes at the normal spread beyond every one of them, and
+ *   answers of suspect nodes do not count toward a value lookup's quorum. A cluster is looked for among the
+ *   first `maxSuspectPerK * k` nodes, then followed as far as the region stays improbably dense, so ground
+ *   ids ranked past those places are suspect too.
  * @module
  */
 import { InvalidArgumentError } from '../../../framework/errors.js';
@@ -44,8 +46,9 @@ export interface SetPick<T> {
   /** How many of the first `chosen` are suspect (an improbably dense cluster at the key). */
   readonly suspect: number;
   /**
-   * Every member of the dense cluster, nearest first, also those the IP-group caps left out of `chosen`
-   * (a lookup may have queried them already: their answers must not count toward its quorum either).
+   * Every member of the dense cluster, nearest first, also those the IP-group caps or the limit on suspect
+   * places (`maxSuspectPerK`) left out of `chosen` (a lookup may have queried them already: their answers
+   * must not count toward its quorum either).
    */
   readonly cluster: readonly T[];
 }
@@ -70,7 +73,10 @@ export interface DiverseSetOptions {
   networkSize?: () => number | undefined;
   /** Poisson probability under which the nearest nodes are a dense cluster. @default 1e-4 */
   densityThreshold?: number;
-  /** Most suspect nodes kept in a set, in units of k. @default 1 */
+  /**
+   * Most suspect nodes kept in a set, in units of k; also how many of the nearest nodes a cluster is
+   * looked for among (a cluster found there is followed further, and all of it is suspect). @default 1
+   */
   maxSuspectPerK?: number;
 }
 
@@ -129,9 +135,11 @@ export function diverseSelector(options: DiverseSetOptions = {}): SetSelector {
       // left out of the ranks, and suspect only inside a cluster.
       const exact = head.length > 0 && equalBytes(head[0]!.peer.id, target) ? 1 : 0;
       const ground = size === undefined ? 0 : denseCluster(target, head.slice(exact), size, threshold, maxSuspect - exact);
-      const cluster = ground === 0 ? 0 : ground + exact;
+      // A cluster found among the first `maxSuspect` nodes is followed as far as the region stays dense, so a
+      // ground id ranked past them is suspect too (an attacker with 2k ids near the key).
+      const cluster = ground === 0 || size === undefined ? 0 : exact + denseRegion(target, head, exact, ground, iterator, size, threshold);
       const chosen: T[] = [];
-      for (let i = 0; i < cluster; i++) if (room(head[i]!)) chosen.push(head[i]!);
+      for (let i = 0; i < cluster && chosen.length < maxSuspect; i++) if (room(head[i]!)) chosen.push(head[i]!);
       const suspect = chosen.length;
       let members = 0;
       const consider = (c: T): void => {
@@ -170,6 +178,34 @@ export function denseCluster(target: Uint8Array, nearestFirst: ReadonlyArray<{ r
     }
   }
   return cluster;
+}
+
+/**
+ * How far the dense region at `target` goes, given a cluster of `ground` nodes found among `head` (the
+ * nearest candidates, `exact` of them at exactly the target, left out of the ranks): the most improbable
+ * prefix again (see {@link denseCluster}), over the ranks past the cluster for as long as the prefix stays
+ * under `threshold`, past `head` too (read from `rest` into `head`); once a prefix is not improbable the
+ * nodes are at the normal spread, however many the cluster put before them. Honest nodes just past a cluster only make the prefix less improbable, so
+ * the region ends where the ground ids do, not after k of them.
+ * @returns the region's length in ranks (at least `ground`; `exact` not counted).
+ */
+function denseRegion<T extends { readonly peer: SetNode }>(target: Uint8Array, head: T[], exact: number, ground: number, rest: Iterator<T>, size: number, threshold: number): number {
+  let region = ground;
+  let least = poissonTail(size * distanceFraction(target, head[exact + ground - 1]!.peer.id), ground);
+  for (let r = ground + 1; ; r++) {
+    if (head.length < exact + r) {
+      const next = rest.next();
+      if (next.done === true) break;
+      head.push(next.value);
+    }
+    const p = poissonTail(size * distanceFraction(target, head[exact + r - 1]!.peer.id), r);
+    if (p >= threshold) break;
+    if (p < least) {
+      least = p;
+      region = r;
+    }
+  }
+  return region;
 }
 
 /** The XOR distance of `a` and `b` as a fraction of the id space, in [0, 1) (its first 7 bytes). */

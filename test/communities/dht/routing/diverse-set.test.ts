@@ -76,12 +76,31 @@ describe('diverseSelector: dense clusters', () => {
     expect(chosen).toEqual([self, ...honest.slice(0, 7)]);
   });
 
-  it('keeps at most k suspects (the caps bound them first)', () => {
+  it('keeps at most k suspect places, yet every ground id of the dense region is suspect and k honest nodes come after them all', () => {
     const target = random.bytes(20);
     const ground = Array.from({ length: 20 }, (_, i) => node(idAt(target, (i + 1) * 1e-7), '127.0.0.1', 7000 + i));
-    const { chosen, suspect } = diverseSelector({ networkSize: () => N }).pick(target, ground, 8);
+    const honest = Array.from({ length: 12 }, (_, i) => node(idAt(target, (i + 0.5) / N), `198.18.${i}.1`));
+    // The 9th ground id alone is not improbable (N x = 9e-4): only the region it sits in is.
+    expect(denseCluster(target, ground.slice(8, 9), N, 1e-4, 8)).toBe(0);
+    const { chosen, suspect, cluster } = diverseSelector({ networkSize: () => N }).pick(target, [...ground, ...honest], 8);
     expect(suspect).toBe(8);
-    expect(chosen).toHaveLength(16);
+    expect(cluster).toEqual(ground);
+    expect(chosen).toEqual([...ground.slice(0, 8), ...honest.slice(0, 8)]);
+    // Two suspect places per k: 16 of the ground ids in the set, all 20 suspect, the same 8 honest beyond.
+    const wide = diverseSelector({ networkSize: () => N, maxSuspectPerK: 2 }).pick(target, [...ground, ...honest], 8);
+    expect(wide.suspect).toBe(16);
+    expect(wide.cluster).toEqual(ground);
+    expect(wide.chosen).toEqual([...ground.slice(0, 16), ...honest.slice(0, 8)]);
+  });
+
+  it('ends the dense region where the ground ids end, however many honest nodes follow', () => {
+    const target = random.bytes(20);
+    // 2k ground ids spread like the grinder's best (j / 65,536 of the id space), then a network of random ids.
+    const ground = Array.from({ length: 16 }, (_, i) => node(idAt(target, (i + 1) / 65_536 / 100), `203.0.${113 + (i % 4)}.${1 + i}`));
+    const honest = Array.from({ length: N }, (_, j) => node(random.bytes(20), `198.${18 + (j >> 8)}.${j & 255}.1`)).sort((a, b) => distanceFraction(target, a.peer.id) - distanceFraction(target, b.peer.id));
+    const pick = diverseSelector({ networkSize: () => N, maxPerGroup: Infinity }).pick(target, [...ground, ...honest], 8);
+    expect(pick.cluster).toEqual(ground);
+    expect(pick.chosen).toEqual([...ground.slice(0, 8), ...honest.slice(0, 8)]);
   });
 
   it('finds no cluster at most keys of a network of random ids', () => {
