@@ -134,7 +134,7 @@ export class LookupPath<V, R extends QueryReply<V>> {
   step(): void {
     const { o, shared } = this;
     if (this.done || shared.finished) return;
-    if (o.isDone?.(shared.found) === true) return shared.finish();
+    if (o.isDone?.(shared.found, shared.suspects) === true) return shared.finish();
     const window = this.window().chosen;
     const { quorum } = o;
     let counted = 0;

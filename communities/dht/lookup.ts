@@ -64,8 +64,11 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   query(peer: LookupPeer): Promise<R>;
   /** After this many ms a query's slot is freed for another one. */
   softTimeoutMs(peer: LookupPeer): number;
-  /** Ends the lookup early (for value lookups) given everything found so far. */
-  isDone?(found: ReadonlyArray<Answered<R>>): boolean;
+  /**
+   * Ends the lookup early (for value lookups) given everything found so far, and the hex ids of every
+   * node seen so far in an improbably dense cluster at the target (see `select`; answered or only referred).
+   */
+  isDone?(found: ReadonlyArray<Answered<R>>, suspects: ReadonlySet<string>): boolean;
   /**
    * For value lookups: while fewer than `quorum` answers carried something, no further query is launched
    * when the queries running (still within their soft timeout) could make up the difference, so a lookup

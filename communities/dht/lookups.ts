@@ -58,8 +58,8 @@ export interface LookupRun<R> {
   readonly paths?: number | undefined;
   /** Cancels it. */
   readonly signal?: AbortSignal | undefined;
-  /** Ends it early given the answers that carried something. */
-  readonly isDone?: ((found: ReadonlyArray<import('./lookup.js').Answered<R>>) => boolean) | undefined;
+  /** Ends it early given the answers that carried something (and the suspect ids, see `LookupOptions.isDone`). */
+  readonly isDone?: ((found: ReadonlyArray<import('./lookup.js').Answered<R>>, suspects: ReadonlySet<string>) => boolean) | undefined;
   /** See `LookupOptions.quorum`. */
   readonly quorum?: number | undefined;
   /** The caller's timers for the soft timeouts. @default the DHT's */

@@ -41,8 +41,8 @@ export interface FindReplyAnswer {
 export interface LookupCallOptions {
   /** Cancels the lookup. */
   readonly signal?: AbortSignal | undefined;
-  /** Ends a value lookup early given the answers with values so far. */
-  readonly isDone?: (found: ReadonlyArray<Answered<FindReply>>) => boolean;
+  /** Ends a value lookup early given the answers with values so far (and the suspect ids, see `LookupOptions.isDone`). */
+  readonly isDone?: (found: ReadonlyArray<Answered<FindReply>>, suspects: ReadonlySet<string>) => boolean;
   /** Holds back queries the running ones could make unnecessary (see `LookupOptions.quorum`). */
   readonly quorum?: number | undefined;
   /** Disjoint paths (S/Kademlia's d). @default settings.disjointPaths */

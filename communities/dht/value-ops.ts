@@ -257,7 +257,7 @@ export class ValueOps {
       // an update cannot hide it behind the first answers.
       const result = await dht.lookup(k, true, {
         signal: options.signal,
-        isDone: latest ? undefined : (found) => this.quorumReached(k, found, quorum),
+        isDone: latest ? undefined : (found, suspects) => this.quorumReached(k, found, quorum, suspects),
         quorum: latest ? undefined : quorum,
         paths: options.disjointPaths,
         publisher,
@@ -326,26 +326,32 @@ export class ValueOps {
   }
 
   /**
-   * Early stop of a value lookup: `quorum` responders with values, one of them a storer (its reply says
-   * `authoritative`: it holds the values from the publisher or by replication, not as a cache) or among
+   * Early stop of a value lookup: `quorum` responders with values, one of them a plausible storer (its
+   * reply says `authoritative`: it holds the values from the publisher or by replication, not as a cache;
+   * and fewer than k of the nodes seen are nearer the key, as a storer is one of the k closest) or among
    * the `quorum` nodes nearest the key of all the responders and the nodes they pointed to. A cache along
    * the path keeps the version that was current when it was cached, while storers get every update (and
    * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
-   * return a superseded version. When neither holds, the lookup runs to its end.
+   * return a superseded version; and so could stopping on the word of a node far from the key that calls
+   * itself a storer (an attacker serving an old version: issue #16). When neither holds, the lookup runs
+   * to its end. Nodes seen in a dense cluster of ground ids at the key (`suspects`) neither vote nor rank.
    */
-  private quorumReached(key: Uint8Array, all: ReadonlyArray<Answered<FindReply>>, quorum: number): boolean {
+  private quorumReached(key: Uint8Array, all: ReadonlyArray<Answered<FindReply>>, quorum: number, suspects: ReadonlySet<string>): boolean {
     const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
     if (found.length < quorum) return false;
-    if (found.some((a) => a.reply.authoritative)) return true;
-    const answered = new Set(found.map((a) => toHex(a.peer.id)));
     const seen = new Map<string, Uint8Array>();
     for (const a of found) {
       seen.set(toHex(a.peer.id), a.peer.id);
       for (const n of a.reply.nodes) seen.set(toHex(n.id), n.id);
     }
     seen.delete(toHex(this.dht.nodeId)); // never queried: our own values are merged separately
-    const nearest = [...seen].sort((x, y) => compareDistance(key, x[1], y[1])).slice(0, quorum);
-    return nearest.some(([hex]) => answered.has(hex));
+    for (const hex of suspects) seen.delete(hex);
+    const ranked = [...seen].sort((x, y) => compareDistance(key, x[1], y[1]));
+    const k = this.dht.settings.bucketSize;
+    const storers = new Set(found.filter((a) => a.reply.authoritative).map((a) => toHex(a.peer.id)));
+    if (storers.size > 0 && ranked.slice(0, k).some(([hex]) => storers.has(hex))) return true;
+    const answered = new Set(found.map((a) => toHex(a.peer.id)));
+    return ranked.slice(0, quorum).some(([hex]) => answered.has(hex));
   }
 
   /** Kademlia caching: store the found values on the closest node that answered without them. */
