@@ -73,11 +73,11 @@ export function buildTemplates(ctx: TemplateContext): Template[] {
   add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: false, cas: undefined, records });
   add('dht', StoreRequest, { id, token: ctx.token, location: ctx.key20, cache: true, cas: 7, records });
   add('dht', StoreResponse, { id, verdicts: [1, 2, 9] });
-  add('discovery', AnnounceRequest, { id, mid, token: ctx.token, lan: ctx.address, relay: undefined });
+  add('discovery', AnnounceRequest, { id, mid, token: ctx.token, lan: ctx.address, relay: undefined, nat: undefined });
   add('discovery', AnnounceResponse, { id, accepted: true, reason: '', token: ctx.token });
-  add('discovery', FindPeerRequest, { id, mid, token: ctx.token, lan: undefined });
-  add('discovery', FindPeerResponse, { id, peers: [{ publicKey: ctx.key.publicKey.toBinary(), address: ctx.address, candidates: [{ kind: 1, address: ctx.address }] }] });
-  add('discovery', IntroduceRequest, { nonce: id, requester: ctx.address, requesterMid: mid, requesterLan: undefined, proven: true });
+  add('discovery', FindPeerRequest, { id, mid, token: ctx.token, lan: undefined, nat: undefined });
+  add('discovery', FindPeerResponse, { id, peers: [{ publicKey: ctx.key.publicKey.toBinary(), address: ctx.address, candidates: [{ kind: 1, address: ctx.address }], nat: 2 }] });
+  add('discovery', IntroduceRequest, { nonce: id, requester: ctx.address, requesterMid: mid, requesterLan: undefined, proven: true, requesterNat: undefined });
   add('discovery', PeerPuncture, { nonce: id });
   add('discovery', HelloRequest, { id });
   add('discovery', HelloResponse, { id, punctured: false });

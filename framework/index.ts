@@ -86,6 +86,12 @@ export type { Bits, InferStruct, InferStructFields, Ipv8MessageSpec, Ipv8Packet,
 export { DEFAULT_MAX_PACKET_BYTES } from './endpoint/endpoint.js';
 export type { Endpoint, EndpointStats, PacketListener } from './endpoint/endpoint.js';
 export { EndpointWrapper } from './endpoint/endpoint-wrapper.js';
+export { DEFAULT_PROBE_SOCKETS, ProbingEndpoint } from './endpoint/probing-endpoint.js';
+export type { ProbeBatch, ProbeSockets, ProbingEndpointOptions, ProbingStats } from './endpoint/probing-endpoint.js';
+export { PROBE_BYTES, isProbe } from './endpoint/probe-packet.js';
+export { PortSpray } from './endpoint/port-spray.js';
+export type { PortSprayOptions, SprayTimers } from './endpoint/port-spray.js';
+export { positiveInteger } from './util/positive.js';
 export { addressFamily, addressKey, isValidPort, parseAddress, sameAddress } from './endpoint/address.js';
 export type { Address } from './endpoint/address.js';
 export { DEFAULT_SOCKET_BUFFER_BYTES, MAX_UDP4_PAYLOAD_BYTES, MAX_UDP6_PAYLOAD_BYTES, UdpEndpoint } from './endpoint/udp-endpoint.js';

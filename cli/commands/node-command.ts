@@ -27,7 +27,7 @@ export const nodeCommand: Command = {
   path: ['node'],
   summary: 'run a node (DHT, discovery, bag, namespace) with a JSON HTTP API',
   help: `Usage: peerlay node [--port 8090] [--host 127.0.0.1] [--bootstrap HOST:PORT ...] [--state DIR [--recover-state]]
-                    [--http 127.0.0.1:8091 | --http off] [--token T | --token auto] [--relay] [--verbose]
+                    [--http 127.0.0.1:8091 | --http off] [--token T | --token auto] [--relay] [--no-birthday] [--verbose]
 
 Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
   mid <hex>                 its id; \`peerlay connect <hex>\` finds it
@@ -52,6 +52,9 @@ Runs a node on UDP until SIGINT or SIGTERM, and prints its identity:
                       NATs): each client gets a UDP port of this host for 60 s per refresh; at most 64
                       clients (2 per IP), 64 KiB/s per relayed pair, 128 KiB/s per client, 1 MiB/s in all;
                       only to peers that wrote to the client's port first (see docs/relay.md). Off by default
+  --no-birthday       do not try birthday probing when one side of a connect is behind a symmetric NAT and
+                      the other behind a cone NAT (by default the symmetric side opens 256 UDP sockets for
+                      6 s, the cone side sends 2,000 8-byte probes over 1.6 s; see docs/nat-traversal.md)
   --verbose           log what the node does to stderr
 
 Exit: 0 after a clean stop, 1 the node could not start (port in use, state locked), 2 bad options,
@@ -64,6 +67,7 @@ Exit: 0 after a clean stop, 1 the node could not start (port in use, state locke
     'recover-state': { type: 'boolean' },
     cache: { type: 'boolean' },
     relay: { type: 'boolean' },
+    'no-birthday': { type: 'boolean' },
     http: { type: 'string' },
     token: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
@@ -114,6 +118,7 @@ function nodeConfig(values: OptionValues): {
   token: string | undefined;
   dht: { valueCache: { enabled: boolean } };
   relay: boolean;
+  birthday: boolean;
 } {
   const host = stringOption(values, 'host', '127.0.0.1');
   if (isIP(host) === 0) throw new UsageError(`--host must be an IP address, got ${JSON.stringify(host)}`);
@@ -131,7 +136,7 @@ function nodeConfig(values: OptionValues): {
   if (stateDir === '') throw new UsageError('--state needs a directory');
   const recoverState = values['recover-state'] === true;
   if (recoverState && stateDir === undefined) throw new UsageError('--recover-state goes with --state DIR');
-  return { host, port, bootstrap, stateDir, recoverState, http, token, dht: { valueCache: { enabled: values.cache === true } }, relay: values.relay === true };
+  return { host, port, bootstrap, stateDir, recoverState, http, token, dht: { valueCache: { enabled: values.cache === true } }, relay: values.relay === true, birthday: values['no-birthday'] !== true };
 }
 
 function usageAddress(option: string, text: string): Address {

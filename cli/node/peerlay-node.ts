@@ -9,6 +9,7 @@ import {
   CryptoRandom,
   DEFAULT_MAX_PACKET_BYTES,
   OverlayHost,
+  ProbingEndpoint,
   RELAY_OVERHEAD_BYTES,
   RelayClient,
   RelayServer,
@@ -61,6 +62,12 @@ export interface PeerlayNodeOptions {
    * default limits, or the limits (see docs/relay.md). @default false
    */
   relay?: boolean | RelayServerOptions;
+  /**
+   * Birthday probing through a symmetric NAT on one side of a connect (256 extra UDP sockets for a few
+   * seconds on the symmetric side, 2,000 small probes from the cone side; see docs/nat-traversal.md).
+   * @default true
+   */
+  birthday?: boolean;
 }
 
 /** A node's relay parts: the client every node carries, and the server of a node that volunteers. */
@@ -69,6 +76,8 @@ export interface NodeRelay {
   readonly client: RelayClient;
   /** The relay this node serves, when started with `relay`. */
   readonly server: RelayServer | undefined;
+  /** The outermost endpoint: the relay client plus birthday probe sockets (the host sends through it). */
+  readonly probing: ProbingEndpoint;
   /**
    * Keeps an allocation on a public node's relay while the DHT says this node is behind a NAT, and
    * announces it with the discovery record (`relay-wiring.ts`); `undefined` until the node started.
@@ -159,7 +168,7 @@ export class PeerlayNode {
   private static async build(options: PeerlayNodeOptions, logger: Logger, state: OpenedState | undefined): Promise<PeerlayNode> {
     const key: PrivateKey | undefined = state?.key;
     const relay = PeerlayNode.relayStack(options);
-    const host = new OverlayHost({ endpoint: relay.client, clock: relay.clock, random: relay.random, key, logger, bootstrap: options.bootstrap ?? [] });
+    const host = new OverlayHost({ endpoint: relay.probing, clock: relay.clock, random: relay.random, key, logger, bootstrap: options.bootstrap ?? [] });
     // Every record type writes what it accepts to the state database before acknowledging it.
     const datastore = state?.db;
     const dht = host.register(DHTCommunity, { ...options.dht, datastore });
@@ -186,16 +195,17 @@ export class PeerlayNode {
       throw new NodeStartError((cause as Error).message, { cause });
     }
     routing?.start();
+    if (options.birthday !== false) discovery.setProbing(relay.probing);
     const wiring = startRelayWiring(relay.client, host.clock, dht, discovery, options.bootstrap ?? []);
     if (rejoin.length > 0) void dht.bootstrap(rejoin).catch(() => undefined);
     let api: ApiServer | undefined;
     if (options.http !== null) {
       // `relay` is for routes that show it (GET /health's relay section); ApiServices may not name it yet.
-      const services = { host, dht, discovery, bag, namespace, immutable, providers, dict, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion(), relay: { client: relay.client, server: relay.server } };
+      const services = { host, dht, discovery, bag, namespace, immutable, providers, dict, publisher, db: state?.db, startedAt: host.clock.now(), version: peerlayVersion(), relay: { client: relay.client, server: relay.server, probing: relay.probing } };
       const http = options.http ?? { host: '127.0.0.1', port: 8091 };
       api = new ApiServer(apiRoutes(services), { host: http.host, port: http.port, token: options.token, logger });
     }
-    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing, { client: relay.client, server: relay.server, wiring });
+    const node = new PeerlayNode(host, dht, discovery, bag, namespace, publisher, api, state, routing, { client: relay.client, server: relay.server, probing: relay.probing, wiring });
     try {
       await api?.listen();
     } catch (cause) {
@@ -209,7 +219,8 @@ export class PeerlayNode {
   /**
    * The node's endpoint stack: UDP (with room for the relay header above the host's 1,400-byte packets),
    * the relay server when `options.relay` asks for one (each allocation a new UDP port on the same host),
-   * and the relay client, which the host sends and receives through.
+   * the relay client, and around it the probing endpoint (birthday probe sockets on the same host), which
+   * the host sends and receives through.
    */
   private static relayStack(options: PeerlayNodeOptions): NodeRelay & { clock: SystemClock; random: CryptoRandom } {
     const clock = new SystemClock();
@@ -223,7 +234,8 @@ export class PeerlayNode {
         ? undefined
         : new RelayServer(udp, { clock, random, createEndpoint: () => new UdpEndpoint({ host: bindHost, port: 0, maxPacketBytes, receiveBufferBytes: 0, sendBufferBytes: 0 }) }, relayOptions);
     const client = new RelayClient(server ?? udp, { clock, random });
-    return { client, server, clock, random };
+    const probing = new ProbingEndpoint(client, { createSocket: () => new UdpEndpoint({ host: bindHost, port: 0, maxPacketBytes, receiveBufferBytes: 0, sendBufferBytes: 0 }) }, clock);
+    return { client, server, probing, clock, random };
   }
 
   /**

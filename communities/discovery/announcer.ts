@@ -54,6 +54,8 @@ export interface AnnouncerHost {
   readonly settings: { readonly keepaliveIntervalMs: number; readonly minStorers: number; readonly reannounceIntervalMs: number; readonly recordSilenceMs: number };
   /** True while the community runs. */
   readonly isRunning: boolean;
+  /** Our NAT as the DHT judges it now (a `NAT_CODES` value), announced with our record. */
+  natCode(): number;
   /** Sends a typed request. */
   sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
   /** Sends one message (a copy of a request). */
@@ -138,6 +140,11 @@ export class Announcer {
   /** Sets (or clears) the relay address announced with our record; a change re-announces at once. */
   setRelay(address: Address | undefined): void {
     this.relay = address;
+    this.changed();
+  }
+
+  /** Our record changed (relay address or NAT verdict): re-announce at once. */
+  changed(): void {
     if (this.d.isRunning && this.checkTimer !== undefined) void this.tick();
   }
 
@@ -274,7 +281,7 @@ export class Announcer {
    */
   private async request(peer: LookupPeer, token: Uint8Array, refused?: () => void): Promise<Uint8Array | undefined> {
     const d = this.d;
-    const body = { mid: d.context.key.publicKey.mid, token, lan: ownLan(d.context.transport.localAddress), relay: this.relay };
+    const body = { mid: d.context.key.publicKey.mid, token, lan: ownLan(d.context.transport.localAddress), relay: this.relay, nat: d.natCode() };
     try {
       const { value } = await requestWithResends(d, peer.address, Announce, body, {
         resendAtMs: KEEPALIVE_RESEND_AT_MS,
@@ -320,10 +327,10 @@ export class Announcer {
     return Math.min(FIRST_KEEPALIVE_MS, this.d.settings.keepaliveIntervalMs);
   }
 
-  /** What our record says about where we are: our bound address and our relay address. */
+  /** What our record says about where we are: our bound address, our relay address and our NAT. */
   private here(): string {
     const relay = this.relay === undefined ? '' : ` via ${addressKey(this.relay)}`;
-    return addressKey(this.d.context.transport.localAddress) + relay;
+    return `${addressKey(this.d.context.transport.localAddress)}${relay} nat ${this.d.natCode()}`;
   }
 
   /** True if a node with this id is not holding our record but is closer to our mid than one that is (or we have fewer than k). */

@@ -14,9 +14,10 @@ import { CANDIDATE_KIND_CODES } from './messages.js';
  * - `direct`: our routing table, peer store or a DHT lookup listed it;
  * - `wan`: a storer saw the peer's announcements come from it (its public address behind a NAT);
  * - `lan`: the peer announced it as its bound local address;
- * - `relay`: the peer announced it as an address on a relaying node.
+ * - `relay`: the peer announced it as an address on a relaying node;
+ * - `birthday`: a probe from the peer's probe socket came from it while we sprayed its IP (birthday probing).
  */
-export type CandidateKind = 'direct' | 'wan' | 'lan' | 'relay';
+export type CandidateKind = 'direct' | 'wan' | 'lan' | 'relay' | 'birthday';
 
 /**
  * The path a connection took:
@@ -25,9 +26,11 @@ export type CandidateKind = 'direct' | 'wan' | 'lan' | 'relay';
  * - `lan`: a LAN candidate answered (or the peer's puncture came from its LAN address);
  * - `punched`: after an introduction: the peer's puncture arrived, or a hello was answered after the
  *   peer had punctured toward us;
- * - `relayed`: a relay candidate answered.
+ * - `relayed`: a relay candidate answered;
+ * - `birthday`: birthday probing opened the path through a symmetric NAT on one side (a probe socket of
+ *   ours was hit and carries the traffic, or the peer's packet came from a port our spray opened).
  */
-export type ConnectPath = 'direct' | 'lan' | 'punched' | 'relayed';
+export type ConnectPath = 'direct' | 'lan' | 'punched' | 'relayed' | 'birthday';
 
 /** One candidate address of a peer. */
 export interface Candidate {

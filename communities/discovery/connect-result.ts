@@ -18,6 +18,11 @@ export interface SearchTried {
   readonly introductions: number;
   /** Find-peer packets sent, copies included. */
   readonly findPeers: number;
+  /**
+   * Birthday probing this search started toward the peer: `sockets` (we are behind a symmetric NAT, the
+   * peer a cone one: we opened probe sockets), `spray` (the reverse: we sprayed its IP), or `none`.
+   */
+  readonly probing: 'sockets' | 'spray' | 'none';
 }
 
 /** The outcome of `DHTDiscoveryCommunity.connect`. */
@@ -44,18 +49,20 @@ export interface DiscoveryEvents {
 
 /** Nothing tried: the `tried` of a cached answer. */
 export const NOTHING_TRIED: SearchTried = {
-  addresses: { direct: 0, wan: 0, lan: 0, relay: 0 },
+  addresses: { direct: 0, wan: 0, lan: 0, relay: 0, birthday: 0 },
   hellos: 0,
   storersAsked: 0,
   introductions: 0,
   findPeers: 0,
+  probing: 'none',
 };
 
 /** A search's attempts in words, for an error message: which paths were tried and how often. */
 export function describeTried(t: SearchTried): string {
   const a = t.addresses;
   return (
-    `tried ${a.direct} direct, ${a.wan} WAN, ${a.lan} LAN and ${a.relay} relay address(es) with ${t.hellos} hello(s); ` +
-    `asked ${t.storersAsked} storer(s) with ${t.findPeers} find-peer request(s), ${t.introductions} introduced us`
+    `tried ${a.direct} direct, ${a.wan} WAN, ${a.lan} LAN${a.birthday > 0 ? `, ${a.birthday} birthday` : ''} and ${a.relay} relay address(es) with ${t.hellos} hello(s); ` +
+    `asked ${t.storersAsked} storer(s) with ${t.findPeers} find-peer request(s), ${t.introductions} introduced us` +
+    (t.probing === 'none' ? '' : `; birthday probing (${t.probing === 'sockets' ? 'probe sockets' : 'port spray'}) found no path`)
   );
 }

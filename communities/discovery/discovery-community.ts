@@ -11,11 +11,12 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { Community, InvalidArgumentError, Peer, TOKENS, addressKey, communityIdFromName, isValidPort, toHex } from '../../framework/index.js';
-import type { Address, CommunityContext, CommunitySettings, Incoming, PublicKey } from '../../framework/index.js';
+import type { Address, CommunityContext, CommunitySettings, Incoming, ProbeSockets, PublicKey, TimerHandle } from '../../framework/index.js';
 import { DHTCommunity, DHTError } from '../dht/index.js';
 import type { FindReply, LookupListener, LookupPeer, RecordNetwork } from '../dht/index.js';
 import { Announcer } from './announcer.js';
-import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
+import { Announce, AnnounceRequest, FindPeer, FindPeerRequest, Hello, HelloRequest, HelloResponse, IntroduceRequest, NAT_CODES, PeerPuncture } from './messages.js';
+import { BIRTHDAY_GRACE_MS, Birthday } from './birthday.js';
 import { PeerRecords } from './peer-records.js';
 import { PeerSearch } from './peer-search.js';
 import { Puncturer } from './puncturer.js';
@@ -100,6 +101,8 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
   readonly contacts: DHTCommunity;
   /** Punctures toward requesters storers introduce to us. */
   readonly puncturer: Puncturer;
+  /** Birthday probing through a symmetric NAT on one side (needs {@link DHTDiscoveryCommunity.setProbing}). */
+  readonly birthday: Birthday;
   private readonly waiting = new Map<string, Set<(peer: Peer, path: ConnectPath) => void>>();
   /** The path each peer was last reached by. */
   private readonly paths = new WeakMap<Peer, ConnectPath>();
@@ -112,6 +115,8 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
    * `Peer.lastSeen`: that is bumped by any signed packet of the peer's key, from whatever address.
    */
   private readonly verifiedAt = new WeakMap<Peer, number>();
+  /** Our NAT verdict changed: our record says it, so re-announce. */
+  private readonly onNatChanged = (): void => this.announcer.changed();
 
   /** One find for nodes through the DHT (its checks included): what a search asks each node of a lookup. */
   queryFind(peer: LookupPeer, target: Uint8Array, values: false): Promise<FindReply> {
@@ -138,6 +143,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
     this.contacts = dht;
     this.announcer = new Announcer(this);
     this.puncturer = new Puncturer(this);
+    this.birthday = new Birthday(this);
     this.handle(AnnounceRequest, (m) => onAnnounce(this, m));
     this.handle(FindPeerRequest, (m) => onFindPeer(this, m));
     this.handle(IntroduceRequest, (m) => this.onIntroduce(m));
@@ -207,9 +213,14 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
     const begin = this.context.clock.now();
     return new Promise<ConnectResult>((resolve, reject) => {
       let done = false;
+      // A relayed answer while birthday probing runs is held for BIRTHDAY_GRACE_MS: a direct path is better.
+      let fallback: { peer: Peer; path: ConnectPath } | undefined;
+      let fallbackTimer: TimerHandle | undefined;
       const finish = (error: DHTError | undefined, peer?: Peer, path?: ConnectPath): void => {
         if (done) return;
+        if (error !== undefined && fallback !== undefined) return finish(undefined, fallback.peer, fallback.path);
         done = true;
+        this.cancel(fallbackTimer);
         search.cancel();
         if (this.searches.get(midHex) === search) this.searches.delete(midHex);
         this.cancel(timer);
@@ -223,7 +234,15 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
         this.emit('peer:connected', result);
         resolve(result);
       };
-      const onPeer = (peer: Peer, path: ConnectPath): void => finish(undefined, peer, path);
+      const onPeer = (peer: Peer, path: ConnectPath): void => {
+        if (path === 'relayed' && search.tried.probing !== 'none') {
+          if (fallback !== undefined) return;
+          fallback = { peer, path };
+          fallbackTimer = this.after(BIRTHDAY_GRACE_MS, () => finish(undefined, peer, path));
+          return;
+        }
+        finish(undefined, peer, path);
+      };
       const onAbort = (): void => finish(new DHTError('connectPeer aborted', 'aborted'));
       const onStopped = (): void => finish(new DHTError('the discovery community stopped', 'stopped'));
       const search = new PeerSearch(this, mid, {
@@ -259,6 +278,34 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
   }
 
   /**
+   * Gives the community the node's probe sockets (a `ProbingEndpoint` the node's endpoint stack holds),
+   * or takes them away with `undefined`. With them, a connect between a peer behind a symmetric NAT and
+   * one behind a cone NAT tries birthday probing (path `birthday`); without them it relies on a relay.
+   */
+  setProbing(probing: ProbeSockets | undefined): void {
+    this.birthday.setProbing(probing);
+  }
+
+  /** Logs a step of birthday probing at debug level (a node's `--verbose` log). */
+  birthdayLog(message: string, fields: Record<string, unknown>): void {
+    this.context.logger.debug(message, { ...fields, at: this.context.clock.now() });
+  }
+
+  /** Our NAT as the DHT judges it now, as a `NAT_CODES` value (announced, and sent with find-peer requests). */
+  natCode(): number {
+    switch (this.dht.nat.status.mapping) {
+      case 'none':
+        return NAT_CODES.public;
+      case 'endpoint-independent':
+        return NAT_CODES.cone;
+      case 'address-dependent':
+        return NAT_CODES.symmetric;
+      default:
+        return NAT_CODES.unknown;
+    }
+  }
+
+  /**
    * Pings the peer with this mid: finds it as {@link connectPeer} does (a proof from the peer during this
    * call), then sends it one DHT ping at the address it answered from.
    * @param mid the peer's mid (20 bytes).
@@ -287,6 +334,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
 
   /** @inheritDoc */
   protected override async onStart(): Promise<void> {
+    this.dht.nat.on('nat:changed', this.onNatChanged);
     this.announcer.start();
     const sweepMs = Math.max(1_000, Math.min(this.settings.keepaliveIntervalMs, Math.floor(this.settings.recordSilenceMs / 4)));
     this.every(sweepMs, () => {
@@ -296,14 +344,16 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
 
   /** @inheritDoc */
   protected override async onStop(): Promise<void> {
+    this.dht.nat.off('nat:changed', this.onNatChanged);
     this.announcer.stop();
     this.puncturer.stop();
+    this.birthday.stop();
     for (const stopped of [...this.connecting]) stopped();
     this.records.clear();
     this.waiting.clear();
   }
 
-  private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array; requesterLan: Address | undefined; proven: boolean }>): void {
+  private onIntroduce(m: Incoming<{ nonce: bigint; requester: Address; requesterMid: Uint8Array; requesterLan: Address | undefined; proven: boolean; requesterNat?: number | undefined }>): void {
     // Only nodes that hold (or recently held) our record may ask us to reach out, so we cannot be used to
     // spray packets; one we dropped after missed keepalives still holds it for `recordSilenceMs`.
     if (m.sender === undefined || !this.announcer.mayHoldRecord(m.sender.mid)) {
@@ -311,8 +361,15 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
       return;
     }
     const { nonce, requester, requesterLan, proven } = m.value;
-    this.context.logger.debug('introduced', { requester: addressKey(requester), by: addressKey(m.from), proven, at: this.context.clock.now() });
+    this.context.logger.debug('introduced', { requester: addressKey(requester), by: addressKey(m.from), proven, nat: m.value.requesterNat, at: this.context.clock.now() });
     this.puncturer.introduce({ nonce, requester, requesterMidHex: toHex(m.value.requesterMid), requesterLan, proven }, m.from);
+    // Birthday probing only toward a requester whose address a token proved: a spray is 2,000 packets.
+    if (proven) {
+      this.birthday.attempt(requester, m.value.requesterNat ?? NAT_CODES.unknown, toHex(m.value.requesterMid), (address) => {
+        this.context.logger.debug('birthday-hit', { requester: addressKey(requester), address: addressKey(address), at: this.context.clock.now() });
+        this.send(address, PeerPuncture, { nonce });
+      });
+    }
   }
 
   private onVerified(m: Incoming<unknown>, path: ConnectPath): void {

@@ -36,10 +36,11 @@ export class Hellos {
   /** Hellos waiting for an answer. */
   pending = 0;
   /** Addresses hello'd, by kind. */
-  readonly counts: HelloCounts = { direct: 0, wan: 0, lan: 0, relay: 0 };
+  readonly counts: HelloCounts = { direct: 0, wan: 0, lan: 0, relay: 0, birthday: 0 };
   /** Addresses over `MAX_HELLO_ADDRESSES` (16), not hello'd. */
   skipped = 0;
   private readonly kinds = new Map<string, CandidateKind>();
+  private readonly repeated = new Set<string>();
 
   /**
    * @param host requests and sends.
@@ -74,6 +75,7 @@ export class Hellos {
     const kind = this.kindOf(from);
     if (kind === 'lan') return 'lan';
     if (kind === 'relay') return 'relayed';
+    if (kind === 'birthday') return 'birthday';
     return punctured ? 'punched' : 'direct';
   }
 
@@ -91,6 +93,24 @@ export class Hellos {
     }
     this.kinds.set(key, kind);
     this.counts[kind]++;
+    this.send(address, peerKey);
+    return true;
+  }
+
+  /**
+   * Hellos an address already hello'd once more, with a new request (its earlier copies went out before a
+   * path opened: a probe socket of ours was just pinned to it). At most once per address.
+   * @returns true if a hello went out.
+   */
+  again(address: Address, peerKey?: PublicKey): boolean {
+    const key = addressKey(address);
+    if (this.signal.aborted || !this.kinds.has(key) || this.repeated.has(key)) return false;
+    this.repeated.add(key);
+    this.send(address, peerKey);
+    return true;
+  }
+
+  private send(address: Address, peerKey: PublicKey | undefined): void {
     this.packets++;
     this.pending++;
     requestWithResends(this.host, address, Hello, {}, {
@@ -108,6 +128,5 @@ export class Hellos {
         this.pending--;
         this.hooks.settled();
       });
-    return true;
   }
 }

@@ -7,7 +7,9 @@ export type { ConnectOptions, DiscoveryCommunitySettings } from './discovery-com
 export type { ConnectResult, DiscoveryEvents, SearchTried } from './connect-result.js';
 export type { Candidate, CandidateKind, ConnectPath } from './candidates.js';
 export type { HelloCounts } from './hellos.js';
-export { Announce, AnnounceRequest, AnnounceResponse, CANDIDATE_KIND_CODES, FindPeer, FindPeerRequest, FindPeerResponse, Hello, HelloRequest, HelloResponse, IntroduceRequest, PeerPuncture } from './messages.js';
+export { Announce, AnnounceRequest, AnnounceResponse, CANDIDATE_KIND_CODES, FindPeer, FindPeerRequest, FindPeerResponse, Hello, HelloRequest, HelloResponse, IntroduceRequest, NAT_CODES, PeerPuncture } from './messages.js';
+export { BATCH_OPEN_MS, BATCH_PROBE_AT_MS, BIRTHDAY_SOCKETS, Birthday, MAX_SPRAYS, MAX_SPRAY_PROBES_PER_MINUTE, SPRAY_COOLDOWN_MS, SPRAY_PEER_COOLDOWN_MS, SPRAY_PROBES, birthdayRole } from './birthday.js';
+export type { BirthdayHost, BirthdayStats } from './birthday.js';
 export type { PeerRecord, PeerRecords } from './peer-records.js';
 export type { Announcer, AnnouncerHost, AnnouncerStats, Storer } from './announcer.js';
 export type { Puncturer, PuncturerHost, Introduction } from './puncturer.js';

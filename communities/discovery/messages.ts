@@ -17,16 +17,24 @@ const TOKEN = t.bytes({ length: 8 });
 export const CANDIDATE_KIND_CODES = { wan: 0, lan: 1, relay: 2 } as const;
 
 /**
+ * A node's NAT as its DHT judged it (`dht.nat`), on the wire: 0 unknown, 1 public (no NAT), 2 cone (one
+ * public port for every destination), 3 symmetric (a port per destination). A peer behind a symmetric NAT
+ * and one behind a cone NAT reach each other by birthday probing (see `birthday.ts`).
+ */
+export const NAT_CODES = { unknown: 0, public: 1, cone: 2, symmetric: 3 } as const;
+
+/**
  * "Hold my address under my mid." Also the keepalive. Needs a token the storer issued to this address.
  * `lan` is the announcer's bound local address (absent when it is bound to a wildcard); `relay` an
- * address on a relaying node where it can be reached. The storer keeps them only when valid (see
+ * address on a relaying node where it can be reached; `nat` the announcer's NAT ({@link NAT_CODES}). The
+ * storer keeps the candidates only when valid (see
  * `storer.ts`), and never sends anything to them itself.
  */
 export const AnnounceRequest = defineMessage({
   id: 1,
   name: 'announce-request',
   signed: true,
-  schema: defineSchema({ id: t.u64(), mid: MID, token: TOKEN, lan: t.optional(t.address()), relay: t.optional(t.address()) }),
+  schema: defineSchema({ id: t.u64(), mid: MID, token: TOKEN, lan: t.optional(t.address()), relay: t.optional(t.address()), nat: t.optional(t.u8()) }),
 });
 
 /** Accepted or not (with a reason), and the next token to use for the keepalive. */
@@ -41,19 +49,20 @@ export const AnnounceResponse = defineMessage({
  * "Who is `mid`, and please have them reach me." `token` (a DHT store token the storer issued to this
  * address) proves the requester's address; without it the answer and the punctures it causes are kept
  * within 3x the request's size. `lan` is the requester's own bound local address: the storer passes it
- * on in the introduction, so a peer behind the same NAT can puncture toward it.
+ * on in the introduction, so a peer behind the same NAT can puncture toward it. `nat` is the requester's
+ * NAT ({@link NAT_CODES}), passed on too.
  */
 export const FindPeerRequest = defineMessage({
   id: 3,
   name: 'find-peer-request',
   signed: true,
-  schema: defineSchema({ id: t.u64(), mid: MID, token: t.optional(TOKEN), lan: t.optional(t.address()) }),
+  schema: defineSchema({ id: t.u64(), mid: MID, token: t.optional(TOKEN), lan: t.optional(t.address()), nat: t.optional(t.u8()) }),
 });
 
 /**
  * The peers a storer holds for the mid, at most a few: each peer's public key, the address its
  * announcements came from (`address`, kind WAN), and its other candidates (`candidates`: kind code from
- * {@link CANDIDATE_KIND_CODES} and address, at most 2).
+ * {@link CANDIDATE_KIND_CODES} and address, at most 2) and its NAT as it announced it (`nat`, {@link NAT_CODES}).
  */
 export const FindPeerResponse = defineMessage({
   id: 4,
@@ -66,6 +75,7 @@ export const FindPeerResponse = defineMessage({
         publicKey: t.bytes({ length: 74 }),
         address: t.address(),
         candidates: t.list(t.struct({ kind: t.u8(), address: t.address() }), { max: 2 }),
+        nat: t.optional(t.u8()),
       }),
       { max: 4 },
     ),
@@ -76,13 +86,14 @@ export const FindPeerResponse = defineMessage({
  * Storer → stored peer: "`requester` is looking for you; send it a puncture". `requester` is the
  * requester's address as the storer saw it, `requesterLan` the LAN address the requester gave (the peer
  * punctures toward it once, and only when it is a private address), `proven` whether the requester's
- * address is proven by a token (only then does the peer repeat its puncture).
+ * address is proven by a token (only then does the peer repeat its puncture), `requesterNat` the NAT the
+ * requester declared ({@link NAT_CODES}; the peer sprays probes at a proven symmetric requester's IP).
  */
 export const IntroduceRequest = defineMessage({
   id: 5,
   name: 'introduce-request',
   signed: true,
-  schema: defineSchema({ nonce: t.u64(), requester: t.address(), requesterMid: MID, requesterLan: t.optional(t.address()), proven: t.bool() }),
+  schema: defineSchema({ nonce: t.u64(), requester: t.address(), requesterMid: MID, requesterLan: t.optional(t.address()), proven: t.bool(), requesterNat: t.optional(t.u8()) }),
 });
 
 /** Stored peer → requester: a signed packet from the peer's own address (opens NATs, proves the key). */

@@ -16,6 +16,8 @@ export interface PeerRecord {
   lan?: Address | undefined;
   /** The relay address it announced, checked (see `validRelay`); refreshed by each announcement. */
   relay?: Address | undefined;
+  /** The NAT it announced (a `NAT_CODES` value; 0 unknown); refreshed by each announcement. */
+  nat?: number;
   /** Last announcement or keepalive, ms. */
   lastSeen: number;
 }
@@ -38,10 +40,10 @@ export class PeerRecords {
 
   /**
    * Adds or refreshes the record of `publicKey` at `address`, with the candidates it announced.
-   * @param candidates the checked LAN and relay candidates (each replaces the record's previous one).
+   * @param candidates the checked LAN and relay candidates and the announced NAT code (each replaces the record's previous one).
    * @returns false when the table is full.
    */
-  upsert(publicKey: PublicKey, address: Address, now: number, candidates: { lan?: Address | undefined; relay?: Address | undefined } = {}): boolean {
+  upsert(publicKey: PublicKey, address: Address, now: number, candidates: { lan?: Address | undefined; relay?: Address | undefined; nat?: number } = {}): boolean {
     const list = this.byMid.get(publicKey.midHex) ?? [];
     const key = addressKey(address);
     const existing = list.find((r) => addressKey(r.address) === key);
@@ -49,6 +51,7 @@ export class PeerRecords {
       existing.lastSeen = now;
       existing.lan = candidates.lan;
       existing.relay = candidates.relay;
+      existing.nat = candidates.nat ?? 0;
       return true;
     }
     if (this.count >= this.maxRecords) return false;
@@ -57,7 +60,7 @@ export class PeerRecords {
       list.shift();
       this.count--;
     }
-    list.push({ publicKey, address, lan: candidates.lan, relay: candidates.relay, lastSeen: now });
+    list.push({ publicKey, address, lan: candidates.lan, relay: candidates.relay, nat: candidates.nat ?? 0, lastSeen: now });
     this.count++;
     this.byMid.set(publicKey.midHex, list);
     return true;

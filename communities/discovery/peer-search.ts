@@ -27,7 +27,7 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import type { Address, TimerHandle } from '../../framework/index.js';
+import type { Address, PublicKey, TimerHandle } from '../../framework/index.js';
 import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
 import type { NodeReply, PeerSearchHooks, SearchHost } from './search-host.js';
@@ -95,6 +95,10 @@ export class PeerSearch {
   /** Every node a lookup of this search queried, by hex id: seeds of its later lookups. */
   private readonly met = new Map<string, LookupPeer>();
   private reportedExhausted = false;
+  /** Birthday probing this search started, if any. */
+  private probing: 'sockets' | 'spray' | 'none' = 'none';
+  /** The peer's public addresses birthday probing was considered for. */
+  private readonly probed = new Set<string>();
 
   /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
   constructor(
@@ -116,7 +120,7 @@ export class PeerSearch {
       {
         answered: (m) => {
           this.trace('hello-answered', { from: addressKey(m.from), punctured: m.value.punctured });
-          this.hooks.answered(m, this.hellos.pathFor(m.from, m.value.punctured));
+          this.hooks.answered(m, this.pathFor(m.from, m.value.punctured));
         },
         settled: () => this.helloSettled(),
       },
@@ -141,12 +145,28 @@ export class PeerSearch {
       storersAsked: this.findPeers,
       introductions: this.introductions,
       findPeers: this.findPeerPackets,
+      probing: this.probing,
     };
   }
 
-  /** The path a puncture of the peer from `from` proves (`lan` when it came from the peer's LAN candidate). */
+  /**
+   * The path a puncture of the peer from `from` proves: `lan` when it came from the peer's LAN candidate,
+   * `birthday` when birthday probing opened it (see {@link PeerSearch.pathFor}).
+   */
   puncturePath(from: Address): ConnectPath {
-    return this.hellos.pathFor(from, true);
+    return this.pathFor(from, true);
+  }
+
+  /**
+   * The path a signed packet of the peer from `from` proves: `birthday` when birthday probing opened the
+   * path (a probe socket of ours pinned to it, or its spray reached our main socket from there), or it
+   * came from a port of the host we sprayed that no storer or lookup listed; else
+   * the kind of the candidate it came from (see `Hellos.pathFor`).
+   */
+  private pathFor(from: Address, punctured: boolean): ConnectPath {
+    const kind = this.hellos.kindOf(from);
+    if (this.d.birthday.opened(from) || (kind === undefined && this.probing === 'spray' && this.d.birthday.sprayedHost(from))) return 'birthday';
+    return this.hellos.pathFor(from, punctured);
   }
 
   /** Starts the search: a direct hello to every address we already hold for the mid, else the lookup. */
@@ -335,7 +355,7 @@ export class PeerSearch {
     const recipient = this.d.network.recipientKey(node.peer.id);
     const lan = ownLan(this.d.context.transport.localAddress);
     this.trace('find-peer', { to: addressKey(node.peer.address) });
-    const m = await requestWithResends(this.d, node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token, lan }, {
+    const m = await requestWithResends(this.d, node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token, lan, nat: this.d.natCode() }, {
       resendAtMs: FIND_PEER_RESEND_AT_MS,
       finalWaitMs: FIND_PEER_FINAL_WAIT_MS,
       signal: this.controller.signal,
@@ -355,10 +375,31 @@ export class PeerSearch {
         const kind = candidateKind(c.kind);
         if (kind !== undefined) this.hellos.add(c.address, kind, key);
       }
+      this.probeToward(p.address, p.nat ?? 0, key);
     }
     if (held) this.introductions++;
     this.trace('find-peer-answered', { from: addressKey(node.peer.address), held });
     return held;
+  }
+
+  /**
+   * Birthday probing toward the peer's public address when one of us is behind a symmetric NAT and the
+   * other behind a cone one (see `birthday.ts`): a hit hellos the address it opened (again, for the
+   * peer's WAN address our probe socket is now pinned to).
+   */
+  private probeToward(wan: Address, nat: number, key: PublicKey | undefined): void {
+    // Once per address of the peer: every storer returns the same record.
+    const wanKey = addressKey(wan);
+    if (this.probed.has(wanKey)) return;
+    this.probed.add(wanKey);
+    const role = this.d.birthday.attempt(wan, nat, this.midHex, (address) => {
+      if (this.cancelled) return;
+      this.trace('birthday-hit', { address: addressKey(address) });
+      if (!this.hellos.add(address, 'birthday', key)) this.hellos.again(address, key);
+    });
+    if (role === undefined) return;
+    if (this.probing === 'none') this.trace('birthday', { role, to: addressKey(wan) });
+    this.probing = role;
   }
 
   /**

@@ -21,6 +21,14 @@ export interface SearchHost {
   sendRequest<Req extends RequestBody, Res extends RequestBody>(to: Address, type: RequestType<Req, Res>, body: Omit<Req, 'id'>, options?: RequestOptions): Promise<Incoming<Res>>;
   /** Sends one message (a copy of a request). */
   send<T>(to: Address, spec: MessageSpec<T>, value: T, recipient?: PublicKey): number;
+  /** Our NAT as the DHT judges it now (a `NAT_CODES` value), sent with find-peer requests. */
+  natCode(): number;
+  /** Birthday probing toward a peer through a symmetric NAT on one side (see `birthday.ts`). */
+  readonly birthday: {
+    attempt(other: Address, otherNat: number, peerMidHex: string, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined;
+    opened(address: Address): boolean;
+    sprayedHost(address: Address): boolean;
+  };
   /** Timers. */
   after(ms: number, fn: () => void): TimerHandle;
   cancel(handle: TimerHandle | undefined): void;

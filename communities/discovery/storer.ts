@@ -8,7 +8,7 @@
 import type { Address, Incoming, Infer, MessageSpec, PublicKey } from '../../framework/index.js';
 import { addressKey, equalBytes, replyKey, toHex } from '../../framework/index.js';
 import type { TokenIssuer } from '../dht/records/record-server.js';
-import { AnnounceResponse, FindPeerResponse, IntroduceRequest } from './messages.js';
+import { AnnounceResponse, FindPeerResponse, IntroduceRequest, NAT_CODES } from './messages.js';
 import type { AnnounceRequest, FindPeerRequest } from './messages.js';
 import { candidateCode, validLan, validRelay } from './candidates.js';
 import type { PeerRecord, PeerRecords } from './peer-records.js';
@@ -47,7 +47,7 @@ export function onAnnounce(d: StorerHost, m: Incoming<Infer<typeof AnnounceReque
   const relay = validRelay(m.value.relay, m.from);
   if (m.value.lan !== undefined && lan === undefined && addressKey(m.value.lan) !== addressKey(m.from)) d.drop('announce-bad-lan', m.from);
   if (m.value.relay !== undefined && relay === undefined) d.drop('announce-bad-relay', m.from);
-  if (!d.records.upsert(sender, m.from, d.context.clock.now(), { lan, relay })) return reply(false, 'full');
+  if (!d.records.upsert(sender, m.from, d.context.clock.now(), { lan, relay, nat: natOf(m.value.nat) })) return reply(false, 'full');
   reply(true, '');
 }
 
@@ -79,7 +79,7 @@ export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerReque
   for (;;) {
     const packet = d.encode(FindPeerResponse, {
       id: m.value.id,
-      peers: records.map((r) => ({ publicKey: r.publicKey.toBinary(), address: r.address, candidates: candidatesOf(r) })),
+      peers: records.map((r) => ({ publicKey: r.publicKey.toBinary(), address: r.address, candidates: candidatesOf(r), nat: r.nat ?? 0 })),
     }, replyKey(m));
     if (records.length === 0 || packet.length + records.length * PEER_PUNCTURE_MAX_BYTES <= budget) {
       d.sendPacket(m.from, FindPeerResponse.name, packet);
@@ -92,8 +92,13 @@ export function onFindPeer(d: StorerHost, m: Incoming<Infer<typeof FindPeerReque
   // The requester's LAN address is only passed on (the peer checks it and punctures it once, if proven).
   const requesterLan = proven ? validLan(m.value.lan, m.from) : undefined;
   for (const r of records) {
-    d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid, requesterLan, proven });
+    d.send(r.address, IntroduceRequest, { nonce: m.value.id, requester: m.from, requesterMid: requester.mid, requesterLan, proven, requesterNat: natOf(m.value.nat) });
   }
+}
+
+/** A NAT code as kept and passed on: a missing or unknown value is 0 (unknown). */
+function natOf(code: number | undefined): number {
+  return code !== undefined && code <= NAT_CODES.symmetric ? code : NAT_CODES.unknown;
 }
 
 /** A held record's claimed candidates, as the find-peer response carries them. */

@@ -25,6 +25,9 @@ describe('HTTP API over real HTTP against real nodes', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: 'ok', mid: nodes[0]!.host.midHex, persistent: false });
     expect(body.routes).toContain('PUT /dht/values/:key');
+    // Birthday probing is on by default: the counters start at 0, no probe socket is open yet.
+    expect(body.birthday).toMatchObject({ enabled: true, batches: 0, sprays: 0, sprayed: 0, hits: 0, refused: 0 });
+    expect((body.birthday as { sockets: unknown }).sockets).toMatchObject({ socketsOpen: 0, pins: 0 });
   });
 
   it('PUT then GET /dht/values/{key}: a string key, from another node', async () => {

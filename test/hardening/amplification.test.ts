@@ -108,8 +108,8 @@ describe('amplification: before a source proves its address, nothing it causes i
     ['dht find (bad token)', () => exchange(dhtPrefix(), FindRequest, find(4n, KEY, true, { token: junkToken }))],
     ['dht store (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 5n, token: junkToken, location: KEY, cache: false, cas: undefined, records: [item(8)] })],
     ['dht cache (bad token)', () => exchange(dhtPrefix(), StoreRequest, { id: 6n, token: junkToken, location: KEY, cache: true, cas: undefined, records: [item(8)] })],
-    ['discovery find-peer (4 addresses)', () => exchange(discPrefix(), FindPeerRequest, { id: 7n, mid: peerMid(), token: undefined, lan: undefined })],
-    ['discovery announce', () => exchange(discPrefix(), AnnounceRequest, { id: 8n, mid: attacker.key.publicKey.mid, token: junkToken, lan: undefined, relay: undefined })],
+    ['discovery find-peer (4 addresses)', () => exchange(discPrefix(), FindPeerRequest, { id: 7n, mid: peerMid(), token: undefined, lan: undefined, nat: undefined })],
+    ['discovery announce', () => exchange(discPrefix(), AnnounceRequest, { id: 8n, mid: attacker.key.publicKey.mid, token: junkToken, lan: undefined, relay: undefined, nat: undefined })],
     ['discovery hello', () => exchange(discPrefix(), HelloRequest, { id: 9n })],
     ['framework introduction (dht)', () => exchange(dhtPrefix(), IntroductionRequest, { identifier: 10n, destination: target.endpoint.address, sourceLan: self() })],
     ['framework introduction (discovery)', () => exchange(discPrefix(), IntroductionRequest, { identifier: 11n, destination: target.endpoint.address, sourceLan: self() })],
@@ -127,7 +127,7 @@ describe('amplification: before a source proves its address, nothing it causes i
   it('a find-peer with a valid token gets every address the storer holds', async () => {
     const first = await exchange(dhtPrefix(), FindRequest, find(20n, KEY, false));
     const token = findToken(first.replies);
-    const r = await exchange(discPrefix(), FindPeerRequest, { id: 21n, mid: peerMid(), token, lan: undefined });
+    const r = await exchange(discPrefix(), FindPeerRequest, { id: 21n, mid: peerMid(), token, lan: undefined, nat: undefined });
     // The response, and from each of the 4 peers a proven requester's round of punctures (0/150/400 ms).
     expect(r.replies.length).toBe(1 + 4 * PUNCTURE_DELAYS_MS.length);
   });

@@ -122,7 +122,7 @@ describe('authenticity: forged, replayed, mis-attributed and misdirected input i
     const storer = disc(target);
     const token = await tokenFor(client);
     const announce = async (mid: Uint8Array, t: Uint8Array): Promise<{ accepted: boolean; reason: string }> => {
-      const m = await net.clock.settle(disc(client).sendRequest(target.endpoint.address, AnnounceRequest, { mid, token: t, lan: undefined, relay: undefined }));
+      const m = await net.clock.settle(disc(client).sendRequest(target.endpoint.address, AnnounceRequest, { mid, token: t, lan: undefined, relay: undefined, nat: undefined }));
       return m.value as { accepted: boolean; reason: string };
     };
     expect(await announce(other.key.publicKey.mid, token)).toMatchObject({ accepted: false, reason: 'mid-mismatch' });

@@ -158,6 +158,19 @@ export const CASES = [
   connectSpec('cone-sym', 0, 'requester behind a cone NAT -> target behind a symmetric NAT', (c) => ({ requesters: hostsOf(c, 'B'), target: c.targets.symS }), 18),
   connectSpec('sym-sym', 0, 'requester behind a symmetric NAT -> target behind another symmetric NAT', (c) => ({ requesters: hostsOf(c, 'T'), target: c.targets.symS }), 18),
   {
+    name: 'birthday-0',
+    loss: 0,
+    needs: ['sym-cone', 'cone-sym'],
+    describe: 'symmetric <-> cone connects that took a direct path by birthday probing (the tries of sym-cone and cone-sym)',
+    run: async (ctx) => {
+      // A try counts when it connected by birthday probing; a relayed one (the fallback) does not.
+      const source = [...(ctx.saved['sym-cone'] ?? []), ...(ctx.saved['cone-sym'] ?? [])];
+      const tries = source.map((t) => ({ ...t, success: t.success && t.path === 'birthday' }));
+      const note = 'a success is a connect whose path is birthday; relayed ones are the fallback';
+      return { tries, summary: summarize('birthday-0', tries, { minSuccesses: scaledMin(36, tries.length / 2) }, { note }) };
+    },
+  },
+  {
     name: 'store-find',
     loss: 0,
     describe: 'store from a NATed node (cone), find from the public nodes and a node behind a symmetric NAT',

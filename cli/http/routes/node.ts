@@ -29,6 +29,7 @@ export function nodeRoutes(s: ApiServices, listRoutes: () => readonly Route[]): 
           contacts: s.dht.routingTable.size,
           nat: natJson(s.dht.nat.status),
           relay: relayJson(s.relay),
+          birthday: birthdayJson(s),
           persistent: s.db !== undefined,
           routes: listRoutes().map((r) => `${r.method} ${r.path}`),
         },
@@ -69,6 +70,16 @@ function relayJson(relay: ApiServices['relay']): Record<string, unknown> | null 
     client: { ...client.relayStats },
     server: server === undefined ? null : { ...server.relayStats, dropped: { ...server.relayStats.dropped } },
   };
+}
+
+/**
+ * The `birthday` object of `GET /health`: whether birthday probing is on (the node has probe sockets), the
+ * discovery community's counters (batches of probe sockets opened, sprays, probes sprayed, hits, refused
+ * attempts) and the probing endpoint's (sockets open and opened, pins, strays; see docs/nat-traversal.md).
+ */
+function birthdayJson(s: ApiServices): Record<string, unknown> {
+  const probing = s.relay?.probing;
+  return { enabled: s.discovery.birthday.enabled, ...s.discovery.birthday.stats, sockets: probing === undefined ? null : { ...probing.probing } };
 }
 
 /**

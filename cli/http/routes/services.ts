@@ -2,7 +2,7 @@
  * What the API's routes reach: the node's host and communities.
  * @module
  */
-import type { OverlayHost, RelayClient, RelayServer } from '../../../framework/index.js';
+import type { OverlayHost, ProbingEndpoint, RelayClient, RelayServer } from '../../../framework/index.js';
 import type { DHTCommunity } from '../../../communities/dht/index.js';
 import type { DHTDiscoveryCommunity } from '../../../communities/discovery/index.js';
 import type { BagCommunity } from '../../../communities/bag/index.js';
@@ -39,6 +39,9 @@ export interface ApiServices {
   readonly startedAt: number;
   /** Peerlay's version. */
   readonly version: string;
-  /** The node's relay client, and its relay server when it volunteers (`--relay`); absent in tests that build no relay stack. */
-  readonly relay?: { readonly client: RelayClient; readonly server: RelayServer | undefined };
+  /**
+   * The node's relay client, its relay server when it volunteers (`--relay`), and its probing endpoint
+   * (birthday probe sockets); absent in tests that build no relay stack.
+   */
+  readonly relay?: { readonly client: RelayClient; readonly server: RelayServer | undefined; readonly probing?: ProbingEndpoint };
 }

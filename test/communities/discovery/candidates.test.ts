@@ -31,7 +31,7 @@ describe('DHTDiscoveryCommunity storers: LAN and relay candidates', () => {
   /** Announces `announcer`'s record to `storer` with these candidates (a token the storer issued first). */
   async function announce(lan: Address | undefined, relay: Address | undefined): Promise<boolean> {
     const [closest] = (await net.clock.settle(announcer.dht.findClosestNodes(storer.host.key.publicKey.mid))).filter((c) => addressKey(c.peer.address) === addressKey(storer.host.endpoint.address));
-    const m = await net.clock.settle(announcer.discovery.sendRequest(storer.host.endpoint.address, Announce, { mid: announcer.host.key.publicKey.mid, token: closest!.token, lan, relay }));
+    const m = await net.clock.settle(announcer.discovery.sendRequest(storer.host.endpoint.address, Announce, { mid: announcer.host.key.publicKey.mid, token: closest!.token, lan, relay, nat: undefined }));
     return m.value.accepted;
   }
 
@@ -44,7 +44,7 @@ describe('DHTDiscoveryCommunity storers: LAN and relay candidates', () => {
     expect(record().lan).toEqual(lan);
     expect(record().relay).toEqual(relay);
     const [closest] = (await net.clock.settle(requester.dht.findClosestNodes(storer.host.key.publicKey.mid))).filter((c) => addressKey(c.peer.address) === addressKey(storer.host.endpoint.address));
-    const m = await net.clock.settle(requester.discovery.sendRequest(storer.host.endpoint.address, FindPeer, { mid: announcer.host.key.publicKey.mid, token: closest!.token, lan: undefined }));
+    const m = await net.clock.settle(requester.discovery.sendRequest(storer.host.endpoint.address, FindPeer, { mid: announcer.host.key.publicKey.mid, token: closest!.token, lan: undefined, nat: undefined }));
     const peer = m.value.peers.find((p) => addressKey(p.address) === addressKey(announcer.host.endpoint.address))!;
     expect(peer.candidates).toEqual([
       { kind: CANDIDATE_KIND_CODES.lan, address: lan },

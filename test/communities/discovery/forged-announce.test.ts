@@ -29,7 +29,7 @@ describe('DHTDiscoveryCommunity storers reject forged announcements', () => {
 
   const nodeAt = (address: Address): DiscoveryNode => net.nodes.find((n) => addressKey(n.host.endpoint.address) === addressKey(address))!;
   const announce = (from: DiscoveryNode, to: Address, mid: Uint8Array, token: Uint8Array): Promise<AnnounceVerdict> =>
-    net.clock.settle(from.discovery.sendRequest(to, AnnounceRequest, { mid, token, lan: undefined, relay: undefined })).then((m) => {
+    net.clock.settle(from.discovery.sendRequest(to, AnnounceRequest, { mid, token, lan: undefined, relay: undefined, nat: undefined })).then((m) => {
       const { accepted, reason } = m.value as AnnounceVerdict;
       return { accepted, reason };
     });

@@ -114,13 +114,14 @@ describe('DHTDiscoveryCommunity keepalives', () => {
       requesterMid: requester.host.key.publicKey.mid,
       requesterLan: undefined,
       proven: false,
+      requesterNat: undefined,
     });
     await net.clock.advance(1_000);
     expect(owner.discovery.stats.dropped['introduce-from-stranger'] ?? 0).toBe(strangers);
     expect(owner.discovery.puncturer.sent).toBe(punctures + 1); // an unproven requester: one puncture
     // A node that never held our record is still refused.
     const stranger = net.nodes.find((n) => n !== owner && !announcer.mayHoldRecord(n.host.key.publicKey.mid))!;
-    stranger.discovery.send(owner.host.endpoint.address, IntroduceRequest, { nonce: 78n, requester: requester.host.endpoint.address, requesterMid: requester.host.key.publicKey.mid, requesterLan: undefined, proven: true });
+    stranger.discovery.send(owner.host.endpoint.address, IntroduceRequest, { nonce: 78n, requester: requester.host.endpoint.address, requesterMid: requester.host.key.publicKey.mid, requesterLan: undefined, proven: true, requesterNat: undefined });
     await net.clock.advance(1_000);
     expect(owner.discovery.stats.dropped['introduce-from-stranger']).toBe(strangers + 1);
   }, 120_000);

@@ -1,11 +1,13 @@
 /**
  * The relay path: a node behind a symmetric NAT holds an allocation on a public relay (framework/relay)
  * and announces its relay address with `setRelayAddress`; a requester behind another symmetric NAT,
- * which no puncture can reach, connects through it, and the path says `relayed`.
+ * which no puncture can reach, connects through it, and the path says `relayed`. A requester behind a cone
+ * NAT that can spray gets a direct path by birthday probing instead (the relayed answer is held while
+ * probing runs); one that cannot probe settles for the relay at once.
  */
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RelayClient, RelayServer, addressKey } from '../../../framework/index.js';
+import { ProbingEndpoint, RelayClient, RelayServer, addressKey } from '../../../framework/index.js';
 import type { Endpoint } from '../../../framework/index.js';
 import { stopAndDrain } from './discovery-net.js';
 import type { DiscoveryNode } from './discovery-net.js';
@@ -27,10 +29,16 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
       server = new RelayServer(raw, { clock: net.clock, random, createEndpoint: (): Endpoint => net.network.createEndpoint({ host: raw.address.host, port: nextPort++ }) });
       return server;
     });
+    // The target: behind a symmetric NAT, with a relay allocation and probe sockets (as `peerlay node` has).
+    const targetNat = net.network.createNat({ mapping: 'address-and-port-dependent' });
+    let probePort = 20_000;
+    let targetProbing: ProbingEndpoint | undefined;
     target = await net.addOn((random) => {
-      client = new RelayClient(net.network.createEndpoint(undefined, { behind: net.network.createNat({ mapping: 'address-and-port-dependent' }) }), { clock: net.clock, random });
-      return client;
+      client = new RelayClient(net.network.createEndpoint({ host: '10.0.0.2', port: 7_000 }, { behind: targetNat }), { clock: net.clock, random });
+      targetProbing = new ProbingEndpoint(client, { createSocket: () => net.network.createEndpoint({ host: '10.0.0.2', port: probePort++ }, { behind: targetNat }) }, net.clock);
+      return targetProbing;
     });
+    target.discovery.setProbing(targetProbing);
     requester = await net.addBehind(net.network.createNat({ mapping: 'address-and-port-dependent' }));
     const allocation = await net.clock.settle(client.allocate(relayNode.host.endpoint.address));
     target.discovery.setRelayAddress(allocation.address);
@@ -51,5 +59,32 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
     expect(addressKey(address)).toBe(addressKey(relayAddress));
     expect(tried.addresses.relay).toBe(1);
     expect(server.relayStats.packetsToClient).toBeGreaterThan(0);
+  });
+
+  it('cone requester that can spray: birthday, not relayed (the relayed answer waited for it)', async () => {
+    const nat = net.network.createNat({ mapping: 'endpoint-independent' });
+    let probing: ProbingEndpoint | undefined;
+    let port = 20_000;
+    const cone = await net.addOn(() => {
+      probing = new ProbingEndpoint(net.network.createEndpoint({ host: '10.0.0.2', port: 7_000 }, { behind: nat }), { createSocket: () => net.network.createEndpoint({ host: '10.0.0.2', port: port++ }, { behind: nat }) }, net.clock);
+      return probing;
+    });
+    cone.discovery.setProbing(probing);
+    await net.clock.advance(5_000);
+    const begin = net.clock.now();
+    const { path, address, tried } = await net.clock.settle(cone.discovery.connect(target.host.key.publicKey.mid));
+    expect(path).toBe('birthday');
+    expect(tried.probing).toBe('spray');
+    expect(tried.addresses.relay).toBe(1);
+    expect(address.host).not.toBe(client.allocation!.address.host);
+    expect(net.clock.now() - begin).toBeLessThan(2_000);
+  });
+
+  it('cone requester without probe sockets: relayed at once', async () => {
+    const cone = await net.addBehind(net.network.createNat({ mapping: 'endpoint-independent' }));
+    await net.clock.advance(5_000);
+    const { path, tried } = await net.clock.settle(cone.discovery.connect(target.host.key.publicKey.mid));
+    expect(path).toBe('relayed');
+    expect(tried.probing).toBe('none');
   });
 });
