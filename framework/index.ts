@@ -11,6 +11,8 @@ export { WeakInterner } from './util/intern.js';
 export type { Clock, TimerHandle } from './time/clock.js';
 export { SystemClock } from './time/system-clock.js';
 export { ManualClock } from './time/manual-clock.js';
+export { TimerSet } from './time/timer-set.js';
+export type { TimerSource } from './time/timer-set.js';
 export { CryptoRandom, SeededRandom, shuffle } from './random/random.js';
 export type { Random } from './random/random.js';
 export { consoleLogger, silentLogger } from './log/logger.js';

@@ -24,7 +24,7 @@
  * @module
  */
 import type { Address, ProbeBatch, ProbeSockets, TimerHandle } from '../../framework/index.js';
-import { PortSpray, addressKey } from '../../framework/index.js';
+import { PortSpray, TimerSet, addressKey } from '../../framework/index.js';
 import { NAT_CODES } from './messages.js';
 
 /** Sockets a symmetric side opens per attempt (hyperdht's choice). */
@@ -113,11 +113,13 @@ export class Birthday {
   private recent: Array<{ at: number; spray: PortSpray }> = [];
   /** When a spray for each host and peer last started, ms (one per {@link SPRAY_PEER_COOLDOWN_MS}). */
   private readonly peerSprayedAt = new Map<string, number>();
-  private readonly timers = new Set<TimerHandle>();
+  private readonly timers: TimerSet;
   private readonly onProbe = (from: Address): void => this.probeArrived(from);
 
   /** @param d the owner. */
-  constructor(private readonly d: BirthdayHost) {}
+  constructor(private readonly d: BirthdayHost) {
+    this.timers = new TimerSet(d);
+  }
 
   /** Uses these probe sockets (the node's {@link ProbingEndpoint}), or none. */
   setProbing(probing: ProbeSockets | undefined): void {
@@ -166,7 +168,6 @@ export class Birthday {
 
   /** Stops every spray, closes every batch's unpinned sockets, cancels the timers. */
   stop(): void {
-    for (const t of this.timers) this.d.cancel(t);
     this.timers.clear();
     for (const { spray } of this.sprays.values()) spray.stop();
     this.sprays.clear();
@@ -282,11 +283,14 @@ export class Birthday {
   private probeArrived(from: Address): void {
     const key = addressKey(from);
     const batch = this.batchHits.get(key);
-    if (batch !== undefined && !batch.hit) {
-      batch.hit = true;
+    if (batch !== undefined) {
+      // The spray opened our main socket's path too (hit first or not): a later answer there is birthday's.
       const now = this.d.context.clock.now();
       for (const [k, at] of this.mainHits) if (now - at >= SPRAY_COOLDOWN_MS) this.mainHits.delete(k);
       this.mainHits.set(key, now);
+    }
+    if (batch !== undefined && !batch.hit) {
+      batch.hit = true;
       this.stats.hits++;
       this.d.birthdayLog('birthday-hit', { on: 'main', from: key });
       batch.onHit(from);
@@ -306,17 +310,10 @@ export class Birthday {
   }
 
   private later(ms: number, fn: () => void): TimerHandle {
-    const handle = this.d.after(ms, () => {
-      this.timers.delete(handle);
-      fn();
-    });
-    this.timers.add(handle);
-    return handle;
+    return this.timers.schedule(ms, fn);
   }
 
   private unlater(handle: TimerHandle | undefined): void {
-    if (handle === undefined) return;
-    this.timers.delete(handle);
-    this.d.cancel(handle);
+    this.timers.unschedule(handle);
   }
 }

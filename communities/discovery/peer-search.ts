@@ -28,7 +28,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Address, PublicKey, TimerHandle } from '../../framework/index.js';
-import { addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
+import { TimerSet, addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
 import type { NodeReply, PeerSearchHooks, SearchHost } from './search-host.js';
 import { ImpostorError } from '../dht/errors.js';
@@ -82,7 +82,7 @@ export class PeerSearch {
   private readonly queries = new Map<string, Promise<NodeReply>>();
   /** Ids of this search's find-peer requests: a puncture must echo one of them. */
   private readonly nonces = new Set<bigint>();
-  private readonly timers = new Set<TimerHandle>();
+  private readonly timers: TimerSet;
   private grace: TimerHandle | undefined;
   private stage: Stage = 'direct';
   private foundAddress = false;
@@ -97,6 +97,8 @@ export class PeerSearch {
   private reportedExhausted = false;
   /** Birthday probing this search started, if any. */
   private probing: 'sockets' | 'spray' | 'none' = 'none';
+  /** Addresses birthday probing opened (a hit), whatever candidate kind they also are. */
+  private readonly birthdayHits = new Set<string>();
   /** The peer's public addresses birthday probing was considered for. */
   private readonly probed = new Set<string>();
 
@@ -111,6 +113,7 @@ export class PeerSearch {
     // is normal here, and bounded.
     setMaxListeners(SEARCH_SIGNAL_LISTENERS, this.controller.signal);
     this.midHex = toHex(mid);
+    this.timers = new TimerSet(d);
     this.storers = new StorerPool<NodeReply>(mid, d.network.bucketSize);
     this.hellos = new Hellos(
       d,
@@ -159,13 +162,14 @@ export class PeerSearch {
 
   /**
    * The path a signed packet of the peer from `from` proves: `birthday` when birthday probing opened the
-   * path (a probe socket of ours pinned to it, or its spray reached our main socket from there), or it
+   * path (a hit there, a probe socket of ours pinned to it, or its spray reached our main socket from
+   * there), or it
    * came from a port of the host we sprayed that no storer or lookup listed; else
    * the kind of the candidate it came from (see `Hellos.pathFor`).
    */
   private pathFor(from: Address, punctured: boolean): ConnectPath {
     const kind = this.hellos.kindOf(from);
-    if (this.d.birthday.opened(from) || (kind === undefined && this.probing === 'spray' && this.d.birthday.sprayedHost(from))) return 'birthday';
+    if (this.birthdayHits.has(addressKey(from)) || this.d.birthday.opened(from) || (kind === undefined && this.probing === 'spray' && this.d.birthday.sprayedHost(from))) return 'birthday';
     return this.hellos.pathFor(from, punctured);
   }
 
@@ -187,7 +191,6 @@ export class PeerSearch {
     if (this.cancelled) return;
     this.controller.abort();
     this.storers.wake();
-    for (const t of this.timers) this.d.cancel(t);
     this.timers.clear();
     this.grace = undefined;
   }
@@ -394,6 +397,7 @@ export class PeerSearch {
     this.probed.add(wanKey);
     const role = this.d.birthday.attempt(wan, nat, this.midHex, (address) => {
       if (this.cancelled) return;
+      this.birthdayHits.add(addressKey(address));
       this.trace('birthday-hit', { address: addressKey(address) });
       if (!this.hellos.add(address, 'birthday', key)) this.hellos.again(address, key);
     });
@@ -469,17 +473,10 @@ export class PeerSearch {
   }
 
   private schedule(ms: number, fn: () => void): TimerHandle {
-    const handle = this.d.after(ms, () => {
-      this.timers.delete(handle);
-      fn();
-    });
-    this.timers.add(handle);
-    return handle;
+    return this.timers.schedule(ms, fn);
   }
 
   private unschedule(handle: TimerHandle | undefined): void {
-    if (handle === undefined) return;
-    this.d.cancel(handle);
-    this.timers.delete(handle);
+    this.timers.unschedule(handle);
   }
 }
