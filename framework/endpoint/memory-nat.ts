@@ -37,6 +37,13 @@ export interface MemoryNatOptions {
   /** Which inbound packets pass. @default 'address-and-port-dependent' */
   filtering?: NatFiltering;
   /**
+   * How a new public port is drawn when the preferred one is taken or there is none (every new mapping
+   * of a symmetric NAT): `'random'` (Linux `masquerade random`) or `'sequential'` (the next free port
+   * after the last one given, as many home routers do: the ports a peer will get are predictable).
+   * @default 'random'
+   */
+  portAllocation?: 'random' | 'sequential';
+  /**
    * Whether a packet from inside to the NAT's own public address is translated and looped back in
    * (then filtered like any inbound packet); when false it is dropped and counted in `hairpinDrops`.
    * @default false
@@ -135,6 +142,8 @@ export class MemoryNat {
   readonly filtering: NatFiltering;
   /** Whether packets from inside to the public address loop back in. */
   readonly hairpin: boolean;
+  /** How new public ports are drawn. */
+  readonly portAllocation: 'random' | 'sequential';
   /** Flow lifetime until a reply was seen, in ms. */
   readonly udpTimeoutMs: number;
   /** Flow lifetime once traffic went both ways, in ms. */
@@ -155,6 +164,8 @@ export class MemoryNat {
   private readonly lan = new Map<string, MemoryEndpoint>();
   private readonly lanHosts = new Map<string, number>();
   private readonly byPort = new Map<number, Mapping>();
+  /** The last port a `'sequential'` NAT gave. */
+  private lastPort = 20_000;
   private readonly byInternal = new Map<string, Map<string, Mapping>>();
   private nextLan = 2;
 
@@ -169,6 +180,10 @@ export class MemoryNat {
     this.mapping = options.mapping ?? 'endpoint-independent';
     this.filtering = options.filtering ?? 'address-and-port-dependent';
     this.hairpin = options.hairpin ?? false;
+    this.portAllocation = options.portAllocation ?? 'random';
+    if (this.portAllocation !== 'random' && this.portAllocation !== 'sequential') {
+      throw new InvalidArgumentError(`portAllocation must be 'random' or 'sequential', got ${String(this.portAllocation)}`);
+    }
     this.udpTimeoutMs = options.udpTimeoutMs ?? DEFAULT_UDP_TIMEOUT_MS;
     this.udpStreamTimeoutMs = options.udpStreamTimeoutMs ?? DEFAULT_UDP_STREAM_TIMEOUT_MS;
     if (this.mapping !== 'endpoint-independent' && this.mapping !== 'address-and-port-dependent') {
@@ -346,9 +361,19 @@ export class MemoryNat {
     mapping.pruneAt = Math.max(FIRST_PRUNE, 2 * mapping.flows.size);
   }
 
-  /** The preferred port when it is free, else a random free one of 1024..65535; `undefined` when all are taken. */
+  /**
+   * The preferred port when it is free, else a free one of 1024..65535 (random, or the next after the last
+   * one given with `'sequential'`); `undefined` when all are taken.
+   */
   private freePort(preferred: number | undefined, now: number): number | undefined {
     if (preferred !== undefined && this.isFree(preferred, now)) return preferred;
+    if (this.portAllocation === 'sequential') {
+      for (let i = 1; i <= DYNAMIC_PORTS; i++) {
+        const port = FIRST_DYNAMIC_PORT + ((this.lastPort - FIRST_DYNAMIC_PORT + i) % DYNAMIC_PORTS);
+        if (this.isFree(port, now)) return (this.lastPort = port);
+      }
+      return undefined;
+    }
     const random = this.uplink.random;
     for (let i = 0; i < RANDOM_PORT_TRIES; i++) {
       const port = FIRST_DYNAMIC_PORT + random.int(DYNAMIC_PORTS);

@@ -174,6 +174,42 @@ describe('ProbingEndpoint', () => {
   });
 });
 
+describe('port prediction (a NAT that allocates ports in sequence)', () => {
+  it('the spray tries the ports after the one a third party saw first, and hits in its first tick', async () => {
+    const { clock, net } = setup(21);
+    const coneNat = net.createNat({ mapping: 'endpoint-independent' });
+    const symNat = net.createNat({ mapping: 'address-and-port-dependent', portAllocation: 'sequential' });
+    const cone = net.createEndpoint({ host: '10.0.0.2', port: 7_000 }, { behind: coneNat });
+    await cone.open();
+    const sym = await probingBehind(net, clock, symNat);
+    // A third party (a storer) sees the symmetric side's main socket at some port of its NAT.
+    const storer = net.createEndpoint();
+    await storer.open();
+    const seen: Address[] = [];
+    storer.addListener((_d, from) => seen.push(from));
+    sym.send(storer.address, say('announce'));
+    await clock.advance(50);
+    expect(seen.length).toBe(1);
+    const conePublic = { host: coneNat.publicHost, port: 7_000 };
+    let hitAfter: number | undefined;
+    let spray: PortSpray | undefined;
+    await sym.openBatch(conePublic, 256, () => (hitAfter = spray?.sent));
+    spray = new PortSpray(symNat.publicHost, (to) => cone.send(to, PROBE_BYTES), { after: (ms, fn) => clock.setTimeout(fn, ms), cancel: (h) => clock.clear(h) }, new SeededRandom(4), { nearPort: seen[0]!.port });
+    spray.start();
+    await clock.advance(100);
+    spray.stop();
+    expect(hitAfter).toBeDefined();
+    expect(hitAfter!).toBeLessThanOrEqual(25);
+    expect(sym.isPinned(conePublic)).toBe(true);
+    await sym.close();
+  });
+
+  it('MemoryNat rejects an unknown portAllocation', () => {
+    const { net } = setup(22);
+    expect(() => net.createNat({ portAllocation: 'odd' as 'random' })).toThrow(InvalidArgumentError);
+  });
+});
+
 describe('PortSpray', () => {
   it('tries the ports after nearPort first, then random ports, none twice, paced per tick', async () => {
     const clock = new ManualClock(START);
