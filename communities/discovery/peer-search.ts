@@ -27,7 +27,7 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
-import type { Address, PublicKey, TimerHandle } from '../../framework/index.js';
+import type { Address, TimerHandle } from '../../framework/index.js';
 import { TimerSet, addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
 import type { NodeReply, PeerSearchHooks, SearchHost } from './search-host.js';
@@ -40,6 +40,7 @@ import { FindPeer } from './messages.js';
 import { requestWithResends } from './resend.js';
 import { hedged } from './hedged.js';
 import { StorerPool } from './storer-pool.js';
+import { SearchBirthday } from './search-birthday.js';
 
 /** When a find-peer request's copies go out, in ms after the first. */
 export const FIND_PEER_RESEND_AT_MS: readonly number[] = [300, 900];
@@ -95,12 +96,8 @@ export class PeerSearch {
   /** Every node a lookup of this search queried, by hex id: seeds of its later lookups. */
   private readonly met = new Map<string, LookupPeer>();
   private reportedExhausted = false;
-  /** Birthday probing this search started, if any. */
-  private probing: 'sockets' | 'spray' | 'none' = 'none';
-  /** Addresses birthday probing opened (a hit), whatever candidate kind they also are. */
-  private readonly birthdayHits = new Set<string>();
-  /** The peer's public addresses birthday probing was considered for. */
-  private readonly probed = new Set<string>();
+  /** Birthday probing toward the peer, when our NATs call for it. */
+  private readonly birthday: SearchBirthday;
 
   /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
   constructor(
@@ -128,6 +125,7 @@ export class PeerSearch {
         settled: () => this.helloSettled(),
       },
     );
+    this.birthday = new SearchBirthday(d.birthday, this.midHex, this.hellos, () => this.cancelled, (step, fields) => this.trace(step, fields));
   }
 
   /** True once cancelled. */
@@ -148,7 +146,7 @@ export class PeerSearch {
       storersAsked: this.findPeers,
       introductions: this.introductions,
       findPeers: this.findPeerPackets,
-      probing: this.probing,
+      probing: this.birthday.role,
     };
   }
 
@@ -168,8 +166,7 @@ export class PeerSearch {
    * the kind of the candidate it came from (see `Hellos.pathFor`).
    */
   private pathFor(from: Address, punctured: boolean): ConnectPath {
-    const kind = this.hellos.kindOf(from);
-    if (this.birthdayHits.has(addressKey(from)) || this.d.birthday.opened(from) || (kind === undefined && this.probing === 'spray' && this.d.birthday.sprayedHost(from))) return 'birthday';
+    if (this.birthday.opened(from, this.hellos.kindOf(from) !== undefined)) return 'birthday';
     return this.hellos.pathFor(from, punctured);
   }
 
@@ -378,33 +375,13 @@ export class PeerSearch {
         const kind = candidateKind(c.kind);
         if (kind !== undefined) this.hellos.add(c.address, kind, key);
       }
-      this.probeToward(p.address, p.nat ?? 0, key);
+      this.birthday.toward(p.address, p.nat ?? 0, key);
     }
     if (held) this.introductions++;
     this.trace('find-peer-answered', { from: addressKey(node.peer.address), held });
     return held;
   }
 
-  /**
-   * Birthday probing toward the peer's public address when one of us is behind a symmetric NAT and the
-   * other behind a cone one (see `birthday.ts`): a hit hellos the address it opened (again, for the
-   * peer's WAN address our probe socket is now pinned to).
-   */
-  private probeToward(wan: Address, nat: number, key: PublicKey | undefined): void {
-    // Once per address of the peer: every storer returns the same record.
-    const wanKey = addressKey(wan);
-    if (this.probed.has(wanKey)) return;
-    this.probed.add(wanKey);
-    const role = this.d.birthday.attempt(wan, nat, this.midHex, (address) => {
-      if (this.cancelled) return;
-      this.birthdayHits.add(addressKey(address));
-      this.trace('birthday-hit', { address: addressKey(address) });
-      if (!this.hellos.add(address, 'birthday', key)) this.hellos.again(address, key);
-    });
-    if (role === undefined) return;
-    if (this.probing === 'none') this.trace('birthday', { role, to: addressKey(wan) });
-    this.probing = role;
-  }
 
   /**
    * True when `nonce` is the id of a find-peer request of this search: a puncture carrying it was caused by
