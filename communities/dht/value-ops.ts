@@ -328,7 +328,9 @@ export class ValueOps {
   /**
    * Early stop of a value lookup: `quorum` responders with values, one of them a plausible storer (its
    * reply says `authoritative`: it holds the values from the publisher or by replication, not as a cache;
-   * and fewer than k of the nodes seen are nearer the key, as a storer is one of the k closest) or among
+   * and fewer than k / 2 of the nodes seen are nearer the key: a storer is one of the k closest, and the
+   * stricter bound leaves out a liar the find has seen few nodes around, as a finder that met mostly
+   * attackers has; a real storer ranked past k / 2 ends the find by the other rule a little later) or among
    * the `quorum` nodes nearest the key of all the responders and the nodes they pointed to. A cache along
    * the path keeps the version that was current when it was cached, while storers get every update (and
    * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
@@ -349,7 +351,8 @@ export class ValueOps {
     const ranked = [...seen].sort((x, y) => compareDistance(key, x[1], y[1]));
     const k = this.dht.settings.bucketSize;
     const storers = new Set(found.filter((a) => a.reply.authoritative).map((a) => toHex(a.peer.id)));
-    if (storers.size > 0 && ranked.slice(0, k).some(([hex]) => storers.has(hex))) return true;
+    const plausible = Math.ceil(k / 2);
+    if (storers.size > 0 && ranked.slice(0, plausible).some(([hex]) => storers.has(hex))) return true;
     const answered = new Set(found.map((a) => toHex(a.peer.id)));
     return ranked.slice(0, quorum).some(([hex]) => answered.has(hex));
   }

@@ -45,10 +45,11 @@ describe(`ground ids next to a key, ${HONEST} honest nodes, k = ${K}`, () => {
       // Without the defences the key is eclipsed: no finder gets the value, and updated ones come back stale.
       for (const r of none) expect(r.succeeded, `${r.target} d=${r.paths}`).toBe(0);
       for (const r of none.filter((x) => x.target.endsWith('updated'))) expect(r.stale).toBe(r.finds);
-      // With them (the defaults), every row at least 90% (30 finders), all rows together at least 97%.
-      for (const r of both) expect(r.rate, `${r.target} d=${r.paths}`).toBeGreaterThanOrEqual(0.9);
+      // With them (the defaults), every row at least 29 of 30 finders, all rows together at least 99%
+      // (the issue's target; the seeded run gives 240 of 240).
+      for (const r of both) expect(r.succeeded, `${r.target} d=${r.paths}`).toBeGreaterThanOrEqual(r.finds - 1);
       const total = both.reduce((t, r) => t + r.succeeded, 0) / both.reduce((t, r) => t + r.finds, 0);
-      expect(total).toBeGreaterThanOrEqual(0.97);
+      expect(total).toBeGreaterThanOrEqual(0.99);
       // The attackers did attack: stores lied to, finds answered with each other, old versions served.
       const attacks = net.attackers.map((a) => a.attacks);
       expect(attacks.reduce((t, a) => t + a.droppedStores, 0)).toBeGreaterThan(0);
