@@ -14,7 +14,7 @@ import { positiveInteger } from '../util/positive.js';
 import type { Clock } from '../time/clock.js';
 import type { Address } from './address.js';
 import { addressKey } from './address.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, EndpointStats } from './endpoint.js';
 import { EndpointWrapper } from './endpoint-wrapper.js';
 import { PROBE_BYTES, isProbe } from './probe-packet.js';
 
@@ -133,6 +133,8 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
   private nextSweepAt = 0;
   /** Sockets of batches still opening. */
   private opening = 0;
+  /** Counters of the probe sockets closed so far. */
+  private readonly retired: EndpointStats = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, sendErrors: 0 };
 
   /**
    * @param inner the main endpoint.
@@ -147,6 +149,23 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
     this.maxPins = positiveInteger(options.maxPins ?? 32, 'ProbingEndpoint maxPins');
     this.pinIdleMs = positiveInteger(options.pinIdleMs ?? 150_000, 'ProbingEndpoint pinIdleMs');
     this.attach();
+  }
+
+  /**
+   * The counters of every socket: the wrapped endpoint's plus those of the probe sockets, open and closed
+   * (probes and pinned traffic included).
+   */
+  override get stats(): Readonly<EndpointStats> {
+    const total = { ...this.retired };
+    for (const s of [this.inner, ...this.sockets]) {
+      const st = s.stats;
+      total.packetsSent += st.packetsSent;
+      total.bytesSent += st.bytesSent;
+      total.packetsReceived += st.packetsReceived;
+      total.bytesReceived += st.bytesReceived;
+      total.sendErrors += st.sendErrors;
+    }
+    return total;
   }
 
   /** Sends through the target's pinned socket if it has one, else through the main endpoint. */
@@ -164,7 +183,7 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
     this.sockets.clear();
     this.pins.clear();
     this.probing.socketsOpen = 0;
-    await Promise.all(sockets.map((s) => s.close()));
+    await Promise.all(sockets.map((s) => this.retire(s)));
     await this.inner.close();
   }
 
@@ -273,7 +292,7 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
         const pinned = this.pins.get(targetKey)?.socket;
         const closing = sockets.filter((s) => s !== pinned && this.sockets.delete(s));
         this.probing.socketsOpen = this.sockets.size;
-        await Promise.all(closing.map((s) => s.close()));
+        await Promise.all(closing.map((s) => this.retire(s)));
       },
     };
     batch.probe();
@@ -294,6 +313,17 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
     return this.pins.get(key);
   }
 
+  /** Closes a probe socket, keeping its counters in {@link ProbingEndpoint.stats}. */
+  private async retire(socket: Endpoint): Promise<void> {
+    const st = socket.stats;
+    this.retired.packetsSent += st.packetsSent;
+    this.retired.bytesSent += st.bytesSent;
+    this.retired.packetsReceived += st.packetsReceived;
+    this.retired.bytesReceived += st.bytesReceived;
+    this.retired.sendErrors += st.sendErrors;
+    await socket.close();
+  }
+
   /** Closes pins idle for `pinIdleMs`; runs at most once a second. */
   private sweep(): void {
     const now = this.clock.now();
@@ -303,7 +333,7 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
       if (now - pin.lastUsed < this.pinIdleMs) continue;
       this.pins.delete(key);
       this.probing.pinsExpired++;
-      if (this.sockets.delete(pin.socket)) void pin.socket.close().catch(() => undefined);
+      if (this.sockets.delete(pin.socket)) void this.retire(pin.socket).catch(() => undefined);
     }
     this.probing.socketsOpen = this.sockets.size;
   }

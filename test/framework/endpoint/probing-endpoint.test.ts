@@ -70,6 +70,7 @@ describe('ProbingEndpoint', () => {
     const batch = (await sym.openBatch(conePublic, 256, () => hits++))!;
     expect(batch.size).toBe(256);
     expect(sym.probing.probesSent).toBe(256);
+    expect(sym.stats.packetsSent).toBe(256); // the endpoint's counters include its probe sockets'
     const coneGot = inbox(cone);
     const symGot = inbox(sym);
     const spray = sprayFrom(cone, clock, new SeededRandom(3), symNat.publicHost);
@@ -93,12 +94,15 @@ describe('ProbingEndpoint', () => {
     await clock.advance(100);
     expect(symGot).toEqual([{ text: 'welcome', from: addressKey(conePublic) }]);
     expect(sym.probing.pinnedSent).toBe(1);
-    // Closing the batch keeps only the pinned socket.
+    // Closing the batch keeps only the pinned socket; the closed sockets' counters stay in the stats.
+    const sentBefore = sym.stats.packetsSent;
     await batch.close();
     expect(sym.probing.socketsOpen).toBe(1);
+    expect(sym.stats.packetsSent).toBe(sentBefore);
     spray.stop();
     await sym.close();
     expect(sym.probing.socketsOpen).toBe(0);
+    expect(sym.stats.packetsSent).toBe(sentBefore);
     expect(clock.pendingTimers()).toBe(0);
   });
 
