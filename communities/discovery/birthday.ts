@@ -16,15 +16,18 @@
  * On a hit the owner sends the signed packet that proves it (the requester a hello, the introduced peer a
  * puncture) to the address that was hit. A probe from the cone side that reaches the symmetric side's
  * main socket is a hit too (the spray found the mapping the main socket made toward the cone side).
- * A batch closes its other sockets at the first hit. Bounded per node: one spray per peer per
- * {@link SPRAY_PEER_COOLDOWN_MS}, at most {@link MAX_SPRAYS} at once and
- * {@link MAX_SPRAY_PROBES_PER_MINUTE} probes a minute, one batch per target at a time; the introduced side sprays only
- * toward a requester whose address a storer's token proved, so nobody can aim a spray at a third party.
+ * A batch closes its other sockets at the first hit. Probes go toward an address only when storers in
+ * {@link MIN_VOUCHERS} distinct IP groups named it (the introduced side: and said a token proved it), so
+ * one hostile storer cannot aim them at a third party. Bounded per node: one spray per peer per
+ * {@link SPRAY_PEER_COOLDOWN_MS}, at most {@link MAX_SPRAYS} at once, {@link MAX_SPRAY_PROBES_PER_MINUTE}
+ * probes a minute and {@link MAX_SPRAY_PROBES_PER_HOST_PER_MINUTE} at one host; one batch per target at a
+ * time and {@link MAX_BATCHES_PER_MINUTE} a minute.
  * Two symmetric NATs need a relay (256 × 2,000 ports would not meet often).
  * @module
  */
 import type { Address, ProbeBatch, ProbeSockets, TimerHandle } from '../../framework/index.js';
-import { PortSpray, TimerSet, addressKey } from '../../framework/index.js';
+import { PROBE_TAG_BYTES, PortSpray, TimerSet, addressKey, isLocalHost, toHex } from '../../framework/index.js';
+import { ipGroup } from '../dht/routing/ip-diversity.js';
 import { NAT_CODES } from './messages.js';
 
 /** Sockets a symmetric side opens per attempt (hyperdht's choice). */
@@ -38,9 +41,20 @@ export const BATCH_OPEN_MS = 6_000;
 /** How long a spray counts as recent (for the path a packet from its host proves), ms. */
 export const SPRAY_COOLDOWN_MS = 30_000;
 /** Most sprays running at once. */
-export const MAX_SPRAYS = 2;
-/** Most probes sprayed per minute, all sprays together (20 whole sprays; one that hits early costs less). */
-export const MAX_SPRAY_PROBES_PER_MINUTE = 40_000;
+export const MAX_SPRAYS = 4;
+/** Most probes sprayed per minute, all sprays together (8 whole sprays; one that hits early costs less). */
+export const MAX_SPRAY_PROBES_PER_MINUTE = 16_000;
+/** Most probes sprayed at one host per minute, all its peers together (4 whole sprays). */
+export const MAX_SPRAY_PROBES_PER_HOST_PER_MINUTE = 8_000;
+/** Most batches of probe sockets opened per minute (each closes at its first hit). */
+export const MAX_BATCHES_PER_MINUTE = 30;
+/**
+ * Storers in distinct IP groups (/24, /48; a local address counts on its own) that must name the same
+ * peer address before we probe toward it: one hostile storer cannot aim our probes at a third party.
+ */
+export const MIN_VOUCHERS = 2;
+/** How long a storer's word toward {@link MIN_VOUCHERS} counts, ms. */
+const VOUCH_MS = 5_000;
 /** A peer (at a host) gets one spray per this long, ms: every storer's introduction of it joins the first. */
 export const SPRAY_PEER_COOLDOWN_MS = 10_000;
 /** How long a spray runs at most: its probes, 25 per 20 ms tick, then a second for late answers, ms. */
@@ -57,7 +71,7 @@ export interface BirthdayHost {
   after(ms: number, fn: () => void): TimerHandle;
   cancel(handle: TimerHandle | undefined): void;
   /** The clock and the randomness ports are drawn from. */
-  readonly context: { readonly clock: { now(): number }; readonly random: { int(n: number): number } };
+  readonly context: { readonly clock: { now(): number }; readonly random: { int(n: number): number; bytes(n: number): Uint8Array } };
   /** Our NAT as the DHT judges it now (a `NAT_CODES` value). */
   natCode(): number;
   /** Logs what probing does at debug level (`--verbose`). */
@@ -102,11 +116,15 @@ export class Birthday {
   /** Live counters. */
   readonly stats: BirthdayStats = { batches: 0, sprays: 0, sprayed: 0, hits: 0, refused: 0 };
   private probing: ProbeSockets | undefined;
-  private readonly sprays = new Map<string, { spray: PortSpray; onHit: (from: Address) => void; hit: Set<string> }>();
+  private readonly sprays = new Map<string, { spray: PortSpray; tag: string; onHit: (from: Address) => void; hit: Set<string> }>();
   private readonly sprayedAt = new Map<string, number>();
   private readonly batches = new Map<string, ProbeBatch | 'opening'>();
   /** Per batch target: whether it was hit yet, and what to do on a hit. */
   private readonly batchHits = new Map<string, BatchHits>();
+  /** Claims (role, peer address, peer) with the IP groups of the storers that made them. */
+  private readonly claims = new Map<string, { at: number; groups: Set<string> }>();
+  /** When recent batches opened, ms (for {@link MAX_BATCHES_PER_MINUTE}). */
+  private batchTimes: number[] = [];
   /** Batch targets whose spray reached our main socket, with when (see {@link Birthday.opened}). */
   private readonly mainHits = new Map<string, number>();
   /** The sprays started in the last minute (for {@link MAX_SPRAY_PROBES_PER_MINUTE}). */
@@ -114,7 +132,7 @@ export class Birthday {
   /** When a spray for each host and peer last started, ms (one per {@link SPRAY_PEER_COOLDOWN_MS}). */
   private readonly peerSprayedAt = new Map<string, number>();
   private readonly timers: TimerSet;
-  private readonly onProbe = (from: Address): void => this.probeArrived(from);
+  private readonly onProbe = (from: Address, tag: string | undefined): void => this.probeArrived(from, tag);
 
   /** @param d the owner. */
   constructor(private readonly d: BirthdayHost) {
@@ -153,18 +171,54 @@ export class Birthday {
    * Starts probing toward a peer whose public address and NAT a storer gave (or introduced), if our NATs
    * call for it. `onHit` gets the address a packet of the other side came from through the probed path.
    * @param peerMidHex the other side's mid: a spray is per host and peer (two peers behind one NAT each
-   *   get their own). A spray stops at its first hit (a probe from that host on our main socket: the
+   *   get their own).
+   * @param voucher the storer that named the other side's address (see {@link MIN_VOUCHERS}). A spray stops at its first hit (a probe from that host on our main socket: the
    *   other side's probe socket answers a hit with one), else after its probes.
    * @returns the role we took, or `undefined` when none applies or the attempt was refused.
    */
-  attempt(other: Address, otherNat: number, peerMidHex: string, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined {
+  attempt(other: Address, otherNat: number, peerMidHex: string, voucher: Address, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined {
     const role = birthdayRole(this.d.natCode(), otherNat);
     if (role === undefined) return undefined;
+    // Probes go only where storers in MIN_VOUCHERS distinct IP groups say the peer is (the host for a
+    // spray, which covers every port; the address for probe sockets).
+    const claim = `${role}|${role === 'spray' ? other.host : addressKey(other)}|${peerMidHex}`;
+    const { groups, reached } = this.vouched(claim, voucher);
+    if (groups < MIN_VOUCHERS) return undefined;
     const probing = this.probing;
-    if (probing === undefined) return this.refuse();
+    if (probing === undefined) return reached ? this.refuse() : undefined; // counted once per claim
     return role === 'sockets' ? this.openBatch(probing, other, onHit) : this.spray(probing, other, peerMidHex, onHit);
   }
 
+  /**
+   * Counts a storer's word for a claim: how many IP groups gave it, and whether this word made it reach
+   * {@link MIN_VOUCHERS}.
+   */
+  private vouched(claim: string, voucher: Address): { groups: number; reached: boolean } {
+    const now = this.d.context.clock.now();
+    if (this.claims.size > 1_024) for (const [c, v] of this.claims) if (now - v.at >= VOUCH_MS) this.claims.delete(c);
+    let entry = this.claims.get(claim);
+    if (entry === undefined || now - entry.at >= VOUCH_MS) {
+      if (this.claims.size > 1_024) return { groups: 0, reached: false };
+      entry = { at: now, groups: new Set() };
+      this.claims.set(claim, entry);
+    }
+    const before = entry.groups.size;
+    entry.groups.add(isLocalHost(voucher.host) ? addressKey(voucher) : ipGroup(voucher.host));
+    return { groups: entry.groups.size, reached: before < MIN_VOUCHERS && entry.groups.size >= MIN_VOUCHERS };
+  }
+
+
+  /**
+   * A signed packet of the peer `peerMidHex` came from `from`: when a probe from that address was a hit
+   * of our spray for that peer, the spray has done its job and stops. (A packet from elsewhere, such as a
+   * relayed one, proves nothing about the spray.)
+   */
+  heardFrom(from: Address, peerMidHex: string): void {
+    const key = sprayKey(from.host, peerMidHex);
+    const entry = this.sprays.get(key);
+    if (entry === undefined || !entry.hit.has(addressKey(from))) return;
+    entry.spray.stop();
+  }
 
   /** Stops every spray, closes every batch's unpinned sockets, cancels the timers. */
   stop(): void {
@@ -189,6 +243,13 @@ export class Birthday {
       onHit(target);
       return 'sockets';
     }
+    const now = this.d.context.clock.now();
+    this.batchTimes = this.batchTimes.filter((at) => now - at < 60_000);
+    if (this.batchTimes.length >= MAX_BATCHES_PER_MINUTE) {
+      this.d.birthdayLog('birthday-refused', { to: key, lastMinute: this.batchTimes.length });
+      return this.refuse();
+    }
+    this.batchTimes.push(now);
     this.batches.set(key, 'opening');
     this.stats.batches++;
     const hits: BatchHits = { hit: false, onHit, ended: undefined };
@@ -245,9 +306,10 @@ export class Birthday {
     if (last !== undefined && now - last < SPRAY_PEER_COOLDOWN_MS) return undefined;
     this.recent = this.recent.filter((r) => now - r.at < 60_000);
     const probesLastMinute = this.recent.reduce((n, r) => n + r.spray.sent, 0);
+    const atHostLastMinute = this.recent.reduce((n, r) => n + (r.spray.host === target.host ? r.spray.sent : 0), 0);
     const running = [...this.sprays.values()].filter((e) => e.spray.running).length;
-    if (running >= MAX_SPRAYS || probesLastMinute + SPRAY_PROBES > MAX_SPRAY_PROBES_PER_MINUTE) {
-      this.d.birthdayLog('birthday-refused', { host: target.host, running, probesLastMinute });
+    if (running >= MAX_SPRAYS || probesLastMinute + SPRAY_PROBES > MAX_SPRAY_PROBES_PER_MINUTE || atHostLastMinute + SPRAY_PROBES > MAX_SPRAY_PROBES_PER_HOST_PER_MINUTE) {
+      this.d.birthdayLog('birthday-refused', { host: target.host, running, probesLastMinute, atHostLastMinute });
       return this.refuse();
     }
     this.peerSprayedAt.set(key, now);
@@ -255,17 +317,18 @@ export class Birthday {
     this.sprayedAt.set(target.host, now);
     for (const [host, at] of this.sprayedAt) if (now - at >= SPRAY_COOLDOWN_MS) this.sprayedAt.delete(host);
     this.d.birthdayLog('birthday-spray', { host: target.host, nearPort: target.port });
+    const tagBytes = this.d.context.random.bytes(PROBE_TAG_BYTES);
     const spray = new PortSpray(
       target.host,
       (to) => {
         this.stats.sprayed++;
-        probing.sendProbe(to);
+        probing.sendProbe(to, tagBytes);
       },
       { after: (ms, fn) => this.later(ms, fn), cancel: (h) => this.unlater(h) },
       this.d.context.random,
       { count: SPRAY_PROBES, nearPort: target.port },
     );
-    this.sprays.set(key, { spray, onHit, hit: new Set() });
+    this.sprays.set(key, { spray, tag: toHex(tagBytes), onHit, hit: new Set() });
     this.recent.push({ at: now, spray });
     this.stats.sprays++;
     spray.start();
@@ -280,7 +343,7 @@ export class Birthday {
    * A probe reached our main socket: a hit when it comes from a host we spray (a probe socket of the
    * peer), or from the target of one of our batches (its spray found our main socket's mapping).
    */
-  private probeArrived(from: Address): void {
+  private probeArrived(from: Address, tag: string | undefined): void {
     const key = addressKey(from);
     const batch = this.batchHits.get(key);
     if (batch !== undefined) {
@@ -296,13 +359,14 @@ export class Birthday {
       batch.onHit(from);
       return;
     }
-    // Which of the sprays at that host (one per peer behind it) was hit is unknown: each proves itself
-    // there, and a spray stops only when it is the only one at that host (else the hit may be another's).
-    const atHost = [...this.sprays.values()].filter((e) => e.spray.host === from.host);
+    // A probe socket echoes the tagged probe that hit it: that spray was hit, and stops. An untagged probe
+    // (a probe socket's own) could be for any spray at that host (one per peer behind it): each proves
+    // itself there, and a spray stops only when it is the only one at that host.
+    const atHost = [...this.sprays.values()].filter((e) => e.spray.host === from.host && (tag === undefined || e.tag === tag));
     for (const entry of atHost) {
       if (entry.hit.has(key) || entry.hit.size >= 4) continue;
       entry.hit.add(key);
-      if (atHost.length === 1) entry.spray.stop();
+      if (atHost.length === 1 || tag !== undefined) entry.spray.stop();
       this.stats.hits++;
       this.d.birthdayLog('birthday-hit', { on: 'spray', from: key, sprayed: entry.spray.sent });
       entry.onHit(from);

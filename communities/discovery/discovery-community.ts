@@ -160,6 +160,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
     this.handle(HelloRequest, (m) => {
       const midHex = m.sender?.midHex;
       if (midHex !== undefined) this.puncturer.heard(midHex);
+      if (midHex !== undefined) this.birthday.heardFrom(m.from, midHex);
       this.context.logger.debug('hello', { from: addressKey(m.from), at: this.context.clock.now() });
       this.reply(m, HelloResponse, { id: m.value.id, punctured: midHex !== undefined && this.puncturer.punctured(midHex) });
     });
@@ -218,7 +219,8 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
       let fallbackTimer: TimerHandle | undefined;
       const finish = (error: DHTError | undefined, peer?: Peer, path?: ConnectPath): void => {
         if (done) return;
-        if (error !== undefined && fallback !== undefined) return finish(undefined, fallback.peer, fallback.path);
+        // The held relayed answer stands in for a search that found nothing better, not for an abort or a stop.
+        if (error?.reason === 'not-found' && fallback !== undefined) return finish(undefined, fallback.peer, fallback.path);
         done = true;
         this.cancel(fallbackTimer);
         search.cancel();
@@ -365,7 +367,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
     this.puncturer.introduce({ nonce, requester, requesterMidHex: toHex(m.value.requesterMid), requesterLan, proven }, m.from);
     // Birthday probing only toward a requester whose address a token proved: a spray is 2,000 packets.
     if (proven) {
-      this.birthday.attempt(requester, m.value.requesterNat ?? NAT_CODES.unknown, toHex(m.value.requesterMid), (address) => {
+      this.birthday.attempt(requester, m.value.requesterNat ?? NAT_CODES.unknown, toHex(m.value.requesterMid), m.from, (address) => {
         this.context.logger.debug('birthday-hit', { requester: addressKey(requester), address: addressKey(address), at: this.context.clock.now() });
         this.send(address, PeerPuncture, { nonce });
       });
@@ -374,6 +376,7 @@ export class DHTDiscoveryCommunity extends Community<DiscoveryEvents> {
 
   private onVerified(m: Incoming<unknown>, path: ConnectPath): void {
     if (m.sender === undefined) return;
+    this.birthday.heardFrom(m.from, m.sender.midHex);
     const result = this.peers.addVerified(m.sender, m.from, this.context.clock.now());
     if (result.peer !== undefined) this.verifiedAt.set(result.peer, this.context.clock.now());
     const peer = result.peer ?? this.peers.getByMid(m.sender.midHex);

@@ -375,7 +375,7 @@ export class PeerSearch {
         const kind = candidateKind(c.kind);
         if (kind !== undefined) this.hellos.add(c.address, kind, key);
       }
-      this.birthday.toward(p.address, p.nat ?? 0, key);
+      this.birthday.toward(p.address, p.nat ?? 0, key, node.peer.address);
     }
     if (held) this.introductions++;
     this.trace('find-peer-answered', { from: addressKey(node.peer.address), held });

@@ -35,14 +35,16 @@ export class SearchBirthday {
 
   /**
    * Probes toward the peer's public address when one of us is behind a symmetric NAT and the other behind
-   * a cone one, once per address (every storer returns the same record): a hit hellos the address it
-   * opened (again, for the peer's WAN address our probe socket is now pinned to).
+   * a cone one, once enough storers named it (`MIN_VOUCHERS`): a hit hellos the address it opened (again,
+   * for the peer's WAN address our probe socket is now pinned to).
+   * @param storer the storer whose record gave the address.
    */
-  toward(wan: Address, nat: number, key: PublicKey | undefined): void {
-    const wanKey = addressKey(wan);
+  toward(wan: Address, nat: number, key: PublicKey | undefined, storer: Address): void {
+    // Once per address and storer: every storer returns the same record, and each one's word counts once.
+    const wanKey = `${addressKey(wan)}|${addressKey(storer)}`;
     if (this.considered.has(wanKey)) return;
     this.considered.add(wanKey);
-    const role = this.birthday.attempt(wan, nat, this.midHex, (address) => {
+    const role = this.birthday.attempt(wan, nat, this.midHex, storer, (address) => {
       if (this.cancelled()) return;
       this.hits.add(addressKey(address));
       this.trace('birthday-hit', { address: addressKey(address) });

@@ -25,7 +25,7 @@ export interface SearchHost {
   natCode(): number;
   /** Birthday probing toward a peer through a symmetric NAT on one side (see `birthday.ts`). */
   readonly birthday: {
-    attempt(other: Address, otherNat: number, peerMidHex: string, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined;
+    attempt(other: Address, otherNat: number, peerMidHex: string, voucher: Address, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined;
     opened(address: Address): boolean;
     sprayedHost(address: Address): boolean;
   };

@@ -16,7 +16,7 @@ import type { Address } from './address.js';
 import { addressKey } from './address.js';
 import type { Endpoint, EndpointStats } from './endpoint.js';
 import { EndpointWrapper } from './endpoint-wrapper.js';
-import { PROBE_BYTES, isProbe } from './probe-packet.js';
+import { PROBE_BYTES, isProbe, probeTag, taggedProbe } from './probe-packet.js';
 
 /** Default number of sockets a batch opens (hyperdht's choice). */
 export const DEFAULT_PROBE_SOCKETS = 256;
@@ -29,9 +29,15 @@ export interface ProbingEndpointOptions {
   maxSockets?: number;
   /** Most targets pinned at once; a batch that would need another is refused. @default 32 */
   maxPins?: number;
-  /** A pinned socket that sent and received nothing for this long is closed, in ms. @default 150_000 */
+  /**
+   * A pinned socket that received nothing from its target for this long is closed (then traffic to the
+   * target leaves through the main socket again), in ms; our own sends do not keep it. @default 150_000
+   */
   pinIdleMs?: number;
 }
+
+/** Receives a probe that reached the main socket: where from, and its tag as hex if it had one. */
+export type ProbeListener = (from: Address, tag: string | undefined) => void;
 
 /** Counters of a {@link ProbingEndpoint}; all start at 0. */
 export interface ProbingStats {
@@ -81,19 +87,22 @@ export interface ProbeSockets {
    * @returns the batch, or `undefined` when it is refused (see {@link ProbingEndpointOptions}).
    */
   openBatch(target: Address, count: number, onHit?: () => void): Promise<ProbeBatch | undefined>;
-  /** Sends one probe from the main socket (the spraying side). */
-  sendProbe(to: Address): void;
+  /** Sends one probe from the main socket (the spraying side), with `tag` (8 bytes) when given. */
+  sendProbe(to: Address, tag?: Uint8Array): void;
   /** True when datagrams to `address` leave through a pinned probe socket. */
   isPinned(address: Address): boolean;
-  /** Adds a listener for probes that reach the main socket (from a peer spraying our public IP). */
-  onProbe(listener: (from: Address) => void): void;
+  /**
+   * Adds a listener for probes that reach the main socket: a peer's probe socket, or its echo of one of
+   * our tagged probes (`tag` as hex then).
+   */
+  onProbe(listener: ProbeListener): void;
   /** Removes a listener added with {@link ProbeSockets.onProbe}. */
-  offProbe(listener: (from: Address) => void): void;
+  offProbe(listener: ProbeListener): void;
 }
 
 interface Pin {
   readonly socket: Endpoint;
-  lastUsed: number;
+  lastHeard: number;
 }
 
 /**
@@ -129,10 +138,16 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
   private readonly pinIdleMs: number;
   private readonly pins = new Map<string, Pin>();
   private readonly sockets = new Set<Endpoint>();
-  private probeListeners: ReadonlyArray<(from: Address) => void> = [];
+  private probeListeners: readonly ProbeListener[] = [];
   private nextSweepAt = 0;
   /** Sockets of batches still opening. */
   private opening = 0;
+  /** Targets of open batches (how many batches each). */
+  private readonly targets = new Map<string, number>();
+  /** Batch targets whose probe our main socket echoed. */
+  private readonly echoed = new Set<string>();
+  /** Set by close(): batches that finish opening afterwards close their sockets. */
+  private closing = false;
   /** Counters of the probe sockets closed so far. */
   private readonly retired: EndpointStats = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, sendErrors: 0 };
 
@@ -172,13 +187,14 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
   override send(to: Address, data: Uint8Array): void {
     const pin = this.pinFor(addressKey(to));
     if (pin === undefined) return this.inner.send(to, data);
-    pin.lastUsed = this.clock.now();
+    // Only what arrives keeps a pin (see pinIdleMs): a path that died falls back to the main socket.
     this.probing.pinnedSent++;
     pin.socket.send(to, data);
   }
 
   /** Closes every probe socket, then the main endpoint. */
   override async close(): Promise<void> {
+    this.closing = true;
     const sockets = [...this.sockets];
     this.sockets.clear();
     this.pins.clear();
@@ -193,18 +209,18 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
   }
 
   /** @inheritDoc */
-  sendProbe(to: Address): void {
+  sendProbe(to: Address, tag?: Uint8Array): void {
     this.probing.probesSent++;
-    this.inner.send(to, PROBE_BYTES);
+    this.inner.send(to, tag === undefined ? PROBE_BYTES : taggedProbe(tag));
   }
 
   /** @inheritDoc */
-  onProbe(listener: (from: Address) => void): void {
+  onProbe(listener: ProbeListener): void {
     this.probeListeners = [...this.probeListeners, listener];
   }
 
   /** @inheritDoc */
-  offProbe(listener: (from: Address) => void): void {
+  offProbe(listener: ProbeListener): void {
     this.probeListeners = this.probeListeners.filter((l) => l !== listener);
   }
 
@@ -216,12 +232,19 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
     positiveInteger(count, 'ProbingEndpoint count');
     this.sweep();
     const targetKey = addressKey(target);
-    if (!this.isOpen || this.sockets.size + this.opening + count > this.maxSockets || (this.pins.size >= this.maxPins && !this.pins.has(targetKey))) {
+    if (this.closing || !this.isOpen || this.sockets.size + this.opening + count > this.maxSockets || (this.pins.size >= this.maxPins && !this.pins.has(targetKey))) {
       this.probing.batchesRefused++;
       return undefined;
     }
     this.probing.batches++;
     this.opening += count;
+    this.targets.set(targetKey, (this.targets.get(targetKey) ?? 0) + 1);
+    const untarget = (): void => {
+      const n = (this.targets.get(targetKey) ?? 1) - 1;
+      if (n <= 0) this.targets.delete(targetKey);
+      else this.targets.set(targetKey, n);
+      this.echoed.delete(targetKey);
+    };
     const sockets: Endpoint[] = [];
     let hit = false;
     let closed = false;
@@ -233,37 +256,45 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
       const probe = isProbe(data);
       if (probe) this.probing.probesReceived++;
       if (!this.pins.has(targetKey) && this.sockets.has(socket)) {
-        this.pins.set(targetKey, { socket, lastUsed: this.clock.now() });
+        this.pins.set(targetKey, { socket, lastHeard: this.clock.now() });
         this.probing.pins++;
-        // Tell the target at once which port got through: a probe back through the pinned socket.
+        // Tell the target at once which port got through: a probe back through the pinned socket (the
+        // probe that hit, echoed, so a target spraying for several peers knows which spray it was).
         this.probing.probesSent++;
-        socket.send(target, PROBE_BYTES);
+        socket.send(target, probe ? data : PROBE_BYTES);
       }
       const pin = this.pins.get(targetKey);
-      if (pin?.socket === socket) pin.lastUsed = this.clock.now();
-      if (!hit) {
+      if (pin?.socket === socket) pin.lastHeard = this.clock.now();
+      // A hit is a pinned path: a packet on a socket still being registered pins nothing, and waits.
+      if (!hit && this.pins.has(targetKey)) {
         hit = true;
         onHit?.();
       }
       if (!probe) this.deliver(data, from);
     };
-    const opened = await Promise.all(
-      Array.from({ length: count }, async () => {
-        const socket = this.createSocket();
-        try {
-          await socket.open();
-        } catch {
-          this.probing.socketErrors++;
-          return undefined;
-        }
-        socket.addListener(onPacket(socket));
-        return socket;
-      }),
-    );
-    this.opening -= count;
+    let opened: Array<Endpoint | undefined>;
+    try {
+      opened = await Promise.all(
+        Array.from({ length: count }, async () => {
+          let socket: Endpoint | undefined;
+          try {
+            socket = this.createSocket();
+            await socket.open();
+          } catch {
+            this.probing.socketErrors++;
+            if (socket?.isOpen === true) await socket.close().catch(() => undefined);
+            return undefined;
+          }
+          socket.addListener(onPacket(socket));
+          return socket;
+        }),
+      );
+    } finally {
+      this.opening -= count;
+    }
     for (const socket of opened) {
       if (socket === undefined) continue;
-      if (!this.isOpen) {
+      if (this.closing || !this.isOpen) {
         await socket.close();
         continue;
       }
@@ -272,6 +303,10 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
       this.probing.socketsOpened++;
     }
     this.probing.socketsOpen = this.sockets.size;
+    if (this.closing || !this.isOpen) {
+      untarget();
+      return undefined; // closed while the batch was opening: its sockets are closed above
+    }
     const batch: ProbeBatch = {
       target,
       size: sockets.length,
@@ -289,6 +324,7 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
       close: async () => {
         if (closed) return;
         closed = true;
+        untarget();
         const pinned = this.pins.get(targetKey)?.socket;
         const closing = sockets.filter((s) => s !== pinned && this.sockets.delete(s));
         this.probing.socketsOpen = this.sockets.size;
@@ -303,7 +339,16 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
   protected override receive(data: Uint8Array, from: Address): void {
     if (!isProbe(data)) return this.deliver(data, from);
     this.probing.probesReceived++;
-    for (const listener of this.probeListeners) listener(from);
+    const tag = probeTag(data);
+    // A batch target's spray found our main socket's mapping toward it: echo its probe once, as a pinned
+    // socket does, so it knows which of its sprays got through.
+    const key = addressKey(from);
+    if (tag !== undefined && this.targets.has(key) && !this.echoed.has(key)) {
+      this.echoed.add(key);
+      this.probing.probesSent++;
+      this.inner.send(from, data);
+    }
+    for (const listener of this.probeListeners) listener(from, tag);
   }
 
   /** The live pin for a target key; an idle one is closed first. */
@@ -330,7 +375,7 @@ export class ProbingEndpoint extends EndpointWrapper implements ProbeSockets {
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + 1_000;
     for (const [key, pin] of this.pins) {
-      if (now - pin.lastUsed < this.pinIdleMs) continue;
+      if (now - pin.lastHeard < this.pinIdleMs) continue;
       this.pins.delete(key);
       this.probing.pinsExpired++;
       if (this.sockets.delete(pin.socket)) void this.retire(pin.socket).catch(() => undefined);

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DHTError } from '../../../communities/dht/index.js';
 import type { ConnectResult } from '../../../communities/discovery/index.js';
-import { BIRTHDAY_SOCKETS, NAT_CODES, SPRAY_PROBES } from '../../../communities/discovery/index.js';
+import { BIRTHDAY_SOCKETS, IntroduceRequest, NAT_CODES, SPRAY_PROBES } from '../../../communities/discovery/index.js';
 import { ProbingEndpoint } from '../../../framework/index.js';
 import type { MemoryNat } from '../../../framework/index.js';
 import { stopAndDrain } from './discovery-net.js';
@@ -117,6 +117,29 @@ describe('birthday probing between a symmetric and a cone NAT (MemoryNat, no rel
     expect(probingOf.get(symmetric)!.isPinned({ host: requesterNat.publicHost, port: 7_000 })).toBe(true);
     const pong = await net.clock.settle(requester.dht.ping({ id: symmetric.host.key.publicKey.mid, address: result!.address }));
     expect(pong.publicKey.midHex).toBe(symmetric.host.midHex);
+  }, 60_000);
+
+  it('one storer alone cannot aim a spray: a second, in another IP group, must name the same host', async () => {
+    const storers = net.nodes.filter((n) => n.discovery.records.get(cone.host.midHex).length > 0);
+    expect(storers.length).toBeGreaterThanOrEqual(2);
+    const [s1, s2] = storers as [DiscoveryNode, DiscoveryNode];
+    expect(s1.host.endpoint.address.host.split('.').slice(0, 3).join('.')).not.toBe(s2.host.endpoint.address.host.split('.').slice(0, 3).join('.'));
+    const victim = { host: '198.18.250.7', port: 4_000 };
+    const mid = new Uint8Array(20).fill(0x5a);
+    const introduce = (s: DiscoveryNode, nonce: bigint): void => {
+      // To the cone node's public address, as the storer holds it (its keepalives keep that flow open).
+      s.discovery.send(s.discovery.records.get(cone.host.midHex)[0]!.address, IntroduceRequest, {
+        nonce, requester: victim, requesterMid: mid, requesterLan: undefined, proven: true, requesterNat: NAT_CODES.symmetric,
+      });
+    };
+    const before = cone.discovery.birthday.stats.sprays;
+    introduce(s1, 901n);
+    introduce(s1, 902n); // the same storer again: still one voice
+    await net.clock.advance(1_000);
+    expect(cone.discovery.birthday.stats.sprays).toBe(before);
+    introduce(s2, 903n);
+    await net.clock.advance(100);
+    expect(cone.discovery.birthday.stats.sprays).toBe(before + 1);
   }, 60_000);
 
   it('symmetric <-> symmetric: no probing starts, not-found', async () => {

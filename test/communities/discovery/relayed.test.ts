@@ -8,6 +8,8 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProbingEndpoint, RelayClient, RelayServer, addressKey } from '../../../framework/index.js';
+import { BIRTHDAY_GRACE_MS } from '../../../communities/discovery/index.js';
+import type { DHTError } from '../../../communities/dht/index.js';
 import type { Endpoint } from '../../../framework/index.js';
 import { stopAndDrain } from './discovery-net.js';
 import type { DiscoveryNode } from './discovery-net.js';
@@ -20,6 +22,7 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
   let requester: DiscoveryNode;
   let client: RelayClient;
   let server: RelayServer;
+  let targetProbing: ProbingEndpoint | undefined;
 
   beforeAll(async () => {
     net = await natNet(20, 909);
@@ -32,7 +35,6 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
     // The target: behind a symmetric NAT, with a relay allocation and probe sockets (as `peerlay node` has).
     const targetNat = net.network.createNat({ mapping: 'address-and-port-dependent' });
     let probePort = 20_000;
-    let targetProbing: ProbingEndpoint | undefined;
     target = await net.addOn((random) => {
       client = new RelayClient(net.network.createEndpoint({ host: '10.0.0.2', port: 7_000 }, { behind: targetNat }), { clock: net.clock, random });
       targetProbing = new ProbingEndpoint(client, { createSocket: () => net.network.createEndpoint({ host: '10.0.0.2', port: probePort++ }, { behind: targetNat }) }, net.clock);
@@ -61,15 +63,21 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
     expect(server.relayStats.packetsToClient).toBeGreaterThan(0);
   });
 
-  it('cone requester that can spray: birthday, not relayed (the relayed answer waited for it)', async () => {
+  /** A fresh node behind its own cone NAT, with probe sockets. */
+  async function sprayer(): Promise<DiscoveryNode> {
     const nat = net.network.createNat({ mapping: 'endpoint-independent' });
     let probing: ProbingEndpoint | undefined;
     let port = 20_000;
-    const cone = await net.addOn(() => {
+    const node = await net.addOn(() => {
       probing = new ProbingEndpoint(net.network.createEndpoint({ host: '10.0.0.2', port: 7_000 }, { behind: nat }), { createSocket: () => net.network.createEndpoint({ host: '10.0.0.2', port: port++ }, { behind: nat }) }, net.clock);
       return probing;
     });
-    cone.discovery.setProbing(probing);
+    node.discovery.setProbing(probing);
+    return node;
+  }
+
+  it('cone requester that can spray: birthday, not relayed (the relayed answer waited for it)', async () => {
+    const cone = await sprayer();
     await net.clock.advance(5_000);
     const begin = net.clock.now();
     const { path, address, tried } = await net.clock.settle(cone.discovery.connect(target.host.key.publicKey.mid));
@@ -78,6 +86,31 @@ describe('DHTDiscoveryCommunity.connect through a relay', () => {
     expect(tried.addresses.relay).toBe(1);
     expect(address.host).not.toBe(client.allocation!.address.host);
     expect(net.clock.now() - begin).toBeLessThan(2_000);
+  });
+
+  it('when probing cannot find a path the held relayed answer is returned after the grace; an abort during the grace rejects', async () => {
+    const first = await sprayer();
+    const second = await sprayer();
+    await net.clock.advance(5_000);
+    // The target opens no probe sockets now: the requesters' sprays cannot hit anything.
+    target.discovery.setProbing(undefined);
+    try {
+      const begin = net.clock.now();
+      const { path, tried } = await net.clock.settle(first.discovery.connect(target.host.key.publicKey.mid));
+      expect(path).toBe('relayed');
+      expect(tried.probing).toBe('spray');
+      expect(net.clock.now() - begin).toBeGreaterThanOrEqual(BIRTHDAY_GRACE_MS);
+      const controller = new AbortController();
+      const outcome = second.discovery.connect(target.host.key.publicKey.mid, { signal: controller.signal }).then(
+        (r) => r.path as string,
+        (error: DHTError) => error.reason,
+      );
+      await net.clock.advance(800); // the relayed answer arrived and is held
+      controller.abort();
+      expect(await net.clock.settle(outcome)).toBe('aborted');
+    } finally {
+      target.discovery.setProbing(targetProbing);
+    }
   });
 
   it('cone requester without probe sockets: relayed at once', async () => {
