@@ -13,8 +13,8 @@ import type { Socket } from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DHTCommunity } from '../communities/dht/index.js';
 import type { FindRequestBody } from '../communities/dht/index.js';
-import { FindRequest, PingRequest } from '../communities/dht/messages.js';
-import { OverlayHost, PrivateKey, PublicKey, UdpEndpoint } from '../framework/index.js';
+import { FindRequest, FindResponse, PingRequest, PingResponse } from '../communities/dht/messages.js';
+import { OverlayHost, PREFIX_BYTES, PrivateKey, PublicKey, UdpEndpoint } from '../framework/index.js';
 import type { Address } from '../framework/index.js';
 
 /** What the client is told at start. */
@@ -90,7 +90,11 @@ async function prepare(setup: ServeClientSetup): Promise<Client[]> {
       socket.once('error', reject);
       socket.bind(client.port, '127.0.0.1', () => resolve());
     });
-    socket.on('message', () => {
+    // Only answers count: the server may also send a client its own request (a verification ping to a
+    // stranger's key), which is not a reply to anything sent here.
+    const answerId = setup.kind === 'ping-tagged' ? PingResponse.id : FindResponse.id;
+    socket.on('message', (msg: Buffer) => {
+      if (msg[PREFIX_BYTES] !== answerId) return;
       const sentAt = client.sentAt[client.answered++];
       if (sentAt !== undefined) client.latencies.push(performance.now() - sentAt);
     });
