@@ -8,23 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { disjointLookup, iterativeLookup } from '../../../communities/dht/lookup.js';
-import type { Answered, LookupOptions, LookupPeer, QueryReply } from '../../../communities/dht/lookup.js';
+import type { LookupPeer, QueryReply } from '../../../communities/dht/lookup.js';
 import { compareDistance } from '../../../communities/dht/routing/node-id.js';
-import { denseCluster, diverseSelector } from '../../../communities/dht/routing/diverse-set.js';
+import { denseCluster } from '../../../communities/dht/routing/diverse-set.js';
 import { ManualClock, SeededRandom } from '../../../framework/index.js';
+import { NETWORK_SIZE, expectHonestQuorum, groundLookup, idAt } from './ground-lookup.js';
 
-const NETWORK_SIZE = 1_000;
 const GROUND = 8;
 const HONEST = 24;
-const LATENCY_MS = 10;
-
-/** `target` XOR a distance of `fraction` of the id space. */
-function at(target: Uint8Array, fraction: number): Uint8Array {
-  let delta = BigInt(Math.round(fraction * 2 ** 56)) << 104n;
-  const id = Uint8Array.from(target);
-  for (let i = 19; i >= 0; i--, delta >>= 8n) id[i]! ^= Number(delta & 0xffn);
-  return id;
-}
 
 describe('a ground-id cluster split over disjoint paths', () => {
   it('is judged over all paths: every ground id is suspect and their stale answers make no quorum', async () => {
@@ -32,32 +23,16 @@ describe('a ground-id cluster split over disjoint paths', () => {
     const clock = new ManualClock();
     const target = random.bytes(20);
     // Eight ground ids at 3.5e-6 .. 2.8e-5 of the id space (N * x = 0.0035 .. 0.028), honest ones at random.
-    const ground = Array.from({ length: GROUND }, (_, j) => at(target, (j + 1) * 3.5e-6));
+    const ground = Array.from({ length: GROUND }, (_, j) => idAt(target, (j + 1) * 3.5e-6));
     const honest = Array.from({ length: HONEST }, () => random.bytes(20));
     const ids = [...ground, ...honest].sort((a, b) => compareDistance(target, a, b));
     const isGround = (id: Uint8Array): boolean => ground.includes(id);
     const peer = (id: Uint8Array): LookupPeer => ({ id, address: { host: '127.0.0.1', port: 1000 + ids.indexOf(id) } });
     const nearestHonest = honest.slice().sort((a, b) => compareDistance(target, a, b)).slice(0, 8);
-    const o: LookupOptions<string, QueryReply<string>> = {
-      target,
-      selfId: random.bytes(20),
-      k: 8,
-      alpha: 3,
-      seeds: ids.map(peer),
-      quorum: 3,
-      // Ground ids serve the old version and refer no one, honest ones only honest ones (so each path knows only the ground ids it was dealt); the 8 honest nodes nearest hold the new one.
-      query: (p) => {
-        const reply: QueryReply<string> = isGround(p.id)
-          ? { nodes: [], found: 'old' }
-          : { nodes: honest.map(peer), found: nearestHonest.includes(p.id) ? 'new' : undefined };
-        return new Promise((resolve) => clock.setTimeout(() => resolve(reply), LATENCY_MS));
-      },
-      softTimeoutMs: () => 50,
-      isDone: (found) => found.filter((a) => a.suspect !== true).length >= 3,
-      schedule: (ms, fn) => clock.setTimeout(fn, ms),
-      cancel: (h) => clock.clear(h),
-      select: diverseSelector({ networkSize: () => NETWORK_SIZE }),
-    };
+    // Ground ids serve the old version and refer no one, honest ones only honest ones (so each path knows only the ground ids it was dealt); the 8 honest nodes nearest hold the new one.
+    const o = groundLookup(clock, random, target, 8, ids.map(peer), (p): QueryReply<string> =>
+      isGround(p.id) ? { nodes: [], found: 'old' } : { nodes: honest.map(peer), found: nearestHonest.includes(p.id) ? 'new' : undefined },
+    );
     // What one path alone sees (seeds are dealt round-robin): two ground ids, not improbable enough.
     const nearest = ids.map((id) => ({ peer: peer(id) }));
     for (let path = 0; path < 4; path++) {
@@ -67,19 +42,14 @@ describe('a ground-id cluster split over disjoint paths', () => {
     expect(denseCluster(target, nearest, NETWORK_SIZE, 1e-4, 8)).toBe(GROUND);
 
     const result = await clock.settle(disjointLookup(o, 4));
-    const fromGround = result.found.filter((a: Answered<QueryReply<string>>) => isGround(a.peer.id));
-    expect(fromGround.length).toBeGreaterThan(0);
-    expect(fromGround.every((a) => a.suspect === true)).toBe(true);
-    const counted = result.found.filter((a) => a.suspect !== true);
-    expect(counted.length).toBeGreaterThanOrEqual(3);
-    expect(counted.every((a) => a.reply.found === 'new')).toBe(true);
+    expectHonestQuorum(result, isGround);
   });
 
   it('marks a member the caps left out of the window, queried before its cluster was seen', async () => {
     const random = new SeededRandom(48);
     const clock = new ManualClock();
     const target = random.bytes(20);
-    const ground = Array.from({ length: GROUND }, (_, j) => at(target, (j + 1) * 3.5e-6));
+    const ground = Array.from({ length: GROUND }, (_, j) => idAt(target, (j + 1) * 3.5e-6));
     const honest = Array.from({ length: HONEST }, () => random.bytes(20));
     const isGround = (id: Uint8Array): boolean => ground.includes(id);
     // The ground ids share one public IPv6 /48: the cap keeps one of them in the window.
@@ -88,32 +58,13 @@ describe('a ground-id cluster split over disjoint paths', () => {
       return { id, address: g >= 0 ? { host: `2001:db8:77::${g + 1}`, port: 7000 } : { host: '127.0.0.1', port: 1000 + honest.indexOf(id) } };
     };
     const nearestHonest = honest.slice().sort((a, b) => compareDistance(target, a, b)).slice(0, 8);
-    const o: LookupOptions<string, QueryReply<string>> = {
-      target,
-      selfId: random.bytes(20),
-      k: 8,
-      alpha: 3,
-      // We know the farthest ground id only (alone it is not improbable); its answer reveals the others.
-      seeds: [ground[GROUND - 1]!, ...honest].sort((a, b) => compareDistance(target, a, b)).map(peer),
-      quorum: 3,
-      query: (p) => {
-        const reply: QueryReply<string> = isGround(p.id)
-          ? { nodes: ground.map(peer), found: 'old' }
-          : { nodes: honest.map(peer), found: nearestHonest.includes(p.id) ? 'new' : undefined };
-        return new Promise((resolve) => clock.setTimeout(() => resolve(reply), LATENCY_MS));
-      },
-      softTimeoutMs: () => 50,
-      isDone: (found) => found.filter((a) => a.suspect !== true).length >= 3,
-      schedule: (ms, fn) => clock.setTimeout(fn, ms),
-      cancel: (h) => clock.clear(h),
-      select: diverseSelector({ networkSize: () => NETWORK_SIZE }),
-    };
+    // We know the farthest ground id only (alone it is not improbable); its answer reveals the others.
+    const seeds = [ground[GROUND - 1]!, ...honest].sort((a, b) => compareDistance(target, a, b)).map(peer);
+    const o = groundLookup(clock, random, target, 8, seeds, (p): QueryReply<string> =>
+      isGround(p.id) ? { nodes: ground.map(peer), found: 'old' } : { nodes: honest.map(peer), found: nearestHonest.includes(p.id) ? 'new' : undefined },
+    );
     const result = await clock.settle(iterativeLookup(o));
-    const fromGround = result.found.filter((a) => isGround(a.peer.id));
-    expect(fromGround.map((a) => ground.indexOf(a.peer.id))).toContain(GROUND - 1);
-    expect(fromGround.every((a) => a.suspect === true)).toBe(true);
-    const counted = result.found.filter((a) => a.suspect !== true);
-    expect(counted.length).toBeGreaterThanOrEqual(3);
-    expect(counted.every((a) => a.reply.found === 'new')).toBe(true);
+    expect(result.found.filter((a) => isGround(a.peer.id)).map((a) => ground.indexOf(a.peer.id))).toContain(GROUND - 1);
+    expectHonestQuorum(result, isGround);
   });
 });
