@@ -99,6 +99,26 @@ interface BatchHits {
   ended: (() => void) | undefined;
 }
 
+/** Keys seen within a window of time: marking one forgets those older than the window. */
+class Recent {
+  private readonly at = new Map<string, number>();
+
+  /** @param windowMs how long a mark counts. */
+  constructor(private readonly windowMs: number) {}
+
+  /** Marks `key` at `now`. */
+  mark(key: string, now: number): void {
+    for (const [k, t] of this.at) if (now - t >= this.windowMs) this.at.delete(k);
+    this.at.set(key, now);
+  }
+
+  /** True when `key` was marked within the window before `now`. */
+  has(key: string, now: number): boolean {
+    const t = this.at.get(key);
+    return t !== undefined && now - t < this.windowMs;
+  }
+}
+
 /** The key of a spray: the host sprayed and the peer it is for. */
 function sprayKey(host: string, peerMidHex: string): string {
   return `${host}|${peerMidHex}`;
@@ -117,7 +137,8 @@ export class Birthday {
   readonly stats: BirthdayStats = { batches: 0, sprays: 0, sprayed: 0, hits: 0, refused: 0 };
   private probing: ProbeSockets | undefined;
   private readonly sprays = new Map<string, { spray: PortSpray; tag: string; onHit: (from: Address) => void; hit: Set<string> }>();
-  private readonly sprayedAt = new Map<string, number>();
+  /** Hosts sprayed recently (a packet from one proves the path `birthday`). */
+  private readonly sprayedHosts = new Recent(SPRAY_COOLDOWN_MS);
   private readonly batches = new Map<string, ProbeBatch | 'opening'>();
   /** Per batch target: whether it was hit yet, and what to do on a hit. */
   private readonly batchHits = new Map<string, BatchHits>();
@@ -125,12 +146,12 @@ export class Birthday {
   private readonly claims = new Map<string, { at: number; groups: Set<string> }>();
   /** When recent batches opened, ms (for {@link MAX_BATCHES_PER_MINUTE}). */
   private batchTimes: number[] = [];
-  /** Batch targets whose spray reached our main socket, with when (see {@link Birthday.opened}). */
-  private readonly mainHits = new Map<string, number>();
+  /** Batch targets whose spray reached our main socket (see {@link Birthday.opened}). */
+  private readonly mainHits = new Recent(SPRAY_COOLDOWN_MS);
   /** The sprays started in the last minute (for {@link MAX_SPRAY_PROBES_PER_MINUTE}). */
   private recent: Array<{ at: number; spray: PortSpray }> = [];
-  /** When a spray for each host and peer last started, ms (one per {@link SPRAY_PEER_COOLDOWN_MS}). */
-  private readonly peerSprayedAt = new Map<string, number>();
+  /** Sprays (host and peer) started recently (one per {@link SPRAY_PEER_COOLDOWN_MS}). */
+  private readonly peerSprays = new Recent(SPRAY_PEER_COOLDOWN_MS);
   private readonly timers: TimerSet;
   private readonly onProbe = (from: Address, tag: string | undefined): void => this.probeArrived(from, tag);
 
@@ -156,15 +177,12 @@ export class Birthday {
    * socket, or the other side's spray reached our main socket from it within {@link SPRAY_COOLDOWN_MS}.
    */
   opened(address: Address): boolean {
-    if (this.probing?.isPinned(address) === true) return true;
-    const at = this.mainHits.get(addressKey(address));
-    return at !== undefined && this.d.context.clock.now() - at < SPRAY_COOLDOWN_MS;
+    return this.probing?.isPinned(address) === true || this.mainHits.has(addressKey(address), this.d.context.clock.now());
   }
 
   /** True when `address` is on a host we spray now or sprayed within the cooldown. */
   sprayedHost(address: Address): boolean {
-    const at = this.sprayedAt.get(address.host);
-    return at !== undefined && this.d.context.clock.now() - at < SPRAY_COOLDOWN_MS;
+    return this.sprayedHosts.has(address.host, this.d.context.clock.now());
   }
 
   /**
@@ -172,8 +190,7 @@ export class Birthday {
    * call for it. `onHit` gets the address a packet of the other side came from through the probed path.
    * @param peerMidHex the other side's mid: a spray is per host and peer (two peers behind one NAT each
    *   get their own).
-   * @param voucher the storer that named the other side's address (see {@link MIN_VOUCHERS}). A spray stops at its first hit (a probe from that host on our main socket: the
-   *   other side's probe socket answers a hit with one), else after its probes.
+   * @param voucher the storer that named the other side's address (see {@link MIN_VOUCHERS}).
    * @returns the role we took, or `undefined` when none applies or the attempt was refused.
    */
   attempt(other: Address, otherNat: number, peerMidHex: string, voucher: Address, onHit: (address: Address) => void): 'sockets' | 'spray' | undefined {
@@ -302,8 +319,7 @@ export class Birthday {
     if (this.sprays.has(key)) return 'spray';
     const now = this.d.context.clock.now();
     // Every storer introduces us: one spray per peer serves them all (and a later connect 10 s on).
-    const last = this.peerSprayedAt.get(key);
-    if (last !== undefined && now - last < SPRAY_PEER_COOLDOWN_MS) return undefined;
+    if (this.peerSprays.has(key, now)) return undefined;
     this.recent = this.recent.filter((r) => now - r.at < 60_000);
     const probesLastMinute = this.recent.reduce((n, r) => n + r.spray.sent, 0);
     const atHostLastMinute = this.recent.reduce((n, r) => n + (r.spray.host === target.host ? r.spray.sent : 0), 0);
@@ -312,10 +328,8 @@ export class Birthday {
       this.d.birthdayLog('birthday-refused', { host: target.host, running, probesLastMinute, atHostLastMinute });
       return this.refuse();
     }
-    this.peerSprayedAt.set(key, now);
-    for (const [k, at] of this.peerSprayedAt) if (now - at >= SPRAY_PEER_COOLDOWN_MS) this.peerSprayedAt.delete(k);
-    this.sprayedAt.set(target.host, now);
-    for (const [host, at] of this.sprayedAt) if (now - at >= SPRAY_COOLDOWN_MS) this.sprayedAt.delete(host);
+    this.peerSprays.mark(key, now);
+    this.sprayedHosts.mark(target.host, now);
     this.d.birthdayLog('birthday-spray', { host: target.host, nearPort: target.port });
     const tagBytes = this.d.context.random.bytes(PROBE_TAG_BYTES);
     const spray = new PortSpray(
@@ -348,9 +362,7 @@ export class Birthday {
     const batch = this.batchHits.get(key);
     if (batch !== undefined) {
       // The spray opened our main socket's path too (hit first or not): a later answer there is birthday's.
-      const now = this.d.context.clock.now();
-      for (const [k, at] of this.mainHits) if (now - at >= SPRAY_COOLDOWN_MS) this.mainHits.delete(k);
-      this.mainHits.set(key, now);
+      this.mainHits.mark(key, this.d.context.clock.now());
     }
     if (batch !== undefined && !batch.hit) {
       batch.hit = true;
