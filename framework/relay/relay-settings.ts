@@ -6,6 +6,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Random } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
+import { positiveInteger } from '../util/positive.js';
 
 /** Limits of a {@link RelayServer}; every one bounds what a volunteer gives away. */
 export interface RelayServerOptions {
@@ -108,6 +109,5 @@ export const DROP_REASONS: readonly RelayDropReason[] = [
  * @throws {@link InvalidArgumentError} naming `owner` and `name` otherwise.
  */
 export function positiveSetting(owner: string, name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`${owner} ${name} must be a positive integer, got ${value}`);
-  return value;
+  return positiveInteger(value, `${owner} ${name}`);
 }
