@@ -18,7 +18,7 @@
  *
  * Every step is retried: a find not answered within the node's soft timeout is asked once more
  * ({@link hedged}), hellos and find-peer requests are resent with the same id at growing intervals
- * (`HELLO_RESEND_AT_MS`, {@link FIND_PEER_RESEND_AT_MS}); the peer repeats its puncture. Everything is
+ * (`HELLO_RESEND_AT_MS`, `FIND_PEER_RESEND_AT_MS`); the peer repeats its puncture. Everything is
  * bounded per search: at most `MAX_HELLO_ADDRESSES` addresses, 5 copies of each hello, 3 of each
  * find-peer, one find-peer per storer and round. The search ends (cancelling its requests, lookups and
  * timers) when the owner calls {@link PeerSearch.cancel}, once a signed packet of the peer arrived. When
@@ -28,24 +28,18 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Address, TimerHandle } from '../../framework/index.js';
-import { TimerSet, addressKey, computeMid, equalBytes, toHex } from '../../framework/index.js';
+import { TimerSet, addressKey, equalBytes, toHex } from '../../framework/index.js';
 import type { DHTError, LookupPeer, LookupResult } from '../dht/index.js';
 import type { NodeReply, PeerSearchHooks, SearchHost } from './search-host.js';
 import { ImpostorError } from '../dht/errors.js';
-import { candidateKind, ownLan } from './candidates.js';
 import type { ConnectPath } from './candidates.js';
 import { Hellos } from './hellos.js';
 import type { SearchTried } from './connect-result.js';
-import { FindPeer } from './messages.js';
-import { requestWithResends } from './resend.js';
 import { hedged } from './hedged.js';
 import { StorerPool } from './storer-pool.js';
+import { RecordRequests } from './record-requests.js';
 import { SearchBirthday } from './search-birthday.js';
 
-/** When a find-peer request's copies go out, in ms after the first. */
-export const FIND_PEER_RESEND_AT_MS: readonly number[] = [300, 900];
-/** How long the last copy of a find-peer request gets, in ms. */
-const FIND_PEER_FINAL_WAIT_MS = 1_000;
 /**
  * Longest wait for a direct hello (to an address our routing table or peer store holds) before the
  * lookup starts, in ms: the DHT's soft timeout for the peer is 500 ms when it never answered us (a peer
@@ -71,18 +65,12 @@ const SEARCH_SIGNAL_LISTENERS = 128;
 
 /** One search for the peer with a given mid; see the module comment. */
 export class PeerSearch {
-  /** Find-peer requests sent (one per storer asked). */
-  findPeers = 0;
-  private findPeerPackets = 0;
-  private introductions = 0;
   /** Find-peer requests waiting for an answer. */
   private findPeersOut = 0;
   private readonly midHex: string;
   private readonly controller = new AbortController();
   private readonly hellos: Hellos;
   private readonly queries = new Map<string, Promise<NodeReply>>();
-  /** Ids of this search's find-peer requests: a puncture must echo one of them. */
-  private readonly nonces = new Set<bigint>();
   private readonly timers: TimerSet;
   private grace: TimerHandle | undefined;
   private stage: Stage = 'direct';
@@ -98,6 +86,8 @@ export class PeerSearch {
   private reportedExhausted = false;
   /** Birthday probing toward the peer, when our NATs call for it. */
   private readonly birthday: SearchBirthday;
+  /** The find-peer requests to storers. */
+  private readonly records: RecordRequests;
 
   /** @param d the discovery community, through what a search needs. @param mid the peer's mid. @param hooks see {@link PeerSearchHooks}. */
   constructor(
@@ -115,7 +105,7 @@ export class PeerSearch {
     this.hellos = new Hellos(
       d,
       this.controller.signal,
-      { schedule: (ms, fn) => this.schedule(ms, fn), unschedule: (h) => this.unschedule(h) },
+      this.timers,
       () => this.d.network.recipientKey(this.mid),
       {
         answered: (m) => {
@@ -126,6 +116,7 @@ export class PeerSearch {
       },
     );
     this.birthday = new SearchBirthday(d.birthday, this.midHex, this.hellos, () => this.cancelled, (step, fields) => this.trace(step, fields));
+    this.records = new RecordRequests(d, mid, this.controller.signal, this.timers, this.hellos, this.birthday, (step, fields) => this.trace(step, fields));
   }
 
   /** True once cancelled. */
@@ -143,9 +134,9 @@ export class PeerSearch {
     return {
       addresses: { ...this.hellos.counts },
       hellos: this.hellos.packets,
-      storersAsked: this.findPeers,
-      introductions: this.introductions,
-      findPeers: this.findPeerPackets,
+      storersAsked: this.records.asked,
+      introductions: this.records.introductions,
+      findPeers: this.records.packets,
       probing: this.birthday.role,
     };
   }
@@ -239,9 +230,9 @@ export class PeerSearch {
     }, () => pool.lookupEnded());
     void workers.then(() => {
       if (this.cancelled) return;
-      this.trace('storers-asked', { round: pool.round, asked: this.findPeers, introductions: this.introductions, answered: pool.answered, unanswered: pool.unanswered });
+      this.trace('storers-asked', { round: pool.round, asked: this.records.asked, introductions: this.records.introductions, answered: pool.answered, unanswered: pool.unanswered });
       const lost = pool.answered === 0 || pool.unanswered > 0;
-      if (this.introductions === 0 && lost && pool.round < MAX_STORER_ROUNDS) return this.storerRound();
+      if (this.records.introductions === 0 && lost && pool.round < MAX_STORER_ROUNDS) return this.storerRound();
       this.storersAsked = true;
       this.checkExhausted();
     });
@@ -256,8 +247,8 @@ export class PeerSearch {
         signal: this.controller.signal,
         isDone,
         query: (peer) => this.query(peer),
-        schedule: (ms, fn) => this.schedule(ms, fn),
-        cancel: (h) => this.unschedule(h),
+        schedule: (ms, fn) => this.timers.schedule(ms, fn),
+        cancel: (h) => this.timers.unschedule(h),
         kind: 'connect',
         onEvent: this.hooks.onEvent,
       })
@@ -305,8 +296,7 @@ export class PeerSearch {
 
   private async find(peer: LookupPeer): Promise<NodeReply> {
     // Asked again after the node's soft timeout: a lost find must not hold the lookup for its hard timeout.
-    const timers = { schedule: (ms: number, fn: () => void) => this.schedule(ms, fn), unschedule: (h: TimerHandle) => this.unschedule(h) };
-    const reply = await hedged(() => this.d.queryFind(peer, this.mid, false), this.d.network.softTimeoutMs(peer.id), timers);
+    const reply = await hedged(() => this.d.queryFind(peer, this.mid, false), this.d.network.softTimeoutMs(peer.id), this.timers);
     if (!equalBytes(reply.sender.mid, peer.id)) {
       throw new ImpostorError(`node ${toHex(peer.id)} answered with the key of ${reply.sender.midHex}`);
     }
@@ -327,9 +317,9 @@ export class PeerSearch {
    * nothing, or failed, is replaced at once. Stops after {@link MAX_INTRODUCTIONS} introductions.
    */
   private async storerWorker(): Promise<void> {
-    while (!this.cancelled && this.introductions < MAX_INTRODUCTIONS) {
+    while (!this.cancelled && this.records.introductions < MAX_INTRODUCTIONS) {
       // Requests in flight may each introduce us: never more than the bound in all.
-      if (this.introductions + this.findPeersOut >= MAX_INTRODUCTIONS) {
+      if (this.records.introductions + this.findPeersOut >= MAX_INTRODUCTIONS) {
         await this.storers.next();
         continue;
       }
@@ -339,7 +329,7 @@ export class PeerSearch {
         return;
       }
       this.findPeersOut++;
-      const held = await this.findPeer(next).catch(() => undefined);
+      const held = await this.records.ask(next).catch(() => undefined);
       this.findPeersOut--;
       this.storers.outcome(next, held);
       this.storers.wake();
@@ -347,48 +337,12 @@ export class PeerSearch {
     }
   }
 
-  /** One find-peer request (resent until answered); hellos each candidate of the mid it returns. @returns true if it held a record. */
-  private async findPeer(node: { peer: LookupPeer; reply: NodeReply }): Promise<boolean> {
-    this.findPeers++;
-    this.findPeerPackets++;
-    // The DHT token this node issued us proves our address, so it may answer with every address it holds.
-    const recipient = this.d.network.recipientKey(node.peer.id);
-    const lan = ownLan(this.d.context.transport.localAddress);
-    this.trace('find-peer', { to: addressKey(node.peer.address) });
-    const m = await requestWithResends(this.d, node.peer.address, FindPeer, { mid: this.mid, token: node.reply.token, lan, nat: this.d.natCode() }, {
-      resendAtMs: FIND_PEER_RESEND_AT_MS,
-      finalWaitMs: FIND_PEER_FINAL_WAIT_MS,
-      signal: this.controller.signal,
-      recipient,
-      onId: (id) => void this.nonces.add(id),
-      onResend: () => void this.findPeerPackets++,
-      schedule: (ms, fn) => this.schedule(ms, fn),
-      unschedule: (h) => this.unschedule(h),
-    });
-    let held = false;
-    for (const p of m.value.peers) {
-      if (this.cancelled || !equalBytes(computeMid(p.publicKey), this.mid)) continue; // a record for another mid is ignored
-      held = true;
-      const key = this.d.context.keys.get(p.publicKey);
-      this.hellos.add(p.address, 'wan', key);
-      for (const c of p.candidates) {
-        const kind = candidateKind(c.kind);
-        if (kind !== undefined) this.hellos.add(c.address, kind, key);
-      }
-      this.birthday.toward(p.address, p.nat ?? 0, key, node.peer.address);
-    }
-    if (held) this.introductions++;
-    this.trace('find-peer-answered', { from: addressKey(node.peer.address), held });
-    return held;
-  }
-
-
   /**
    * True when `nonce` is the id of a find-peer request of this search: a puncture carrying it was caused by
    * our request (the storer forwarded the id to the peer), not replayed from an earlier one.
    */
   asked(nonce: bigint): boolean {
-    return this.nonces.has(nonce);
+    return this.records.echoes(nonce);
   }
 
   /** Hellos an address a lookup listed for the mid; a new one ends the locate stage. @returns true if it was new. */
@@ -425,14 +379,14 @@ export class PeerSearch {
 
   private armGrace(fn: () => void, ms = this.graceMs()): void {
     this.disarmGrace();
-    this.grace = this.schedule(ms, () => {
+    this.grace = this.timers.schedule(ms, () => {
       this.grace = undefined;
       fn();
     });
   }
 
   private disarmGrace(): void {
-    if (this.grace !== undefined) this.unschedule(this.grace);
+    if (this.grace !== undefined) this.timers.unschedule(this.grace);
     this.grace = undefined;
   }
 
@@ -441,7 +395,7 @@ export class PeerSearch {
       if (this.cancelled) return resolve();
       const signal = this.controller.signal;
       const onAbort = (): void => resolve();
-      this.schedule(ms, () => {
+      this.timers.schedule(ms, () => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       });
@@ -449,11 +403,4 @@ export class PeerSearch {
     });
   }
 
-  private schedule(ms: number, fn: () => void): TimerHandle {
-    return this.timers.schedule(ms, fn);
-  }
-
-  private unschedule(handle: TimerHandle | undefined): void {
-    this.timers.unschedule(handle);
-  }
 }

@@ -8,7 +8,8 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELLO_RESEND_AT_MS, MAX_HELLO_ADDRESSES } from '../../../communities/discovery/hellos.js';
-import { FIND_PEER_RESEND_AT_MS, MAX_INTRODUCTIONS } from '../../../communities/discovery/peer-search.js';
+import { MAX_INTRODUCTIONS } from '../../../communities/discovery/peer-search.js';
+import { FIND_PEER_RESEND_AT_MS } from '../../../communities/discovery/record-requests.js';
 import type { ConnectResult } from '../../../communities/discovery/index.js';
 import { SeededRandom } from '../../../framework/index.js';
 import { randomPairs, stopAndDrain } from './discovery-net.js';
