@@ -14,23 +14,32 @@ import { dhtNet } from '../../helpers/dht-net.js';
 
 const text = (d: Uint8Array): string => new TextDecoder().decode(d);
 
+/**
+ * A 40-node network where `name` was stored signed as v1 (on 8 nodes) and then updated to v2: the
+ * holders nearest the key first, a copy of the v1 record, and a node's `LookupPeer`.
+ */
+async function updatedKey(seed: number, name: string) {
+  const net = await dhtNet(40, seed);
+  const publisher = net.dhts[5]!;
+  const key = hashKey(name);
+  expect(await net.clock.settle(publisher.storeValue(name, utf8('v1'), { sign: true }))).toBe(8);
+  const holders = net.dhts.filter((d) => d.store.get(key).length > 0).sort((a, b) => compareDistance(key, a.nodeId, b.nodeId));
+  const v1 = holders[0]!.store.get(key)[0]!.record;
+  expect(await net.clock.settle(publisher.storeValue(name, utf8('v2'), { sign: true }))).toBe(8);
+  const peer = (d: DHTCommunity) => ({ id: d.nodeId, address: net.hosts[net.dhts.indexOf(d)]!.endpoint.address, publicKeyBinary: d.context.key.publicKey.toBinary() });
+  return { net, publisher, key, holders, v1, peer };
+}
+
 describe('the storer of a quorum is one of the k closest seen', () => {
   it('a far node serving an old version as a storer, with two caches of it, does not end the find', async () => {
-    const net = await dhtNet(40, 61);
-    const publisher = net.dhts[5]!;
     const name = 'a key a far node lies about';
-    const key = hashKey(name);
-    expect(await net.clock.settle(publisher.storeValue(name, utf8('v1'), { sign: true }))).toBe(8);
-    const holders = net.dhts.filter((d) => d.store.get(key).length > 0);
-    const v1 = holders[0]!.store.get(key)[0]!.record;
-    expect(await net.clock.settle(publisher.storeValue(name, utf8('v2'), { sign: true }))).toBe(8);
+    const { net, publisher, key, holders, v1, peer } = await updatedKey(61, name);
     // The farthest nodes from the key: a liar that holds v1 as a storer would, two caches of v1, and the asker.
     const far = net.dhts.filter((d) => d !== publisher && !holders.includes(d)).sort((a, b) => compareDistance(key, b.nodeId, a.nodeId));
     const [liar, cacheA, cacheB, asker] = far as [DHTCommunity, DHTCommunity, DHTCommunity, DHTCommunity];
     liar.store.put(v1, 60_000, { origin: 'store' });
     cacheA.store.put(v1, 60_000, { origin: 'cache' });
     cacheB.store.put(v1, 60_000, { origin: 'cache' });
-    const peer = (d: DHTCommunity) => ({ id: d.nodeId, address: net.hosts[net.dhts.indexOf(d)]!.endpoint.address, publicKeyBinary: d.context.key.publicKey.toBinary() });
     const liarReply = await net.clock.settle(asker.queryFind(peer(liar), key, true));
     expect(liarReply.authoritative).toBe(true);
     expect(text(liarReply.found![0]!.record.data)).toBe('v1');
@@ -45,14 +54,8 @@ describe('the storer of a quorum is one of the k closest seen', () => {
   });
 
   it('a liar ranked 7th of the nodes seen (6 nearer, fewer than k = 8 but more than k / 2) does not end the find either', async () => {
-    const net = await dhtNet(40, 63);
-    const publisher = net.dhts[5]!;
     const name = 'a key a liar near the middle lies about';
-    const key = hashKey(name);
-    expect(await net.clock.settle(publisher.storeValue(name, utf8('v1'), { sign: true }))).toBe(8);
-    const holders = net.dhts.filter((d) => d.store.get(key).length > 0).sort((a, b) => compareDistance(key, a.nodeId, b.nodeId));
-    const v1 = holders[0]!.store.get(key)[0]!.record;
-    expect(await net.clock.settle(publisher.storeValue(name, utf8('v2'), { sign: true }))).toBe(8);
+    const { net, publisher, key, holders, v1, peer } = await updatedKey(63, name);
     // Four far nodes; the liar is the nearest of the first three, so only the holders the caches name rank before it.
     const far = net.dhts.filter((d) => d !== publisher && !holders.includes(d)).sort((a, b) => compareDistance(key, b.nodeId, a.nodeId));
     const [a, b, c, asker] = far as [DHTCommunity, DHTCommunity, DHTCommunity, DHTCommunity];
@@ -60,7 +63,6 @@ describe('the storer of a quorum is one of the k closest seen', () => {
     liar.store.put(v1, 60_000, { origin: 'store' });
     cacheA.store.put(v1, 60_000, { origin: 'cache' });
     cacheB.store.put(v1, 60_000, { origin: 'cache' });
-    const peer = (d: DHTCommunity) => ({ id: d.nodeId, address: net.hosts[net.dhts.indexOf(d)]!.endpoint.address, publicKeyBinary: d.context.key.publicKey.toBinary() });
     const only = (d: DHTCommunity, known: DHTCommunity[]): void => {
       for (const o of net.dhts) if (o !== d && d.routingTable.has(o.nodeId)) d.routingTable.remove(o.nodeId);
       for (const o of known) d.routingTable.add(peer(o));
