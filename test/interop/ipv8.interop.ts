@@ -287,6 +287,10 @@ describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
       ...pyNodes.map(async (p, i) => {
         const d = peerlay[(i + 3) % peerlay.length]!;
         const port = d.context.transport.localAddress.port;
+        // 20 connect_peer lookups started at once, right after the finds above, made one of them fail in 2
+        // of 4 CI rehearsals ("Failed to connect peer", cause not traced; py-ipv8 paces nothing itself):
+        // start them 500 ms apart, as an application would not fire them all in one instant.
+        await sleep(i * 500);
         await attempt(cPy, () => py.call<{ nodes: Array<[string, number, string]> }>('connect', { node: p.index, mid: d.context.key.publicKey.midHex }), ({ nodes }) => nodes.some(([, nport]) => nport === port));
       }),
       ...peerlay.map(async (d, i) => {
