@@ -1,20 +1,22 @@
 /**
- * The load generator of the `serve` benchmark, run in a worker thread (the other core): C client nodes
+ * The load generator of the `serve` benchmark, run in a child process (`node dist/bench/serve-client.js`,
+ * forked by `bench/serve.ts`), so the server's process CPU time is the server's alone: C client nodes
  * introduce themselves to the server with real requests (a signed ping, then a find that earns a store
  * token), pre-encode their requests (find requests tagged for the server or signed, or tagged pings), then
- * close their nodes and send the packets from raw sockets bound to the same ports, open-loop at a fixed
- * rate. Replies are matched to requests in order per socket (the server answers one packet at a time and
- * loopback keeps order), so a latency is only meaningful while nothing is dropped; drops are counted.
+ * close their nodes and send the packets from raw sockets bound to the same ports (connected to the
+ * server), open-loop at a fixed rate. Each request of a client carries its own id, and a reply is matched to
+ * the request whose id it echoes, so a latency is the latency of that request even when others were
+ * dropped; a client that must send more requests in a run than it has packets cycles through them, a
+ * reply then matching the latest request with its id.
  * @module
  */
 import 'reflect-metadata';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { parentPort, workerData } from 'node:worker_threads';
 import { DHTCommunity } from '../communities/dht/index.js';
 import type { FindRequestBody } from '../communities/dht/index.js';
 import { FindRequest, FindResponse, PingRequest, PingResponse } from '../communities/dht/messages.js';
-import { OverlayHost, PREFIX_BYTES, PrivateKey, PublicKey, UdpEndpoint } from '../framework/index.js';
+import { HEADER_BYTES, OverlayHost, PREFIX_BYTES, PrivateKey, PublicKey, UdpEndpoint } from '../framework/index.js';
 import type { Address } from '../framework/index.js';
 
 /** What the client is told at start. */
@@ -27,7 +29,7 @@ export interface ServeClientSetup {
   readonly clients: number;
   /** What the packets are. */
   readonly kind: ServeKind;
-  /** Distinct packets per client (cycled). */
+  /** Distinct packets (and request ids) per client; a run that needs more cycles through them. */
   readonly packetsPerClient: number;
 }
 
@@ -38,25 +40,26 @@ export type ServeKind = 'find-tagged' | 'find-signed' | 'ping-tagged';
 export interface ServeClientResult {
   /** Requests sent. */
   readonly sent: number;
-  /** Replies received. */
+  /** Requests answered (each counted once, matched by the id its reply echoes). */
   readonly received: number;
   /** Seconds the sending took. */
   readonly seconds: number;
-  /** Reply latency percentiles in ms (meaningful when `received === sent`). */
+  /** Reply latency percentiles of the answered requests, in ms. */
   readonly p50_ms: number;
   readonly p99_ms: number;
   readonly max_ms: number;
 }
 
-/** A message to the client: run at `rate` requests per second for `durationMs`, or stop. */
-export type ServeClientCommand = { readonly run: number; readonly durationMs: number } | { readonly stop: true };
+/** A message to the client: set up, run at `rate` requests per second for `durationMs`, or stop. */
+export type ServeClientCommand = { readonly setup: ServeClientSetup } | { readonly run: number; readonly durationMs: number } | { readonly stop: true };
 
 interface Client {
   readonly port: number;
   readonly packets: Uint8Array[];
   socket?: Socket;
   next: number;
-  sentAt: number[];
+  /** Send time (performance.now()) of the request with id i + 1; NaN once answered or before it is sent. */
+  sentAt: Float64Array;
   answered: number;
   latencies: number[];
 }
@@ -82,25 +85,61 @@ async function prepare(setup: ServeClientSetup): Promise<Client[]> {
     }
     const port = host.endpoint.address.port;
     await host.stop();
-    clients.push({ port, packets, next: 0, sentAt: [], answered: 0, latencies: [] });
+    clients.push({ port, packets, next: 0, sentAt: new Float64Array(packets.length).fill(Number.NaN), answered: 0, latencies: [] });
   }
+  // Only answers count: the server may also send a client its own request (a verification ping to a
+  // stranger's key), which is not a reply to anything sent here.
+  const answerId = setup.kind === 'ping-tagged' ? PingResponse.id : FindResponse.id;
   for (const client of clients) {
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(client.port, '127.0.0.1', () => resolve());
     });
-    // Only answers count: the server may also send a client its own request (a verification ping to a
-    // stranger's key), which is not a reply to anything sent here.
-    const answerId = setup.kind === 'ping-tagged' ? PingResponse.id : FindResponse.id;
+    await new Promise<void>((resolve) => socket.connect(setup.server.port, setup.server.host, resolve));
     socket.on('message', (msg: Buffer) => {
       if (msg[PREFIX_BYTES] !== answerId) return;
-      const sentAt = client.sentAt[client.answered++];
-      if (sentAt !== undefined) client.latencies.push(performance.now() - sentAt);
+      const id = replyId(msg);
+      const i = id - 1;
+      if (i < 0 || i >= client.sentAt.length) return;
+      const sentAt = client.sentAt[i]!;
+      if (Number.isNaN(sentAt)) return; // a duplicate, or a late answer from an earlier run
+      client.sentAt[i] = Number.NaN;
+      client.answered++;
+      client.latencies.push(performance.now() - sentAt);
     });
     client.socket = socket;
   }
   return clients;
+}
+
+/**
+ * The request id a signed or tagged DHT answer echoes: the first field of its msgpack body (an array),
+ * read in place; -1 when it is not a small unsigned integer (ids sent here are 1..2^32-1).
+ */
+export function replyId(packet: Uint8Array): number {
+  if (packet.length < HEADER_BYTES + 2) return -1;
+  const keyLength = ((packet[HEADER_BYTES]! << 8) | packet[HEADER_BYTES + 1]!) & 0x7fff;
+  let at = HEADER_BYTES + 2 + keyLength;
+  const head = packet[at++];
+  if (head === undefined) return -1;
+  if ((head & 0xf0) === 0x90) {
+    // fixarray
+  } else if (head === 0xdc) at += 2;
+  else if (head === 0xdd) at += 4;
+  else return -1;
+  const tag = packet[at];
+  if (tag === undefined) return -1;
+  if (tag < 0x80) return tag;
+  let bytes: number;
+  if (tag === 0xcc) bytes = 1;
+  else if (tag === 0xcd) bytes = 2;
+  else if (tag === 0xce) bytes = 4;
+  else return -1;
+  if (at + 1 + bytes > packet.length) return -1;
+  let value = 0;
+  for (let j = 1; j <= bytes; j++) value = value * 256 + packet[at + j]!;
+  return value;
 }
 
 function findBody(id: bigint, token: Uint8Array | undefined): FindRequestBody {
@@ -111,9 +150,10 @@ function randomTarget(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(20));
 }
 
-async function run(clients: Client[], server: Address, rate: number, durationMs: number): Promise<ServeClientResult> {
+async function run(clients: Client[], rate: number, durationMs: number): Promise<ServeClientResult> {
   for (const c of clients) {
-    c.sentAt = [];
+    c.sentAt.fill(Number.NaN);
+    c.next = 0;
     c.answered = 0;
     c.latencies = [];
   }
@@ -126,9 +166,9 @@ async function run(clients: Client[], server: Address, rate: number, durationMs:
     const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1_000) + 1);
     while (sent < due) {
       const client = clients[turn++ % clients.length]!;
-      const packet = client.packets[client.next++ % client.packets.length]!;
-      client.sentAt.push(performance.now());
-      client.socket!.send(packet, server.port, server.host);
+      const i = client.next++ % client.packets.length;
+      client.sentAt[i] = performance.now();
+      client.socket!.send(client.packets[i]!);
       sent++;
     }
     await new Promise((resolve) => setImmediate(resolve));
@@ -141,17 +181,21 @@ async function run(clients: Client[], server: Address, rate: number, durationMs:
   return { sent, received: clients.reduce((n, c) => n + c.answered, 0), seconds, p50_ms: at(0.5), p99_ms: at(0.99), max_ms: at(1) };
 }
 
-if (parentPort !== null) {
-  const port = parentPort;
-  const setup = workerData as ServeClientSetup;
-  const clients = await prepare(setup);
-  port.on('message', (command: ServeClientCommand) => {
-    if ('stop' in command) {
+if (process.send !== undefined && process.env['PEERLAY_SERVE_CLIENT'] === '1') {
+  let clients: Client[] = [];
+  let server: Address | undefined;
+  process.on('message', (command: ServeClientCommand) => {
+    if ('setup' in command) {
+      server = command.setup.server;
+      void prepare(command.setup).then((c) => {
+        clients = c;
+        process.send!('ready');
+      });
+    } else if ('stop' in command) {
       for (const c of clients) c.socket?.close();
-      port.close();
-      return;
+      process.disconnect();
+    } else if (server !== undefined) {
+      void run(clients, command.run, command.durationMs).then((result) => process.send!(result));
     }
-    void run(clients, setup.server, command.run, command.durationMs).then((result) => port.postMessage(result));
   });
-  port.postMessage('ready');
 }

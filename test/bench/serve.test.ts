@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeResult } from '../../bench/serve.js';
+import { replyId } from '../../bench/serve-client.js';
+import { PingResponse } from '../../communities/dht/messages.js';
+import { encodePacket, makePrefix, PrivateKey } from '../../framework/index.js';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -19,6 +22,19 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the serve client', () => {
+  it('reads the request id a signed answer echoes, however msgpack sized it', () => {
+    const key = PrivateKey.generate();
+    const signer = { publicKeyBinary: key.publicKey.toBinary(), sign: (m: Uint8Array) => key.sign(m) };
+    const prefix = makePrefix(new Uint8Array(20).fill(1));
+    for (const id of [1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1]) {
+      expect(replyId(encodePacket(prefix, PingResponse, { id: BigInt(id), observed: { host: '127.0.0.1', port: 9 } }, signer))).toBe(id);
+    }
+    expect(replyId(encodePacket(prefix, PingResponse, { id: 2n ** 40n, observed: { host: '127.0.0.1', port: 9 } }, signer))).toBe(-1);
+    expect(replyId(new Uint8Array(10))).toBe(-1);
+  });
+});
 
 describe('npm run bench -- serve', () => {
   it('answers every tagged find, signed find and tagged ping at 400/s from 4 clients, with latencies, CPU per request and a profile', async () => {
