@@ -14,6 +14,7 @@ import type { Random } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
 import { SIGNATURE_BYTES } from '../crypto/sizes.js';
 import { createHash } from 'node:crypto';
+import { equalBytes } from '../util/bytes.js';
 
 /** Options of one {@link Transport.send}. */
 export interface SendOptions {
@@ -79,6 +80,13 @@ export interface CommunityContext {
 export class PublicKeyCache {
   /** Keys in least recently used order (a `Set` keeps insertion order; a hit moves its key to the end). */
   private readonly recent = new Set<PublicKey>();
+  /**
+   * The last key seen in each of {@link KEY_SLOTS} slots (by a hash of the binary's last bytes), with its
+   * binary: a key met again is found by comparing bytes, without hex-encoding its binary (every signed or
+   * tagged packet carries one).
+   */
+  private readonly slotBinaries = new Array<Uint8Array | undefined>(KEY_SLOTS);
+  private readonly slotKeys = new Array<PublicKey | undefined>(KEY_SLOTS);
 
   /** @param capacity most keys kept. @default 4096 */
   constructor(private readonly capacity = 4_096) {}
@@ -90,12 +98,22 @@ export class PublicKeyCache {
 
   /** The parsed key, or `undefined` when the binary is not a valid public key. */
   get(binary: Uint8Array): PublicKey | undefined {
+    const slot = keySlot(binary);
+    const held = this.slotBinaries[slot];
+    if (held !== undefined && equalBytes(held, binary)) return this.touch(this.slotKeys[slot]!);
     let key: PublicKey;
     try {
       key = PublicKey.fromBinary(binary);
     } catch {
       return undefined; // a wrong prefix or length: cheap to tell again, so not remembered
     }
+    this.slotBinaries[slot] = binary.slice();
+    this.slotKeys[slot] = key;
+    return this.touch(key);
+  }
+
+  /** Makes `key` the most recently used, the least recently used out when full. */
+  private touch(key: PublicKey): PublicKey {
     if (!this.recent.delete(key) && this.recent.size >= this.capacity) {
       const oldest = this.recent.values().next().value;
       if (oldest !== undefined) this.recent.delete(oldest);
@@ -135,4 +153,14 @@ export class PublicKeyCache {
   /** A verifier for the wire codec: true only for a valid key and a valid signature. */
   readonly verify = (publicKeyBinary: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean =>
     this.get(publicKeyBinary)?.verify(message, signature) ?? false;
+}
+
+/** Slots of the byte-compared front of {@link PublicKeyCache}. */
+const KEY_SLOTS = 1_024;
+
+/** A slot for a key binary: FNV-1a of its last 8 bytes (the end of the Ed25519 key: random for real keys). */
+function keySlot(binary: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = Math.max(0, binary.length - 8); i < binary.length; i++) h = Math.imul(h ^ binary[i]!, 0x01000193);
+  return (h >>> 0) & (KEY_SLOTS - 1);
 }

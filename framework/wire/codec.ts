@@ -34,6 +34,13 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: '
 const MAX_REASON_CHARS = 160;
 
 /**
+ * Where every body is packed (handed to msgpackr before each pack): its output is copied at once, so one
+ * buffer serves every encode, where msgpackr alone allocates a fresh 8 KiB buffer every few bodies. A
+ * body larger than it makes msgpackr allocate a larger one for that body only.
+ */
+const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
  * Encodes `value` against `schema`, returning a view of msgpackr's shared output buffer (internal: the
  * caller copies it).
  */
@@ -46,6 +53,7 @@ export function encodeBodyView<T>(schema: Schema<T>, value: T): Uint8Array {
     throw new InvalidMessageError(`cannot encode body: ${errorText(e)}`, { cause: e });
   }
   try {
+    packr.useBuffer(SCRATCH);
     const packed = packr.pack(wire);
     return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
   } catch (e) {

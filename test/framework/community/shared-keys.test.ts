@@ -47,6 +47,17 @@ describe('shared public keys', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('finds each of many keys again as the same parsed key, and never another key for changed bytes', () => {
+    const cache = new PublicKeyCache(4_096);
+    const keys = Array.from({ length: 2_000 }, (_, i) => PrivateKey.generate(new SeededRandom(1_000 + i)).publicKey);
+    for (const key of keys) expect(cache.get(key.toBinary())).toBe(PublicKey.fromBinary(key.toBinary()));
+    for (const key of keys) expect(cache.get(key.toBinary())!.midHex).toBe(key.midHex);
+    const bin = keys[0]!.toBinary();
+    bin[30] = bin[30]! ^ 1; // same last bytes, so the same slot: compared in full
+    expect(cache.get(bin)?.midHex).not.toBe(keys[0]!.midHex);
+    expect(cache.get(keys[0]!.toBinary())!.midHex).toBe(keys[0]!.midHex);
+  });
+
   it('verifyCached remembers valid signatures only, per key, signature and message', () => {
     const cache = new PublicKeyCache(2);
     const a = cache.get(keyA.publicKey.toBinary())!;

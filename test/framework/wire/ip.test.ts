@@ -1,4 +1,4 @@
-import { SocketAddress } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToIp, ipToBytes } from '../../../framework/wire/ip.js';
@@ -51,5 +51,21 @@ describe('IP text and bytes', () => {
     expect(ipToBytes('fe80::1%eth0')).toBeUndefined();
     expect(ipToBytes('1.2.3.04')).toBeUndefined();
     expect(bytesToIp(new Uint8Array(5))).toBeUndefined();
+  });
+
+  it('reads a dotted quad exactly when node:net calls it IPv4, to the same bytes', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('', '00', '01', '007', '255', '256', '1a', ' 1', '-1'));
+    const quadLike = fc.array(part, { minLength: 2, maxLength: 6 }).map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(fc.oneof(quadLike, fc.string({ maxLength: 16 })), (text) => {
+        const bytes = ipToBytes(text);
+        if (isIP(text) !== 4) {
+          if (isIP(text) === 0) expect(bytes).toBeUndefined();
+          return;
+        }
+        expect(bytes !== undefined && [...bytes].join('.')).toBe(text);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

@@ -28,6 +28,17 @@ describe('TokenManager', () => {
     expect(tokens.issue(ALICE)).not.toEqual(tokens.issue({ host: '10.0.0.1', port: 8091 }));
   });
 
+  it('hands out its own copy of a remembered token, and remembers tokens of many addresses correctly', () => {
+    const { tokens } = setup();
+    const token = tokens.issue(ALICE);
+    token.fill(0); // the caller's copy: the next answer and the check are unaffected
+    expect(tokens.issue(ALICE)).not.toEqual(token);
+    expect(tokens.verify(tokens.issue(ALICE), ALICE)).toBe(true);
+    const issued = Array.from({ length: 1_000 }, (_, i) => tokens.issue({ host: '10.0.0.1', port: 1 + i }));
+    expect(issued.every((t, i) => tokens.verify(t, { host: '10.0.0.1', port: 1 + i }))).toBe(true);
+    expect(issued.some((t, i) => tokens.verify(t, { host: '10.0.0.1', port: 2 + i }))).toBe(false);
+  });
+
   it('stays valid after one rotation and not after two', async () => {
     const { clock, tokens } = setup();
     const token = tokens.issue(ALICE);
