@@ -35,7 +35,11 @@ export {
 export { KEY_FILE_MODE, loadKeyFile, loadOrCreateKeyFile, saveKeyFile } from './crypto/key-file.js';
 export { PairKeys } from './crypto/pair-keys.js';
 export type { PairKeysOptions, PairKeysStats } from './crypto/pair-keys.js';
-export { createAgreement } from './crypto/agreement.js';
+export { createAgreement, x25519PublicKey } from './crypto/agreement.js';
+export { rememberSignatures, SignatureMemo, signatureMemo } from './crypto/signature-memo.js';
+export type { SignatureMemoStats } from './crypto/signature-memo.js';
+export { PairKeyMemo, pairKeyMemo, rememberPairKeys } from './crypto/pair-key-memo.js';
+export type { PairKeyMemoStats, PairKeysOf } from './crypto/pair-key-memo.js';
 export type { Agreement } from './crypto/agreement.js';
 export { defineSchema, t } from './wire/schema.js';
 export type {

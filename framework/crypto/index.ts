@@ -21,3 +21,8 @@ export { PairKeys } from './pair-keys.js';
 export type { PairKeysOptions, PairKeysStats } from './pair-keys.js';
 export { createAgreement } from './agreement.js';
 export type { Agreement } from './agreement.js';
+export { rememberSignatures, SignatureMemo, signatureMemo } from './signature-memo.js';
+export type { SignatureMemoStats } from './signature-memo.js';
+export { PairKeyMemo, pairKeyMemo, rememberPairKeys } from './pair-key-memo.js';
+export type { PairKeyMemoStats, PairKeysOf } from './pair-key-memo.js';
+export { x25519PublicKey } from './agreement.js';

@@ -10,17 +10,17 @@
  * The X25519 part is carried for format compatibility (libnacl's dual keys); signing uses Ed25519 only.
  * @module
  */
-import { x25519 } from '@noble/curves/ed25519.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { KeyFormatError } from '../errors.js';
 import type { Agreement } from './agreement.js';
-import { createAgreement } from './agreement.js';
+import { createAgreement, x25519PublicKey } from './agreement.js';
 import type { Random } from '../random/random.js';
 import { CryptoRandom } from '../random/random.js';
 import { concatBytes, equalBytes, toHex, utf8 } from '../util/bytes.js';
 import { WeakInterner } from '../util/intern.js';
 import type { SignatureBackend, Signer, Verifier } from './backend.js';
 import { defaultBackend } from './backend.js';
+import { signatureMemo } from './signature-memo.js';
 import {
   ED25519_SEED_BYTES,
   KEY_PREFIX_BYTES,
@@ -142,6 +142,7 @@ export class PublicKey {
    * @returns true only if the signature is valid.
    */
   verify(message: Uint8Array, signature: Uint8Array): boolean {
+    if (signatureMemo()?.made(this.#bin.subarray(ED25519_OFFSET), message, signature) === true) return true; // made here: see rememberSignatures
     this.#verifier ??= this.backend.createVerifier(this.#bin.subarray(ED25519_OFFSET));
     return this.#verifier.verify(message, signature);
   }
@@ -177,7 +178,7 @@ export class PrivateKey {
     this.#bin = bin;
     this.backend = backend;
     this.#signer = backend.createSigner(bin.subarray(ED25519_OFFSET));
-    const x25519Public = x25519.getPublicKey(bin.subarray(KEY_PREFIX_BYTES, ED25519_OFFSET));
+    const x25519Public = x25519PublicKey(bin.subarray(KEY_PREFIX_BYTES, ED25519_OFFSET), backend.name === 'node');
     this.publicKey = PublicKey.fromBinary(concatBytes(PK_PREFIX, x25519Public, this.#signer.publicKey), backend);
   }
 
@@ -222,7 +223,9 @@ export class PrivateKey {
    * @returns the 64-byte signature.
    */
   sign(message: Uint8Array): Uint8Array {
-    return this.#signer.sign(message);
+    const signature = this.#signer.sign(message);
+    signatureMemo()?.remember(this.#signer.publicKey, message, signature);
+    return signature;
   }
 
   /**

@@ -33,8 +33,22 @@ function checkLength(bytes: Uint8Array, length: number, field: string): void {
   }
 }
 
+/** RFC 8032's first test public key: the placeholder public half of a first JWK import (OpenSSL derives the real one from `d`). */
+const PLACEHOLDER_X = Buffer.from(fromHex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a')).toString('base64url');
+
 function privateKeyObject(c: typeof NodeCrypto, seed: Uint8Array): NodeCrypto.KeyObject {
   checkLength(seed, ED25519_SEED_BYTES, 'seed');
+  // JWK import is about 10x faster than PKCS#8 DER (~30 µs vs ~400 µs), and a simulation makes a key per
+  // node. JWK wants the public half too: import with a placeholder, read the public key OpenSSL derives
+  // from the seed, then import again with it, so the key object never holds a mismatched pair.
+  const d = Buffer.from(seed).toString('base64url');
+  try {
+    const first = c.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x: PLACEHOLDER_X }, format: 'jwk' });
+    const x = c.createPublicKey(first).export({ format: 'jwk' }).x;
+    if (typeof x === 'string') return c.createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d, x }, format: 'jwk' });
+  } catch {
+    // fall back to DER below
+  }
   const der = Buffer.from(concatBytes(PKCS8_PREFIX, seed));
   try {
     return c.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
@@ -44,6 +58,8 @@ function privateKeyObject(c: typeof NodeCrypto, seed: Uint8Array): NodeCrypto.Ke
 }
 
 function publicKeyOf(c: typeof NodeCrypto, key: NodeCrypto.KeyObject): Uint8Array {
+  const x = c.createPublicKey(key).export({ format: 'jwk' }).x;
+  if (typeof x === 'string') return new Uint8Array(Buffer.from(x, 'base64url'));
   const spki = c.createPublicKey(key).export({ format: 'der', type: 'spki' });
   return new Uint8Array(spki.subarray(SPKI_PREFIX.length));
 }

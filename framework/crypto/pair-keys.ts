@@ -15,6 +15,8 @@ import { InvalidArgumentError } from '../errors.js';
 import type { PacketMac } from '../wire/packet.js';
 import { MAC_TAG_BYTES } from '../wire/packet.js';
 import type { PrivateKey, PublicKey } from './keys.js';
+import { pairKeyMemo } from './pair-key-memo.js';
+import type { PairKeysOf } from './pair-key-memo.js';
 
 /** Options of {@link PairKeys}. */
 export interface PairKeysOptions {
@@ -33,7 +35,10 @@ export interface PairKeysOptions {
 
 /** Counters of a {@link PairKeys}. */
 export interface PairKeysStats {
-  /** X25519 agreements computed (one per new peer, and per peer again after eviction). */
+  /**
+   * X25519 agreements computed (one per new peer, and per peer again after eviction; none for a peer
+   * whose keys the process-wide memo held, see `rememberPairKeys`).
+   */
   agreements: number;
   /** Peers refused: a low-order X25519 key (no secret shared with us alone). */
   refused: number;
@@ -158,12 +163,9 @@ export class PairKeys {
       this.slots.set(id, held);
       return held;
     }
-    const secret = this.key.sharedSecret(peer);
-    this.stats.agreements++;
-    if (secret === undefined) {
-      this.stats.refused++;
-      return undefined;
-    }
+    const memo = pairKeyMemo();
+    const keys = memo?.take(this.key.publicKey, peer) ?? this.derive(peer);
+    if (keys === undefined) return undefined;
     let slot = held;
     if (slot !== undefined) this.slots.delete(id);
     else if (this.slots.size >= this.capacity) {
@@ -172,13 +174,26 @@ export class PairKeys {
       slot = freed;
     } else slot = this.slots.size;
     this.ensure(slot);
-    const peerBinary = peer.toBinary();
-    this.slab.set(derive(secret, this.ownBinary, peerBinary), slot * SLOT_BYTES);
-    this.slab.set(derive(secret, peerBinary, this.ownBinary), slot * SLOT_BYTES + KEY_BYTES);
-    secret.fill(0);
+    this.slab.set(keys.to, slot * SLOT_BYTES);
+    this.slab.set(keys.from, slot * SLOT_BYTES + KEY_BYTES);
     this.peers[slot] = peer;
     this.slots.set(id, slot);
     return slot;
+  }
+
+  /** Agrees with `peer` and derives the keys of both directions (left in the memo if it is on); none for a low-order key. */
+  private derive(peer: PublicKey): PairKeysOf | undefined {
+    const secret = this.key.sharedSecret(peer);
+    this.stats.agreements++;
+    if (secret === undefined) {
+      this.stats.refused++;
+      return undefined;
+    }
+    const peerBinary = peer.toBinary();
+    const keys = { to: derive(secret, this.ownBinary, peerBinary), from: derive(secret, peerBinary, this.ownBinary) };
+    secret.fill(0);
+    pairKeyMemo()?.remember(this.key.publicKey, peer, keys);
+    return keys;
   }
 
   /** Grows the slab (doubling, up to the capacity) so that `slot` fits. */

@@ -2,7 +2,9 @@
  * The simulator: N overlay hosts running any set of communities on one {@link MemoryNetwork}, all driven by
  * one {@link ManualClock}, so protocol time runs as fast as the CPU allows and every run with the same seed
  * is the same run. Nodes use real keys and real signatures: the simulator takes no shortcut that changes
- * what a node accepts.
+ * what a node accepts. Its shortcuts (see {@link SimulationOptions.cryptoMemos}) are process-wide memos of
+ * results a node would compute itself: a signature made in the process is not verified again, and the
+ * second node of a pair takes the pairwise packet keys the first derived.
  *
  * Latency model: every packet's one-way delay is drawn uniformly from `[A/2, B/2]`, so a round trip lies in
  * `A..B` ms with mean `(A+B)/2`.
@@ -12,6 +14,8 @@ import type { Address } from '../endpoint/address.js';
 import { MemoryNetwork } from '../endpoint/memory-network.js';
 import { InvalidArgumentError } from '../errors.js';
 import { PrivateKey } from '../crypto/keys.js';
+import { rememberPairKeys } from '../crypto/pair-key-memo.js';
+import { rememberSignatures } from '../crypto/signature-memo.js';
 import { OverlayHost } from '../overlay/overlay-host.js';
 import { SeededRandom } from '../random/random.js';
 import { ManualClock } from '../time/manual-clock.js';
@@ -39,6 +43,14 @@ export interface SimulationOptions {
   readonly lossRate?: number;
   /** Random live nodes a new node is given as contacts. @default 3 */
   readonly introductions?: number;
+  /**
+   * Turn on the process-wide crypto memos ({@link rememberSignatures}, {@link rememberPairKeys}): a
+   * signature made by a node of this process is recognised by exact bytes instead of verified again, and
+   * pairwise packet keys are derived once per pair instead of once per side. Neither changes what any node
+   * accepts (a memo answers only with the result the node would compute). Once on, they stay on for the
+   * process. @default true
+   */
+  readonly cryptoMemos?: boolean;
 }
 
 /** What a simulation did, for a report. */
@@ -102,6 +114,10 @@ export class Simulation {
     const introductions = options.introductions ?? 3;
     if (!Number.isSafeInteger(introductions) || introductions < 0) throw new InvalidArgumentError(`introductions must be an integer >= 0, got ${introductions}`);
     this.options = options;
+    if (options.cryptoMemos ?? true) {
+      rememberSignatures();
+      rememberPairKeys();
+    }
     this.random = new SeededRandom(seed);
     this.network = new MemoryNetwork(this.clock, new SeededRandom(seed + 1), { latencyMs: (a + b) / 4, jitterMs: (b - a) / 4, lossRate });
     this.startedAt = this.clock.now();
