@@ -12,7 +12,7 @@
 import type { Address } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 import { JOIN_PING_ROUNDS, pingUntilAnswered } from './join-pings.js';
-import { commonPrefixLength, randomIdInRange } from './routing/node-id.js';
+import { randomIdInRange } from './routing/node-id.js';
 
 /** What a join needs of its DHT. */
 export type JoinHost = Pick<DHTCommunity, 'sendRequest' | 'requests' | 'routingTable' | 'isRunning' | 'context' | 'settings' | 'nodeId' | 'lookup' | 'after' | 'cancel'>;
@@ -77,16 +77,12 @@ export async function joinNetworkReport(dht: JoinHost, addresses: readonly Addre
       const target = randomIdInRange(dht.context.random, b.prefix, b.depth);
       // A far bucket of depth d holds the ids sharing exactly d - 1 leading bits with ours.
       let filled = false;
-      const bucketFull = (): boolean => (filled ||= bucketSize(dht, target, b.depth - 1, k) >= k);
+      // The bucket stays a far one (only our own bucket splits), so its load is that count.
+      const bucketFull = (): boolean => (filled ||= dht.routingTable.bucketLoad(target) >= k);
       await dht.lookup(target, false, { signal, isDone: bucketFull, kind: 'join' });
       if (filled) stoppedEarly++;
       dht.routingTable.markRefreshed(target);
     }),
   );
   return { contacts: dht.routingTable.size, pingRounds, lookups: 1 + far.length, refreshed: far.length, full, stoppedEarly };
-}
-
-/** Contacts (at most `k`) sharing exactly `prefixLength` leading bits with our id: the far bucket holding `target`. */
-function bucketSize(dht: JoinHost, target: Uint8Array, prefixLength: number, k: number): number {
-  return dht.routingTable.closest(target, k, (c) => commonPrefixLength(c.id, dht.nodeId) === prefixLength).length;
 }

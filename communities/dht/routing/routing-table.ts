@@ -189,6 +189,15 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     return closestInChain(this.table, this.selfId, target, checkInt('n', n, 0), filter);
   }
 
+  /**
+   * Live contacts in the bucket that holds `id` (at most the bucket size): for a bucket other than our
+   * own, every live contact sharing exactly as many leading bits with our id as `id` does.
+   * @throws an {@link InvalidArgumentError} when `id` has the wrong length.
+   */
+  bucketLoad(id: Uint8Array): number {
+    return this.bucketFor(id).contacts.length;
+  }
+
   /** All live contacts, bucket by bucket (shallowest first), least recently seen first within a bucket. */
   contacts(): Contact[] {
     return this.table.flatMap((b) => b.contacts);

@@ -182,6 +182,27 @@ describe('RoutingTable: closest', () => {
   });
 });
 
+describe('RoutingTable.bucketLoad', () => {
+  it('counts the live contacts sharing as many leading bits with our id as the target does (a far bucket), and validates the id', () => {
+    const clock = new ManualClock();
+    const random = new SeededRandom(5);
+    const self = random.bytes(20);
+    const table = new RoutingTable(self, clock, { bucketSize: 4, random });
+    for (let i = 0; i < 300; i++) table.add({ id: random.bytes(20), address: addr(i + 1) });
+    const far = table.buckets().filter((b) => !b.containsSelf);
+    expect(far.length).toBeGreaterThan(5);
+    for (let i = 0; i < 50; i++) {
+      const target = random.bytes(20);
+      const shared = commonPrefixLength(self, target);
+      if (shared >= far.length) continue; // our own bucket's range
+      const count = table.contacts().filter((c) => commonPrefixLength(self, c.id) === shared).length;
+      expect(table.bucketLoad(target)).toBe(count);
+      expect(table.bucketLoad(target)).toBe(table.closest(target, 4, (c) => commonPrefixLength(c.id, self) === shared).length);
+    }
+    expect(() => table.bucketLoad(Uint8Array.of(1))).toThrow(InvalidArgumentError);
+  });
+});
+
 describe('RoutingTable: refresh', () => {
   it('reports stale buckets by the injected clock, with targets inside each bucket', async () => {
     const clock = new ManualClock();
