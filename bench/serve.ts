@@ -5,8 +5,8 @@
  * from a child process (the other core, `bench/serve-client.ts`) as open-loop streams of real packets:
  * find requests tagged for the server by clients it knows (`find-tagged`), find requests signed by
  * strangers (`find-signed`), and tagged pings (`ping-tagged`). The server's per-source rate limits are off
- * (they would cap each client at 50 packets/s; this measures capacity, not policy); its node-wide
- * verification budget (10,000 signature checks/s) stays on. `server_cpu_us` is this process's CPU time
+ * (they would cap each client at 50 packets/s; this measures capacity, not policy), and with them its
+ * node-wide verification budget (by default 10,000 packets/s routed to communities, tagged ones included). `server_cpu_us` is this process's CPU time
  * (user + system, all its threads: the node, libuv, GC) per answered request; the client's time is not in
  * it. A CPU profile of the server at the highest rate of each kind says where the time goes.
  * @module

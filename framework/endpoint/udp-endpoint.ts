@@ -207,9 +207,7 @@ export class UdpEndpoint implements Endpoint {
     this.counters.packetsSent++;
     this.counters.bytesSent += size;
     try {
-      socket.send(new Uint8Array(data), to.port, host, (err) => {
-        if (err) this.failSend(err);
-      });
+      socket.send(new Uint8Array(data), to.port, host, this.afterSend);
     } catch (err) {
       this.failSend(err);
     }
@@ -309,6 +307,11 @@ export class UdpEndpoint implements Endpoint {
       }
     }
   }
+
+  /** The callback of every send (one function, not a closure per datagram). */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.failSend(err);
+  };
 
   private failSend(err: unknown): void {
     this.counters.sendErrors++;

@@ -39,6 +39,9 @@ import { addressKey, sameAddress } from '../endpoint/address.js';
 import { classOf, communityDependencies, unregisteredCommunities } from './dependencies.js';
 
 
+/** Most communities whose prefixes a packet is compared with one by one (see `OverlayHost.communityOf`). */
+const LINEAR_PREFIX_SEARCH = 16;
+
 /** Options of an {@link OverlayHost}. */
 export interface OverlayHostOptions {
   /** The transport (a {@link UdpEndpoint} or an in-memory one). */
@@ -343,7 +346,7 @@ export class OverlayHost {
       this.stats.malformed++;
       return;
     }
-    const community = this.byPrefix.get(toHex(data.subarray(0, PREFIX_BYTES)));
+    const community = this.communityOf(data);
     if (community === undefined) {
       this.stats.unknownCommunity++;
       return;
@@ -360,6 +363,22 @@ export class OverlayHost {
     } finally {
       this.handling = undefined;
     }
+  }
+
+  /**
+   * The community whose prefix `data` starts with: the few communities of a node compared byte by byte
+   * (ids differ early), so a packet's prefix is not hex-encoded; many of them through the hex map.
+   */
+  private communityOf(data: Uint8Array): OverlayCommunity | undefined {
+    const ordered = this.ordered;
+    if (ordered.length > LINEAR_PREFIX_SEARCH) return this.byPrefix.get(toHex(data.subarray(0, PREFIX_BYTES)));
+    for (const community of ordered) {
+      const prefix = community.prefix;
+      let i = 0;
+      while (i < PREFIX_BYTES && prefix[i] === data[i]) i++;
+      if (i === PREFIX_BYTES) return community;
+    }
+    return undefined;
   }
 
   /** Checks the per-IP limit, then the per-source one (so a banned IP costs no per-port state); counts drops. */

@@ -74,6 +74,20 @@ const FIND_RESPONSE_BODY_BYTES = 64;
 /** Bytes of a find response that are not nodes or records (envelope and fixed fields), for the first guess. */
 const FIND_RESPONSE_FIXED_BYTES = 200;
 
+/** The signed envelope size of each responder's key (read once: the key binary is copied on each read). */
+const ENVELOPES = new WeakMap<object, number>();
+
+/** Bytes a signed reply of `responder` adds around its body (see `signedEnvelopeBytes`). */
+export function replyEnvelopeBytes(responder: Responder): number {
+  const key = responder.context.key.publicKey;
+  let bytes = ENVELOPES.get(key);
+  if (bytes === undefined) {
+    bytes = signedEnvelopeBytes(key.toBinary().length);
+    ENVELOPES.set(key, bytes);
+  }
+  return bytes;
+}
+
 /**
  * How many bytes a reply to the find `m` may take: a whole datagram when its token proves the requester's
  * address; else 3x the request, and no more than what the address's earlier packets left (follow-ups
@@ -107,7 +121,7 @@ export function answerFind<R, W>(parts: RecordServerParts<R, W>, m: Incoming<Fin
   const candidates = held.records.slice(0, WIRE_MAX_RECORDS);
   const page: WireItem<W>[] = candidates.map((h) => ({ record: store.policy.toWire(h.record) as W, ttl: Math.max(0, Math.floor(h.expiresAt - at)) }));
   const token = tokens.issue(m.from);
-  const envelope = signedEnvelopeBytes(responder.context.key.publicKey.toBinary().length);
+  const envelope = replyEnvelopeBytes(responder);
   const body = (n: NodeRefValue[], v: WireItem<W>[]) => ({
     id,
     token,
