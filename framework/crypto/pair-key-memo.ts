@@ -9,7 +9,6 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
-import { equalBytes } from '../util/bytes.js';
 import type { PublicKey } from './keys.js';
 
 /** Counters of a {@link PairKeyMemo}. */
@@ -21,9 +20,9 @@ export interface PairKeyMemoStats {
 }
 
 interface Entry {
-  /** Key binary of the side whose mid hex sorts first, then of the other. */
-  readonly low: Uint8Array;
-  readonly high: Uint8Array;
+  /** Key of the side whose mid hex sorts first, then of the other. */
+  readonly low: PublicKey;
+  readonly high: PublicKey;
   /** Key of packets from `low` to `high`, then from `high` to `low`. */
   readonly lowToHigh: Uint8Array;
   readonly highToLow: Uint8Array;
@@ -57,8 +56,8 @@ export class PairKeyMemo {
   }
 
   /**
-   * The keys of the pair (`own`, `peer`) as `own` sees them, if remembered (the entry's key binaries are
-   * compared byte for byte). Takes the entry out: each side of a pair needs it once.
+   * The keys of the pair (`own`, `peer`) as `own` sees them, if remembered (the entry's keys are compared
+   * byte for byte). Takes the entry out: each side of a pair needs it once.
    */
   take(own: PublicKey, peer: PublicKey): PairKeysOf | undefined {
     const ownLow = own.midHex < peer.midHex;
@@ -66,7 +65,7 @@ export class PairKeyMemo {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
     const [low, high] = ownLow ? [own, peer] : [peer, own];
-    if (!equalBytes(entry.low, low.toBinary()) || !equalBytes(entry.high, high.toBinary())) return undefined;
+    if (!entry.low.equals(low) || !entry.high.equals(high)) return undefined;
     this.entries.delete(id);
     this.stats.hits++;
     return ownLow ? { to: entry.lowToHigh, from: entry.highToLow } : { to: entry.highToLow, from: entry.lowToHigh };
@@ -83,7 +82,7 @@ export class PairKeyMemo {
     const [low, high] = ownLow ? [own, peer] : [peer, own];
     const to = keys.to.slice();
     const from = keys.from.slice();
-    this.entries.set(id, { low: low.toBinary(), high: high.toBinary(), lowToHigh: ownLow ? to : from, highToLow: ownLow ? from : to });
+    this.entries.set(id, { low, high, lowToHigh: ownLow ? to : from, highToLow: ownLow ? from : to });
     this.stats.remembered++;
   }
 
