@@ -5,7 +5,7 @@
  */
 import type { Clock, Random } from '../../../framework/index.js';
 import type { ResolvedDHTSettings } from '../settings.js';
-import { ipDiversityPolicy } from './ip-diversity.js';
+import { ipDiversityPolicy, ipGroupOf } from './ip-diversity.js';
 import { RoutingTable } from './routing-table.js';
 
 /**
@@ -19,10 +19,12 @@ export function dhtRoutingTable(nodeId: Uint8Array, clock: Clock, random: Random
     maxFailures: settings.maxFailures,
     staleAfterMs: settings.refreshIntervalMs,
     random,
+    countBy: settings.ipDiversity ? ipGroupOf : undefined,
     admit: settings.ipDiversity
       ? ipDiversityPolicy(
           { maxPerBucket: settings.maxPerIpGroupPerBucket, maxPerTable: settings.maxPerIpGroupPerTable, exempt: settings.ipGroupExempt, onReject: onIpReject },
           () => table.iterate(),
+          (group) => table.countOf(group),
         )
       : undefined,
   });

@@ -21,6 +21,7 @@ export {
   ipDiversityPolicy,
   type IpDiversityOptions,
   ipGroup,
+  ipGroupOf,
   isLocalAddress,
 } from './ip-diversity.js';
 export { type SnapshotEntry } from './snapshot.js';

@@ -59,6 +59,8 @@ export function isLocalAddress(host: string): boolean {
  * holds `maxPerBucket` contacts of its group, or the table `maxPerTable`. Exempt hosts are always admitted.
  * @param options caps, exemption and a rejection callback; see {@link IpDiversityOptions}.
  * @param tableContacts the table's live contacts (read at each decision, e.g. `() => table.contacts()`).
+ * @param tableCount how many live contacts of an IP group the table holds, when the table counts them
+ *   (a table built with `countBy: ipGroupOf`): read instead of scanning `tableContacts`.
  * @throws an {@link InvalidArgumentError} when a cap is not an integer >= 1 or `Infinity`.
  * @example
  * ```ts
@@ -67,7 +69,7 @@ export function isLocalAddress(host: string): boolean {
  * table = new RoutingTable(myId, clock, { admit });
  * ```
  */
-export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: () => Iterable<Readonly<Contact>>): AdmitPolicy {
+export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: () => Iterable<Readonly<Contact>>, tableCount?: (group: string) => number): AdmitPolicy {
   const perBucket = checkCap('maxPerBucket', options.maxPerBucket ?? DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET);
   const perTable = checkCap('maxPerTable', options.maxPerTable ?? DEFAULT_MAX_PER_IP_GROUP_PER_TABLE);
   const isExempt = options.exempt ?? isLocalAddress;
@@ -101,12 +103,27 @@ export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: ()
       return false;
     }
     // The table-wide scan waits until a replacement is promoted (the policy runs again then).
-    if (!toReplacements && perTable !== Infinity && reached(tableContacts(), group, perTable)) {
+    if (!toReplacements && perTable !== Infinity && (tableCount === undefined ? reached(tableContacts(), group, perTable) : tableCount(group) >= perTable)) {
       options.onReject?.(candidate, 'table');
       return false;
     }
     return true;
   };
+}
+
+/**
+ * The IP group ({@link ipGroup}) of a contact's host, through a process-wide memo: what a routing table
+ * counts its contacts by (`countBy`) for {@link ipDiversityPolicy}'s table-wide cap.
+ */
+export function ipGroupOf(contact: Readonly<Contact>): string {
+  const host = contact.address.host;
+  let group = SHARED_GROUPS.get(host);
+  if (group === undefined) {
+    if (SHARED_GROUPS.size >= SHARED_HOST_MEMO_SIZE) SHARED_GROUPS.clear();
+    group = ipGroup(host);
+    SHARED_GROUPS.set(host, group);
+  }
+  return group;
 }
 
 /** The group and exemption of a host. */
@@ -123,6 +140,9 @@ const SHARED_HOST_MEMO_SIZE = 16_384;
 
 /** The process-wide memo of the policies with the default exemption ({@link isLocalAddress}). */
 const SHARED_HOSTS = new Map<string, HostInfo>();
+
+/** The process-wide memo of {@link ipGroupOf}. */
+const SHARED_GROUPS = new Map<string, string>();
 
 function checkCap(name: string, value: number): number {
   if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;

@@ -63,10 +63,17 @@ export interface RoutingTableOptions {
    * @default a policy that admits everything
    */
   admit?: AdmitPolicy;
+  /**
+   * Groups the live contacts are counted by ({@link RoutingTable.countOf}), kept up to date as contacts
+   * come, go and move, so an admission policy can read a table-wide count without scanning the table
+   * (the IP-diversity caps count by IP group).
+   * @default none: nothing is counted
+   */
+  countBy?: (contact: Readonly<Contact>) => string;
 }
 
 /** {@link RoutingTableOptions} with every default applied and every value checked. */
-export type ResolvedRoutingTableOptions = Readonly<Required<RoutingTableOptions>>;
+export type ResolvedRoutingTableOptions = Readonly<Required<Omit<RoutingTableOptions, 'countBy'>>> & { readonly countBy: RoutingTableOptions['countBy'] };
 
 /** Throws unless `value` is an integer in `min..max`; returns it. */
 export function checkInt(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -92,5 +99,6 @@ export function resolveOptions(idBytes: number, options: RoutingTableOptions): R
     staleAfterMs,
     random: options.random ?? new CryptoRandom(),
     admit: options.admit ?? (() => true),
+    countBy: options.countBy,
   };
 }

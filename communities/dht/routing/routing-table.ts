@@ -39,6 +39,8 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
   private readonly table: Bucket[];
   private count = 0;
   private pending: Array<() => void> = [];
+  /** Live contacts per `options.countBy` group (only groups with at least one). */
+  private readonly groups = new Map<string, number>();
 
   /**
    * @param selfId our node id (any non-zero length; {@link NODE_ID_BYTES} in production).
@@ -198,6 +200,11 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     return this.bucketFor(id).contacts.length;
   }
 
+  /** Live contacts whose `options.countBy` group is `group` (0 when the table counts no groups). */
+  countOf(group: string): number {
+    return this.groups.get(group) ?? 0;
+  }
+
   /** All live contacts, bucket by bucket (shallowest first), least recently seen first within a bucket. */
   contacts(): Contact[] {
     return this.table.flatMap((b) => b.contacts);
@@ -267,7 +274,12 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     const live = indexOfId(bucket.contacts, id);
     if (live >= 0) {
       const c = bucket.contacts[live]!;
+      const address = c.address;
       refreshContact(c, init, now);
+      if (c.address !== address && this.options.countBy !== undefined) {
+        this.countGroup({ ...c, address }, -1);
+        this.countGroup(c, 1);
+      }
       moveToTail(bucket.contacts, live);
       bucket.lastChanged = now;
       return { status: 'updated', contact: c };
@@ -286,6 +298,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
       bucket.contacts.push(candidate);
       bucket.lastChanged = now;
       this.count++;
+      this.countGroup(candidate, 1);
       this.pending.push(() => this.emit('peer:added', candidate));
       return { status: 'added', contact: candidate };
     }
@@ -314,6 +327,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     const [removed] = list.splice(index, 1);
     if (removed === undefined || list !== bucket.contacts) return;
     this.count--;
+    this.countGroup(removed, -1);
     this.pending.push(() => this.emit('peer:removed', removed));
     const added = this.promote(bucket);
     if (added !== undefined) this.pending.push(() => this.emit('peer:replaced', { removed, added }));
@@ -329,12 +343,23 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
         bucket.replacements.splice(i, 1);
         insertByLastSeen(bucket.contacts, c);
         this.count++;
+        this.countGroup(c, 1);
         first ??= c;
         this.pending.push(() => this.emit('peer:added', c));
       }
       i--;
     }
     return first;
+  }
+
+  /** Counts a live contact in (`delta` 1) or out of (-1) its `options.countBy` group. */
+  private countGroup(c: Readonly<Contact>, delta: 1 | -1): void {
+    const countBy = this.options.countBy;
+    if (countBy === undefined) return;
+    const group = countBy(c);
+    const n = (this.groups.get(group) ?? 0) + delta;
+    if (n > 0) this.groups.set(group, n);
+    else this.groups.delete(group);
   }
 
   private ownBucket(): Bucket {

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { DHTCommunity } from '../../../communities/dht/index.js';
-import { RoutingTable, ipDiversityPolicy, ipGroup, isLocalAddress } from '../../../communities/dht/routing/index.js';
+import { RoutingTable, ipDiversityPolicy, ipGroup, ipGroupOf, isLocalAddress } from '../../../communities/dht/routing/index.js';
 import type { DHTSettings } from '../../../communities/dht/index.js';
 import { ManualClock, MemoryNetwork, OverlayHost, PrivateKey, SeededRandom } from '../../../framework/index.js';
 import type { Address } from '../../../framework/index.js';
@@ -85,6 +85,37 @@ describe('ipDiversityPolicy in a RoutingTable', () => {
     expect(t.add({ id: Uint8Array.of(0x11), address: at('127.0.0.1') }).status).toBe('rejected'); // custom exempt replaces the default
     expect(() => ipDiversityPolicy({ maxPerBucket: 0 }, () => [])).toThrow(/maxPerBucket/);
     expect(() => ipDiversityPolicy({ maxPerTable: 1.5 }, () => [])).toThrow(/maxPerTable/);
+  });
+});
+
+describe('ipDiversityPolicy with a counting table', () => {
+  it('admits exactly what the table-wide scan admits, its counts following adds, moves, failures and removals', () => {
+    const random = new SeededRandom(9);
+    const build = (counted: boolean): RoutingTable => {
+      let t: RoutingTable | undefined;
+      const admit = ipDiversityPolicy({}, () => t!.iterate(), counted ? (g) => t!.countOf(g) : undefined);
+      t = new RoutingTable(Uint8Array.of(0x5a, 0x5a), new ManualClock(), { bucketSize: 3, random: new SeededRandom(1), admit, countBy: counted ? ipGroupOf : undefined });
+      return t;
+    };
+    const [counted, scanned] = [build(true), build(false)];
+    const hosts = Array.from({ length: 24 }, (_, i) => `203.0.${i % 6}.${1 + (i % 4)}`);
+    const ids = Array.from({ length: 120 }, () => random.bytes(2));
+    for (let step = 0; step < 3_000; step++) {
+      const id = ids[random.int(ids.length)]!;
+      const roll = random.int(10);
+      for (const t of [counted, scanned]) {
+        if (roll < 7) t.add({ id, address: { host: hosts[(id[0]! + step * (roll === 6 ? 1 : 0)) % hosts.length]!, port: 1 } }); // 6: a move
+        else if (roll < 9) t.fail(id);
+        else t.remove(id);
+      }
+      expect(counted.contacts().map((c) => `${c.id.join()}@${c.address.host}`)).toEqual(scanned.contacts().map((c) => `${c.id.join()}@${c.address.host}`));
+    }
+    expect(counted.size).toBeGreaterThan(10);
+    for (let i = 0; i < 6; i++) {
+      const group = `4/203.0.${i}`;
+      expect(counted.countOf(group)).toBe(counted.contacts().filter((c) => ipGroup(c.address.host) === group).length);
+    }
+    expect(scanned.countOf('4/203.0.0')).toBe(0); // a table without countBy counts nothing
   });
 });
 
