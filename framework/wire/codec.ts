@@ -6,6 +6,7 @@
  */
 import { Packr } from 'msgpackr';
 import { InvalidMessageError } from '../errors.js';
+import { DECLINED, fastPack } from './fast-pack.js';
 import { FieldError, describeFieldError } from './field-error.js';
 import type { Schema } from './schema.js';
 
@@ -34,11 +35,12 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: '
 const MAX_REASON_CHARS = 160;
 
 /**
- * Where every body is packed (handed to msgpackr before each pack): its output is copied at once, so one
+ * Where every body is packed (by `fastPack`, or msgpackr when it declines): the output is copied at once, so one
  * buffer serves every encode, where msgpackr alone allocates a fresh 8 KiB buffer every few bodies. A
  * body larger than it makes msgpackr allocate a larger one for that body only.
  */
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer, SCRATCH.byteOffset, SCRATCH.byteLength);
 
 /**
  * Encodes `value` against `schema`, returning a view of msgpackr's shared output buffer (internal: the
@@ -53,6 +55,8 @@ export function encodeBodyView<T>(schema: Schema<T>, value: T): Uint8Array {
     throw new InvalidMessageError(`cannot encode body: ${errorText(e)}`, { cause: e });
   }
   try {
+    const written = fastPack(wire, SCRATCH, SCRATCH_VIEW);
+    if (written !== DECLINED) return new Uint8Array(SCRATCH.buffer, SCRATCH.byteOffset, written);
     packr.useBuffer(SCRATCH);
     const packed = packr.pack(wire);
     return new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
