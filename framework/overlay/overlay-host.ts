@@ -24,7 +24,7 @@ import { CryptoRandom } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
 import { SystemClock } from '../time/system-clock.js';
 import { toHex } from '../util/bytes.js';
-import { PREFIX_BYTES, readHeader } from '../wire/packet.js';
+import { HEADER_BYTES, MAC_TAG_BYTES, PREFIX_BYTES, readHeader } from '../wire/packet.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RateLimitOptions } from './rate-limiter.js';
 import { IpRateLimiter } from './ip-rate-limit.js';
@@ -38,6 +38,9 @@ import type { VerifyBudgetOptions } from './verify-budget.js';
 import { addressKey, sameAddress } from '../endpoint/address.js';
 import { classOf, communityDependencies, unregisteredCommunities } from './dependencies.js';
 
+
+/** Set in the key length field of a tagged packet (see `wire/packet.ts`). */
+const MAC_KEY_LENGTH_FLAG = 0x8000;
 
 /** Most communities whose prefixes a packet is compared with one by one (see `OverlayHost.communityOf`). */
 const LINEAR_PREFIX_SEARCH = 16;
@@ -78,7 +81,8 @@ export interface OverlayHostOptions {
    */
   ipRateLimit?: IpRateLimitOptions | false;
   /**
-   * Node-wide budget on packets routed to communities (each costs a signature check); `false` turns it off.
+   * Node-wide budget on packets routed to communities (each may cost a signature check; a packet tagged
+   * under a pairwise key the node holds costs none and is not charged); `false` turns it off.
    * @default {} (the defaults of {@link VerifyBudgetOptions}: 10,000 packets/s), or `false` when `rateLimit` is `false`
    */
   verifyBudget?: VerifyBudgetOptions | false;
@@ -351,7 +355,7 @@ export class OverlayHost {
       this.stats.unknownCommunity++;
       return;
     }
-    if (this.verifyBudget !== undefined && !this.verifyBudget.admit(from)) {
+    if (this.verifyBudget !== undefined && !this.taggedByHeldPeer(data) && !this.verifyBudget.admit(from)) {
       this.stats.overBudget++;
       return;
     }
@@ -363,6 +367,23 @@ export class OverlayHost {
     } finally {
       this.handling = undefined;
     }
+  }
+
+  /**
+   * True for a packet tagged for us under a pairwise key this node holds: checking it costs one HMAC and
+   * no signature check, so it does not draw on the verification budget. (Checking a tag under a key not
+   * held costs a key agreement: such a packet is charged, as is anything that only looks tagged.)
+   */
+  private taggedByHeldPeer(data: Uint8Array): boolean {
+    const pairs = this.context.pairs;
+    if (pairs === undefined || data.length < HEADER_BYTES + 2) return false;
+    const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+    if ((field & MAC_KEY_LENGTH_FLAG) === 0) return false;
+    const start = HEADER_BYTES + 2;
+    const end = start + (field & ~MAC_KEY_LENGTH_FLAG);
+    if (end + MAC_TAG_BYTES > data.length) return false;
+    const key = this.context.keys.get(data.subarray(start, end));
+    return key !== undefined && pairs.has(key);
   }
 
   /**

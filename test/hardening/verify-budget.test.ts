@@ -72,6 +72,34 @@ describe('a node-wide verification budget', () => {
     expect(answered).toBeLessThan(pings);
   });
 
+  it('does not charge packets tagged by a peer whose pairwise key the node holds (one HMAC each, no signature check)', async () => {
+    const clock = new ManualClock();
+    const network = new MemoryNetwork(clock, new SeededRandom(5));
+    const make = async (seed: number): Promise<OverlayHost> => {
+      const host = new OverlayHost({ endpoint: network.createEndpoint(), key: PrivateKey.generate(new SeededRandom(seed)), clock, random: new SeededRandom(seed), rateLimit: false, verifyBudget: { perSecond: 100 } });
+      host.register(PingPongCommunity);
+      await host.start();
+      return host;
+    };
+    const target = await make(1);
+    const peer = await make(2);
+    target.context.pairs!.macFor(peer.key.publicKey); // the target holds the pair's keys, as after a first exchange
+    const source = network.createEndpoint();
+    await source.open();
+    const sender = peer.get(PingPongCommunity);
+    for (let i = 0; i < 500; i++) source.send(target.endpoint.address, sender.encode(Ping, { id: BigInt(i + 1), text: 'tagged' }, target.key.publicKey));
+    await clock.advance(10);
+    expect(target.get(PingPongCommunity).stats.received['ping']).toBe(500);
+    expect(target.stats.overBudget).toBe(0);
+    for (let i = 0; i < 500; i++) source.send(target.endpoint.address, sender.encode(Ping, { id: BigInt(i + 1), text: 'signed' }));
+    await clock.advance(10);
+    expect(target.get(PingPongCommunity).stats.received['ping']).toBeLessThanOrEqual(500 + 102);
+    expect(target.stats.overBudget).toBeGreaterThanOrEqual(398);
+    await target.stop();
+    await peer.stop();
+    await source.close();
+  });
+
   it('without it, every packet of the same flood reaches a signature check', async () => {
     const { target, answered, pings, floodHandled } = await distributedFlood(false, 300); // 6,000 packets show it
     expect(target.verifyBudget).toBeUndefined();
