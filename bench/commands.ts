@@ -10,7 +10,7 @@ import type { MicroResult } from './micro.js';
 import { LOOPBACK_OPERATIONS, runLoopback } from './loopback.js';
 import type { LoopbackResult } from './loopback.js';
 import { runSimulate } from './simulate.js';
-import type { SimulateResult } from './simulate.js';
+import type { LookupPhase, SimulateResult } from './simulate.js';
 import { runLibp2pComparison } from './libp2p-compare.js';
 import type { ComparisonResult } from './libp2p-compare.js';
 import { BenchError } from './report.js';
@@ -87,18 +87,12 @@ export async function benchSimulate(args: BenchArgs): Promise<SimulateResult> {
     seed: num(args.seed, 'seed'),
     quiet: args.quiet,
   });
-  const l = r.lookup;
   const rows = [
     { metric: 'nodes / RTT ms', value: `${r.nodes} / ${r.rtt_ms[0]}..${r.rtt_ms[1]}` },
     { metric: 'build wall s / simulated s', value: `${r.build.wall_s} / ${r.build.sim_s}` },
     { metric: 'stores ok', value: `${r.store.success}/${r.store.total}` },
-    { metric: 'lookups ok', value: `${l.success}/${l.total} (${(l.success_rate * 100).toFixed(2)}%)` },
-    { metric: 'hops median / p95 / p99', value: `${l.hops.median} / ${l.hops.p95} / ${l.hops.p99}` },
-    { metric: 'latency ms median / p95 / p99 (sim)', value: `${l.latency_ms.median} / ${l.latency_ms.p95} / ${l.latency_ms.p99}` },
-    { metric: 'queries per lookup median / p95', value: `${l.queries.median} / ${l.queries.p95}` },
-    { metric: 'packets / bytes per lookup', value: `${l.messages_per_lookup} / ${l.bytes_per_lookup}` },
-    { metric: '  by message', value: Object.entries(l.messages_by_type).map(([k, v]) => `${k} ${v}`).join(', ') },
-    { metric: 'lookup phase wall s', value: String(l.wall_s) },
+    ...lookupRows('', r.lookup),
+    ...lookupRows('first: ', r.lookup_first),
     { metric: 'bytes on the wire (all phases)', value: r.bytes_total.toLocaleString('en-US') },
     { metric: `memory per node (heap${r.memory_after_gc ? ', after GC' : ', no GC'})`, value: `${r.memory_per_node_bytes.toLocaleString('en-US')} B` },
     { metric: 'memory per node (heap + external)', value: `${r.memory_per_node_with_external_bytes.toLocaleString('en-US')} B` },
@@ -112,6 +106,21 @@ export async function benchSimulate(args: BenchArgs): Promise<SimulateResult> {
   rows.push({ metric: 'cpu s / wall s', value: `${r.cpu_s} / ${r.wall_s}` });
   console.log(table(rows, ['metric', 'value']) + '\n');
   return r;
+}
+
+/** Table rows of one lookup phase of `simulate`. */
+function lookupRows(prefix: string, l: LookupPhase): Array<{ metric: string; value: string }> {
+  const p = (x: { median: number; p95: number; p99: number }): string => `${x.median} / ${x.p95} / ${x.p99}`;
+  return [
+    { metric: `${prefix}lookups ok`, value: `${l.success}/${l.total} (${(l.success_rate * 100).toFixed(2)}%)` },
+    { metric: `${prefix}hops median / p95 / p99`, value: p(l.hops) },
+    { metric: `${prefix}latency ms median / p95 / p99 (sim)`, value: p(l.latency_ms) },
+    { metric: `${prefix}latency in mean RTTs median / p95 / p99`, value: p(l.latency_rtt) },
+    { metric: `${prefix}queries per lookup median / p95`, value: `${l.queries.median} / ${l.queries.p95}` },
+    { metric: `${prefix}packets / bytes per lookup`, value: `${l.messages_per_lookup} / ${l.bytes_per_lookup}` },
+    { metric: '  by message', value: Object.entries(l.messages_by_type).map(([k, v]) => `${k} ${v}`).join(', ') },
+    { metric: `${prefix}lookup phase wall s`, value: String(l.wall_s) },
+  ];
 }
 
 /** `libp2p`: js-libp2p kad-dht and Peerlay, same scenario, same run. */

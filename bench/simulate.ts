@@ -55,28 +55,13 @@ export interface SimulateResult {
   readonly build: { readonly wall_s: number; readonly sim_s: number } & Traffic;
   /** Storing the values: attempts, successes, traffic. */
   readonly store: { readonly total: number; readonly success: number; readonly success_rate: number } & Traffic;
-  /** The lookups of stored values. */
-  readonly lookup: {
-    readonly total: number;
-    readonly success: number;
-    readonly success_rate: number;
-    /** Hops to the first node holding the value (seeds are hop 1). */
-    readonly hops: Percentiles;
-    /** Simulated time from `findValues` to its result, ms. */
-    readonly latency_ms: Percentiles;
-    /** Find queries sent by each lookup (paging included, caching stores not). */
-    readonly queries: Percentiles;
-    /** Every packet on the network during the lookup phase / lookups (responses, caching stores and any maintenance included). */
-    readonly messages_per_lookup: number;
-    /** Bytes delivered during the lookup phase / lookups. */
-    readonly bytes_per_lookup: number;
-    /** Packets sent per lookup during the lookup phase, by message name (all nodes, all communities). */
-    readonly messages_by_type: Readonly<Record<string, number>>;
-    /** Wall seconds of the lookup phase. */
-    readonly wall_s: number;
-    /** Simulated seconds of the lookup phase. */
-    readonly sim_s: number;
-  } & Traffic;
+  /** The lookups of stored values (default `findValues`: returns at the quorum). */
+  readonly lookup: LookupPhase;
+  /**
+   * The same number of lookups with `findValues(key, { first: true })`: returns at the first plausible
+   * storer's answer. `lookup` finds the even-numbered values, `lookup_first` the odd ones.
+   */
+  readonly lookup_first: LookupPhase;
   /** Bytes delivered by the network in all phases. */
   readonly bytes_total: number;
   /** (heapUsed after building − before) / nodes, after a full GC when `--expose-gc` is on. */
@@ -91,6 +76,34 @@ export interface SimulateResult {
   readonly cpu_s: number;
   /** Wall seconds. */
   readonly wall_s: number;
+}
+
+/** What one lookup phase measured. */
+export interface LookupPhase extends Traffic {
+  /** Lookups run. */
+  readonly total: number;
+  /** Lookups that found the stored value. */
+  readonly success: number;
+  /** `success / total`. */
+  readonly success_rate: number;
+  /** Hops to the first node holding the value (seeds are hop 1). */
+  readonly hops: Percentiles;
+  /** Simulated time from `findValues` to its result, ms. */
+  readonly latency_ms: Percentiles;
+  /** The same in mean round trips (latency / the mean RTT of the model, `(A + B) / 2`). */
+  readonly latency_rtt: Percentiles;
+  /** Find queries sent by each lookup (paging included, caching stores not). */
+  readonly queries: Percentiles;
+  /** Every packet on the network during the lookup phase / lookups (responses, caching stores and any maintenance included). */
+  readonly messages_per_lookup: number;
+  /** Bytes delivered during the lookup phase / lookups. */
+  readonly bytes_per_lookup: number;
+  /** Packets sent per lookup during the lookup phase, by message name (all nodes, all communities). */
+  readonly messages_by_type: Readonly<Record<string, number>>;
+  /** Wall seconds of the lookup phase. */
+  readonly wall_s: number;
+  /** Simulated seconds of the lookup phase. */
+  readonly sim_s: number;
 }
 
 /** A value stored during the simulation. */
@@ -152,47 +165,12 @@ export async function runSimulate(options: SimulateOptions = {}): Promise<Simula
   const store = { total: valueCount, success: stored, success_rate: stored / valueCount, ...traffic(storeStart) };
 
   if (values.length === 0) throw new BenchError('simulate: no value could be stored');
-  say(`simulate: ${lookups} lookups`);
-  const lookupStart = snapshot();
-  const sentBefore = sentByType(sim);
-  const lookupWatch = new Stopwatch();
-  const lookupSimStart = sim.clock.now();
-  const hops: number[] = [];
-  const latency: number[] = [];
-  const queries: number[] = [];
-  let found = 0;
-  const busy = new Set<DHTCommunity>();
-  await pool(sim, lookups, concurrency, async (i) => {
-    const value = values[i % values.length]!;
-    let finder = sim.pick().dht;
-    while (busy.has(finder) || finder === value.publisher) finder = sim.pick().dht;
-    busy.add(finder);
-    const s = finder.statistics;
-    const before = { lookups: s.lookups, hops: s.hopsTotal, queries: s.queries, at: sim.clock.now() };
-    const result = await finder.findValues(value.key, { cache: false }).catch(() => []);
-    latency.push(sim.clock.now() - before.at);
-    if (result.some((v) => equalBytes(v.data, value.data))) found++;
-    if (s.lookups - before.lookups === 1) {
-      hops.push(s.hopsTotal - before.hops);
-      queries.push(s.queries - before.queries);
-    }
-    busy.delete(finder);
-  });
-  const lookupTraffic = traffic(lookupStart);
-  const lookup = {
-    total: lookups,
-    success: found,
-    success_rate: lookups === 0 ? 1 : found / lookups,
-    hops: percentiles(hops),
-    latency_ms: percentiles(latency),
-    queries: percentiles(queries),
-    messages_per_lookup: lookups === 0 ? 0 : round3(lookupTraffic.messages / lookups),
-    bytes_per_lookup: lookups === 0 ? 0 : Math.round(lookupTraffic.bytes / lookups),
-    messages_by_type: perLookup(sentBefore, sentByType(sim), lookups),
-    wall_s: lookupWatch.wallSeconds(),
-    sim_s: round3((sim.clock.now() - lookupSimStart) / 1_000),
-    ...lookupTraffic,
-  };
+  say(`simulate: ${lookups} lookups (findValues), then ${lookups} with { first: true }`);
+  const meanRtt = (rtt[0] + rtt[1]) / 2;
+  // Each mode finds its own half of the keys, so neither meets caches the other's finds left on the way.
+  const half = (parity: number): StoredValue[] => (values.length < 2 ? values : values.filter((_, i) => i % 2 === parity));
+  const lookup = await measureLookups(sim, half(0), lookups, concurrency, false, meanRtt);
+  const lookupFirst = await measureLookups(sim, half(1), lookups, concurrency, true, meanRtt);
 
   let churn: ChurnResult | null = null;
   if ((options.churn ?? 0) > 0) {
@@ -207,6 +185,7 @@ export async function runSimulate(options: SimulateOptions = {}): Promise<Simula
     build,
     store,
     lookup,
+    lookup_first: lookupFirst,
     bytes_total: bytesTotal,
     memory_per_node_bytes: Math.round((memAfter.heap - memBefore.heap) / n),
     memory_per_node_with_external_bytes: Math.round((memAfter.heap + memAfter.external - memBefore.heap - memBefore.external) / n),
@@ -214,6 +193,66 @@ export async function runSimulate(options: SimulateOptions = {}): Promise<Simula
     churn,
     cpu_s: watch.cpuSeconds(),
     wall_s: watch.wallSeconds(),
+  };
+}
+
+/**
+ * Runs `lookups` finds of the stored values from random nodes (never the publisher, never a node with a
+ * find of this phase still running, its background lookup included) and measures them. With `first`, the
+ * finds return at the first plausible storer's answer; queries and hops are counted when the background
+ * lookup has ended too (or after 10 simulated seconds).
+ */
+async function measureLookups(sim: SimDht, values: readonly StoredValue[], lookups: number, concurrency: number, first: boolean, meanRtt: number): Promise<LookupPhase> {
+  const net = sim.network.stats;
+  const start = { messages: net.sent, bytes: net.bytes };
+  const sentBefore = sentByType(sim);
+  const watch = new Stopwatch();
+  const simStart = sim.clock.now();
+  const hops: number[] = [];
+  const latency: number[] = [];
+  const queries: number[] = [];
+  let found = 0;
+  const busy = new Set<DHTCommunity>();
+  await pool(sim, lookups, concurrency, async (i) => {
+    const value = values[i % values.length]!;
+    let finder = sim.pick().dht;
+    while (busy.has(finder) || finder === value.publisher) finder = sim.pick().dht;
+    busy.add(finder);
+    const s = finder.statistics;
+    const before = { lookups: s.lookups, hops: s.hopsTotal, queries: s.queries, at: sim.clock.now() };
+    let quorum: Promise<void> = Promise.resolve();
+    let options = {};
+    if (first) {
+      let done = (): void => undefined;
+      quorum = new Promise<void>((resolve) => (done = resolve));
+      const timer = sim.clock.setTimeout(done, 10_000);
+      options = { first: true, onQuorum: () => { sim.clock.clear(timer); done(); } };
+    }
+    const result = await finder.findValues(value.key, { cache: false, ...options }).catch(() => []);
+    latency.push(sim.clock.now() - before.at);
+    if (result.some((v) => equalBytes(v.data, value.data))) found++;
+    await quorum;
+    if (s.lookups - before.lookups === 1) {
+      hops.push(s.hopsTotal - before.hops);
+      queries.push(s.queries - before.queries);
+    }
+    busy.delete(finder);
+  });
+  const traffic = { messages: net.sent - start.messages, bytes: net.bytes - start.bytes };
+  return {
+    total: lookups,
+    success: found,
+    success_rate: lookups === 0 ? 1 : found / lookups,
+    hops: percentiles(hops),
+    latency_ms: percentiles(latency),
+    latency_rtt: percentiles(latency.map((ms) => round3(ms / meanRtt))),
+    queries: percentiles(queries),
+    messages_per_lookup: lookups === 0 ? 0 : round3(traffic.messages / lookups),
+    bytes_per_lookup: lookups === 0 ? 0 : Math.round(traffic.bytes / lookups),
+    messages_by_type: perLookup(sentBefore, sentByType(sim), lookups),
+    wall_s: watch.wallSeconds(),
+    sim_s: round3((sim.clock.now() - simStart) / 1_000),
+    ...traffic,
   };
 }
 

@@ -34,6 +34,7 @@ const DHT_STATUS: Readonly<Record<DHTErrorReason, number>> = {
   'invalid-limit': 400,
   'invalid-cursor': 400,
   'invalid-seq': 400,
+  'invalid-options': 400,
   'too-large': 413,
   'no-nodes': 502,
   unreachable: 504,

@@ -10,6 +10,7 @@ import { PeerlayError } from '../../framework/errors.js';
  * Why an operation failed, the same word in every record type:
  * - `invalid-key`, `invalid-value`, `invalid-ttl`, `invalid-limit`, `invalid-cursor`, `invalid-seq`: an
  *   argument is out of range (nothing was sent);
+ * - `invalid-options`: options that cannot go together (`first` with `latest`; nothing was sent);
  * - `too-large`: the value exceeds the type's maximum, or one datagram (nothing was sent);
  * - `no-nodes`: there is no node to ask (bootstrap first), or no node acknowledged a store (try again later);
  * - `unreachable`: a lookup was sent but no node answered it, so "nothing found" could not be told apart
@@ -29,6 +30,7 @@ export type DHTErrorReason =
   | 'invalid-limit'
   | 'invalid-cursor'
   | 'invalid-seq'
+  | 'invalid-options'
   | 'too-large'
   | 'no-nodes'
   | 'unreachable'

@@ -15,7 +15,7 @@ import type { BulkHost } from './bulk.js';
 import type { RecordEngine } from './records/record-engine.js';
 import type { ClosestNode, TimedRecord } from './records/engine-types.js';
 import type { PublishOutcome } from './records/engine-types.js';
-import { compareDistance } from './routing/node-id.js';
+import { firstPlausible, quorumReached } from './find-rules.js';
 import type { ResolvedDHTSettings } from './settings.js';
 import type { DHTStatistics } from './statistics.js';
 import type { PublicKeyCache, ValueRecord } from './storage/value-record.js';
@@ -235,6 +235,7 @@ export class ValueOps {
     if (!dht.isRunning) throw new DHTError('the DHT community is not running', 'stopped');
     dht.statistics.finds++;
     const latest = options.latest === true;
+    if (latest && options.first === true) throw new DHTError('findValues: `first` and `latest` cannot go together', 'invalid-options');
     // A traced find (`onEvent`) and `latest` want a lookup; both refill the cache.
     const cached = this.cache.settings.enabled && options.cache !== false;
     if (cached && !latest && via.refresh !== true && options.onEvent === undefined) {
@@ -252,12 +253,29 @@ export class ValueOps {
       return this.found(engine.client.merge(local, this.caps()).slice(0, limit));
     }
     const quorum = dht.settings.quorum;
-    try {
-      // With `latest`, no early stop: every one of the k closest reached is asked, so a storer that missed
-      // an update cannot hide it behind the first answers.
+    const rules = { key: k, selfId: dht.nodeId, k: dht.settings.bucketSize };
+    // `first`: the earliest answer from a plausible storer is returned; the lookup goes on to its quorum.
+    let firstAnswer: ((a: Answered<FindReply>) => void) | undefined;
+    const firstFound = options.first === true ? new Promise<Answered<FindReply>>((resolve) => (firstAnswer = resolve)) : undefined;
+    // With `latest`, no early stop: every one of the k closest reached is asked, so a storer that missed
+    // an update cannot hide it behind the first answers.
+    const isDone = latest
+      ? undefined
+      : (found: ReadonlyArray<Answered<FindReply>>, suspects: ReadonlySet<string>): boolean => {
+          if (firstAnswer !== undefined) {
+            const a = firstPlausible(rules, found, suspects);
+            if (a !== undefined) {
+              firstAnswer(a);
+              firstAnswer = undefined;
+            }
+          }
+          return quorumReached(rules, found, quorum, suspects);
+        };
+    const q = { publisher, signal: options.signal };
+    const complete = async (): Promise<Array<TimedRecord<ValueRecord>>> => {
       const result = await dht.lookup(k, true, {
         signal: options.signal,
-        isDone: latest ? undefined : (found, suspects) => this.quorumReached(k, found, quorum, suspects),
+        isDone,
         quorum: latest ? undefined : quorum,
         paths: options.disjointPaths,
         publisher,
@@ -266,19 +284,39 @@ export class ValueOps {
         query: via.query,
       });
       via.onLookup?.(result);
-      const q = { publisher, signal: options.signal };
       const pages = await Promise.all(result.found.map((a) => engine.client.allPages(a.peer, k, a.reply, limit, q)));
       const all = engine.client.merge([...pages.flatMap((p) => p.records), ...engine.localRecords(k, publisher)], this.caps());
       const merged = all.slice(0, limit);
       if (cached) this.cache.put(k, publisher, this.found(merged), limit);
       if (merged.length > 0) {
-        dht.statistics.findsWithValues++;
+        if (firstFound === undefined) dht.statistics.findsWithValues++;
         void this.cacheOnClosestLacking(k, result.closest, merged).catch(() => undefined);
       } else if (result.found.length === 0 && result.closest.length === 0) {
         // Not "nothing is stored": nobody answered at all, so nobody could say.
         throw new DHTError(`no node answered the lookup of ${toHex(k)}; try again later`, 'unreachable');
       }
-      return latest ? this.found(freshestFirst(all).slice(0, limit)) : this.found(merged);
+      return latest ? freshestFirst(all) : all;
+    };
+    try {
+      const lookup = complete();
+      if (firstFound === undefined) return this.found((await lookup).slice(0, limit));
+      const onQuorum = options.onQuorum;
+      lookup.then(
+        (all) => onQuorum?.(this.found(all.slice(0, limit))),
+        () => undefined, // a failure before the first answer rejects the find below; after it, the cache stays as it was
+      );
+      const winner = await Promise.race([firstFound, lookup]);
+      if (Array.isArray(winner)) {
+        // The lookup ended before any plausible storer answered: its result is the answer.
+        if (winner.length > 0) dht.statistics.findsWithValues++;
+        return this.found(winner.slice(0, limit));
+      }
+      // A first storer whose later pages fail leaves the find to the quorum.
+      const page = await engine.client.allPages(winner.peer, k, winner.reply, limit, q).catch(() => undefined);
+      if (page === undefined) return this.found((await lookup).slice(0, limit));
+      const merged = engine.client.merge([...page.records, ...engine.localRecords(k, publisher)], this.caps()).slice(0, limit);
+      if (merged.length > 0) dht.statistics.findsWithValues++;
+      return this.found(merged);
     } catch (error) {
       throw dht.wrap(error);
     }
@@ -323,38 +361,6 @@ export class ValueOps {
       version: r.version,
       expiresAt,
     }));
-  }
-
-  /**
-   * Early stop of a value lookup: `quorum` responders with values, one of them a plausible storer (its
-   * reply says `authoritative`: it holds the values from the publisher or by replication, not as a cache;
-   * and fewer than k / 2 of the nodes seen are nearer the key: a storer is one of the k closest, and the
-   * stricter bound leaves out a liar the find has seen few nodes around, as a finder that met mostly
-   * attackers has; a real storer ranked past k / 2 ends the find by the other rule a little later) or among
-   * the `quorum` nodes nearest the key of all the responders and the nodes they pointed to. A cache along
-   * the path keeps the version that was current when it was cached, while storers get every update (and
-   * the newest version wins the merge), so stopping at the first `quorum` answers when all are caches could
-   * return a superseded version; and so could stopping on the word of a node far from the key that calls
-   * itself a storer (an attacker serving an old version: issue #16). When neither holds, the lookup runs
-   * to its end. Nodes seen in a dense cluster of ground ids at the key (`suspects`) neither vote nor rank.
-   */
-  private quorumReached(key: Uint8Array, all: ReadonlyArray<Answered<FindReply>>, quorum: number, suspects: ReadonlySet<string>): boolean {
-    const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
-    if (found.length < quorum) return false;
-    const seen = new Map<string, Uint8Array>();
-    for (const a of found) {
-      seen.set(toHex(a.peer.id), a.peer.id);
-      for (const n of a.reply.nodes) seen.set(toHex(n.id), n.id);
-    }
-    seen.delete(toHex(this.dht.nodeId)); // never queried: our own values are merged separately
-    for (const hex of suspects) seen.delete(hex);
-    const ranked = [...seen].sort((x, y) => compareDistance(key, x[1], y[1]));
-    const k = this.dht.settings.bucketSize;
-    const storers = new Set(found.filter((a) => a.reply.authoritative).map((a) => toHex(a.peer.id)));
-    const plausible = Math.ceil(k / 2);
-    if (storers.size > 0 && ranked.slice(0, plausible).some(([hex]) => storers.has(hex))) return true;
-    const answered = new Set(found.map((a) => toHex(a.peer.id)));
-    return ranked.slice(0, quorum).some(([hex]) => answered.has(hex));
   }
 
   /** Kademlia caching: store the found values on the closest node that answered without them. */

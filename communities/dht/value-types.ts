@@ -75,6 +75,23 @@ export interface FindOptions {
   latest?: boolean;
   /** Answer from the local cache when it holds a fresh answer (see `DHTSettings.valueCache`). @default true */
   cache?: boolean;
+  /**
+   * Return as soon as one plausible storer answered: a node that says it holds the values as a storer
+   * (not as a cache) and that ranks among the k / 2 nodes nearest the key of all the nodes seen so far
+   * (not a suspect of a dense cluster of ground ids). Its values (every page, verified) and ours are the
+   * result. The lookup goes on in the background to the usual quorum, refills the local cache with the
+   * quorum's answer and calls `onQuorum`; so a later find answered from the cache, or `onQuorum`, sees a
+   * newer version that this storer missed. Saves about one round trip (see `docs/performance.md`); the
+   * price is that the result rests on one storer's word for freshness (authenticity is checked as ever).
+   * Not with `latest`. @default false
+   */
+  first?: boolean;
+  /**
+   * With `first`: called once with the lookup's values (merged, newest version per publisher, as a find
+   * without `first` returns them) when the lookup ends, also when no storer answered first and the find
+   * returned them itself; not called when the lookup fails (the node stopped, the signal fired).
+   */
+  onQuorum?: (values: FoundValue[]) => void;
 }
 
 /** One value found. */

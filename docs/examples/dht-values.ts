@@ -1,12 +1,12 @@
 /**
  * The code of `docs/dht-values.md`: absolute expiration and long lifetimes, `latest`, the local cache,
- * and bulk operations. Every function runs on UDP loopback or on an in-memory network;
+ * `first`, and bulk operations. Every function runs on UDP loopback or on an in-memory network;
  * `test/communities/dht/values-guide.test.ts` runs them and checks that each `#region` below appears
  * verbatim in the page. `node dist/docs/examples/dht-values.js` runs them on 127.0.0.1.
  */
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
-import type { DHTCommunity } from '../../communities/dht/index.js';
+import type { DHTCommunity, FoundValue } from '../../communities/dht/index.js';
 import { utf8 } from '../../framework/index.js';
 import { startNodes } from './dht-guide.js';
 
@@ -44,6 +44,20 @@ export async function freshest(alice: DHTCommunity, bob: DHTCommunity, log: Log)
   return text(values[0]!.data);
 }
 
+/** Returns at the first storer's answer; the quorum's answer follows. */
+export async function firstAnswer(bob: DHTCommunity, log: Log): Promise<{ first: string; quorum: string }> {
+  // #region first
+  // Returns as soon as one plausible storer answered: about one round trip sooner on a wide-area network.
+  // The lookup goes on to the usual quorum in the background and hands its answer to onQuorum.
+  let onQuorum: (values: FoundValue[]) => void = () => undefined;
+  const quorum = new Promise<FoundValue[]>((resolve) => (onQuorum = resolve));
+  const first = await bob.findValues('status', { first: true, cache: false, onQuorum });
+  log(`first: ${text(first[0]!.data)}`); // one storer's word for which version is the newest
+  log(`quorum: ${text((await quorum)[0]!.data)}`); // what a find without `first` returns
+  // #endregion first
+  return { first: text(first[0]!.data), quorum: text((await quorum)[0]!.data) };
+}
+
 /** A repeated find answered from the cache, and one that skips it. */
 export async function cachedFinds(bob: DHTCommunity, log: Log): Promise<{ hits: number; misses: number }> {
   // #region cache
@@ -77,6 +91,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     await expiringValues(alice, bob, console.log);
     await freshest(alice, bob, console.log);
     await cachedFinds(bob, console.log);
+    await firstAnswer(bob, console.log);
     await bulk(alice, bob, console.log);
   } finally {
     await net.stop();

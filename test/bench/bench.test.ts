@@ -36,6 +36,13 @@ describe('benchmarks (smoke)', () => {
     expect(r.lookup.hops.p99).toBeGreaterThanOrEqual(r.lookup.hops.median);
     // every lookup needs at least one round trip, and RTTs are 20..200 ms of simulated time
     expect(r.lookup.latency_ms.median).toBeGreaterThanOrEqual(20);
+    expect(r.lookup.latency_rtt.median).toBeCloseTo(r.lookup.latency_ms.median / 110, 1);
+    // `first` returns at one storer's answer: never later than the quorum, every value still found
+    expect(r.lookup_first.total).toBe(20);
+    expect(r.lookup_first.success_rate).toBe(1);
+    expect(r.lookup_first.latency_ms.median).toBeGreaterThanOrEqual(20);
+    expect(r.lookup_first.latency_ms.median).toBeLessThanOrEqual(r.lookup.latency_ms.median);
+    expect(r.lookup_first.queries.samples).toBeGreaterThan(0);
     expect(r.lookup.messages_per_lookup).toBeGreaterThan(0);
     expect(r.lookup.bytes).toBeGreaterThan(0);
     expect(r.bytes_total).toBeGreaterThanOrEqual(r.lookup.bytes);

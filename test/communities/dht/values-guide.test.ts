@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bulk, cachedFinds, expiringValues, freshest } from '../../../docs/examples/dht-values.js';
+import { bulk, cachedFinds, expiringValues, firstAnswer, freshest } from '../../../docs/examples/dht-values.js';
 import { startNodes } from '../../../docs/examples/dht-guide.js';
 import type { GuideNetwork } from '../../../docs/examples/dht-guide.js';
 import { CryptoRandom, MemoryNetwork, SystemClock } from '../../../framework/index.js';
@@ -17,7 +17,7 @@ const EXAMPLE = readFileSync(new URL('docs/examples/dht-values.ts', ROOT), 'utf8
 
 describe('docs/dht-values.md', () => {
   it('quotes every region of docs/examples/dht-values.ts verbatim', () => {
-    for (const name of ['expires-at', 'latest', 'cache', 'bulk']) expect(PAGE, name).toContain(region(EXAMPLE, name));
+    for (const name of ['expires-at', 'latest', 'cache', 'first', 'bulk']) expect(PAGE, name).toContain(region(EXAMPLE, name));
   });
 });
 
@@ -40,6 +40,7 @@ describe('docs/dht-values.md: the page runs as written (UDP on 127.0.0.1)', () =
     expect(lines[0]).toMatch(/^i love bees, expires 20\d\d-/);
     expect(await freshest(alice, bob, (l) => lines.push(l))).toBe('v2');
     expect(await cachedFinds(bob, (l) => lines.push(l))).toEqual({ hits: 1, misses: 1 }); // my_key's first find missed; status came from the cache
+    expect(await firstAnswer(bob, (l) => lines.push(l))).toEqual({ first: 'v2', quorum: 'v2' });
     const values = await bulk(alice, bob, (l) => lines.push(l));
     expect(values).toEqual(Array.from({ length: 20 }, (_, i) => `expert.${i} is up`));
     expect(lines.at(-2)).toBe('stored 20 of 20');
@@ -54,6 +55,7 @@ describe('docs/dht-values.md on an in-memory network', () => {
     const log = (): void => undefined;
     await expiringValues(alice, bob, log);
     expect(await freshest(alice, bob, log)).toBe('v2');
+    expect(await firstAnswer(bob, log)).toEqual({ first: 'v2', quorum: 'v2' });
     expect((await bulk(alice, bob, log)).filter((v) => v !== '(none)')).toHaveLength(20);
     await net.stop();
   });
