@@ -15,7 +15,7 @@ import type { FindRequestBody, FindResponseBody, StoreRequestBody, WireItem } fr
 import { MAX_FIND_PADDING_BYTES, WIRE_MAX_RECORDS } from './record-messages.js';
 import type { RecordPolicy, RecordVerdict } from './policy.js';
 import { ACCEPTED_VERDICTS, verdictOf } from './policy.js';
-import { AMPLIFICATION_FACTOR } from './record-server.js';
+import { AMPLIFICATION_FACTOR, FIND_RESPONSE_BODY_BYTES, NODE_ENTRY_BYTES } from './record-server.js';
 import type { ClosestNode, FindReply, PublishOutcome, QueryOptions, RecordClientParts, RecordPeer, StorerPage, TimedRecord } from './engine-types.js';
 
 /** Most pages fetched from one storer in one read. */
@@ -46,7 +46,7 @@ export class RecordClient<R, W> {
     const hex = toHex(peer.id);
     let token = tokens.get(hex);
     for (let attempt = 0; ; attempt++) {
-      const padding = token === undefined ? this.padding() : undefined;
+      const padding = token === undefined ? this.padding(records) : undefined;
       const body: Omit<FindRequestBody, 'id'> = { target, records, cursor: options.cursor, publisher: options.publisher, token, padding };
       const m = await this.parts.request(peer, messages.Find, body, options.signal);
       const v = m.value;
@@ -269,12 +269,18 @@ export class RecordClient<R, W> {
   }
 
   /**
-   * Padding that makes a tokenless find request at least a third of a datagram (its reply may then fill
-   * one). Counted for the smaller envelope of a tagged request, so a signed one is 48 bytes over.
+   * Padding that makes a tokenless find request at least a third of its largest reply, so the 3x
+   * amplification bound lets the reply through whole: a third of a datagram when it asks for records (a
+   * page may fill one), and a third of a signed reply with k node entries when it asks for nodes only (a
+   * node lookup's request is then about 200 bytes instead of 467 with 1,400-byte datagrams; a responder
+   * with a larger k sends as many nodes as fit). Counted for the smaller envelope of a tagged request, so
+   * a signed one is 48 bytes over.
    */
-  private padding(): Uint8Array {
-    const envelope = macEnvelopeBytes(this.parts.node.publicKeyBytes);
-    const want = Math.ceil(this.parts.node.maxPacketBytes / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
+  private padding(records: boolean): Uint8Array {
+    const { publicKeyBytes, maxPacketBytes, k } = this.parts.node;
+    const envelope = macEnvelopeBytes(publicKeyBytes);
+    const reply = records ? maxPacketBytes : Math.min(maxPacketBytes, signedEnvelopeBytes(publicKeyBytes) + FIND_RESPONSE_BODY_BYTES + k * NODE_ENTRY_BYTES);
+    const want = Math.ceil(reply / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
     return new Uint8Array(Math.max(0, Math.min(MAX_FIND_PADDING_BYTES, want)));
   }
 }

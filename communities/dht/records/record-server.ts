@@ -63,14 +63,14 @@ export interface RecordServerParts<R, W> {
 }
 
 /** Upper bound of one node entry on the wire (an IPv6 address). */
-const NODE_ENTRY_BYTES = 46;
+export const NODE_ENTRY_BYTES = 46;
 /** Bytes a record takes on the wire beyond its size as the policy counts it (key, signature, framing), a guess. */
 const RECORD_FRAMING_BYTES = 180;
 /**
  * Most bytes a find response body takes besides its nodes, when it carries no record: array header, id (9),
  * token (22), the two list headers, total (9) and two booleans, rounded up.
  */
-const FIND_RESPONSE_BODY_BYTES = 64;
+export const FIND_RESPONSE_BODY_BYTES = 64;
 /** Bytes of a find response that are not nodes or records (envelope and fixed fields), for the first guess. */
 const FIND_RESPONSE_FIXED_BYTES = 200;
 
