@@ -7,6 +7,7 @@
 import { Packr } from 'msgpackr';
 import { InvalidMessageError } from '../errors.js';
 import { DECLINED, fastPack } from './fast-pack.js';
+import { fastUnpack, UNREAD } from './fast-unpack.js';
 import { FieldError, describeFieldError } from './field-error.js';
 import type { Schema } from './schema.js';
 
@@ -100,7 +101,8 @@ export function decodeBody<T>(schema: Schema<T>, bytes: Uint8Array): DecodeResul
     // leak onto the caller's array.
     const own = new Uint8Array(bytes.length);
     own.set(bytes);
-    wire = packr.unpack(own);
+    wire = fastUnpack(own);
+    if (wire === UNREAD) wire = packr.unpack(own);
   } catch (e) {
     return reject(msgpackReason(e));
   }
