@@ -82,13 +82,15 @@ input, 3 node unreachable.`,
 export const getCommand: Command = {
   path: ['get'],
   summary: 'find the values stored under a key',
-  help: `Usage: peerlay get KEY... [--latest] [--no-cache] [--local] [--limit N] [--publisher MID] [--encoding utf8|hex|base64url] [client options]
+  help: `Usage: peerlay get KEY... [--latest | --first] [--no-cache] [--local] [--limit N] [--publisher MID] [--encoding utf8|hex|base64url] [client options]
 
 Prints every value found under KEY, one per line, followed by who signed it and how long it lives.
   --local        only what the node itself holds (no network lookup)
   --limit N      at most N values (default 100)
   --publisher P  only the values signed by P (a mid, 40 hex digits, or a public key, 148 hex digits)
   --encoding E   print values in this encoding (default: as text when they are UTF-8, else base64url)
+  --first        return at the first answer of a storer near the key (about one round trip sooner; one
+                 storer's word for which version is the newest), one KEY only
 ${GET_BULK_HELP}${CLIENT_HELP}
 ${KEY_HELP}
 ${IMMUTABLE_HELP}
@@ -102,6 +104,7 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
     publisher: { type: 'string' },
     encoding: { type: 'string' },
     latest: { type: 'boolean' },
+    first: { type: 'boolean' },
     'no-cache': { type: 'boolean' },
   },
   positionals: [1, 1_000],
@@ -110,6 +113,7 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
     if (keys.length === 1 && isImmutableKey(key!)) return getImmutable(values, key!, io);
     const query = new URLSearchParams();
     if (values.latest === true) query.set('latest', 'true');
+    if (values.first === true) query.set('first', 'true');
     if (values['no-cache'] === true) query.set('cache', 'false');
     if (values.local === true) query.set('local', 'true');
     const limit = intOption(values, 'limit', undefined, 1, 1_000);
@@ -117,7 +121,7 @@ Exit: 0 found, 1 nothing found or the lookup failed, 2 bad input, 3 node unreach
     if (typeof values.publisher === 'string') query.set('publisher', values.publisher);
     if (typeof values.encoding === 'string') query.set('encoding', values.encoding);
     if (keys.length > 1) {
-      if (values.local === true || values.publisher !== undefined) throw new UsageError('--local and --publisher take one KEY');
+      if (values.local === true || values.publisher !== undefined || values.first === true) throw new UsageError('--local, --publisher and --first take one KEY');
       return getMany(keys, query, values, io);
     }
     const qs = query.size > 0 ? `?${query.toString()}` : '';

@@ -1,8 +1,8 @@
 /**
  * Absolute expiration, `latest`, the value cache and bulk operations through `peerlay node` (in-process
  * `PeerlayNode`s over real UDP on 127.0.0.1): the HTTP API (`expiresAt`, `?latest`, `?cache=false`,
- * `POST /dht/find-many`, `POST /dht/store-many`) and the commands (`put --expires-at`, `put --many`,
- * `get --latest`, `get --no-cache`, `get K1 K2 ...`).
+ * `?first`, `POST /dht/find-many`, `POST /dht/store-many`) and the commands (`put --expires-at`, `put --many`,
+ * `get --latest`, `get --first`, `get --no-cache`, `get K1 K2 ...`).
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,11 @@ describe('HTTP API', () => {
     await call(nodes[3]!, 'GET', '/dht/values/http-long?cache=false');
     await call(nodes[3]!, 'GET', '/dht/values/http-long?latest');
     expect(nodes[3]!.dht.statistics.cacheHits).toBe(hits + 1);
+    const quick = await call(nodes[4]!, 'GET', '/dht/values/http-long?first&cache=false');
+    expect((quick.body.values as Array<{ value: string }>).map((v) => v.value)).toEqual(['three days']);
+    const clash = await call(nodes[4]!, 'GET', '/dht/values/http-long?first&latest');
+    expect(clash.status).toBe(400);
+    expect(clash.body.error?.code).toBe('invalid-options');
     const stats = await call(nodes[3]!, 'GET', '/dht/statistics');
     expect((stats.body.dht as Record<string, number>).cacheHits).toBe(hits + 1);
   });
@@ -77,7 +82,7 @@ describe('commands', () => {
     const bad = io(nodes[1]!);
     expect(await main(['put', 'cli-expiring', 'x', '--ttl', '1h', '--expires-at', when], bad)).toBe(2);
     expect(bad.err()).toContain('not both');
-    for (const flags of [['--latest'], ['--no-cache'], []]) {
+    for (const flags of [['--latest'], ['--first'], ['--no-cache'], []]) {
       const get = io(nodes[3]!);
       expect(await main(['get', 'cli-expiring', ...flags], get)).toBe(0);
       expect(get.out()).toMatch(/^soon\t\(signed by/);
@@ -95,5 +100,8 @@ describe('commands', () => {
     expect(get.out()).toMatch(/^cli-many-a:\n {2}A\t\(unsigned, .*\)\ncli-many-b:\n {2}B\t\(signed by .*\)\ncli-many-none:\n {2}\(nothing found\)\n$/);
     const usage = io(nodes[2]!);
     expect(await main(['put', '--many', file, 'extra'], usage)).toBe(2);
+    const firstMany = io(nodes[4]!);
+    expect(await main(['get', 'cli-many-a', 'cli-many-b', '--first'], firstMany)).toBe(2);
+    expect(firstMany.err()).toContain('--first take one KEY');
   });
 });

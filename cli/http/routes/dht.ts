@@ -36,7 +36,7 @@ export function dhtRoutes(s: ApiServices): Route[] {
           found = localValues(s, key.dhtKey, publisher).slice(0, limit);
         } else {
           try {
-            const fresh = { latest: boolParam(query, 'latest'), cache: query.get('cache') === null || boolParam(query, 'cache') };
+            const fresh = { latest: boolParam(query, 'latest'), first: boolParam(query, 'first'), cache: query.get('cache') === null || boolParam(query, 'cache') };
             found = await dht.findValues(key.dhtKey, { signal, limit, publisher, ...fresh, ...(onEvent === undefined ? {} : { onEvent }) });
           } catch (error) {
             if (!(error instanceof DHTError && error.reason === 'no-nodes')) throw error;
