@@ -128,11 +128,13 @@ export interface AdversarialArgs extends BenchArgs {
   readonly finders?: string | undefined;
   /** `grinding`: defence combinations, comma-separated (`none,caps,dense,both`). @default all four */
   readonly defences?: string | undefined;
+  /** `grinding`: the finds use `findValues(key, { first: true })`. @default false */
+  readonly first?: boolean | undefined;
 }
 
 /**
  * `adversarial` command: `--attack fraction|grinding|all` (default all); for `fraction`, `--nodes`,
- * `--values`, `--lookups` (finds per value) and `--seed`; for `grinding`, `--honest` and `--finders`.
+ * `--values`, `--lookups` (finds per value) and `--seed`; for `grinding`, `--honest`, `--finders`, `--defences` and `--first`.
  * Runs, prints tables, returns both results.
  */
 export async function benchAdversarial(args: AdversarialArgs): Promise<{ fraction?: AdversarialResult; grinding?: GrindingResult }> {
@@ -147,6 +149,7 @@ export async function benchAdversarial(args: AdversarialArgs): Promise<{ fractio
       finders: num(args.finders),
       defences: args.defences === undefined ? undefined : parseDefences(args.defences),
       seed: num(args.seed),
+      first: args.first === true,
       log: args.quiet === true ? undefined : (line) => console.error(line),
     });
     printGrinding(out.grinding);

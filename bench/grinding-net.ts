@@ -155,9 +155,11 @@ export class GrindingNet {
 
   /**
    * For `target`: publishes (a new publisher's value, or the next version of the updated one) with
-   * `paths` disjoint paths, then `finders` distinct honest nodes that took part in nothing yet find it.
+   * `paths` disjoint paths, then `finders` distinct honest nodes that took part in nothing yet find it
+   * (with `first`, returning at the first plausible storer's answer; queries are counted once the
+   * background lookups ended too).
    */
-  async measure(target: GrindTarget, paths: number, finders: number, tag: string): Promise<GrindRow> {
+  async measure(target: GrindTarget, paths: number, finders: number, tag: string, first = false): Promise<GrindRow> {
     const net = this.net;
     await net.clock.advance(this.measurements++ === 0 ? 0 : MEASUREMENT_GAP_MS);
     const publisher = target.publisher ?? this.fresh();
@@ -172,13 +174,14 @@ export class GrindingNet {
     await net.settle(
       Promise.all(
         chosen.map(async (finder) => {
-          const found = await finder.findValues(target.key, { disjointPaths: paths }).catch(() => []);
+          const found = await finder.findValues(target.key, { disjointPaths: paths, first }).catch(() => []);
           const mine = found.filter((v) => v.publicKey?.midHex === mid);
           if (mine.some((v) => sameBytes(v.data, data))) succeeded++;
           else if (mine.length > 0) stale++;
         }),
       ),
     );
+    if (first) await net.clock.advance(10_000); // the background lookups end
     return { target: target.name, paths, storeAcks, finds: chosen.length, succeeded, rate: succeeded / chosen.length, stale, queriesPerFind: (queries() - before) / chosen.length };
   }
 

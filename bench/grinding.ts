@@ -29,6 +29,8 @@ export interface GrindingOptions {
   defences?: ReadonlyArray<keyof typeof DEFENCES>;
   /** Seed. @default 1 */
   seed?: number;
+  /** The finds return at the first plausible storer's answer (`findValues(key, { first: true })`). @default false */
+  first?: boolean;
   /** Progress lines. @default nothing */
   log?: (line: string) => void;
 }
@@ -65,6 +67,8 @@ export interface GrindingResult {
   honest: number;
   attackers: number;
   bucketSize: number;
+  /** The finds used `first`. */
+  first: boolean;
   /** Ids one core grinds here per second of CPU time (SHA-1 of a key binary), and the load then. */
   grindRate: number;
   grindLoad: number;
@@ -106,13 +110,13 @@ export async function runGrinding(options: GrindingOptions = {}): Promise<Grindi
   const net = await GrindingNet.build({ honest, settings: { bucketSize: k }, seed: options.seed ?? 1, targets, poolSize }, (joined) => joined % 250 === 0 && log(`joined ${joined}/${honest} (${Math.round((Date.now() - started) / 1_000)} s)`));
   const buildWallMs = Date.now() - started;
   log(`built in ${buildWallMs} ms; ${net.attackers.length} attackers; ground ${net.grind.tried} ids in ${net.grind.hashMs} ms`);
-  const result: GrindingResult = { benchmark: 'adversarial-grinding', honest, attackers: net.attackers.length, bucketSize: k, grindRate, grindLoad, grind: net.grind, costs, buildWallMs, rows: [] };
+  const result: GrindingResult = { benchmark: 'adversarial-grinding', honest, attackers: net.attackers.length, bucketSize: k, first: options.first === true, grindRate, grindLoad, grind: net.grind, costs, buildWallMs, rows: [] };
   try {
     for (const name of names) {
       net.setDefences(DEFENCES[name]);
       for (const paths of [1, 4]) {
         for (const target of net.targets.filter((t) => t.label === name)) {
-          const row = await net.measure(target, paths, finders, name);
+          const row = await net.measure(target, paths, finders, name, options.first === true);
           result.rows.push({ defences: name, ...row, load: Number(loadavg()[0]!.toFixed(2)) });
           log(`${name} d=${paths} ${target.name}: ${row.succeeded}/${row.finds} (${row.stale} stale, ${row.queriesPerFind.toFixed(1)} queries/find)`);
         }
@@ -126,7 +130,7 @@ export async function runGrinding(options: GrindingOptions = {}): Promise<Grindi
 
 /** Prints the result as tables. */
 export function printGrinding(r: GrindingResult): void {
-  console.log(`grinding: ${r.honest} honest nodes, ${r.attackers} attackers, k=${r.bucketSize}, built in ${r.buildWallMs} ms; grind rate ${r.grindRate} ids per CPU second (load ${r.grindLoad.toFixed(2)})`);
+  console.log(`grinding: ${r.honest} honest nodes, ${r.attackers} attackers, k=${r.bucketSize}${r.first ? ', finds with first: true' : ''}, built in ${r.buildWallMs} ms; grind rate ${r.grindRate} ids per CPU second (load ${r.grindLoad.toFixed(2)})`);
   console.log(table(r.costs.map((c) => ({ ...c, secondsK: Number(c.secondsK.toFixed(2)), seconds2K: Number(c.seconds2K.toFixed(2)) })), ['nodes', 'triesK', 'secondsK', 'seconds2K']));
   const rows = r.rows.map((x) => ({ ...x, successPercent: Number((x.rate * 100).toFixed(2)), queriesPerFind: Number(x.queriesPerFind.toFixed(2)) }));
   console.log(table(rows, ['defences', 'target', 'paths', 'storeAcks', 'finds', 'succeeded', 'successPercent', 'stale', 'queriesPerFind', 'load']));
