@@ -2,6 +2,7 @@
  * Pairwise packet keys: both sides derive the same key per direction from the X25519 halves of their
  * libnacl key pairs; a tag checks only for its recipient, in its direction, over its exact bytes.
  */
+import { createHmac, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError,
@@ -85,6 +86,23 @@ describe('PairKeys', () => {
     expect(pairs.check(lowOrder, message, new Uint8Array(MAC_TAG_BYTES))).toBe(false);
     expect(pairs.stats.refused).toBe(2);
     expect(pairs.size).toBe(0);
+  });
+
+  it('tags with HMAC-SHA256 under the HKDF key of the direction, for every message length', () => {
+    const [a, b] = [keys(1), keys(2)];
+    const [pa, pb] = [new PairKeys(a), new PairKeys(b)];
+    const secret = a.sharedSecret(b.publicKey)!;
+    const info = concatBytes(a.publicKey.toBinary(), b.publicKey.toBinary());
+    const key = new Uint8Array(hkdfSync('sha256', secret, utf8('peerlay packet mac v1'), info, 32));
+    const random = new SeededRandom(9);
+    // Around the block edges, a find request and response, one past the first buffer (it grows), then short again.
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 137, 364, 1_500, 5_000, 20]) {
+      const m = random.bytes(length);
+      const expected = new Uint8Array(createHmac('sha256', key).update(m).digest().subarray(0, MAC_TAG_BYTES));
+      const tag = pa.macFor(b.publicKey)!.tag(m);
+      expect(tag, `length ${length}`).toStrictEqual(expected);
+      expect(pb.check(a.publicKey, m, tag)).toBe(true);
+    }
   });
 
   it('checks its options', () => {
