@@ -6,7 +6,7 @@
  * @module
  */
 import type { Address, Incoming, PublicKey } from '../../framework/index.js';
-import { AmplificationLimitError, sameAddress, toHex } from '../../framework/index.js';
+import { AmplificationLimitError, equalBytes, sameAddress, toHex } from '../../framework/index.js';
 import type { DHTCommunity } from './dht-community.js';
 
 /** Most address challenges in flight at once. */
@@ -14,6 +14,19 @@ export const MAX_CHALLENGES = 64;
 
 /** Most verification pings of new contacts in flight at once. */
 export const MAX_VERIFICATIONS = 256;
+
+/** The binary of each key learned from (keys are immutable and shared process-wide: read once, not copied per packet). */
+const BINARIES = new WeakMap<PublicKey, Uint8Array>();
+
+/** `key`'s binary, shared read-only (the routing table copies what it keeps). */
+function binaryOf(key: PublicKey): Uint8Array {
+  let binary = BINARIES.get(key);
+  if (binary === undefined) {
+    binary = key.toBinary();
+    BINARIES.set(key, binary);
+  }
+  return binary;
+}
 
 /** Contact learning for one {@link DHTCommunity}. */
 export class ContactLearning {
@@ -43,8 +56,15 @@ export class ContactLearning {
   addContact(publicKey: PublicKey, address: Address, proven = false): void {
     const dht = this.dht;
     const known = dht.routingTable.get(publicKey.mid);
-    if (!proven && known !== undefined && !sameAddress(known.address, address)) return this.challenge(publicKey, address);
-    const result = dht.routingTable.add({ id: publicKey.mid, address, publicKeyBinary: publicKey.toBinary() });
+    const publicKeyBinary = binaryOf(publicKey);
+    if (known !== undefined && sameAddress(known.address, address)) {
+      // Live at this address with this key: all that `add` would do (its 'updated' case) is a touch.
+      if (known.publicKeyBinary !== undefined && equalBytes(known.publicKeyBinary, publicKeyBinary)) {
+        dht.routingTable.touch(publicKey.mid);
+        return;
+      }
+    } else if (!proven && known !== undefined) return this.challenge(publicKey, address);
+    const result = dht.routingTable.add({ id: publicKey.mid, address, publicKeyBinary });
     if (result.status === 'added' && !proven) this.verify(publicKey, address);
     if (result.status !== 'full') return;
     const candidate = result.pingCandidate;
