@@ -98,10 +98,10 @@ export function replyBudget(parts: Pick<RecordServerParts<unknown, unknown>, 're
   const { responder, tokens, statistics } = parts;
   const datagram = responder.context.transport.maxPacketBytes;
   const proven = m.value.token !== undefined && tokens.verify(m.value.token, m.from);
+  if (proven) return { datagram, proven, max: datagram };
   const allowance = responder.context.amplification?.allowance(m.from) ?? Number.POSITIVE_INFINITY;
-  const max = proven ? datagram : Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance);
-  if (!proven) statistics.unprovenFinds++;
-  return { datagram, proven, max };
+  statistics.unprovenFinds++;
+  return { datagram, proven, max: Math.min(datagram, AMPLIFICATION_FACTOR * m.size, allowance) };
 }
 
 /**
