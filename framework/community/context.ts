@@ -14,7 +14,6 @@ import type { Random } from '../random/random.js';
 import type { Clock } from '../time/clock.js';
 import { SIGNATURE_BYTES } from '../crypto/sizes.js';
 import { createHash } from 'node:crypto';
-import { equalBytes } from '../util/bytes.js';
 
 /** Options of one {@link Transport.send}. */
 export interface SendOptions {
@@ -81,12 +80,11 @@ export class PublicKeyCache {
   /** Keys in least recently used order (a `Set` keeps insertion order; a hit moves its key to the end). */
   private readonly recent = new Set<PublicKey>();
   /**
-   * The last key seen in each of {@link KEY_SLOTS} slots (by a hash of the binary's last bytes), with its
-   * binary: a key met again is found by comparing bytes, without hex-encoding its binary (every signed or
-   * tagged packet carries one).
+   * The last key seen in each of {@link KEY_SLOTS} slots (by a hash of the binary's last bytes): a key
+   * met again is found by comparing its bytes in place, without hex-encoding its binary (every signed or
+   * tagged packet carries one). Made at the first key (a simulated node that never parses one pays nothing).
    */
-  private readonly slotBinaries = new Array<Uint8Array | undefined>(KEY_SLOTS);
-  private readonly slotKeys = new Array<PublicKey | undefined>(KEY_SLOTS);
+  private slots: Array<PublicKey | undefined> | undefined;
 
   /** @param capacity most keys kept. @default 4096 */
   constructor(private readonly capacity = 4_096) {}
@@ -98,17 +96,17 @@ export class PublicKeyCache {
 
   /** The parsed key, or `undefined` when the binary is not a valid public key. */
   get(binary: Uint8Array): PublicKey | undefined {
+    const slots = (this.slots ??= new Array<PublicKey | undefined>(KEY_SLOTS).fill(undefined));
     const slot = keySlot(binary);
-    const held = this.slotBinaries[slot];
-    if (held !== undefined && equalBytes(held, binary)) return this.touch(this.slotKeys[slot]!);
+    const held = slots[slot];
+    if (held !== undefined && held.hasBinary(binary)) return this.touch(held);
     let key: PublicKey;
     try {
       key = PublicKey.fromBinary(binary);
     } catch {
       return undefined; // a wrong prefix or length: cheap to tell again, so not remembered
     }
-    this.slotBinaries[slot] = binary.slice();
-    this.slotKeys[slot] = key;
+    slots[slot] = key;
     return this.touch(key);
   }
 
@@ -155,8 +153,8 @@ export class PublicKeyCache {
     this.get(publicKeyBinary)?.verify(message, signature) ?? false;
 }
 
-/** Slots of the byte-compared front of {@link PublicKeyCache}. */
-const KEY_SLOTS = 1_024;
+/** Slots of the byte-compared front of {@link PublicKeyCache} (2 KB of pointers per node). */
+const KEY_SLOTS = 256;
 
 /** A slot for a key binary: FNV-1a of its last 8 bytes (the end of the Ed25519 key: random for real keys). */
 function keySlot(binary: Uint8Array): number {

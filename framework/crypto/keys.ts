@@ -155,6 +155,14 @@ export class PublicKey {
     return other === this || equalBytes(this.#bin, other.#bin);
   }
 
+  /**
+   * @param binary a public key binary.
+   * @returns true if this key's binary is exactly `binary` (compared in place, nothing copied).
+   */
+  hasBinary(binary: Uint8Array): boolean {
+    return equalBytes(this.#bin, binary);
+  }
+
   /** @returns `PublicKey(<midHex>)`. */
   toString(): string {
     return `PublicKey(${this.midHex})`;

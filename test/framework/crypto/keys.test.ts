@@ -111,6 +111,9 @@ describe.each(backends)('PrivateKey / PublicKey ($name backend)', (backend) => {
     expect(toHex(a.toBinary())).toBe(toHex(b.toBinary()));
     expect(a.publicKey.equals(b.publicKey)).toBe(true);
     expect(a.publicKey.equals(c.publicKey)).toBe(false);
+    expect(a.publicKey.hasBinary(b.publicKey.toBinary())).toBe(true);
+    expect(a.publicKey.hasBinary(c.publicKey.toBinary())).toBe(false);
+    expect(a.publicKey.hasBinary(a.publicKey.toBinary().subarray(0, 73))).toBe(false);
   });
 
   it('fromBinary rejects wrong prefix and wrong length with KeyFormatError', () => {
