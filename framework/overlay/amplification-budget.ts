@@ -74,8 +74,13 @@ export class AmplificationBudget implements AmplificationGate {
   private readonly credit = new Map<string, number>();
   /** Proven addresses, least recently used first. */
   private readonly proven = new Set<string>();
-  /** Hashes of unproven addresses evicted from `credit` (0: empty slot). */
-  private readonly evictedFilter: Uint32Array;
+  /**
+   * Hashes of unproven addresses evicted from `credit` (0: empty slot); made at the first eviction (past
+   * `maxAddresses` unproven addresses), so a node that never evicts (every simulated node) does not carry
+   * its 256 KB.
+   */
+  private evictedFilter: Uint32Array | undefined;
+  private readonly evictedSlots: number;
   private readonly factor: number;
   private readonly maxAddresses: number;
   private readonly maxProven: number;
@@ -89,7 +94,7 @@ export class AmplificationBudget implements AmplificationGate {
     if (!Number.isInteger(slots) || slots < 1 || (slots & (slots - 1)) !== 0) {
       throw new InvalidArgumentError(`evictedSlots must be a power of two, got ${slots}`);
     }
-    this.evictedFilter = new Uint32Array(slots);
+    this.evictedSlots = slots;
   }
 
   /** Unproven addresses whose credit is held. */
@@ -170,16 +175,18 @@ export class AmplificationBudget implements AmplificationGate {
     if (oldest === undefined) return;
     this.credit.delete(oldest);
     const [slot, mark] = this.hashes(oldest);
-    this.evictedFilter[slot] = mark;
+    (this.evictedFilter ??= new Uint32Array(this.evictedSlots))[slot] = mark;
     this.stats.evicted++;
   }
 
   private wasEvicted(key: string): boolean {
+    if (this.evictedFilter === undefined) return false;
     const [slot, mark] = this.hashes(key);
     return this.evictedFilter[slot] === mark;
   }
 
   private forgetEvicted(key: string): void {
+    if (this.evictedFilter === undefined) return;
     const [slot, mark] = this.hashes(key);
     if (this.evictedFilter[slot] === mark) this.evictedFilter[slot] = 0;
   }
@@ -193,7 +200,7 @@ export class AmplificationBudget implements AmplificationGate {
       a = Math.imul(a ^ c, 0x01000193);
       b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
     }
-    return [(a >>> 0) & (this.evictedFilter.length - 1), (b | 1) >>> 0];
+    return [(a >>> 0) & (this.evictedSlots - 1), (b | 1) >>> 0];
   }
 }
 
