@@ -136,8 +136,6 @@ export interface RecordClientParts<R, W> {
   readonly node: { readonly id: Uint8Array; readonly k: number; readonly publicKeyBytes: number; readonly maxPacketBytes: number };
   /** The k closest nodes to `location` that answered a lookup. */
   closestNodes(location: Uint8Array, options: ClosestNodesOptions): Promise<readonly ClosestNode[]>;
-  /** The key of node `id` when this node knows it: a request to it may then be tagged; without it, it is signed. */
-  recipientKey?(id: Uint8Array): PublicKey | undefined;
 }
 
 /**

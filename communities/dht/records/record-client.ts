@@ -46,7 +46,7 @@ export class RecordClient<R, W> {
     const hex = toHex(peer.id);
     let token = tokens.get(hex);
     for (let attempt = 0; ; attempt++) {
-      const padding = token === undefined ? this.padding(records, peer) : undefined;
+      const padding = token === undefined ? this.padding(records) : undefined;
       const body: Omit<FindRequestBody, 'id'> = { target, records, cursor: options.cursor, publisher: options.publisher, token, padding };
       const m = await this.parts.request(peer, messages.Find, body, options.signal);
       const v = m.value;
@@ -273,14 +273,12 @@ export class RecordClient<R, W> {
    * amplification bound lets the reply through whole: a third of a datagram when it asks for records (a
    * page may fill one), and a third of a signed reply with k node entries when it asks for nodes only (a
    * node lookup's request is then about 200 bytes instead of 467 with 1,400-byte datagrams; a responder
-   * with a larger k sends as many nodes as fit). Counted for the envelope the request will have: signed
-   * to a node whose key we do not know, else the smaller tagged one (when tagging is off, a signed
-   * request to a known node is 48 bytes over).
+   * with a larger k sends as many nodes as fit). Counted for the smaller envelope of a tagged request, so
+   * a signed one is 48 bytes over.
    */
-  private padding(records: boolean, peer: RecordPeer): Uint8Array {
+  private padding(records: boolean): Uint8Array {
     const { publicKeyBytes, maxPacketBytes, k } = this.parts.node;
-    const signed = this.parts.recipientKey !== undefined && this.parts.recipientKey(peer.id) === undefined;
-    const envelope = signed ? signedEnvelopeBytes(publicKeyBytes) : macEnvelopeBytes(publicKeyBytes);
+    const envelope = macEnvelopeBytes(publicKeyBytes);
     const reply = records ? maxPacketBytes : Math.min(maxPacketBytes, signedEnvelopeBytes(publicKeyBytes) + FIND_RESPONSE_BODY_BYTES + k * NODE_ENTRY_BYTES);
     const want = Math.ceil(reply / AMPLIFICATION_FACTOR) - envelope - FIND_BODY_BYTES;
     return new Uint8Array(Math.max(0, Math.min(MAX_FIND_PADDING_BYTES, want)));

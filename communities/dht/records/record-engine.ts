@@ -60,7 +60,6 @@ export class RecordEngine<R, W> {
         maxPacketBytes: community.context.transport.maxPacketBytes,
       },
       closestNodes: (location, o) => network.findClosestNodes(location, o),
-      recipientKey: (id) => network.recipientKey(id),
     });
     this.server = {
       responder: community,
