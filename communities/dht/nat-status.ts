@@ -157,6 +157,18 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
   private current: NatStatus = UNKNOWN;
   /** `addressKey` of the bound address the observations were made for. */
   private boundKey: string | undefined;
+  /** The bound host and port `boundKey` was made from (compared first: no key is built while they stay). */
+  private boundHost: string | undefined;
+  private boundPort: number | undefined;
+  /** True when the bound host is `0.0.0.0` or `::`: the verdict then reads `localHosts()`, which may change by itself. */
+  private boundUnspecified = false;
+  /**
+   * True once `current` was judged from the observations held now (set by {@link NatObserver.refresh}).
+   * The verdict depends on nothing else but the bound address (and, for an unspecified bind, the
+   * machine's interfaces): the clock only stamps `changedAt` when the verdict changes, and ageing runs on
+   * the observations' own times, so between two observations a read returns the verdict unchanged.
+   */
+  private judged = false;
 
   /**
    * @param options see {@link NatObserverOptions}.
@@ -175,7 +187,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
 
   /** The current verdict. */
   get status(): NatStatus {
-    this.refresh();
+    if (!this.upToDate()) this.refresh();
     return this.current;
   }
 
@@ -186,7 +198,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
 
   /** The groups of the reporters whose observations count now. */
   reporterGroups(): Set<string> {
-    this.refresh();
+    if (!this.upToDate()) this.refresh();
     return new Set([...this.byReporter.values()].map((o) => o.group));
   }
 
@@ -197,6 +209,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
    */
   observe(observed: Address, reporter: Address): NatStatus {
     if (canonicalIpBytes(observed.host) === undefined || observed.port === 0) return this.status;
+    this.judged = false;
     this.checkBound();
     const key = addressKey(reporter);
     const group = this.groupOf(reporter);
@@ -237,12 +250,29 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
       : { ...judged, stale: false };
     const changed = differs(next);
     this.current = { ...next, changedAt: changed ? now : previous.changedAt };
+    this.judged = true;
     if (changed) this.emit('nat:changed', this.current, previous);
+  }
+
+  /**
+   * True when `current` is what {@link NatObserver.refresh} would judge now: it was judged from the
+   * observations held, the bound address is still the one it was judged for, and that address is not
+   * unspecified (whose verdict reads the machine's interfaces).
+   */
+  private upToDate(): boolean {
+    if (!this.judged || this.boundUnspecified) return false;
+    const bound = this.boundAddress();
+    return bound.host === this.boundHost && bound.port === this.boundPort;
   }
 
   /** Forgets the observations when the bound address is not the one they were made for. */
   private checkBound(): void {
-    const bound = addressKey(this.boundAddress());
+    const address = this.boundAddress();
+    if (address.host === this.boundHost && address.port === this.boundPort) return;
+    this.boundHost = address.host;
+    this.boundPort = address.port;
+    this.boundUnspecified = isUnspecified(address.host);
+    const bound = addressKey(address);
     if (bound === this.boundKey) return;
     this.byReporter.clear();
     this.boundKey = bound;
@@ -250,6 +280,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
 
   /** Forgets every observation (the verdict becomes `unknown`, with an event if it was not). */
   clear(): void {
+    this.judged = false;
     this.byReporter.clear();
     this.refresh();
   }
