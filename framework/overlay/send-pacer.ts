@@ -7,7 +7,8 @@
  * go at once and only make the queued requests wait longer. The bucket refills in real time up to its
  * burst, so a node whose event loop stalled still sends at most a burst at once. Memory is bounded: at
  * most `maxDestinations` buckets, the least recently used idle one forgotten first (an idle bucket is full
- * anyway).
+ * anyway), and a bucket that has been full and idle for `burst / ratePerSecond` seconds is forgotten as
+ * packets go out (a full bucket is what an unknown destination gets, so forgetting it changes no send).
  * @module
  */
 import type { Address } from '../endpoint/address.js';
@@ -51,8 +52,8 @@ interface Bucket {
   /** Tokens (below zero when replies went out without waiting). */
   tokens: number;
   updated: number;
-  /** Requests waiting for a token, in order, each with the time it started waiting. */
-  readonly queue: Array<{ send: () => void; since: number }>;
+  /** Requests waiting for a token, in order, each with the time it started waiting; made at the first wait. */
+  queue: Array<{ send: () => void; since: number }> | undefined;
   timer: TimerHandle | undefined;
 }
 
@@ -64,6 +65,9 @@ export class SendPacer implements RequestPacing {
   private readonly rate: number;
   private readonly burst: number;
   private readonly maxDestinations: number;
+  /** How long an untouched bucket takes to refill from empty, in ms: past it, a full idle bucket is forgotten. */
+  private readonly idleMs: number;
+  private nextSweep: number;
 
   /** @param clock time and timers. @param options see {@link SendPacingOptions}. @throws {@link InvalidArgumentError} on a bad option. */
   constructor(
@@ -73,6 +77,8 @@ export class SendPacer implements RequestPacing {
     this.rate = positive('ratePerSecond', options.ratePerSecond ?? 45);
     this.burst = positive('burst', options.burst ?? 180);
     this.maxDestinations = Math.floor(positive('maxDestinations', options.maxDestinations ?? 4_096));
+    this.idleMs = Math.ceil((this.burst / this.rate) * 1_000);
+    this.nextSweep = clock.now() + this.idleMs;
   }
 
   /** Destinations tracked. */
@@ -84,8 +90,8 @@ export class SendPacer implements RequestPacing {
   schedule(to: Address, send: () => void): void {
     const key = addressKey(to);
     const b = this.bucket(key);
-    if (b.queue.length === 0 && b.tokens >= 1) return send();
-    b.queue.push({ send, since: this.clock.now() });
+    if ((b.queue === undefined || b.queue.length === 0) && b.tokens >= 1) return send();
+    (b.queue ??= []).push({ send, since: this.clock.now() });
     this.stats.queued++;
     this.stats.delayed++;
     this.wake(key, b);
@@ -109,8 +115,9 @@ export class SendPacer implements RequestPacing {
     if (b === undefined) return;
     b.timer = undefined;
     this.refill(b);
-    while (b.queue.length > 0 && b.tokens >= 1) {
-      const next = b.queue.shift()!;
+    const queue = b.queue;
+    while (queue !== undefined && queue.length > 0 && b.tokens >= 1) {
+      const next = queue.shift()!;
       this.stats.queued--;
       const waited = this.clock.now() - next.since;
       if (waited > this.stats.maxDelayMs) this.stats.maxDelayMs = waited;
@@ -123,16 +130,18 @@ export class SendPacer implements RequestPacing {
 
   /** Sets the timer of a bucket with waiting requests for when its next token is due. */
   private wake(key: string, b: Bucket): void {
-    if (b.queue.length === 0 || b.timer !== undefined) return;
+    if (b.queue === undefined || b.queue.length === 0 || b.timer !== undefined) return;
     const ms = Math.max(1, Math.ceil(((1 - b.tokens) * 1_000) / this.rate));
     b.timer = this.clock.setTimeout(() => this.drain(key), ms);
   }
 
   /** The bucket of `key`, refilled to now and made the most recently used. */
   private bucket(key: string): Bucket {
+    const now = this.clock.now();
+    if (now >= this.nextSweep) this.sweep(now);
     let b = this.buckets.get(key);
     if (b === undefined) {
-      b = { tokens: this.burst, updated: this.clock.now(), queue: [], timer: undefined };
+      b = { tokens: this.burst, updated: now, queue: undefined, timer: undefined };
       this.evictIdlest();
     } else {
       this.buckets.delete(key);
@@ -148,11 +157,30 @@ export class SendPacer implements RequestPacing {
     b.updated = now;
   }
 
+  /**
+   * Forgets, from the least recently used on, the buckets untouched for `idleMs` that nobody waits for and
+   * that are full again: such a bucket is the one a destination never seen gets, so no send changes.
+   * Runs at most every `idleMs / 4` as packets go out; stops at the first bucket touched within `idleMs`.
+   * @returns the number of buckets forgotten.
+   */
+  private sweep(now: number): number {
+    this.nextSweep = now + this.idleMs / 4;
+    let forgotten = 0;
+    for (const [key, b] of this.buckets) {
+      if (now - b.updated < this.idleMs) break; // later entries were used more recently (drained ones aside)
+      if (b.timer !== undefined || (b.queue !== undefined && b.queue.length > 0)) continue;
+      if (b.tokens + ((now - b.updated) * this.rate) / 1_000 < this.burst) continue;
+      this.buckets.delete(key);
+      forgotten++;
+    }
+    return forgotten;
+  }
+
   /** Forgets the least recently used destination when full, unless requests wait for it (its bucket is not idle). */
   private evictIdlest(): void {
     if (this.buckets.size < this.maxDestinations) return;
     const [idlest, b] = this.buckets.entries().next().value ?? [];
-    if (idlest === undefined || b === undefined || b.queue.length > 0) return;
+    if (idlest === undefined || b === undefined || (b.queue !== undefined && b.queue.length > 0)) return;
     this.buckets.delete(idlest);
     this.stats.evicted++;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ManualClock, SendPacer } from '../../../framework/index.js';
+import { InvalidArgumentError, ManualClock, SeededRandom, SendPacer } from '../../../framework/index.js';
 import type { Address, Clock } from '../../../framework/index.js';
 
 const peer: Address = { host: '203.0.113.7', port: 9_000 };
@@ -113,5 +113,131 @@ describe('SendPacer', () => {
   it('refuses bad options', () => {
     expect(() => new SendPacer(new ManualClock(0), { ratePerSecond: 0 })).toThrow(InvalidArgumentError);
     expect(() => new SendPacer(new ManualClock(0), { burst: -1 })).toThrow(InvalidArgumentError);
+  });
+});
+
+/** A bucket of {@link KeepingPacer}. */
+interface KeptBucket {
+  tokens: number;
+  updated: number;
+  queue: Array<() => void>;
+  timer: boolean;
+}
+
+/** The pacer before idle buckets were forgotten (no eviction either): one bucket per destination, for ever. */
+class KeepingPacer {
+  private readonly buckets = new Map<string, KeptBucket>();
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {}
+  schedule(to: Address, send: () => void): void {
+    const b = this.bucket(to);
+    if (b.queue.length === 0 && b.tokens >= 1) return send();
+    b.queue.push(send);
+    this.wake(to, b);
+  }
+  sent(to: Address): void {
+    this.bucket(to).tokens -= 1;
+  }
+  private bucket(to: Address): KeptBucket {
+    const key = `${to.host}:${to.port}`;
+    let b = this.buckets.get(key);
+    if (b === undefined) this.buckets.set(key, (b = { tokens: this.burst, updated: this.clock.now(), queue: [], timer: false }));
+    else this.refill(b);
+    return b;
+  }
+  private refill(b: KeptBucket): void {
+    b.tokens = Math.min(this.burst, b.tokens + ((this.clock.now() - b.updated) * this.rate) / 1_000);
+    b.updated = this.clock.now();
+  }
+  private wake(to: Address, b: KeptBucket): void {
+    if (b.queue.length === 0 || b.timer) return;
+    b.timer = true;
+    this.clock.setTimeout(() => {
+      b.timer = false;
+      this.refill(b);
+      while (b.queue.length > 0 && b.tokens >= 1) {
+        const before = b.tokens;
+        b.queue.shift()!();
+        if (b.tokens === before) continue;
+      }
+      this.wake(to, b);
+    }, Math.max(1, Math.ceil(((1 - b.tokens) * 1_000) / this.rate)));
+  }
+}
+
+describe('SendPacer forgets idle buckets', () => {
+  it('a bucket full and unused for burst / rate seconds is forgotten as packets go out; one below full or with waiting requests is kept', async () => {
+    const clock = new ManualClock(0);
+    const pacer = new SendPacer(clock, { ratePerSecond: 10, burst: 5 }); // idle after 500 ms
+    const third: Address = { host: '203.0.113.9', port: 9_000 };
+    pacer.schedule(peer, () => pacer.sent(peer)); // 4 tokens left: full again after 100 ms
+    for (let i = 0; i < 12; i++) pacer.sent(other); // replies: -7 tokens, full again after 1,200 ms
+    expect(pacer.size).toBe(2);
+    await clock.advance(600);
+    pacer.sent(third); // the sweep runs: peer's bucket (full, unused for 600 ms) goes, other's (-7 + 6 = -1) stays
+    expect(pacer.size).toBe(2);
+    await clock.advance(700); // 1,300 ms: other's is full too, but the next sweep is due at 600 + 125 ms... and runs now
+    pacer.sent(third);
+    expect(pacer.size).toBe(1); // only third's, used just now
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) pacer.schedule(other, () => (pacer.sent(other), times.push(clock.now())));
+    await clock.advance(1_000);
+    expect(times).toEqual([1_300, 1_300, 1_300, 1_300, 1_300, 1_400, 1_500]); // a forgotten bucket is a full one
+    await clock.advance(5_000);
+    pacer.sent(third);
+    expect(pacer.size).toBe(1);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a bucket with requests waiting is never forgotten, however long they wait', async () => {
+    const clock = new ManualClock(0);
+    const pacer = new SendPacer(clock, { ratePerSecond: 1, burst: 1 }); // idle after 1 s; one token a second
+    const sentAt: number[] = [];
+    for (let i = 0; i < 5; i++) pacer.schedule(peer, () => (pacer.sent(peer), sentAt.push(clock.now())));
+    for (let t = 0; t < 6; t++) {
+      await clock.advance(1_000);
+      pacer.sent({ host: '198.51.100.1', port: t + 1 }); // others' packets run the sweep meanwhile
+    }
+    expect(sentAt).toEqual([0, 1_000, 2_000, 3_000, 4_000]);
+  });
+
+  it('sends exactly when a pacer that keeps every bucket does, over 3 x 3,000 random steps', async () => {
+    for (const seed of [1, 2, 3]) {
+      const random = new SeededRandom(seed);
+      const clock = new ManualClock(0);
+      const pacer = new SendPacer(clock, { ratePerSecond: 20, burst: 8 }); // idle after 400 ms
+      const keeping = new KeepingPacer(clock, 20, 8);
+      const got: Array<[number, number]> = [];
+      const want: Array<[number, number]> = [];
+      const destinations = Array.from({ length: 12 }, (_, i): Address => ({ host: `198.51.100.${i}`, port: 1 }));
+      let before = 0;
+      let forgotten = 0;
+      for (let step = 0; step < 3_000; step++) {
+        const to = destinations[random.int(destinations.length)]!;
+        const r = random.int(100);
+        if (r < 50) {
+          const cancelled = random.int(10) === 0;
+          pacer.schedule(to, () => void (cancelled || (pacer.sent(to), got.push([step, clock.now()]))));
+          keeping.schedule(to, () => void (cancelled || (keeping.sent(to), want.push([step, clock.now()]))));
+        } else if (r < 75) {
+          for (let n = 1 + random.int(random.int(4) === 0 ? 30 : 2); n > 0; n--) {
+            pacer.sent(to); // replies, sometimes many: the bucket goes well below zero
+            keeping.sent(to);
+          }
+        } else {
+          await clock.advance([1, 10, 50, 200, 500, 2_000][random.int(6)]!);
+        }
+        const size = pacer.size;
+        if (size < before) forgotten += before - size;
+        before = size;
+      }
+      await clock.advance(60_000);
+      expect(got).toEqual(want);
+      expect(got.length).toBeGreaterThan(1_000);
+      expect(forgotten).toBeGreaterThan(100); // buckets were forgotten along the way
+    }
   });
 });
