@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AmplificationBudget, InvalidArgumentError } from '../../../framework/index.js';
+import { AmplificationBudget, InvalidArgumentError, SeededRandom } from '../../../framework/index.js';
 import type { Address } from '../../../framework/index.js';
 
 const at = (host: string, port = 9_000): Address => ({ host, port });
@@ -72,5 +72,86 @@ describe('AmplificationBudget', () => {
     expect(() => new AmplificationBudget({ factor: 0 })).toThrow(InvalidArgumentError);
     expect(() => new AmplificationBudget({ maxAddresses: Number.NaN })).toThrow(InvalidArgumentError);
     expect(() => new AmplificationBudget({ evictedSlots: 1_000 })).toThrow(InvalidArgumentError);
+  });
+});
+
+/** The budget's rules written plainly (an exact set of evicted addresses instead of the hashed filter). */
+class PlainBudget {
+  readonly credit = new Map<string, number>();
+  readonly proven = new Set<string>();
+  readonly evicted = new Set<string>();
+  constructor(private readonly maxAddresses: number, private readonly maxProven: number) {}
+  received(from: Address, bytes: number): void {
+    const key = `${from.host}/${from.port}`;
+    if (this.proven.has(key)) return void (this.proven.delete(key), this.proven.add(key));
+    const held = this.credit.get(key);
+    if (held === undefined) this.evicted.delete(key);
+    this.put(key, (held ?? 0) + 3 * bytes);
+  }
+  allowance(to: Address): number {
+    const key = `${to.host}/${to.port}`;
+    if (this.proven.has(key)) return Number.POSITIVE_INFINITY;
+    return this.credit.get(key) ?? (this.evicted.has(key) ? 0 : Number.POSITIVE_INFINITY);
+  }
+  charge(to: Address, bytes: number): boolean {
+    const key = `${to.host}/${to.port}`;
+    if (this.proven.has(key)) return true;
+    const held = this.credit.get(key) ?? (this.evicted.has(key) ? 0 : undefined);
+    if (held === undefined) return true;
+    if (held < bytes) return false;
+    this.put(key, held - bytes);
+    return true;
+  }
+  prove(address: Address): void {
+    const key = `${address.host}/${address.port}`;
+    if (this.proven.delete(key)) return void this.proven.add(key);
+    this.credit.delete(key);
+    this.evicted.delete(key);
+    this.proven.add(key);
+    if (this.proven.size > this.maxProven) this.proven.delete(this.proven.values().next().value!);
+  }
+  private put(key: string, bytes: number): void {
+    this.credit.delete(key);
+    this.credit.set(key, bytes);
+    if (this.credit.size <= this.maxAddresses) return;
+    const oldest = this.credit.keys().next().value!;
+    this.credit.delete(oldest);
+    this.evicted.add(oldest);
+  }
+}
+
+describe('AmplificationBudget answers without a key for hosts that hold no credit', () => {
+  it('decides exactly as the plain rules over 4 x 5,000 random steps (several ports per host, IPv6, evictions)', () => {
+    for (const [seed, maxAddresses] of [[1, 1_000], [2, 1_000], [3, 6], [4, 10]] as const) {
+      const random = new SeededRandom(seed);
+      const b = new AmplificationBudget({ maxAddresses, maxProven: 8 });
+      const plain = new PlainBudget(maxAddresses, 8);
+      const hosts = ['203.0.113.1', '203.0.113.2', '203.0.113.3', '2001:db8::1', '2001:db8::2', '198.51.100.9'];
+      let limited = 0;
+      for (let step = 0; step < 5_000; step++) {
+        const a = at(hosts[random.int(hosts.length)]!, 1 + random.int(3));
+        const r = random.int(100);
+        if (r < 30) {
+          const bytes = 1 + random.int(200);
+          b.received(a, bytes);
+          plain.received(a, bytes);
+        } else if (r < 60) {
+          const bytes = 1 + random.int(900);
+          expect(b.charge(a, bytes)).toBe(plain.charge(a, bytes));
+        } else if (r < 85) {
+          const allowance = b.allowance(a);
+          expect(allowance).toBe(plain.allowance(a));
+          if (allowance !== Number.POSITIVE_INFINITY) limited++;
+        } else if (r < 95) {
+          expect(b.isProven(a)).toBe(plain.proven.has(`${a.host}/${a.port}`));
+        } else {
+          b.prove(a);
+          plain.prove(a);
+        }
+        expect(b.tracked).toBe(plain.credit.size);
+      }
+      expect(limited).toBeGreaterThan(100);
+      if (maxAddresses < 100) expect(b.stats.evicted).toBeGreaterThan(10);
+    }
   });
 });
