@@ -2,8 +2,9 @@
  * Per-source rate limiting: a token bucket per source key, and a temporary ban for a source that keeps
  * exceeding it (libtorrent-like). Checked by the overlay host before a packet is parsed or any signature
  * verified, so a flood costs the node a map lookup per packet. Memory is bounded: at most `maxSources`
- * buckets (the idlest evicted first), and buckets idle for `idleMs` are forgotten (swept as packets
- * arrive), so a flood from many spoofed sources holds at most `maxSources` entries, and none once it ends.
+ * buckets (the idlest evicted first), and buckets idle for `idleMs`, or full again (the bucket a source
+ * never seen gets, so forgetting it changes no verdict), are forgotten (swept as packets arrive), so a
+ * flood from many spoofed sources holds at most `maxSources` entries, and none once it ends.
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
@@ -24,7 +25,8 @@ export interface RateLimitOptions {
   /**
    * A source not seen for this long (and not banned) is forgotten. At `burst / ratePerSecond` seconds
    * (the default) its bucket would be full again and its run of drops broken by the next packet anyway,
-   * so forgetting it changes no verdict; shorter is more lenient. @default burst / ratePerSecond seconds
+   * so forgetting it changes no verdict; shorter is more lenient. A bucket that is full again sooner is
+   * forgotten sooner (at the sweep, every `idleMs / 4`). @default burst / ratePerSecond seconds
    */
   idleMs?: number;
 }
@@ -140,8 +142,10 @@ export class RateLimiter {
   }
 
   /**
-   * Forgets every source not seen for `idleMs` whose ban (if any) has ended. Runs by itself as packets
-   * arrive (at most once per `idleMs / 4`); costs one step per source forgotten plus one per idle ban.
+   * Forgets every source whose ban (if any) has ended and that was not seen for `idleMs` or whose bucket
+   * is full again: a full bucket without a ban is the one a source never seen gets (its next packet is
+   * allowed and its run of drops broken either way), so forgetting it early changes no verdict. Runs by
+   * itself as packets arrive (at most once per `idleMs / 4`); costs one step per source tracked.
    * @returns the number of sources forgotten.
    */
   sweep(): number {
@@ -149,8 +153,8 @@ export class RateLimiter {
     this.nextSweep = now + this.idleMs / 4;
     let forgotten = 0;
     for (const [source, b] of this.buckets) {
-      if (now - b.seen < this.idleMs) break; // later entries were seen more recently
       if (b.bannedUntil > now) continue;
+      if (now - b.seen < this.idleMs && b.tokens + ((now - b.updated) * this.rate) / 1_000 < this.burst) continue;
       this.buckets.delete(source);
       forgotten++;
     }

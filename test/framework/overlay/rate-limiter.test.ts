@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ManualClock, RateLimiter } from '../../../framework/index.js';
+import { InvalidArgumentError, ManualClock, RateLimiter, SeededRandom } from '../../../framework/index.js';
+import type { RateVerdict } from '../../../framework/index.js';
 
 describe('RateLimiter', () => {
   it('allows a burst, refills at the rate, bans a persistent flooder and lifts the ban', async () => {
@@ -71,5 +72,81 @@ describe('RateLimiter', () => {
     await clock.advance(60_000);
     expect(rl.sweep()).toBe(50_000);
     expect(rl.size).toBe(0);
+  });
+});
+
+/** The limiter's rules written plainly: one bucket per source for ever (nothing forgotten or evicted). */
+class KeepingLimiter {
+  private readonly buckets = new Map<string, { tokens: number; updated: number; drops: number; bannedUntil: number }>();
+  constructor(
+    private readonly now: () => number,
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly banAfterDrops: number,
+    private readonly banMs: number,
+  ) {}
+  check(source: string): RateVerdict {
+    const now = this.now();
+    let b = this.buckets.get(source);
+    if (b === undefined) this.buckets.set(source, (b = { tokens: this.burst, updated: now, drops: 0, bannedUntil: 0 }));
+    if (b.bannedUntil > now) return 'banned';
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.updated) * this.rate) / 1_000);
+    b.updated = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      b.drops = 0;
+      return 'allowed';
+    }
+    if (++b.drops >= this.banAfterDrops) {
+      b.bannedUntil = now + this.banMs;
+      b.drops = 0;
+    }
+    return 'limited';
+  }
+}
+
+describe('RateLimiter forgets full buckets early', () => {
+  it('a source whose bucket is full again is forgotten at the next sweep, before idleMs; a partly drained or banned one is kept', async () => {
+    const clock = new ManualClock(0);
+    const rl = new RateLimiter(clock, { ratePerSecond: 10, burst: 10, banAfterDrops: 2, banMs: 60_000, idleMs: 60_000 });
+    rl.allow('one'); // 9 tokens: full again after 100 ms
+    for (let i = 0; i < 10; i++) rl.allow('drained'); // 0 tokens: full again after 1 s
+    for (let i = 0; i < 12; i++) rl.allow('banned'); // 2 drops in a row: banned for 60 s
+    await clock.advance(500);
+    expect(rl.sweep()).toBe(1); // 'one' is full again; 'drained' is half full
+    await clock.advance(500);
+    expect(rl.sweep()).toBe(1); // 'drained' is full again, long before idleMs
+    expect(rl.size).toBe(1);
+    expect(rl.isBanned('banned')).toBe(true);
+    await clock.advance(60_000); // the next sweep (every idleMs / 4) comes with the next packet
+    expect(rl.allow('late')).toBe(true);
+    expect(rl.size).toBe(1); // 'late' only: the ban ended
+    expect(rl.stats.forgotten).toBe(3);
+  });
+
+  it('decides exactly as a limiter that keeps every bucket, over 3 x 6,000 random packets (bursts, drops, bans)', async () => {
+    for (const seed of [1, 2, 3]) {
+      const random = new SeededRandom(seed);
+      const clock = new ManualClock(0);
+      const rl = new RateLimiter(clock, { ratePerSecond: 20, burst: 6, banAfterDrops: 5, banMs: 2_000 }); // idle 300 ms, sweeps every 75 ms
+      const keeping = new KeepingLimiter(() => clock.now(), 20, 6, 5, 2_000);
+      const counts: Record<RateVerdict, number> = { allowed: 0, limited: 0, banned: 0 };
+      let before = 0;
+      let forgotten = 0;
+      for (let step = 0; step < 6_000; step++) {
+        const source = `s${random.int(10)}`;
+        for (let n = random.int(4) === 0 ? 1 + random.int(12) : 1; n > 0; n--) {
+          const verdict = rl.check(source);
+          expect(verdict).toBe(keeping.check(source));
+          counts[verdict]++;
+        }
+        if (random.int(3) === 0) await clock.advance([1, 10, 40, 80, 200, 1_000][random.int(6)]!);
+        if (rl.size < before) forgotten += before - rl.size;
+        before = rl.size;
+      }
+      expect(counts.limited).toBeGreaterThan(100);
+      expect(counts.banned).toBeGreaterThan(100);
+      expect(forgotten).toBeGreaterThan(500); // ... and buckets were forgotten all along
+    }
   });
 });
