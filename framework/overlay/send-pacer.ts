@@ -7,8 +7,9 @@
  * go at once and only make the queued requests wait longer. The bucket refills in real time up to its
  * burst, so a node whose event loop stalled still sends at most a burst at once. Memory is bounded: at
  * most `maxDestinations` buckets, the least recently used idle one forgotten first (an idle bucket is full
- * anyway), and a bucket that has been full and idle for `burst / ratePerSecond` seconds is forgotten as
- * packets go out (a full bucket is what an unknown destination gets, so forgetting it changes no send).
+ * anyway), and a bucket that is full again with nobody waiting is forgotten as packets go out (swept every
+ * `burst / ratePerSecond / 4` seconds: a full bucket is what an unknown destination gets, so forgetting it
+ * changes no send).
  * @module
  */
 import type { Address } from '../endpoint/address.js';
@@ -65,8 +66,8 @@ export class SendPacer implements RequestPacing {
   private readonly rate: number;
   private readonly burst: number;
   private readonly maxDestinations: number;
-  /** How long an untouched bucket takes to refill from empty, in ms: past it, a full idle bucket is forgotten. */
-  private readonly idleMs: number;
+  /** How long an untouched bucket takes to refill from empty, in ms; full idle buckets are swept every quarter of it. */
+  private readonly refillMs: number;
   private nextSweep: number;
 
   /** @param clock time and timers. @param options see {@link SendPacingOptions}. @throws {@link InvalidArgumentError} on a bad option. */
@@ -77,8 +78,8 @@ export class SendPacer implements RequestPacing {
     this.rate = positive('ratePerSecond', options.ratePerSecond ?? 45);
     this.burst = positive('burst', options.burst ?? 180);
     this.maxDestinations = Math.floor(positive('maxDestinations', options.maxDestinations ?? 4_096));
-    this.idleMs = Math.ceil((this.burst / this.rate) * 1_000);
-    this.nextSweep = clock.now() + this.idleMs;
+    this.refillMs = Math.ceil((this.burst / this.rate) * 1_000);
+    this.nextSweep = clock.now() + this.refillMs;
   }
 
   /** Destinations tracked. */
@@ -158,16 +159,15 @@ export class SendPacer implements RequestPacing {
   }
 
   /**
-   * Forgets, from the least recently used on, the buckets untouched for `idleMs` that nobody waits for and
-   * that are full again: such a bucket is the one a destination never seen gets, so no send changes.
-   * Runs at most every `idleMs / 4` as packets go out; stops at the first bucket touched within `idleMs`.
+   * Forgets the buckets that nobody waits for and that are full again: such a bucket is the one a
+   * destination never seen gets, so no send changes. Runs at most every `refillMs / 4` as packets go out;
+   * one step per bucket.
    * @returns the number of buckets forgotten.
    */
   private sweep(now: number): number {
-    this.nextSweep = now + this.idleMs / 4;
+    this.nextSweep = now + this.refillMs / 4;
     let forgotten = 0;
     for (const [key, b] of this.buckets) {
-      if (now - b.updated < this.idleMs) break; // later entries were used more recently (drained ones aside)
       if (b.timer !== undefined || (b.queue !== undefined && b.queue.length > 0)) continue;
       if (b.tokens + ((now - b.updated) * this.rate) / 1_000 < this.burst) continue;
       this.buckets.delete(key);
