@@ -169,6 +169,11 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
    * the observations' own times, so between two observations a read returns the verdict unchanged.
    */
   private judged = false;
+  /**
+   * What the latest observation saw (its own copy of the address, its key and canonical host): the next
+   * one, almost always of the same address, shares them instead of making its own.
+   */
+  private lastSeen: Pick<Observation, 'observed' | 'key' | 'host'> | undefined;
 
   /**
    * @param options see {@link NatObserverOptions}.
@@ -216,9 +221,13 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
     this.byReporter.delete(key);
     const sameGroup = [...this.byReporter.entries()].filter(([, o]) => o.group === group);
     for (let i = 0; i <= sameGroup.length - this.maxPerGroup; i++) this.byReporter.delete(sameGroup[i]![0]);
-    const copy = { host: observed.host, port: observed.port };
+    let seen = this.lastSeen;
+    if (seen === undefined || !sameAddress(seen.observed, observed)) {
+      const copy = { host: observed.host, port: observed.port };
+      seen = this.lastSeen = { observed: copy, key: addressKey(copy), host: canonicalHost(copy.host) };
+    }
     const now = this.clock.now(); // one reading: a verdict this observation changes changed when it arrived
-    this.byReporter.set(key, { observed: copy, key: addressKey(copy), host: canonicalHost(copy.host), reporter, group, at: now });
+    this.byReporter.set(key, { observed: seen.observed, key: seen.key, host: seen.host, reporter, group, at: now });
     this.total++;
     while (this.byReporter.size > this.maxObservations) this.byReporter.delete(this.byReporter.keys().next().value!);
     this.refresh(now);
@@ -360,7 +369,9 @@ function top(values: readonly string[]): [string | undefined, number] {
 /** A host's canonical bytes as text (an IPv4-mapped IPv6 address compares equal to its IPv4 form). */
 function canonicalHost(host: string): string {
   const bytes = canonicalIpBytes(host);
-  return bytes === undefined ? host : bytes.join('.');
+  if (bytes === undefined) return host;
+  const canonical = bytes.join('.');
+  return canonical === host ? host : canonical; // the same text: keep one string
 }
 
 /** True for `0.0.0.0` and `::` (a socket bound to every interface). */
