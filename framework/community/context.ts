@@ -131,22 +131,24 @@ export class PublicKeyCache {
     // Only a 64-byte signature can be valid; checking first keeps the key||signature||message split unique.
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES || !(message instanceof Uint8Array)) return false;
     const id = createHash('sha256').update(publicKey.toBinary()).update(signature).update(message).digest('base64');
-    if (this.verified.has(id)) {
+    if (this.verified?.has(id) === true) {
       this.verifiedHits++;
       return true;
     }
     if (!publicKey.verify(message, signature)) return false;
-    this.verified.add(id);
-    if (this.verified.size > this.capacity) {
-      const oldest = this.verified.values().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
+    const verified = (this.verified ??= new Set<string>());
+    verified.add(id);
+    if (verified.size > this.capacity) {
+      const oldest = verified.values().next().value;
+      if (oldest !== undefined) verified.delete(oldest);
     }
     return true;
   }
 
   /** How often {@link PublicKeyCache.verifyCached} answered from its memo. */
   verifiedHits = 0;
-  private readonly verified = new Set<string>();
+  /** Digests of the signatures verified, least recently added first; made at the first (most simulated nodes never verify a stored value). */
+  private verified: Set<string> | undefined;
 
   /** A verifier for the wire codec: true only for a valid key and a valid signature. */
   readonly verify = (publicKeyBinary: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean =>
