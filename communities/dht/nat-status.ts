@@ -219,8 +219,9 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
     const key = addressKey(reporter);
     const group = this.groupOf(reporter);
     this.byReporter.delete(key);
-    const sameGroup = [...this.byReporter.entries()].filter(([, o]) => o.group === group);
-    for (let i = 0; i <= sameGroup.length - this.maxPerGroup; i++) this.byReporter.delete(sameGroup[i]![0]);
+    const sameGroup: string[] = [];
+    for (const [k, o] of this.byReporter) if (o.group === group) sameGroup.push(k);
+    for (let i = 0; i <= sameGroup.length - this.maxPerGroup; i++) this.byReporter.delete(sameGroup[i]!);
     let seen = this.lastSeen;
     if (seen === undefined || !sameAddress(seen.observed, observed)) {
       const copy = { host: observed.host, port: observed.port };
@@ -241,7 +242,9 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
    */
   refresh(now: number = this.clock.now()): void {
     this.checkBound();
-    const oldest = ([...this.byReporter.values()].at(-1)?.at ?? 0) - this.ttlMs;
+    let newest: Observation | undefined;
+    for (const o of this.byReporter.values()) newest = o;
+    const oldest = (newest?.at ?? 0) - this.ttlMs;
     for (const [key, o] of this.byReporter) {
       if (o.at >= oldest) break; // oldest first: the rest are newer
       this.byReporter.delete(key);
