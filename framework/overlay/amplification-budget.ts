@@ -72,14 +72,6 @@ export class AmplificationBudget implements AmplificationGate {
   readonly stats: AmplificationStats = { withheld: 0, withheldBytes: 0, chargedBytes: 0, proofs: 0, evicted: 0 };
   /** Unproven addresses and their credit in bytes, least recently used first. */
   private readonly credit = new Map<string, number>();
-  /**
-   * How many of `credit`'s addresses are on each host: an address whose host has none (and with no
-   * eviction yet) has no credit to check, so {@link AmplificationBudget.allowance} and
-   * {@link AmplificationBudget.charge} answer without building its key (most calls: every contact a
-   * lookup considers, every packet sent). Kept until the first eviction, after which every address is
-   * checked by its key (the filter may hold it) and the counts are dropped.
-   */
-  private readonly creditHosts = new Map<string, number>();
   /** Proven addresses, least recently used first. */
   private readonly proven = new Set<string>();
   /**
@@ -121,12 +113,11 @@ export class AmplificationBudget implements AmplificationGate {
     if (this.proven.has(key)) return touch(this.proven, key);
     const held = this.credit.get(key);
     if (held === undefined) this.forgetEvicted(key);
-    this.put(key, from.host, (held ?? 0) + this.factor * bytes);
+    this.put(key, (held ?? 0) + this.factor * bytes);
   }
 
   /** @inheritDoc */
   allowance(to: Address): number {
-    if (this.unlimited(to)) return Number.POSITIVE_INFINITY;
     const key = addressKey(to);
     if (this.proven.has(key)) return Number.POSITIVE_INFINITY;
     const held = this.credit.get(key);
@@ -139,7 +130,6 @@ export class AmplificationBudget implements AmplificationGate {
    * behalf). @returns false, taking nothing, when `to` has not proved itself and its credit is too small.
    */
   charge(to: Address, bytes: number): boolean {
-    if (this.unlimited(to)) return true;
     const key = addressKey(to);
     if (this.proven.has(key)) return true;
     let held = this.credit.get(key);
@@ -153,7 +143,7 @@ export class AmplificationBudget implements AmplificationGate {
       return false;
     }
     this.stats.chargedBytes += bytes;
-    this.put(key, to.host, held - bytes);
+    this.put(key, held - bytes);
     return true;
   }
 
@@ -162,7 +152,7 @@ export class AmplificationBudget implements AmplificationGate {
     const key = addressKey(address);
     if (this.proven.has(key)) return touch(this.proven, key);
     this.stats.proofs++;
-    if (this.credit.delete(key) && this.evictedFilter === undefined) this.dropHost(address.host);
+    this.credit.delete(key);
     this.forgetEvicted(key);
     this.proven.add(key);
     if (this.proven.size > this.maxProven) {
@@ -176,33 +166,17 @@ export class AmplificationBudget implements AmplificationGate {
     return this.proven.has(addressKey(address));
   }
 
-  /**
-   * True when `to` holds no credit and was never evicted, so nothing limits it: its host has no address
-   * in `credit` and no address was evicted yet (an exact answer, without building `to`'s key).
-   */
-  private unlimited(to: Address): boolean {
-    return this.evictedFilter === undefined && !this.creditHosts.has(to.host);
-  }
-
-  /** Sets `key`'s (on `host`) credit as the most recently used entry, evicting the least recently used one into the filter. */
-  private put(key: string, host: string, bytes: number): void {
-    if (!this.credit.delete(key) && this.evictedFilter === undefined) this.creditHosts.set(host, (this.creditHosts.get(host) ?? 0) + 1);
+  /** Sets `key`'s credit as the most recently used entry, evicting the least recently used one into the filter. */
+  private put(key: string, bytes: number): void {
+    this.credit.delete(key);
     this.credit.set(key, bytes);
     if (this.credit.size <= this.maxAddresses) return;
     const oldest = this.credit.keys().next().value;
     if (oldest === undefined) return;
     this.credit.delete(oldest);
-    this.creditHosts.clear(); // with an eviction every address is checked by its key: the counts are no use any more
     const [slot, mark] = this.hashes(oldest);
     (this.evictedFilter ??= new Uint32Array(this.evictedSlots))[slot] = mark;
     this.stats.evicted++;
-  }
-
-  /** Counts one address fewer in `credit` on `host`. */
-  private dropHost(host: string): void {
-    const left = (this.creditHosts.get(host) ?? 1) - 1;
-    if (left > 0) this.creditHosts.set(host, left);
-    else this.creditHosts.delete(host);
   }
 
   private wasEvicted(key: string): boolean {

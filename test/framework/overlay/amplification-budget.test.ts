@@ -120,7 +120,7 @@ class PlainBudget {
   }
 }
 
-describe('AmplificationBudget answers without a key for hosts that hold no credit', () => {
+describe('AmplificationBudget against its rules written plainly', () => {
   it('decides exactly as the plain rules over 4 x 5,000 random steps (several ports per host, IPv6, evictions)', () => {
     for (const [seed, maxAddresses] of [[1, 1_000], [2, 1_000], [3, 6], [4, 10]] as const) {
       const random = new SeededRandom(seed);
