@@ -113,6 +113,8 @@ interface Observation {
   readonly host: string;
   readonly reporter: Address;
   readonly group: string;
+  /** `isLocalHost(reporter.host)`, read once (every verdict asks it of every observation). */
+  readonly local: boolean;
   readonly at: number;
 }
 
@@ -228,7 +230,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
       seen = this.lastSeen = { observed: copy, key: addressKey(copy), host: canonicalHost(copy.host) };
     }
     const now = this.clock.now(); // one reading: a verdict this observation changes changed when it arrived
-    this.byReporter.set(key, { observed: seen.observed, key: seen.key, host: seen.host, reporter, group, at: now });
+    this.byReporter.set(key, { observed: seen.observed, key: seen.key, host: seen.host, reporter, group, local: isLocalHost(reporter.host), at: now });
     this.total++;
     while (this.byReporter.size > this.maxObservations) this.byReporter.delete(this.byReporter.keys().next().value!);
     this.refresh(now);
@@ -307,7 +309,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
     const all = [...this.byReporter.values()];
     // Reporters on the public internet know our public side; a LAN neighbour sees our LAN address. With
     // enough public reporters, only they vote.
-    const publicOnes = all.filter((o) => !isLocalHost(o.reporter.host));
+    const publicOnes = all.filter((o) => !o.local);
     const votes = publicOnes.length >= this.minReporters ? publicOnes : all;
     const groups = new Map<string, Observation[]>();
     for (const o of votes) groups.set(o.group, [...(groups.get(o.group) ?? []), o]);
