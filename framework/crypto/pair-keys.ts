@@ -70,6 +70,8 @@ export class PairKeys {
   readonly stats: PairKeysStats = { agreements: 0, refused: 0, tagged: 0, accepted: 0, rejected: 0 };
   /** Slot of each held peer, by mid hex, least recently used first. */
   private readonly slots = new Map<string, number>();
+  /** The mid hex last in `slots` (the most recently used: a peer used twice in a row, as a request's check and its answer's tag, is not moved again). */
+  private newest: string | undefined;
   /** The peer held in each slot. */
   private readonly peers: PublicKey[] = [];
   private slab = new Uint8Array(0);
@@ -145,6 +147,7 @@ export class PairKeys {
   /** Forgets every peer. */
   clear(): void {
     this.slots.clear();
+    this.newest = undefined;
     this.peers.length = 0;
     this.slab.fill(0);
   }
@@ -159,8 +162,11 @@ export class PairKeys {
     const id = peer.midHex;
     const held = this.slots.get(id);
     if (held !== undefined && this.peers[held]!.equals(peer)) {
-      this.slots.delete(id); // most recently used last
-      this.slots.set(id, held);
+      if (id !== this.newest) {
+        this.slots.delete(id); // most recently used last
+        this.slots.set(id, held);
+        this.newest = id;
+      }
       return held;
     }
     const memo = pairKeyMemo();
@@ -178,6 +184,7 @@ export class PairKeys {
     this.slab.set(keys.from, slot * SLOT_BYTES + KEY_BYTES);
     this.peers[slot] = peer;
     this.slots.set(id, slot);
+    this.newest = id;
     return slot;
   }
 

@@ -206,8 +206,12 @@ export class UdpEndpoint implements Endpoint {
     const host = family === 4 && this.family === 6 ? MAPPED_V4_PREFIX + to.host : to.host;
     this.counters.packetsSent++;
     this.counters.bytesSent += size;
+    // The copy is a Buffer (a slice of Node's pool for a datagram this small, no ArrayBuffer of its own),
+    // which dgram sends as it is, where a Uint8Array would be wrapped in a Buffer first.
+    const copy = Buffer.allocUnsafe(size);
+    copy.set(data);
     try {
-      socket.send(new Uint8Array(data), to.port, host, this.afterSend);
+      socket.send(copy, to.port, host, this.afterSend);
     } catch (err) {
       this.failSend(err);
     }

@@ -289,35 +289,45 @@ export type DecodedPacket<T> =
  * @returns the body and, for a signed message, a copy of the sender's public key binary.
  */
 export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: SignatureVerifier, checkMac?: MacVerifier): DecodedPacket<T> {
-  const header = readHeader(data);
-  if (header === undefined) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
+  // The checks of readHeader and splitSignedEnvelope, on offsets: no header or envelope object per packet.
+  if (!(data instanceof Uint8Array) || data.length < HEADER_BYTES || data[0] !== 0) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
   if (data[1] !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${data[1]}` };
-  if (header.messageId !== spec.id) {
-    return { ok: false, reason: `expected message id ${spec.id}, got ${header.messageId}` };
+  const messageId = data[PREFIX_BYTES]!;
+  if (messageId !== spec.id) {
+    return { ok: false, reason: `expected message id ${spec.id}, got ${messageId}` };
   }
   if (!spec.signed) {
     const r = decodeBody(spec.schema, view(data, HEADER_BYTES, data.length));
     return r.ok ? { ok: true, value: r.value, publicKeyBinary: undefined } : r;
   }
-  const env = splitSignedEnvelope(data);
-  if (env === undefined) return { ok: false, reason: 'truncated signed packet' };
-  if (env.mac && checkMac === undefined) return { ok: false, reason: 'bad mac: tagged packets are not accepted here' };
+  if (data.length < HEADER_BYTES + PK_LENGTH_BYTES + MAC_TAG_BYTES) return { ok: false, reason: 'truncated signed packet' };
+  const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+  const mac = (field & MAC_FLAG) !== 0;
+  const keyStart = HEADER_BYTES + PK_LENGTH_BYTES;
+  const bodyStart = keyStart + (field & ~MAC_FLAG);
+  const signedLength = data.length - (mac ? MAC_TAG_BYTES : SIGNATURE_BYTES);
+  if (bodyStart > signedLength) return { ok: false, reason: 'truncated signed packet' };
+  if (mac && checkMac === undefined) return { ok: false, reason: 'bad mac: tagged packets are not accepted here' };
   if (spec.deferredVerify) {
-    const r = decodeBody(spec.schema, env.body);
+    const r = decodeBody(spec.schema, view(data, bodyStart, signedLength));
     if (!r.ok) return r;
-    const unverified = { signedPart: env.signedPart.slice(), signature: env.signature.slice(), mac: env.mac };
-    return { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice(), unverified };
+    // Copies as plain Uint8Arrays (a Buffer's own slice() would share its memory).
+    const unverified = { signedPart: view(data, 0, signedLength).slice(), signature: view(data, signedLength, data.length).slice(), mac };
+    return { ok: true, value: r.value, publicKeyBinary: view(data, keyStart, bodyStart).slice(), unverified };
   }
+  const publicKeyBinary = view(data, keyStart, bodyStart);
+  const signedPart = view(data, 0, signedLength);
+  const signature = view(data, signedLength, data.length);
   let valid: boolean;
   try {
-    valid = env.mac ? checkMac!(env.publicKeyBinary, env.signedPart, env.signature) === true : verify(env.publicKeyBinary, env.signedPart, env.signature) === true;
+    valid = mac ? checkMac!(publicKeyBinary, signedPart, signature) === true : verify(publicKeyBinary, signedPart, signature) === true;
   } catch {
     valid = false;
   }
-  if (!valid) return { ok: false, reason: env.mac ? 'bad mac' : 'bad signature' };
-  const r = decodeBody(spec.schema, env.body);
+  if (!valid) return { ok: false, reason: mac ? 'bad mac' : 'bad signature' };
+  const r = decodeBody(spec.schema, view(data, bodyStart, signedLength));
   if (!r.ok) return r;
-  return env.mac ? { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice(), tagged: true } : { ok: true, value: r.value, publicKeyBinary: env.publicKeyBinary.slice() };
+  return mac ? { ok: true, value: r.value, publicKeyBinary: publicKeyBinary.slice(), tagged: true } : { ok: true, value: r.value, publicKeyBinary: publicKeyBinary.slice() };
 }
 
 function view(data: Uint8Array, start: number, end: number): Uint8Array {

@@ -160,6 +160,13 @@ export class StringType implements WireType<string> {
   }
 }
 
+/**
+ * The wire form of each frozen address encoded (its host and port cannot change): the routing table's
+ * contacts share frozen addresses, and a find answer encodes eight of them, so each is parsed once. The
+ * encoder only reads a wire value.
+ */
+const FROZEN_WIRE = new WeakMap<object, unknown>();
+
 /** `address`: an {@link Address}, on the wire as `[ip bytes (4 or 16), port]`. */
 export class AddressType implements WireType<Address> {
   readonly optional = false;
@@ -168,11 +175,15 @@ export class AddressType implements WireType<Address> {
   /** @inheritDoc */
   toWire(value: unknown): unknown {
     if (typeof value !== 'object' || value === null) return fail('address', value);
+    const known = FROZEN_WIRE.get(value);
+    if (known !== undefined) return known;
     const { host, port } = value as Partial<Address>;
     const ip = typeof host === 'string' ? ipToBytes(host) : undefined;
     if (ip === undefined) throw new FieldError('expected address with a literal IPv4 or IPv6 host');
     if (typeof port !== 'number' || !isValidPort(port)) fail('address port 0..65535', port);
-    return [ip, port];
+    const wire = [ip, port];
+    if (Object.isFrozen(value)) FROZEN_WIRE.set(value, wire);
+    return wire;
   }
 
   /** @inheritDoc */

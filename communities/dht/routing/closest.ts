@@ -18,7 +18,7 @@ import type { RoutingTable } from './routing-table.js'; // for {@link} in TSDoc
  * patterns differ gives the order: first the buckets `i` where `target[i] != selfId[i]`, shallowest first,
  * then our own bucket, then the buckets where `target[i] == selfId[i]`, deepest first.
  *
- * @param filter called on candidates of the visited buckets; false skips a contact.
+ * @param filter called on candidates of the visited buckets, nearest first, until `n` are taken; false skips a contact.
  */
 export function closestInChain(
   chain: readonly Bucket[],
@@ -33,9 +33,11 @@ export function closestInChain(
   /** Appends the bucket's contacts in distance order; true once `n` are collected. */
   const visit = (bucket: Bucket | undefined): boolean => {
     if (bucket === undefined || bucket.contacts.length === 0) return false;
-    const sorted = filter === undefined ? bucket.contacts.slice() : bucket.contacts.filter(filter);
-    sorted.sort(byDistance);
+    // Sorted first, filtered as taken: the same contacts in the same order as filtering first, and the
+    // filter (the DHT's looks up each contact's address) is not asked about those past the n-th.
+    const sorted = bucket.contacts.slice().sort(byDistance);
     for (const c of sorted) {
+      if (filter !== undefined && !filter(c)) continue;
       out.push(c);
       if (out.length >= n) return true;
     }

@@ -59,9 +59,21 @@ export function checkContactAddress(address: Address): void {
  */
 const SHARED_BYTES = new WeakInterner<Uint8Array>();
 
+/**
+ * The shared copy last returned for each array a caller passed (held weakly by that array), so a caller that
+ * passes the same array again (a peer's `mid` or cached key binary, on each of its packets) skips the hex
+ * key: checked by content, so an array changed since gets its content's copy as before. The copy held
+ * here stays alive with the caller's array, so it stays the interner's value for its content.
+ */
+const LAST_COPY = new WeakMap<Uint8Array, Uint8Array>();
+
 /** The process-wide shared copy of `bytes` (never the caller's array). */
-function sharedCopy(bytes: Uint8Array): Uint8Array {
-  return SHARED_BYTES.intern(toHex(bytes), () => Uint8Array.from(bytes));
+export function sharedCopy(bytes: Uint8Array): Uint8Array {
+  const last = LAST_COPY.get(bytes);
+  if (last !== undefined && equalBytes(last, bytes)) return last;
+  const copy = SHARED_BYTES.intern(toHex(bytes), () => Uint8Array.from(bytes));
+  LAST_COPY.set(bytes, copy);
+  return copy;
 }
 
 /** Contact addresses, shared (frozen) by every table in the process, like {@link SHARED_BYTES}. */

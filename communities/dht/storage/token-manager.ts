@@ -40,6 +40,10 @@ export class TokenManager {
   private current: Uint8Array;
   private previous: Uint8Array | undefined;
   private rotatedAt: number;
+  private lastAddress: Address | undefined;
+  private lastHost = '';
+  private lastPort = -1;
+  private lastKey = '';
 
   /**
    * @param clock the time source for rotation.
@@ -69,7 +73,7 @@ export class TokenManager {
    */
   issue(address: Address): Uint8Array {
     this.rotate();
-    return this.currentToken(addressKey(address)).slice();
+    return this.currentToken(this.keyOf(address)).slice();
   }
 
   /**
@@ -81,11 +85,25 @@ export class TokenManager {
   verify(token: Uint8Array, address: Address): boolean {
     this.rotate();
     if (!(token instanceof Uint8Array) || token.length !== TOKEN_BYTES) return false;
-    const key = addressKey(address);
+    const key = this.keyOf(address);
     const current = constantTimeEqual(token, this.currentToken(key));
     const previous = !current && this.previous !== undefined && constantTimeEqual(token, tokenFor(this.previous, key));
     if (current || previous) this.onVerified?.(address);
     return current || previous;
+  }
+
+  /**
+   * `addressKey(address)`, remembered for the last address object asked about: a find checks the token it
+   * carries, then issues a fresh one, both for the same source address object.
+   */
+  private keyOf(address: Address): string {
+    if (address !== this.lastAddress || address.host !== this.lastHost || address.port !== this.lastPort) {
+      this.lastAddress = address;
+      this.lastHost = address.host;
+      this.lastPort = address.port;
+      this.lastKey = addressKey(address);
+    }
+    return this.lastKey;
   }
 
   private rotate(): void {
