@@ -109,7 +109,7 @@ export { MemoryNat } from './endpoint/memory-nat.js';
 export type { MemoryNatOptions, MemoryNatStats, NatFiltering, NatMapping } from './endpoint/memory-nat.js';
 export { MemoryEndpoint } from './endpoint/memory-endpoint.js';
 export { Simulation, SETTLE_FOREVER_MS } from './sim/simulation.js';
-export type { JoinStep, NodeSetup, SimulationOptions, SimulationReport } from './sim/simulation.js';
+export type { JoinStep, LatencyModel, NodeSetup, SimulationOptions, SimulationReport } from './sim/simulation.js';
 export type { MemoryEndpointStats } from './endpoint/memory-endpoint.js';
 export { defineRequest } from './community/request-type.js';
 export type { RequestBody, RequestOptions, RequestType } from './community/request-type.js';

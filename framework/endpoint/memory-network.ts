@@ -111,6 +111,8 @@ export class MemoryNetwork {
 
   private readonly defaults: Link;
   private readonly links = new Map<string, Link>();
+  /** Extra one-way delay per endpoint address key, on every packet it sends or receives. */
+  private readonly access = new Map<string, number>();
   private readonly endpoints = new Map<string, MemoryEndpoint>();
   private readonly nats = new Map<string, MemoryNat>();
   /** Endpoints per host; built when the first NAT is created, so a network without NATs never pays for it. */
@@ -217,6 +219,22 @@ export class MemoryNetwork {
   }
 
   /**
+   * Gives the endpoint at `address` an access delay: `ms` more one-way delay on every packet sent from or
+   * to that address, on top of the link's latency (a node's own last mile, so its RTT to every peer is
+   * steady and some peers are faster than others); `undefined` removes it.
+   * @throws {@link InvalidArgumentError} when `ms` is negative or not finite.
+   */
+  setAccessDelay(address: Address, ms: number | undefined): void {
+    const key = addressKey(address);
+    if (ms === undefined) {
+      this.access.delete(key);
+      return;
+    }
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new InvalidArgumentError(`access delay must be >= 0 ms, got ${ms}`);
+    this.access.set(key, ms);
+  }
+
+  /**
    * Drops every packet between the two groups, in both directions, until {@link MemoryNetwork.heal}.
    * Checked on send and on arrival. Groups are matched by address, so an endpoint that moves escapes.
    */
@@ -270,6 +288,7 @@ export class MemoryNetwork {
     }
     let delay = link.latencyMs;
     if (link.jitterMs > 0) delay = Math.max(0, delay + (this.random.float() * 2 - 1) * link.jitterMs);
+    if (this.access.size > 0) delay += (this.access.get(fromKey) ?? 0) + (this.access.get(toKey) ?? 0);
     const copy = new Uint8Array(data);
     this.counters.inFlight++;
     this.clock.setTimeout(() => this.deliver(from, fromKey, toKey, copy), delay);

@@ -6,8 +6,10 @@
  * results a node would compute itself: a signature made in the process is not verified again, and the
  * second node of a pair takes the pairwise packet keys the first derived.
  *
- * Latency model: every packet's one-way delay is drawn uniformly from `[A/2, B/2]`, so a round trip lies in
- * `A..B` ms with mean `(A+B)/2`.
+ * Latency models ({@link SimulationOptions.latency}): `per-packet` draws every packet's one-way delay
+ * uniformly from `[A/2, B/2]`, so a round trip lies in `A..B` ms with mean `(A+B)/2`; `per-node` gives each
+ * node a fixed access delay from `[A/4, B/4]`, so each pair of nodes has a steady round trip in `A..B`, with
+ * the same mean over all pairs.
  * @module
  */
 import type { Address } from '../endpoint/address.js';
@@ -19,6 +21,14 @@ import { rememberSignatures } from '../crypto/signature-memo.js';
 import { OverlayHost } from '../overlay/overlay-host.js';
 import { SeededRandom } from '../random/random.js';
 import { ManualClock } from '../time/manual-clock.js';
+
+/**
+ * How the simulator delays packets. `per-packet`: each packet's one-way delay is drawn on its own from
+ * `[A/2, B/2]` (no contact is faster than another). `per-node`: each node has a fixed access delay drawn
+ * from `[A/4, B/4]`; a packet takes the sum of its sender's and its receiver's, so the RTT of a pair is
+ * steady, in `A..B`, with mean `(A+B)/2` over all pairs, and a node can learn which contacts are fast.
+ */
+export type LatencyModel = 'per-packet' | 'per-node';
 
 /** Registers a node's communities on its host (before it starts). */
 export type NodeSetup = (host: OverlayHost) => void;
@@ -39,6 +49,8 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** Round-trip time range `[A, B]` in ms. @default [20, 200] */
   readonly rttMs?: readonly [number, number];
+  /** How packets are delayed (see {@link LatencyModel}). @default 'per-packet' */
+  readonly latency?: LatencyModel;
   /** Probability that a packet is lost, 0..1. @default 0 */
   readonly lossRate?: number;
   /** Random live nodes a new node is given as contacts. @default 3 */
@@ -98,6 +110,8 @@ export class Simulation {
   private readonly options: SimulationOptions;
   private readonly startedAt: number;
   private readonly maxOneWayMs: number;
+  /** Draws each node's access delay (`per-node` latency only). */
+  private readonly accessDelay: (() => number) | undefined;
   private joinedCount = 0;
   private leftCount = 0;
 
@@ -119,7 +133,16 @@ export class Simulation {
       rememberPairKeys();
     }
     this.random = new SeededRandom(seed);
-    this.network = new MemoryNetwork(this.clock, new SeededRandom(seed + 1), { latencyMs: (a + b) / 4, jitterMs: (b - a) / 4, lossRate });
+    const latency = options.latency ?? 'per-packet';
+    if (latency !== 'per-packet' && latency !== 'per-node') throw new InvalidArgumentError(`latency must be 'per-packet' or 'per-node', got ${JSON.stringify(latency)}`);
+    if (latency === 'per-node') {
+      this.network = new MemoryNetwork(this.clock, new SeededRandom(seed + 1), { latencyMs: 0, jitterMs: 0, lossRate });
+      const draws = new SeededRandom(seed + 2);
+      this.accessDelay = () => a / 4 + draws.float() * ((b - a) / 4);
+    } else {
+      this.network = new MemoryNetwork(this.clock, new SeededRandom(seed + 1), { latencyMs: (a + b) / 4, jitterMs: (b - a) / 4, lossRate });
+      this.accessDelay = undefined;
+    }
     this.startedAt = this.clock.now();
     this.maxOneWayMs = b / 2;
   }
@@ -195,6 +218,7 @@ export class Simulation {
     this.nodes.pop();
     this.leftCount++;
     await node.stop();
+    if (this.accessDelay !== undefined) this.network.setAccessDelay(node.endpoint.address, undefined);
   }
 
   /**
@@ -239,7 +263,10 @@ export class Simulation {
 
   /** Stops every node, then lets the packets still in flight arrive (at closed endpoints), so no timer is left. */
   async stop(): Promise<void> {
-    for (const host of this.nodes) await host.stop();
+    for (const host of this.nodes) {
+      await host.stop();
+      if (this.accessDelay !== undefined) this.network.setAccessDelay(host.endpoint.address, undefined);
+    }
     this.nodes.length = 0;
     await this.clock.advance(this.maxOneWayMs + 1);
   }
@@ -256,6 +283,7 @@ export class Simulation {
     const host = new OverlayHost({ endpoint: this.network.createEndpoint(), key: PrivateKey.generate(nodeRandom), clock: this.clock, random: nodeRandom, bootstrap });
     this.options.setup(host);
     await host.start();
+    if (this.accessDelay !== undefined) this.network.setAccessDelay(host.endpoint.address, this.accessDelay());
     this.nodes.push(host);
     this.joinedCount++;
     if (this.options.join !== undefined && contacts.length > 0) await this.options.join(host, contacts);

@@ -51,6 +51,32 @@ describe('MemoryNetwork', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  it('adds each endpoint\'s access delay to every packet it sends or receives, until removed', async () => {
+    const { clock, net } = setup({ latencyMs: 10 });
+    const [a, b, c] = await opened(net, 3);
+    net.setAccessDelay(a!.address, 5);
+    net.setAccessDelay(b!.address, 30);
+    const atB = collect(b!, clock);
+    const atC = collect(c!, clock);
+    const atA = collect(a!, clock);
+    const t0 = clock.now();
+    const since = (inbox: Received[]): number[] => inbox.map((r) => r.at - t0);
+    a!.send(b!.address, new Uint8Array([1])); // 10 + 5 + 30
+    a!.send(c!.address, new Uint8Array([2])); // 10 + 5
+    c!.send(a!.address, new Uint8Array([3])); // 10 + 5
+    await clock.advance(45);
+    expect(since(atB)).toEqual([45]);
+    expect(since(atC)).toEqual([15]);
+    expect(since(atA)).toEqual([15]);
+    net.setAccessDelay(b!.address, undefined);
+    a!.send(b!.address, new Uint8Array([4])); // 10 + 5
+    await clock.advance(15);
+    expect(since(atB)).toEqual([45, 60]);
+    expect(() => net.setAccessDelay(a!.address, -1)).toThrow(InvalidArgumentError);
+    expect(() => net.setAccessDelay(a!.address, Number.NaN)).toThrow(InvalidArgumentError);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('keeps jittered delays within latency ± jitter and uses the whole range', async () => {
     const { clock, net } = setup({ latencyMs: 50, jitterMs: 20 });
     const [a, b] = await opened(net, 2);

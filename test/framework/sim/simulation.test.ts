@@ -34,6 +34,40 @@ describe('Simulation', () => {
     expect(block).toBe(region(readFileSync(new URL('docs/examples/simulator.ts', ROOT), 'utf8'), 'simulate'));
   });
 
+  it('per-node latency: every pair has a steady RTT within [A, B], pairs differ, and a bad model is refused', async () => {
+    const sim = new Simulation({ seed: 3, rttMs: [20, 200], latency: 'per-node', setup: (h) => h.register(PingPongCommunity) });
+    await sim.grow(6);
+    const [a, b, c] = sim.nodes;
+    const rtt = async (from: typeof a, to: typeof a): Promise<number> => {
+      const start = sim.clock.now();
+      let at = -1;
+      const server = to!.endpoint;
+      const once = (data: Uint8Array, source: { host: string; port: number }): void => {
+        if (data[0] === 0xee) server.send(source, Uint8Array.of(0xef));
+      };
+      const back = (data: Uint8Array): void => {
+        if (data[0] === 0xef && at < 0) at = sim.clock.now();
+      };
+      server.addListener(once);
+      from!.endpoint.addListener(back);
+      from!.endpoint.send(server.address, Uint8Array.of(0xee));
+      await sim.clock.advance(250);
+      server.removeListener(once);
+      from!.endpoint.removeListener(back);
+      return at - start;
+    };
+    const ab = [await rtt(a, b), await rtt(a, b), await rtt(b, a)];
+    const ac = await rtt(a, c);
+    expect(new Set(ab).size).toBe(1); // steady, both ways
+    for (const v of [ab[0]!, ac]) {
+      expect(v).toBeGreaterThanOrEqual(20);
+      expect(v).toBeLessThanOrEqual(200);
+    }
+    expect(ac).not.toBe(ab[0]);
+    await sim.stop();
+    expect(() => new Simulation({ latency: 'per-link' as never, setup: () => {} })).toThrow(InvalidArgumentError);
+  });
+
   it('the same seed gives the same run; another seed another', async () => {
     const run = async (seed: number): Promise<string> => {
       const sim = new Simulation({ seed, setup: (h) => h.register(PingPongCommunity) });
