@@ -14,6 +14,7 @@ import type { LookupPhase, SimulateResult } from './simulate.js';
 import { runLibp2pComparison } from './libp2p-compare.js';
 import type { ComparisonResult } from './libp2p-compare.js';
 import { BenchError } from './report.js';
+import type { LatencyModel } from '../framework/index.js';
 
 /** Parsed command-line options (all strings, as typed). */
 export interface BenchArgs {
@@ -37,6 +38,12 @@ export interface BenchArgs {
   readonly churn?: string | undefined;
   /** `simulate`: simulated hours of churn. */
   readonly hours?: string | undefined;
+  /** `simulate`: wide far buckets of every node's routing table (the DHT setting `wideBuckets`). */
+  readonly wide?: string | undefined;
+  /** `simulate`: the DHT setting `rttSlackBits` (-1: nearest first). */
+  readonly 'rtt-slack'?: string | undefined;
+  /** `simulate`: latency model, `per-packet` (default) or `per-node`. */
+  readonly latency?: string | undefined;
   /** `simulate`: random seed. */
   readonly seed?: string | undefined;
   /** `libp2p`: gets per system. */
@@ -85,6 +92,9 @@ export async function benchSimulate(args: BenchArgs): Promise<SimulateResult> {
     churn: num(args.churn, 'churn'),
     hours: num(args.hours, 'hours'),
     seed: num(args.seed, 'seed'),
+    wideBuckets: num(args.wide, 'wide'),
+    rttSlackBits: num(args['rtt-slack'], 'rtt-slack'),
+    latency: latencyModel(args.latency),
     quiet: args.quiet,
   });
   const rows = [
@@ -148,6 +158,11 @@ function num(value: string | undefined, name: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new BenchError(`--${name} must be a number, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function latencyModel(value: string | undefined): LatencyModel | undefined {
+  if (value === undefined || value === 'per-packet' || value === 'per-node') return value;
+  throw new BenchError(`--latency must be per-packet or per-node, got ${JSON.stringify(value)}`);
 }
 
 function range(value: string | undefined): readonly [number, number] | undefined {

@@ -30,7 +30,7 @@ import { benchServe } from './serve.js';
 const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversarial|serve|all> [options] [--json FILE]
   micro     [--duration MS]
   loopback  [--nodes 50] [--keys 20] [--rounds 2] [--settle MS]
-  simulate  [--nodes 1000] [--lookups 1000] [--rtt-ms 20..200] [--values 100] [--churn RATE --hours 4] [--seed 1]
+  simulate  [--nodes 1000] [--lookups 1000] [--rtt-ms 20..200] [--values 100] [--churn RATE --hours 4] [--seed 1] [--wide W] [--rtt-slack B] [--latency per-packet|per-node]
   libp2p    [--nodes 20] [--keys 5] [--gets 100]
   adversarial [--attack fraction|grinding|all] [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
               [--honest 1000] [--finders 200] [--defences none,caps,dense,both] [--first]   (grinding: ground ids next to keys, k=8, d=1,4)
@@ -49,6 +49,9 @@ const OPTIONS = {
   lookups: { type: 'string' },
   values: { type: 'string' },
   'rtt-ms': { type: 'string' },
+  wide: { type: 'string' },
+  'rtt-slack': { type: 'string' },
+  latency: { type: 'string' },
   churn: { type: 'string' },
   hours: { type: 'string' },
   seed: { type: 'string' },

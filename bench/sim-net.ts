@@ -2,15 +2,16 @@
  * A large simulated DHT for the `simulate` benchmark: N overlay hosts with real keys and signatures on
  * a {@link MemoryNetwork} driven by one {@link ManualClock}, so protocol time runs as fast as the CPU allows.
  *
- * Latency model: every packet's one-way delay is drawn uniformly from `[A/2, B/2]` (network latency
- * `(A+B)/4`, jitter `(B-A)/4`), so a round trip lies in `A..B` ms with mean `(A+B)/2` (the sum of two
- * uniform draws: triangular, not flat). Per-packet draws instead of a fixed RTT per link avoid storing
- * one link entry per node pair (10^8 at N=10,000) and make the RTT estimator face varying delays.
+ * Latency models (see `SimulationOptions.latency`): `per-packet` draws every packet's one-way delay
+ * uniformly from `[A/2, B/2]` (network latency `(A+B)/4`, jitter `(B-A)/4`), so a round trip lies in
+ * `A..B` ms with mean `(A+B)/2` (the sum of two uniform draws: triangular, not flat), and no contact is
+ * faster than another. `per-node` gives each node a fixed access delay, so each pair has a steady RTT in
+ * `A..B` with the same mean, and some contacts are faster than others, as on the Internet.
  * @module
  */
 import 'reflect-metadata';
 import { Simulation } from '../framework/index.js';
-import type { ManualClock, MemoryNetwork, OverlayHost, SeededRandom } from '../framework/index.js';
+import type { LatencyModel, ManualClock, MemoryNetwork, OverlayHost, SeededRandom } from '../framework/index.js';
 import { DHTCommunity } from '../communities/dht/index.js';
 import type { DHTSettings } from '../communities/dht/index.js';
 
@@ -22,6 +23,8 @@ export interface SimDhtOptions {
   seed: number;
   /** Round-trip time range in ms, `[A, B]`. */
   rttMs: readonly [number, number];
+  /** The latency model (see `SimulationOptions.latency`). @default 'per-packet' */
+  latency?: LatencyModel;
   /** Settings of every node's DHT. @default {} */
   settings?: DHTSettings;
   /** Random earlier nodes each joining node pings before its self-lookup. @default 3 */
@@ -49,6 +52,7 @@ export class SimDht {
     this.sim = new Simulation({
       seed: options.seed,
       rttMs: options.rttMs,
+      latency: options.latency ?? 'per-packet',
       introductions: options.introductions ?? 3,
       setup: (host) => host.register(DHTCommunity, options.settings ?? {}),
       join: (host, contacts) => host.get(DHTCommunity).bootstrap(contacts),

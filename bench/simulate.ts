@@ -5,8 +5,9 @@
  * hours (republishing and replication on) and reports how many values are still found.
  * @module
  */
+import type { LatencyModel } from '../framework/index.js';
 import { equalBytes, utf8 } from '../framework/index.js';
-import type { DHTCommunity } from '../communities/dht/index.js';
+import type { DHTCommunity, DHTSettings } from '../communities/dht/index.js';
 import type { Percentiles } from './report.js';
 import { BenchError, Stopwatch, percentiles, progress, round3 } from './report.js';
 import { SETTLE_FOREVER_MS, SimDht } from './sim-net.js';
@@ -29,6 +30,12 @@ export interface SimulateOptions {
   hours?: number;
   /** Seed of every random draw. @default 1 */
   seed?: number;
+  /** Wide far buckets in every node's routing table (the DHT setting `wideBuckets`). @default 0 */
+  wideBuckets?: number;
+  /** Every node's DHT setting `rttSlackBits` (proximity routing; -1 turns it off). @default the DHT's default */
+  rttSlackBits?: number;
+  /** The simulator's latency model (see `SimulationOptions.latency`). @default 'per-packet' */
+  latency?: LatencyModel;
   /** Joins (and lookups) in flight at once. @default 32 */
   concurrency?: number;
   /** No progress lines on stderr. @default false */
@@ -49,6 +56,10 @@ export interface SimulateResult {
   readonly nodes: number;
   /** Round-trip range in ms. */
   readonly rtt_ms: readonly [number, number];
+  /** The latency model: per-packet draws, or a fixed delay per node (see `SimulationOptions.latency`). */
+  readonly latency: LatencyModel;
+  /** Wide far buckets of every node's routing table (the DHT setting `wideBuckets`). */
+  readonly wide_buckets: number;
   /** The seed. */
   readonly seed: number;
   /** Building the network: wall and simulated seconds, traffic. */
@@ -133,7 +144,12 @@ export async function runSimulate(options: SimulateOptions = {}): Promise<Simula
   const concurrency = options.concurrency ?? 32;
   const say = (line: string): void => progress(options.quiet, line);
   const watch = new Stopwatch();
-  const sim = new SimDht({ seed, rttMs: rtt });
+  const wideBuckets = options.wideBuckets ?? 0;
+  const latency = options.latency ?? 'per-packet';
+  const settings: DHTSettings = {};
+  if (wideBuckets > 0) settings.wideBuckets = wideBuckets;
+  if (options.rttSlackBits !== undefined) settings.rttSlackBits = options.rttSlackBits;
+  const sim = new SimDht({ seed, rttMs: rtt, latency, settings });
   const net = sim.network.stats;
   const traffic = (since: Traffic): Traffic => ({ messages: net.sent - since.messages, bytes: net.bytes - since.bytes });
   const snapshot = (): Traffic => ({ messages: net.sent, bytes: net.bytes });
@@ -181,6 +197,8 @@ export async function runSimulate(options: SimulateOptions = {}): Promise<Simula
   return {
     nodes: n,
     rtt_ms: rtt,
+    latency,
+    wide_buckets: wideBuckets,
     seed,
     build,
     store,

@@ -8,7 +8,7 @@ import type { TimerHandle } from '../../framework/index.js';
 import { toHex } from '../../framework/index.js';
 import { ImpostorError } from './errors.js';
 import type { Answered, LookupOptions, LookupPeer, QueryReply } from './lookup.js';
-import { compareDistance } from './routing/node-id.js';
+import { commonPrefixLength, compareDistance } from './routing/node-id.js';
 
 /** `taken`: another path of the same lookup queried the node first, so this path never uses it. */
 export type State = 'new' | 'inflight' | 'done' | 'failed' | 'taken';
@@ -29,6 +29,8 @@ export interface Candidate<R> {
   referrer: Candidate<R> | undefined;
   /** Set (for good) once the node was seen in an improbably dense cluster at the target (`LookupOptions.select`). */
   suspect?: boolean;
+  /** Leading bits its id shares with the target, once computed (for `LookupOptions.rttMs`). */
+  cpl?: number;
 }
 
 /** What the paths of one lookup share. */
@@ -140,9 +142,10 @@ export class LookupPath<V, R extends QueryReply<V>> {
     let counted = 0;
     for (const f of shared.found) if (f.suspect !== true) counted++;
     const covered = (): boolean => quorum !== undefined && counted < quorum && counted + shared.busy >= quorum;
-    for (const c of window) {
-      if (this.slotsBusy >= o.alpha || covered()) break;
-      if (c.state === 'new') this.launch(c);
+    while (this.slotsBusy < o.alpha && !covered()) {
+      const next = this.next(window);
+      if (next === undefined) break;
+      this.launch(next);
     }
     const converged = window.every((c) => c.state === 'done') || (this.outstanding === 0 && !window.some((c) => c.state === 'new'));
     if (!converged) return;
@@ -150,6 +153,36 @@ export class LookupPath<V, R extends QueryReply<V>> {
     this.stop();
     o.observer?.pathEnded(this.index);
     shared.pathDone();
+  }
+
+  /**
+   * The candidate to query next: the nearest unqueried one in the window, or with `rttMs` the fastest of
+   * those as useful as it (at least its common prefix with the target, less `rttSlackBits`), nearest first
+   * among equals.
+   */
+  private next(window: readonly Candidate<R>[]): Candidate<R> | undefined {
+    const rttMs = this.o.rttMs;
+    let best: Candidate<R> | undefined;
+    let bestRtt = Infinity;
+    let floor = 0;
+    for (const c of window) {
+      if (c.state !== 'new') continue;
+      if (rttMs === undefined) return c;
+      const cpl = (c.cpl ??= commonPrefixLength(this.o.target, c.peer.id));
+      if (best === undefined) {
+        best = c;
+        bestRtt = rttMs(c.hex) ?? Infinity;
+        floor = cpl - (this.o.rttSlackBits ?? 0);
+        continue;
+      }
+      if (cpl < floor) continue;
+      const rtt = rttMs(c.hex) ?? Infinity;
+      if (rtt < bestRtt) {
+        best = c;
+        bestRtt = rtt;
+      }
+    }
+    return best;
   }
 
   /**

@@ -81,6 +81,15 @@ export interface LookupOptions<V, R extends QueryReply<V>> {
   cancel(handle: TimerHandle): void;
   /** Aborts the lookup with {@link AbortError}. */
   readonly signal?: AbortSignal;
+  /**
+   * Measured round-trip time to a node, by hex id (a node-wide estimate or undefined when unknown).
+   * Given, each free slot goes to the fastest of the window's unqueried candidates that are as useful as
+   * the nearest of them: as many leading bits in common with the target, less `rttSlackBits` (Kademlia's
+   * proximity routing). Unset: nearest first.
+   */
+  readonly rttMs?: ((idHex: string) => number | undefined) | undefined;
+  /** See `rttMs`: how many bits of the nearest unqueried candidate's prefix a faster one may lack. @default 0 */
+  readonly rttSlackBits?: number | undefined;
   /** Most candidates remembered (per path of a {@link disjointLookup}). @default 256 */
   readonly maxCandidates?: number;
   /** Told of every query, answer, failure and path end (lookup events); nothing is called when unset. */

@@ -22,11 +22,11 @@ export interface LookupsHost {
   /** Our node id. */
   readonly nodeId: Uint8Array;
   /** k, alpha and the default number of disjoint paths. */
-  readonly settings: { readonly bucketSize: number; readonly alpha: number; readonly disjointPaths: number } & LookupSelectorSettings;
+  readonly settings: { readonly bucketSize: number; readonly alpha: number; readonly disjointPaths: number; readonly rttSlackBits: number } & LookupSelectorSettings;
   /** The routing table's closest contacts. */
   readonly routingTable: { readonly size: number; closest(target: Uint8Array, n: number): ReadonlyArray<{ readonly id: Uint8Array; readonly address: LookupPeer['address'] }> };
   /** Soft timeouts from measured round-trip times. */
-  readonly rtt: { softTimeoutMs(idHex: string): number };
+  readonly rtt: { softTimeoutMs(idHex: string): number; rtt(idHex: string): number | undefined };
   /** Counters. */
   readonly statistics: { disjointLookups: number; recordLookup(hops: number, queries: number): void };
   /** The node's clock. */
@@ -125,6 +125,8 @@ export class Lookups {
           quorum: o.quorum,
           query: (peer) => o.query(peer),
           softTimeoutMs: (peer) => host.rtt.softTimeoutMs(toHex(peer.id)),
+          rttMs: host.settings.rttSlackBits >= 0 ? (hex) => host.rtt.rtt(hex) : undefined,
+          rttSlackBits: host.settings.rttSlackBits,
           schedule: o.schedule ?? ((ms, fn) => host.after(ms, fn)),
           cancel: o.cancel ?? ((h) => host.cancel(h)),
           observer: tracer?.full === true ? tracer : undefined,

@@ -10,11 +10,27 @@ import type { ResolvedValueCacheSettings, ValueCacheSettings } from './value-cac
 import { resolveValueCacheSettings } from './value-cache.js';
 import { DEFAULT_MAX_PER_IP_GROUP_PER_BUCKET, DEFAULT_MAX_PER_IP_GROUP_PER_TABLE, isLocalAddress } from './routing/ip-diversity.js';
 import { DEFAULT_MAX_PER_IP_GROUP_PER_LOOKUP } from './routing/diverse-set.js';
+import { MAX_WIDE_BUCKETS } from './routing/options.js';
 
 /** Settings of a {@link DHTCommunity}, given to `host.register(DHTCommunity, settings)`. */
 export interface DHTSettings extends CommunitySettings {
   /** Kademlia k: bucket size and replication factor. @default 8 */
   bucketSize?: number;
+  /**
+   * Wide far buckets (see `RoutingTableOptions.wideBuckets`): the routing table's bucket of ids sharing
+   * `i < wideBuckets` leading bits with ours holds `bucketSize * 2 ** (wideBuckets - i)` contacts, so a
+   * lookup's first hop starts nearer its target; more contacts are kept and pinged while the buckets fill
+   * (figures in docs/performance.md). @default 0
+   */
+  wideBuckets?: number;
+  /**
+   * Proximity routing: with 0 or more, each lookup slot goes to the fastest (by measured RTT) of the
+   * unqueried candidates whose ids share at least as many leading bits with the target as the nearest
+   * one's, less this many; -1 queries nearest first. It pays where a peer's RTT is steady (the Internet;
+   * the simulator's `per-node` latency) and costs a little where every packet's delay is drawn anew
+   * (figures in docs/performance.md). @default -1
+   */
+  rttSlackBits?: number;
   /** Lookup parallelism. @default 3 */
   alpha?: number;
   /** Largest value data in bytes, signed or not. @default 1024 */
@@ -121,7 +137,9 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
   const r: ResolvedDHTSettings = {
     discovery: { walk: false, churn: false, ...s.discovery },
     bucketSize: s.bucketSize ?? 8,
+    wideBuckets: checkWide(s.wideBuckets ?? 0),
     alpha: s.alpha ?? 3,
+    rttSlackBits: checkSlack(s.rttSlackBits ?? -1),
     maxDataBytes: s.maxDataBytes ?? 1_024,
     maxUnsignedPerKey: s.maxUnsignedPerKey ?? 64,
     defaultTtlMs: s.defaultTtlMs ?? 86_400_000,
@@ -159,6 +177,16 @@ export function resolveDHTSettings(s: DHTSettings): ResolvedDHTSettings {
   if (r.defaultTtlMs > r.maxTtlMs) throw new InvalidArgumentError(`setting defaultTtlMs (${r.defaultTtlMs}) exceeds maxTtlMs (${r.maxTtlMs})`);
   if (r.maxLifetimeMs < r.maxTtlMs) throw new InvalidArgumentError(`setting maxLifetimeMs (${r.maxLifetimeMs}) is below maxTtlMs (${r.maxTtlMs})`);
   return r;
+}
+
+function checkSlack(bits: number): number {
+  if (Number.isInteger(bits) && bits >= -1 && bits <= 160) return bits;
+  throw new InvalidArgumentError(`setting rttSlackBits must be an integer in -1..160, got ${bits}`);
+}
+
+function checkWide(w: number): number {
+  if (Number.isInteger(w) && w >= 0 && w <= MAX_WIDE_BUCKETS) return w;
+  throw new InvalidArgumentError(`setting wideBuckets must be an integer in 0..${MAX_WIDE_BUCKETS}, got ${w}`);
 }
 
 function checkGroupCap(cap: number): number {

@@ -49,5 +49,14 @@ describe('benchmarks (smoke)', () => {
     expect(r.memory_per_node_bytes).toBeGreaterThan(0);
     expect(r.churn).toBeNull();
     expect(r.wall_s).toBeGreaterThan(0);
+    expect([r.latency, r.wide_buckets]).toEqual(['per-packet', 0]);
+  }, 30_000);
+
+  it('simulate with per-node latency, wide buckets and proximity routing: every value found, the options reported', async () => {
+    const r = await runSimulate({ nodes: 100, lookups: 20, values: 10, seed: 7, quiet: true, latency: 'per-node', wideBuckets: 2, rttSlackBits: 0 });
+    expect([r.latency, r.wide_buckets]).toEqual(['per-node', 2]);
+    expect(r.lookup.success_rate).toBe(1);
+    expect(r.lookup_first.success_rate).toBe(1);
+    expect(r.lookup.latency_ms.median).toBeGreaterThanOrEqual(20);
   }, 30_000);
 });

@@ -16,6 +16,7 @@ import { RoutingTable } from './routing-table.js';
 export function dhtRoutingTable(nodeId: Uint8Array, clock: Clock, random: Random, settings: ResolvedDHTSettings, onIpReject: () => void): RoutingTable {
   const table: RoutingTable = new RoutingTable(nodeId, clock, {
     bucketSize: settings.bucketSize,
+    wideBuckets: settings.wideBuckets,
     maxFailures: settings.maxFailures,
     staleAfterMs: settings.refreshIntervalMs,
     random,

@@ -9,6 +9,8 @@ import type { RoutingTable } from './routing-table.js'; // for {@link} in TSDoc
 
 /** Default number of contacts per bucket (Kademlia's k, py-ipv8's value). */
 export const DEFAULT_BUCKET_SIZE = 8;
+/** Most wide far buckets ({@link RoutingTableOptions.wideBuckets}): the first then holds 256 times k. */
+export const MAX_WIDE_BUCKETS = 8;
 /** Default number of consecutive failures after which a contact is removed. */
 export const DEFAULT_MAX_FAILURES = 3;
 /** Default time after which a bucket nobody touched is due for refresh: 15 minutes. */
@@ -33,6 +35,16 @@ export interface RoutingTableOptions {
    * @default 8
    */
   bucketSize?: number;
+  /**
+   * Wide far buckets (like libtorrent's extended routing table): the far bucket of the ids that share
+   * `i < wideBuckets` leading bits with ours holds up to `bucketSize * 2 ** (wideBuckets - i)` contacts, so
+   * with 2 the bucket for half of all ids holds 4 k and the next 2 k. A lookup toward an id in such a
+   * bucket starts up to `wideBuckets` bits nearer its target (like Kademlia's accelerated lookups, b > 1,
+   * for the first hop), at the cost of more contacts kept. Our own bucket still splits at `bucketSize`.
+   * 0 gives plain k-buckets.
+   * @default 0
+   */
+  wideBuckets?: number;
   /**
    * Consecutive failures ({@link RoutingTable.fail}) after which a contact is removed.
    * @default 3
@@ -93,6 +105,7 @@ export function resolveOptions(idBytes: number, options: RoutingTableOptions): R
   if (!(staleAfterMs > 0)) throw new InvalidArgumentError(`staleAfterMs must be > 0, got ${staleAfterMs}`);
   return {
     bucketSize,
+    wideBuckets: checkInt('wideBuckets', options.wideBuckets ?? 0, 0, MAX_WIDE_BUCKETS),
     maxFailures: checkInt('maxFailures', options.maxFailures ?? DEFAULT_MAX_FAILURES, 1),
     replacementCacheSize: checkInt('replacementCacheSize', options.replacementCacheSize ?? bucketSize, 0),
     idBits: checkInt('idBits', options.idBits ?? idBytes * 8, 1, idBytes * 8),

@@ -175,7 +175,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
    */
   mayAdmit(id: Uint8Array, goodSince: number): boolean {
     const bucket = this.bucketFor(id);
-    if (bucket.contacts.length < this.options.bucketSize) return true;
+    if (bucket.contacts.length < this.capacity(bucket)) return true;
     if (bucket === this.ownBucket() && bucket.depth < this.options.idBits) return true;
     return bucket.contacts[0]!.lastSeen < goodSince;
   }
@@ -192,7 +192,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
   }
 
   /**
-   * Live contacts in the bucket that holds `id` (at most the bucket size): for a bucket other than our
+   * Live contacts in the bucket that holds `id` (at most the bucket's capacity): for a bucket other than our
    * own, every live contact sharing exactly as many leading bits with our id as `id` does.
    * @throws an {@link InvalidArgumentError} when `id` has the wrong length.
    */
@@ -292,9 +292,9 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
       this.split();
       bucket = this.bucketFor(id);
     }
-    const toReplacements = bucket.contacts.length >= this.options.bucketSize;
+    const toReplacements = bucket.contacts.length >= this.capacity(bucket);
     if (!this.options.admit(candidate, bucket.contacts, toReplacements)) return { status: 'rejected', reason: 'policy' };
-    if (bucket.contacts.length < this.options.bucketSize) {
+    if (!toReplacements) {
       bucket.contacts.push(candidate);
       bucket.lastChanged = now;
       this.count++;
@@ -337,7 +337,8 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
   private promote(bucket: Bucket): Contact | undefined {
     let first: Contact | undefined;
     let i = bucket.replacements.length - 1;
-    while (i >= 0 && bucket.contacts.length < this.options.bucketSize) {
+    const room = this.capacity(bucket);
+    while (i >= 0 && bucket.contacts.length < room) {
       const c = bucket.replacements[i]!;
       if (this.options.admit(c, bucket.contacts)) {
         bucket.replacements.splice(i, 1);
@@ -360,6 +361,18 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     const n = (this.groups.get(group) ?? 0) + delta;
     if (n > 0) this.groups.set(group, n);
     else this.groups.delete(group);
+  }
+
+  /**
+   * Most live contacts `bucket` holds: k, or for the far bucket of ids sharing `i < wideBuckets` leading
+   * bits with ours (its depth is `i + 1`), k times `2 ** (wideBuckets - i)`. Our own bucket holds k (it
+   * splits instead).
+   */
+  private capacity(bucket: Bucket): number {
+    const { bucketSize, wideBuckets } = this.options;
+    const shared = bucket.depth - 1;
+    if (shared >= wideBuckets || bucket === this.ownBucket()) return bucketSize;
+    return bucketSize * 2 ** (wideBuckets - shared);
   }
 
   private ownBucket(): Bucket {

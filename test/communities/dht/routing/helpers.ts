@@ -69,7 +69,7 @@ export function hexes(contacts: readonly Contact[]): string[] {
 export function checkInvariants(
   table: RoutingTable,
   selfId: Uint8Array,
-  opts: { bucketSize: number; replacementCacheSize: number; idBits: number; admitAll?: boolean },
+  opts: { bucketSize: number; replacementCacheSize: number; idBits: number; admitAll?: boolean; wideBuckets?: number },
 ): void {
   const errors: string[] = [];
   const must = (ok: boolean, what: string): void => {
@@ -100,10 +100,13 @@ export function checkInvariants(
     // Only our own bucket splits: a far bucket at depth d agrees with self on d-1 bits and differs at bit d-1.
     must(own || cpl === b.depth - 1, `${where}: a bucket off our own id was split`);
     must(b.prefixBits.length === b.depth, `${where}: prefixBits length`);
-    must(b.contacts.length <= opts.bucketSize, `${where}: over bucketSize`);
+    // A far bucket of ids sharing i < wideBuckets bits with ours holds bucketSize * 2^(wideBuckets - i).
+    const wide = opts.wideBuckets ?? 0;
+    const capacity = own || b.depth - 1 >= wide ? opts.bucketSize : opts.bucketSize * 2 ** (wide - (b.depth - 1));
+    must(b.contacts.length <= capacity, `${where}: over its capacity`);
     must(b.replacements.length <= opts.replacementCacheSize, `${where}: cache over size`);
     must(
-      opts.admitAll === false || b.replacements.length === 0 || b.contacts.length === opts.bucketSize,
+      opts.admitAll === false || b.replacements.length === 0 || b.contacts.length === capacity,
       `${where}: replacements while the bucket has room`,
     );
     for (const list of [b.contacts, b.replacements]) {

@@ -42,7 +42,13 @@ export class ReferenceModel {
     readonly cache: number,
     readonly maxFailures: number,
     readonly idBits: number,
+    readonly wide = 0,
   ) {}
+
+  /** Most live entries of bucket `b`: k, or k * 2^(wide - b) for a far bucket b < wide (our own holds k). */
+  capacity(b: number): number {
+    return b === this.depth || b >= this.wide ? this.k : this.k * 2 ** (this.wide - b);
+  }
 
   /** Index of the bucket `id` belongs to. */
   bucketOf(id: Uint8Array): number {
@@ -90,7 +96,7 @@ export class ReferenceModel {
     for (;;) {
       const cached = this.cacheIn(b);
       const newest = cached[cached.length - 1];
-      if (newest === undefined || this.liveIn(b).length >= this.k) return;
+      if (newest === undefined || this.liveIn(b).length >= this.capacity(b)) return;
       newest.live = true;
       this.promoted.push(newest.hex);
     }
@@ -108,13 +114,13 @@ export class ReferenceModel {
     }
     if (known !== undefined) this.drop(known);
     let b = this.bucketOf(id);
-    while (this.liveIn(b).length >= this.k && b === this.depth && this.depth < this.idBits) {
+    while (this.liveIn(b).length >= this.capacity(b) && b === this.depth && this.depth < this.idBits) {
       this.depth++;
       this.promote(this.depth - 1);
       this.promote(this.depth);
       b = this.bucketOf(id);
     }
-    if (this.liveIn(b).length < this.k) {
+    if (this.liveIn(b).length < this.capacity(b)) {
       this.entries.push({ hex, id, live: true, seen: now, failures: 0 });
       return { status: 'added' };
     }

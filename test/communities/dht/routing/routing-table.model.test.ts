@@ -21,6 +21,7 @@ interface Config {
   replacementCacheSize: number;
   maxFailures: number;
   idBits: number;
+  wideBuckets: number;
 }
 
 type Cmd = fc.Command<ReferenceModel, Real>;
@@ -147,6 +148,7 @@ function runModel(
       replacementCacheSize: fc.integer({ min: 0, max: 3 }),
       maxFailures: fc.integer({ min: 1, max: 3 }),
       idBits: idBitsArb,
+      wideBuckets: fc.constantFrom(0, 0, 1, 2),
     })
     .chain((cfg) => fc.tuple(fc.constant(cfg), commands(cfg, idArb(cfg.self))));
   fc.assert(
@@ -158,7 +160,7 @@ function runModel(
         table.on('peer:added', (c) => real.eventLive.add(toHex(c.id)));
         table.on('peer:removed', (c) => real.eventLive.delete(toHex(c.id)));
         table.on('peer:replaced', (e) => real.replaced.push(`${toHex(e.removed.id)}>${toHex(e.added.id)}`));
-        const model = new ReferenceModel(self, cfg.bucketSize, cfg.replacementCacheSize, cfg.maxFailures, cfg.idBits);
+        const model = new ReferenceModel(self, cfg.bucketSize, cfg.replacementCacheSize, cfg.maxFailures, cfg.idBits, cfg.wideBuckets);
         return { model, real };
       };
       fc.modelRun(setup, cmds);
@@ -184,7 +186,7 @@ function nearId(self: Uint8Array): fc.Arbitrary<Uint8Array> {
 }
 
 describe('RoutingTable against a reference model', () => {
-  it('8-bit ids, bucket size 2..4: every command agrees with the model and keeps the invariants', () => {
+  it('8-bit ids, bucket size 2..4, plain or wide far buckets: every command agrees with the model and keeps the invariants', () => {
     const byte = fc.integer({ min: 0, max: 255 }).map((v) => Uint8Array.of(v));
     runModel(byte, (self) => fc.oneof(byte, nearId(self)), fc.constantFrom(8, 8, 5), 250);
   });

@@ -50,6 +50,26 @@ describe('RoutingTable: buckets and splitting', () => {
     checkInvariants(table, SELF8, { bucketSize: 2, replacementCacheSize: 2, idBits: 8 });
   });
 
+  it('wideBuckets 2: the far bucket for half the ids holds 4 k, the next 2 k, the rest and our own k', () => {
+    const { table } = small({ wideBuckets: 2 });
+    // 0x80..0xff share 0 bits with 0x00: that bucket holds 2 * 4 = 8 live contacts, the 9th waits.
+    for (let v = 0x80; v < 0x88; v++) expect(table.add({ id: id8(v), address: addr(v) }).status).toBe('added');
+    const ninth = table.add({ id: id8(0x88), address: addr(0x88) });
+    expect(ninth.status === 'full' && toHex(ninth.pingCandidate.id)).toBe('80');
+    // 0x40..0x7f share 1 bit: 2 * 2 = 4; 0x20..0x3f share 2 bits: plain k = 2.
+    for (let v = 0x40; v < 0x44; v++) expect(table.add({ id: id8(v), address: addr(v) }).status).toBe('added');
+    expect(table.add({ id: id8(0x44), address: addr(0x44) }).status).toBe('full');
+    for (const v of [0x20, 0x21]) expect(table.add({ id: id8(v), address: addr(v) }).status).toBe('added');
+    expect(table.add({ id: id8(0x22), address: addr(0x22) }).status).toBe('full');
+    expect(table.buckets().map((b) => b.contacts.length)).toEqual([8, 4, 2, 0]);
+    expect(table.mayAdmit(id8(0x90), 0)).toBe(false);
+    checkInvariants(table, SELF8, { bucketSize: 2, replacementCacheSize: 2, idBits: 8, wideBuckets: 2 });
+    // A wide bucket refills from its cache up to its capacity: removing one live contact promotes 0x88.
+    table.remove(id8(0x81));
+    expect(hexes(table.buckets()[0]!.contacts)).toContain('88');
+    expect(() => new RoutingTable(SELF8, new ManualClock(), { wideBuckets: 9 })).toThrow(InvalidArgumentError);
+  });
+
   it('stops splitting at idBits and then caches', () => {
     const { table } = small({ idBits: 6 });
     for (const v of [0x01, 0x02, 0x03]) table.add({ id: id8(v), address: addr(v) });
