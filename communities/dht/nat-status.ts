@@ -135,6 +135,14 @@ const UNKNOWN: NatStatus = {
 };
 
 /**
+ * The group of each public reporter host (a local one's group depends on its port too, so it is not kept),
+ * shared by every observer in the process: a simulation runs thousands of nodes that hear from the same
+ * hosts, and each observation then holds the one shared string. Emptied when full.
+ */
+const SHARED_GROUPS = new Map<string, string>();
+const SHARED_GROUPS_MAX = 16_384;
+
+/**
  * Collects where other nodes saw this node and says what that means (see the module comment).
  *
  * @example
@@ -200,7 +208,14 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
 
   /** The reporter group of `reporter`: an IPv4 /24 or IPv6 /48, a local address its own (see `sourceGroup`). */
   groupOf(reporter: Address): string {
-    return sourceGroup(reporter);
+    const known = SHARED_GROUPS.get(reporter.host);
+    if (known !== undefined) return known;
+    const group = sourceGroup(reporter);
+    if (!isLocalHost(reporter.host)) {
+      if (SHARED_GROUPS.size >= SHARED_GROUPS_MAX) SHARED_GROUPS.clear();
+      SHARED_GROUPS.set(reporter.host, group);
+    }
+    return group;
   }
 
   /** The groups of the reporters whose observations count now. */

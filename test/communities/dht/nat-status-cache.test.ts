@@ -109,3 +109,19 @@ describe('NatObserver verdict cache', () => {
     expect(events.map(([s]) => s.mapping)).toEqual(['endpoint-independent', 'none']);
   });
 });
+
+describe('NatObserver reporter groups', () => {
+  it('a public host has one group string for every observer; a local reporter is its own group, port included', () => {
+    const one = make({ now: () => 0 }, () => at('10.0.0.2', 7000), () => []).nat;
+    const two = make({ now: () => 0 }, () => at('10.0.0.3', 7000), () => []).nat;
+    const g = one.groupOf(at('198.19.7.1', 8090));
+    expect(g).toBe('198.19.7.0/24');
+    expect(two.groupOf(at('198.19.7.200', 1))).toBe('198.19.7.0/24');
+    expect(two.groupOf(at('198.19.7.1', 9999))).toBe(g);
+    expect(two.groupOf(at('2001:db8:1:2::5', 1))).toBe('2001:db8:1::/48');
+    expect(one.groupOf(at('10.0.0.4', 7000))).toBe('10.0.0.4:7000');
+    expect(two.groupOf(at('10.0.0.4', 7001))).toBe('10.0.0.4:7001'); // not the group another port had
+    expect(one.groupOf(at('::1', 5))).toBe('[::1]:5');
+    expect(one.groupOf(at('::1', 6))).toBe('[::1]:6');
+  });
+});
