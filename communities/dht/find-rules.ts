@@ -25,6 +25,31 @@ export interface RuleContext {
   readonly k: number;
 }
 
+/** What {@link judgeFind} says of the answers so far. */
+export interface FindVerdict<R extends RuledReply> {
+  /** The earliest answer from a plausible storer, when asked for and there is one. */
+  readonly plausible: Answered<R> | undefined;
+  /** The lookup may stop (see {@link quorumReached}). */
+  readonly done: boolean;
+}
+
+/**
+ * Both rules at once, ranking the nodes seen once: whether the lookup may stop ({@link quorumReached}) and,
+ * with `wantPlausible`, the first answer a `first` find may return ({@link firstPlausible}).
+ */
+export function judgeFind<R extends RuledReply>(c: RuleContext, all: ReadonlyArray<Answered<R>>, quorum: number, suspects: ReadonlySet<string>, wantPlausible: boolean): FindVerdict<R> {
+  const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
+  const enough = found.length >= quorum;
+  if (!enough && !(wantPlausible && found.some((a) => a.reply.authoritative === true))) return { plausible: undefined, done: false };
+  const ranked = rankSeen(c, found, suspects);
+  const storers = plausibleStorers(c, found, ranked);
+  const plausible = wantPlausible ? storers[0] : undefined;
+  if (!enough) return { plausible, done: false };
+  if (storers.length > 0) return { plausible, done: true };
+  const answered = new Set(found.map((a) => toHex(a.peer.id)));
+  return { plausible, done: ranked.slice(0, quorum).some((hex) => answered.has(hex)) };
+}
+
 /**
  * Early stop of a value lookup: `quorum` responders with values, one of them a plausible storer (see
  * {@link plausibleStorers}) or among the `quorum` nodes nearest the key of all the responders and the
@@ -36,12 +61,7 @@ export interface RuleContext {
  * key (`suspects`, hex ids) neither vote nor rank.
  */
 export function quorumReached<R extends RuledReply>(c: RuleContext, all: ReadonlyArray<Answered<R>>, quorum: number, suspects: ReadonlySet<string>): boolean {
-  const found = all.filter((a) => a.suspect !== true); // a dense cluster of ground ids does not vote
-  if (found.length < quorum) return false;
-  const ranked = rankSeen(c, found, suspects);
-  if (plausibleStorers(c, found, ranked).length > 0) return true;
-  const answered = new Set(found.map((a) => toHex(a.peer.id)));
-  return ranked.slice(0, quorum).some((hex) => answered.has(hex));
+  return judgeFind(c, all, quorum, suspects, false).done;
 }
 
 /**
@@ -49,9 +69,7 @@ export function quorumReached<R extends RuledReply>(c: RuleContext, all: Readonl
  * (see {@link plausibleStorers}), or undefined while there is none. Suspects (hex ids) neither answer nor rank.
  */
 export function firstPlausible<R extends RuledReply>(c: RuleContext, all: ReadonlyArray<Answered<R>>, suspects: ReadonlySet<string>): Answered<R> | undefined {
-  const found = all.filter((a) => a.suspect !== true);
-  if (!found.some((a) => a.reply.authoritative === true)) return undefined;
-  return plausibleStorers(c, found, rankSeen(c, found, suspects))[0];
+  return judgeFind(c, all, Number.POSITIVE_INFINITY, suspects, true).plausible;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { BulkHost } from './bulk.js';
 import type { RecordEngine } from './records/record-engine.js';
 import type { ClosestNode, TimedRecord } from './records/engine-types.js';
 import type { PublishOutcome } from './records/engine-types.js';
-import { firstPlausible, quorumReached } from './find-rules.js';
+import { judgeFind } from './find-rules.js';
 import type { ResolvedDHTSettings } from './settings.js';
 import type { DHTStatistics } from './statistics.js';
 import type { PublicKeyCache, ValueRecord } from './storage/value-record.js';
@@ -262,14 +262,12 @@ export class ValueOps {
     const isDone = latest
       ? undefined
       : (found: ReadonlyArray<Answered<FindReply>>, suspects: ReadonlySet<string>): boolean => {
-          if (firstAnswer !== undefined) {
-            const a = firstPlausible(rules, found, suspects);
-            if (a !== undefined) {
-              firstAnswer(a);
-              firstAnswer = undefined;
-            }
+          const verdict = judgeFind(rules, found, quorum, suspects, firstAnswer !== undefined);
+          if (verdict.plausible !== undefined && firstAnswer !== undefined) {
+            firstAnswer(verdict.plausible);
+            firstAnswer = undefined;
           }
-          return quorumReached(rules, found, quorum, suspects);
+          return verdict.done;
         };
     const q = { publisher, signal: options.signal };
     const complete = async (): Promise<Array<TimedRecord<ValueRecord>>> => {
