@@ -15,7 +15,6 @@ interface Pending {
   timer: TimerHandle | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
   /** Opaque tag a handler checks to match a response (e.g. the address the request went to). */
   tag: string | undefined;
 }
@@ -46,6 +45,12 @@ export interface RegisterOptions {
 /** The table of outstanding requests of one community. */
 export class RequestCache {
   private readonly pending = new Map<bigint, Pending>();
+  /**
+   * The outstanding requests of each signal, with the one abort listener the cache holds on it: many
+   * requests under one signal (a bulk call, a lookup) add one listener, not one each, so Node never warns
+   * of a listener leak, and the listener goes when the signal's last request settles.
+   */
+  private readonly bySignal = new Map<AbortSignal, { readonly ids: Set<bigint>; readonly onAbort: () => void }>();
   private closed = false;
 
   /** @param clock timers for timeouts. @param random source of request ids. */
@@ -78,11 +83,21 @@ export class RequestCache {
       resolve = res as (v: unknown) => void;
       reject = rej;
     });
-    const entry: Pending = { resolve, reject, timer: undefined, timeoutMs: options.timeoutMs, signal: options.signal, onAbort: undefined, tag: options.tag };
+    const entry: Pending = { resolve, reject, timer: undefined, timeoutMs: options.timeoutMs, signal: options.signal, tag: options.tag };
     if (options.deferTimeout !== true) entry.timer = this.arm(id, options.timeoutMs);
-    if (options.signal !== undefined) {
-      entry.onAbort = () => this.fail(id, new AbortError(`request ${id} aborted`));
-      options.signal.addEventListener('abort', entry.onAbort, { once: true });
+    const signal = options.signal;
+    if (signal !== undefined) {
+      let group = this.bySignal.get(signal);
+      if (group === undefined) {
+        const ids = new Set<bigint>();
+        const onAbort = (): void => {
+          for (const one of [...ids]) this.fail(one, new AbortError(`request ${one} aborted`));
+        };
+        group = { ids, onAbort };
+        this.bySignal.set(signal, group);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      group.ids.add(id);
     }
     this.pending.set(id, entry);
     return { id, promise };
@@ -134,7 +149,12 @@ export class RequestCache {
     if (entry === undefined) return undefined;
     this.pending.delete(id);
     this.clock.clear(entry.timer);
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    const signal = entry.signal;
+    const group = signal === undefined ? undefined : this.bySignal.get(signal);
+    if (group !== undefined && group.ids.delete(id) && group.ids.size === 0) {
+      signal!.removeEventListener('abort', group.onAbort);
+      this.bySignal.delete(signal!);
+    }
     return entry;
   }
 

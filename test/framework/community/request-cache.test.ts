@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortError, LifecycleError, ManualClock, RequestCache, SeededRandom, TimeoutError } from '../../../framework/index.js';
 
@@ -48,5 +49,28 @@ describe('RequestCache', () => {
     expect(() => cache.register({ timeoutMs: 5_000, signal: ac.signal })).toThrow(AbortError);
     cache.clear();
     expect(() => cache.register({ timeoutMs: 1 })).toThrow(LifecycleError);
+  });
+
+  it('holds one abort listener per signal however many requests share it, and drops it when the last settles', async () => {
+    const clock = new ManualClock(0);
+    const cache = new RequestCache(clock, new SeededRandom(3));
+    const shared = new AbortController();
+    const other = new AbortController();
+    const reqs = Array.from({ length: 50 }, () => cache.register<number>({ timeoutMs: 1_000, signal: shared.signal }));
+    const apart = cache.register<number>({ timeoutMs: 1_000, signal: other.signal });
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(1);
+    // settle 10 normally: the listener stays for the 40 left
+    for (const r of reqs.slice(0, 10)) cache.resolve(r.id, 1);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    shared.abort();
+    for (const r of reqs.slice(10)) await expect(r.promise).rejects.toBeInstanceOf(AbortError);
+    for (const r of reqs.slice(0, 10)) await expect(r.promise).resolves.toBe(1);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    expect(cache.size).toBe(1); // the other signal's request is untouched
+    cache.resolve(apart.id, 2);
+    await expect(apart.promise).resolves.toBe(2);
+    expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
