@@ -61,6 +61,9 @@ export interface SocketBufferSizes {
   readonly send: number;
 }
 
+/** Most source addresses a `UdpEndpoint` keeps one shared `from` object for (about 100 bytes each). */
+export const MAX_SOURCE_ADDRESSES = 4_096;
+
 const NO_LISTENERS: readonly PacketListener[] = [];
 const MAPPED_V4_PREFIX = '::ffff:';
 
@@ -83,6 +86,8 @@ function literalLookup(
  *
  * Received datagrams are passed to listeners as plain `Uint8Array` views over the buffer Node allocated for
  * that datagram (zero-copy, and `slice()` copies as it does for any `Uint8Array`). Listeners may keep them.
+ * The source address is a frozen object, the same one for every datagram of a source (up to
+ * 4,096 sources, `MAX_SOURCE_ADDRESSES`).
  * `send` copies `data` before it returns, so the caller may reuse its buffer.
  *
  * @example
@@ -119,6 +124,9 @@ export class UdpEndpoint implements Endpoint {
   private socket: Socket | undefined;
   private bound: Address | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** Source addresses by host, then port (see `sourceOf`). */
+  private readonly sources = new Map<string, Map<number, Address>>();
+  private sourceCount = 0;
 
   /**
    * @param options where to bind and how large packets may be; see {@link UdpEndpointOptions}.
@@ -299,7 +307,7 @@ export class UdpEndpoint implements Endpoint {
     const host = rinfo.address.startsWith(MAPPED_V4_PREFIX) && isIP(rinfo.address.slice(7)) === 4
       ? rinfo.address.slice(7)
       : rinfo.address;
-    const from: Address = { host, port: rinfo.port };
+    const from = this.sourceOf(host, rinfo.port);
     this.counters.packetsReceived++;
     this.counters.bytesReceived += data.byteLength;
     for (const listener of this.listeners) {
@@ -310,6 +318,30 @@ export class UdpEndpoint implements Endpoint {
         this.report('packet listener threw', err);
       }
     }
+  }
+
+  /**
+   * The frozen address object of a source, the same for each of its datagrams (so what keeps or compares
+   * it per object, as the routing table's shared copies do, needs no string key per packet). At most
+   * `MAX_SOURCE_ADDRESSES` are remembered; past that the table starts over.
+   */
+  private sourceOf(host: string, port: number): Address {
+    let ports = this.sources.get(host);
+    const known = ports?.get(port);
+    if (known !== undefined) return known;
+    if (this.sourceCount >= MAX_SOURCE_ADDRESSES) {
+      this.sources.clear();
+      this.sourceCount = 0;
+      ports = undefined;
+    }
+    if (ports === undefined) {
+      ports = new Map();
+      this.sources.set(host, ports);
+    }
+    const from: Address = Object.freeze({ host, port });
+    ports.set(port, from);
+    this.sourceCount++;
+    return from;
   }
 
   /** The callback of every send (one function, not a closure per datagram). */

@@ -79,9 +79,16 @@ export function sharedCopy(bytes: Uint8Array): Uint8Array {
 /** Contact addresses, shared (frozen) by every table in the process, like {@link SHARED_BYTES}. */
 const SHARED_ADDRESSES = new WeakInterner<Address>();
 
+/** The shared address last returned for each address object a caller passed, like {@link LAST_COPY}. */
+const LAST_ADDRESS = new WeakMap<Address, Address>();
+
 /** The process-wide shared, frozen copy of `address` (never the caller's object). */
 function sharedAddress(address: Address): Address {
-  return SHARED_ADDRESSES.intern(addressKey(address), () => Object.freeze({ host: address.host, port: address.port }));
+  const last = LAST_ADDRESS.get(address);
+  if (last !== undefined && last.host === address.host && last.port === address.port) return last;
+  const shared = SHARED_ADDRESSES.intern(addressKey(address), () => Object.freeze({ host: address.host, port: address.port }));
+  LAST_ADDRESS.set(address, shared);
+  return shared;
 }
 
 /** A new contact for `init` (id and address copied), not yet seen: apply {@link refreshContact} before use. */

@@ -49,3 +49,24 @@ describe('sharedCopy: the shared copy of a caller array, remembered per array', 
     }
   });
 });
+
+describe('contacts share one address object per address', () => {
+  it('the same caller address object, or an equal one, gives the shared frozen copy; a changed one its new copy', () => {
+    const table = new RoutingTable(new Uint8Array(20), new StepClock(), { bucketSize: 4 });
+    const from = { host: '10.0.0.9', port: 7000 };
+    const id = (b: number): Uint8Array => Uint8Array.from({ length: 20 }, (_, i) => (i === 0 ? 0x80 : i === 19 ? b : 0));
+    table.add({ id: id(1), address: from });
+    table.add({ id: id(2), address: from });
+    table.add({ id: id(3), address: { host: '10.0.0.9', port: 7000 } });
+    const shared = table.get(id(1))!.address;
+    expect(shared).not.toBe(from);
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(table.get(id(2))!.address).toBe(shared);
+    expect(table.get(id(3))!.address).toBe(shared);
+    (from as { port: number }).port = 7001;
+    table.add({ id: id(4), address: from });
+    expect(table.get(id(4))!.address).toEqual({ host: '10.0.0.9', port: 7001 });
+    expect(table.get(id(4))!.address).not.toBe(shared);
+    expect(shared).toEqual({ host: '10.0.0.9', port: 7000 });
+  });
+});
