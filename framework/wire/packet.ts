@@ -38,6 +38,8 @@ export const MAC_TAG_BYTES = 16;
 const PK_LENGTH_BYTES = 2;
 /** Set in the key length field of a packet carrying a tag instead of a signature. */
 const MAC_FLAG = 0x8000;
+/** Offset of a signed packet's public key: after the header and the key-length field. */
+const KEY_START = HEADER_BYTES + PK_LENGTH_BYTES;
 
 /**
  * The 22-byte packet prefix of a community: `0x00`, {@link PROTOCOL_VERSION}, community id.
@@ -210,8 +212,27 @@ export interface PacketHeader {
  * @returns `undefined` if `data` is shorter than 23 bytes or does not start with `0x00`.
  */
 export function readHeader(data: Uint8Array): PacketHeader | undefined {
-  if (!(data instanceof Uint8Array) || data.length < HEADER_BYTES || data[0] !== 0) return undefined;
+  if (!hasHeader(data)) return undefined;
   return { prefix: view(data, 0, PREFIX_BYTES), messageId: data[PREFIX_BYTES]! };
+}
+
+/** True when `data` is long enough for a header and starts with the `0x00` marker. */
+function hasHeader(data: Uint8Array): boolean {
+  return data instanceof Uint8Array && data.length >= HEADER_BYTES && data[0] === 0;
+}
+
+/**
+ * The bounds of a signed packet's envelope, as offsets (no object): where its body starts, how many bytes
+ * the signature or tag covers, and whether it is tagged; `undefined` when the packet is too short for its
+ * declared key length plus a signature or tag. The header is the caller's to check.
+ */
+function envelopeBounds(data: Uint8Array): { bodyStart: number; signedLength: number; mac: boolean } | undefined {
+  if (data.length < HEADER_BYTES + PK_LENGTH_BYTES + MAC_TAG_BYTES) return undefined;
+  const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
+  const mac = (field & MAC_FLAG) !== 0;
+  const bodyStart = KEY_START + (field & ~MAC_FLAG);
+  const signedLength = data.length - (mac ? MAC_TAG_BYTES : SIGNATURE_BYTES);
+  return bodyStart > signedLength ? undefined : { bodyStart, signedLength, mac };
 }
 
 /** The parts of a signed packet; every part is a view into the packet. */
@@ -237,16 +258,12 @@ export interface SignedEnvelope {
  */
 export function splitSignedEnvelope(data: Uint8Array): SignedEnvelope | undefined {
   const header = readHeader(data);
-  if (header === undefined || data.length < HEADER_BYTES + PK_LENGTH_BYTES + MAC_TAG_BYTES) return undefined;
-  const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
-  const mac = (field & MAC_FLAG) !== 0;
-  const pkLength = field & ~MAC_FLAG;
-  const bodyStart = HEADER_BYTES + PK_LENGTH_BYTES + pkLength;
-  const signedLength = data.length - (mac ? MAC_TAG_BYTES : SIGNATURE_BYTES);
-  if (bodyStart > signedLength) return undefined;
+  const bounds = header === undefined ? undefined : envelopeBounds(data);
+  if (header === undefined || bounds === undefined) return undefined;
+  const { bodyStart, signedLength, mac } = bounds;
   return {
     header,
-    publicKeyBinary: view(data, HEADER_BYTES + PK_LENGTH_BYTES, bodyStart),
+    publicKeyBinary: view(data, KEY_START, bodyStart),
     body: view(data, bodyStart, signedLength),
     signedPart: view(data, 0, signedLength),
     signature: view(data, signedLength, data.length),
@@ -289,8 +306,8 @@ export type DecodedPacket<T> =
  * @returns the body and, for a signed message, a copy of the sender's public key binary.
  */
 export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: SignatureVerifier, checkMac?: MacVerifier): DecodedPacket<T> {
-  // The checks of readHeader and splitSignedEnvelope, on offsets: no header or envelope object per packet.
-  if (!(data instanceof Uint8Array) || data.length < HEADER_BYTES || data[0] !== 0) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
+  // The checks of readHeader and splitSignedEnvelope, on offsets: no header or envelope views per packet.
+  if (!hasHeader(data)) return { ok: false, reason: 'not a packet: too short or bad marker byte' };
   if (data[1] !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported protocol version ${data[1]}` };
   const messageId = data[PREFIX_BYTES]!;
   if (messageId !== spec.id) {
@@ -300,22 +317,18 @@ export function decodePacket<T>(spec: MessageSpec<T>, data: Uint8Array, verify: 
     const r = decodeBody(spec.schema, view(data, HEADER_BYTES, data.length));
     return r.ok ? { ok: true, value: r.value, publicKeyBinary: undefined } : r;
   }
-  if (data.length < HEADER_BYTES + PK_LENGTH_BYTES + MAC_TAG_BYTES) return { ok: false, reason: 'truncated signed packet' };
-  const field = (data[HEADER_BYTES]! << 8) | data[HEADER_BYTES + 1]!;
-  const mac = (field & MAC_FLAG) !== 0;
-  const keyStart = HEADER_BYTES + PK_LENGTH_BYTES;
-  const bodyStart = keyStart + (field & ~MAC_FLAG);
-  const signedLength = data.length - (mac ? MAC_TAG_BYTES : SIGNATURE_BYTES);
-  if (bodyStart > signedLength) return { ok: false, reason: 'truncated signed packet' };
+  const bounds = envelopeBounds(data);
+  if (bounds === undefined) return { ok: false, reason: 'truncated signed packet' };
+  const { bodyStart, signedLength, mac } = bounds;
   if (mac && checkMac === undefined) return { ok: false, reason: 'bad mac: tagged packets are not accepted here' };
   if (spec.deferredVerify) {
     const r = decodeBody(spec.schema, view(data, bodyStart, signedLength));
     if (!r.ok) return r;
     // Copies as plain Uint8Arrays (a Buffer's own slice() would share its memory).
     const unverified = { signedPart: view(data, 0, signedLength).slice(), signature: view(data, signedLength, data.length).slice(), mac };
-    return { ok: true, value: r.value, publicKeyBinary: view(data, keyStart, bodyStart).slice(), unverified };
+    return { ok: true, value: r.value, publicKeyBinary: view(data, KEY_START, bodyStart).slice(), unverified };
   }
-  const publicKeyBinary = view(data, keyStart, bodyStart);
+  const publicKeyBinary = view(data, KEY_START, bodyStart);
   const signedPart = view(data, 0, signedLength);
   const signature = view(data, signedLength, data.length);
   let valid: boolean;
