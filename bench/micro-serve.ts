@@ -14,8 +14,8 @@ import 'reflect-metadata';
 import { DHTCommunity } from '../communities/dht/index.js';
 import type { FindRequestBody } from '../communities/dht/index.js';
 import { FindRequest } from '../communities/dht/messages.js';
-import { OverlayHost, PrivateKey, SeededRandom, UdpEndpoint, utf8 } from '../framework/index.js';
-import type { Address, Endpoint, EndpointStats, PacketListener } from '../framework/index.js';
+import { EndpointWrapper, OverlayHost, PrivateKey, SeededRandom, UdpEndpoint, utf8 } from '../framework/index.js';
+import type { Address } from '../framework/index.js';
 
 /** Options of {@link measureServeInProcess}. */
 export interface ServeInProcessOptions {
@@ -43,46 +43,22 @@ export interface ServeInProcessResult {
  * An endpoint around a real one whose sends can be muted: while `muted`, `send` only counts, and
  * {@link MutableEndpoint.feed} hands a packet to the listeners as if it had arrived.
  */
-class MutableEndpoint implements Endpoint {
+class MutableEndpoint extends EndpointWrapper {
   muted = false;
   mutedSends = 0;
-  private readonly listeners: PacketListener[] = [];
 
-  constructor(private readonly inner: UdpEndpoint) {}
+  constructor(inner: UdpEndpoint) {
+    super(inner);
+    this.attach();
+  }
 
-  get isOpen(): boolean {
-    return this.inner.isOpen;
-  }
-  get address(): Address {
-    return this.inner.address;
-  }
-  get maxPacketBytes(): number {
-    return this.inner.maxPacketBytes;
-  }
-  get stats(): Readonly<EndpointStats> {
-    return this.inner.stats;
-  }
-  open(): Promise<void> {
-    return this.inner.open();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  send(to: Address, data: Uint8Array): void {
+  override send(to: Address, data: Uint8Array): void {
     if (this.muted) this.mutedSends++;
-    else this.inner.send(to, data);
+    else super.send(to, data);
   }
-  addListener(listener: PacketListener): void {
-    this.listeners.push(listener);
-    this.inner.addListener(listener);
-  }
-  removeListener(listener: PacketListener): void {
-    const i = this.listeners.indexOf(listener);
-    if (i >= 0) this.listeners.splice(i, 1);
-    this.inner.removeListener(listener);
-  }
+
   feed(data: Uint8Array, from: Address): void {
-    for (const listener of this.listeners) listener(data, from);
+    this.deliver(data, from);
   }
 }
 
