@@ -291,7 +291,18 @@ describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
         // of 4 CI rehearsals ("Failed to connect peer", cause not traced; py-ipv8 paces nothing itself):
         // start them 500 ms apart, as an application would not fire them all in one instant.
         await sleep(i * 500);
-        await attempt(cPy, () => py.call<{ nodes: Array<[string, number, string]> }>('connect', { node: p.index, mid: d.context.key.publicKey.midHex }), ({ nodes }) => nodes.some(([, nport]) => nport === port));
+        const connect = (): Promise<{ nodes: Array<[string, number, string]> }> => py.call('connect', { node: p.index, mid: d.context.key.publicKey.midHex });
+        const found = ({ nodes }: { nodes: Array<[string, number, string]> }): boolean => nodes.some(([, nport]) => nport === port);
+        // Still 1 of 20 in about one CI rehearsal of four after the spacing: py-ipv8's connect_peer is one
+        // best-effort lookup. An application retries a failed connect once; so does this check, and every
+        // connect must still succeed. Retries are counted in the diagnostics.
+        await attempt(cPy, async () => {
+          const first = await connect().catch(() => undefined);
+          if (first !== undefined && found(first)) return first;
+          diagnostics['pyConnectRetries'] = Number(diagnostics['pyConnectRetries'] ?? 0) + 1;
+          await sleep(1_000);
+          return connect();
+        }, found);
       }),
       ...peerlay.map(async (d, i) => {
         const target = pyNodes[(i + 5) % pyNodes.length]!;
