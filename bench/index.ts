@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- <micro|loopback|simulate|libp2p|adversari
   libp2p    [--nodes 20] [--keys 5] [--gets 100]
   adversarial [--attack fraction|grinding|all] [--nodes 2000] [--values 100] [--lookups 4] [--seed 1]   (k=16, d=1,4,8)
               [--honest 1000] [--finders 200] [--defences none,caps,dense,both] [--first]   (grinding: ground ids next to keys, k=8, d=1,4)
-  serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged]
+  serve     [--clients 32] [--duration 2000] [--rates 5000,10000,...] [--kinds find-tagged,find-signed,ping-tagged,echo-floor]
   bulk      [--nodes 200] [--keys 100] [--seed 1]   (storeMany/findMany vs one by one)
   find-many [--nodes 100] [--keys 50] [--seed 1]    (findMany: multi-key requests vs one key a request vs single finds)
   all       micro + loopback (N=50) + simulate (N=300, L=200)`;

@@ -31,9 +31,14 @@ export interface ServeClientSetup {
   readonly kind: ServeKind;
   /** Distinct packets (and request ids) per client; a run that needs more cycles through them. */
   readonly packetsPerClient: number;
+  /**
+   * The UDP port the requests go to, when not the server node's own: the bare echo socket of the
+   * `echo-floor` kind (whose packets are made as `find-tagged` ones). @default the server's port
+   */
+  readonly sendPort?: number;
 }
 
-/** The request kinds the bench measures. */
+/** The request kinds the client makes packets of (`echo-floor` sends `find-tagged` packets to a bare echo socket). */
 export type ServeKind = 'find-tagged' | 'find-signed' | 'ping-tagged';
 
 /** One run at one rate, as the client saw it. */
@@ -96,7 +101,7 @@ async function prepare(setup: ServeClientSetup): Promise<Client[]> {
       socket.once('error', reject);
       socket.bind(client.port, '127.0.0.1', () => resolve());
     });
-    await new Promise<void>((resolve) => socket.connect(setup.server.port, setup.server.host, resolve));
+    await new Promise<void>((resolve) => socket.connect(setup.sendPort ?? setup.server.port, setup.server.host, resolve));
     socket.on('message', (msg: Buffer) => {
       if (msg[PREFIX_BYTES] !== answerId) return;
       const id = replyId(msg);

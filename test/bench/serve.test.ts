@@ -37,12 +37,12 @@ describe('the serve client', () => {
 });
 
 describe('npm run bench -- serve', () => {
-  it('answers every tagged find, signed find and tagged ping at 400/s from 4 clients, with latencies, CPU per request and a profile', async () => {
+  it('answers every tagged find, signed find, tagged ping and echo-floor request at 400/s from 4 clients, with latencies, CPU per request and a profile', async () => {
     const out = join(dir, 'serve.json');
     await exec(process.execPath, [`${ROOT}dist/bench/index.js`, 'serve', '--rates', '200,400', '--duration', '500', '--clients', '4', '--quiet', '--json', out], { cwd: ROOT, timeout: 90_000 });
     const result = JSON.parse(readFileSync(out, 'utf8')) as ServeResult;
     expect(result.benchmark).toBe('serve');
-    expect(result.rows.map((r) => `${r.kind}@${r.rate}`)).toEqual(['find-tagged@200', 'find-tagged@400', 'find-signed@200', 'find-signed@400', 'ping-tagged@200', 'ping-tagged@400']);
+    expect(result.rows.map((r) => `${r.kind}@${r.rate}`)).toEqual(['find-tagged@200', 'find-tagged@400', 'find-signed@200', 'find-signed@400', 'ping-tagged@200', 'ping-tagged@400', 'echo-floor@200', 'echo-floor@400']);
     for (const row of result.rows) {
       expect(row.sent).toBe(Math.round(row.rate * 0.5));
       expect(row.received).toBe(row.sent);
@@ -50,7 +50,9 @@ describe('npm run bench -- serve', () => {
       expect(row.p99_ms).toBeGreaterThan(0);
       expect(row.server_cpu_us).toBeGreaterThan(0);
     }
-    expect(Object.keys(result.profiles).sort()).toEqual(['find-signed', 'find-tagged', 'ping-tagged']);
+    expect(Object.keys(result.profiles).sort()).toEqual(['echo-floor', 'find-signed', 'find-tagged', 'ping-tagged']);
+    // The floor answers as large as the node's find answers: a find answer carries contacts, far more than a request.
+    expect(result.echo_reply_bytes).toBeGreaterThan(300);
     for (const rows of Object.values(result.profiles)) expect(rows.length).toBeGreaterThan(0);
   }, 120_000);
 });
