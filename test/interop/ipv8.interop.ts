@@ -291,8 +291,25 @@ describe('Peerlay (compatible mode) against py-ipv8 3.2 on 127.0.0.1', () => {
         // of 4 CI rehearsals ("Failed to connect peer", cause not traced; py-ipv8 paces nothing itself):
         // start them 500 ms apart, as an application would not fire them all in one instant.
         await sleep(i * 500);
-        const connect = (): Promise<{ nodes: Array<[string, number, string]> }> => py.call('connect', { node: p.index, mid: d.context.key.publicKey.midHex });
-        const found = ({ nodes }: { nodes: Array<[string, number, string]> }): boolean => nodes.some(([, nport]) => nport === port);
+        type Connected = { nodes: Array<[string, number, string]>; miss?: { asked: number[]; py_storers: number[] } };
+        const connect = async (): Promise<Connected> => {
+          const answer = await py.call<Connected>('connect', { node: p.index, mid: d.context.key.publicKey.midHex });
+          if (answer.nodes.length === 0) {
+            // What a miss looked like, to trace it: the nodes py-ipv8 asked, who stores the mid on either side,
+            // and whom the target itself counts as its storers.
+            const midHex = d.context.key.publicKey.midHex;
+            const misses = (diagnostics['pyConnectMisses'] ??= []) as unknown[];
+            misses.push({
+              pyNode: p.index,
+              target: port,
+              ...answer.miss,
+              peerlayStorers: peerlay.filter((x) => (x.stored.get(midHex)?.length ?? 0) > 0).map((x) => x.context.transport.localAddress.port),
+              targetCountsStorers: [...d.storers.values()].map((st) => st.node.address.port),
+            });
+          }
+          return answer;
+        };
+        const found = ({ nodes }: Connected): boolean => nodes.some(([, nport]) => nport === port);
         // Still 1 of 20 in about one CI rehearsal of four after the spacing: py-ipv8's connect_peer is one
         // best-effort lookup. An application retries a failed connect once; so does this check, and every
         // connect must still succeed. Retries are counted in the diagnostics.

@@ -31,7 +31,9 @@ import time
 from binascii import hexlify, unhexlify
 
 from ipv8.community import CommunitySettings
+from ipv8.dht import DHTError
 from ipv8.dht.churn import PingChurn
+from ipv8.dht.community import TARGET_NODES
 from ipv8.dht.discovery import DHTDiscoveryCommunity
 from ipv8.keyvault.crypto import default_eccrypto
 from ipv8.messaging.interfaces.udp.endpoint import UDPEndpoint, UDPv4Address
@@ -192,8 +194,23 @@ async def handle(msg: dict) -> dict:
     if cmd == "store_peer":
         return {"stored_on": len(await community.store_peer())}
     if cmd == "connect":
-        found = await community.connect_peer(unhexlify(msg["mid"]))
-        return {"nodes": [[n.address[0], n.address[1], hx(n.public_key.key_to_bin())] for n in found]}
+        # py-ipv8's connect_peer(mid) (without a peer to ping first), step by step, so that a miss can say
+        # which nodes were asked and which py-ipv8 nodes store the mid: the Node test records both.
+        mid = unhexlify(msg["mid"])
+        if mid in community.store:
+            found = community.store[mid]
+            asked = []
+        else:
+            asked = (await community.find_nodes(mid))[:TARGET_NODES]
+            try:
+                found = await community.send_connect_peer_request(mid, asked)
+            except DHTError:
+                found = []
+        answer_nodes = [[n.address[0], n.address[1], hx(n.public_key.key_to_bin())] for n in found]
+        if answer_nodes:
+            return {"nodes": answer_nodes}
+        storers = [other["endpoint"].get_address()[1] for other in nodes if other["community"].store.get(mid)]
+        return {"nodes": [], "miss": {"asked": [n.address[1] for n in asked], "py_storers": storers}}
     raise ValueError(f"unknown command {cmd}")
 
 
