@@ -126,6 +126,21 @@ export function ipGroupOf(contact: Readonly<Contact>): string {
   return group;
 }
 
+/**
+ * The IP group of `host` under the default exemption: `undefined` for a host {@link isLocalAddress}
+ * exempts, else {@link ipGroup}, through the process-wide memo the default policies share (what a
+ * lookup's IP-group cap counts by, see `diverse-set.ts`).
+ */
+export function defaultCappedGroup(host: string): string | undefined {
+  let known = SHARED_HOSTS.get(host);
+  if (known === undefined) {
+    if (SHARED_HOSTS.size >= SHARED_HOST_MEMO_SIZE) SHARED_HOSTS.clear();
+    known = { group: ipGroup(host), exempt: isLocalAddress(host) };
+    SHARED_HOSTS.set(host, known);
+  }
+  return known.exempt ? undefined : known.group;
+}
+
 /** The group and exemption of a host. */
 interface HostInfo {
   readonly group: string;

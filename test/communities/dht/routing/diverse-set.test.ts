@@ -47,6 +47,18 @@ describe('diverseSelector: IP-group caps', () => {
     expect(diverseSelector({ maxPerGroup: 2 }).pick(target, sybils, 8).chosen).toEqual(sybils.slice(0, 2));
   });
 
+  it('a custom exemption is its own: selectors with the default one (sharing one memo) still cap what it exempts, and it caps what they exempt', () => {
+    const sybils = Array.from({ length: 10 }, (_, i) => node(idAt(target, (i + 1) * 1e-6), `203.0.113.${i + 1}`));
+    const local = Array.from({ length: 10 }, (_, i) => node(idAt(target, (i + 1) * 1e-6), '10.0.0.1', 7000 + i));
+    const custom = diverseSelector({ maxPerGroup: 1, exempt: (host) => host.startsWith('203.0.113.') });
+    for (let round = 0; round < 2; round++) {
+      expect(custom.pick(target, sybils, 8).chosen).toEqual(sybils.slice(0, 8));
+      expect(diverseSelector({ maxPerGroup: 1 }).pick(target, sybils, 8).chosen).toEqual(sybils.slice(0, 1));
+      expect(custom.pick(target, local, 8).chosen).toEqual(local.slice(0, 1));
+      expect(diverseSelector({ maxPerGroup: 1 }).pick(target, local, 8).chosen).toEqual(local.slice(0, 8));
+    }
+  });
+
   it('refuses a cap that is not an integer >= 1 or Infinity', () => {
     expect(() => diverseSelector({ maxPerGroup: 0 })).toThrow(/maxPerGroup/);
     expect(() => diverseSelector({ densityThreshold: 1 })).toThrow(/densityThreshold/);
