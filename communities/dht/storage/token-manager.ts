@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../../../framework/errors.js';
 import type { Random } from '../../../framework/random/random.js';
 import type { Clock } from '../../../framework/time/clock.js';
 import { concatBytes, utf8 } from '../../../framework/util/bytes.js';
+import { sharedKey } from '../../../framework/util/shared-key.js';
 
 /** Size of a store token in bytes. */
 export const TOKEN_BYTES = 8;
@@ -35,8 +36,14 @@ export const TOKEN_SECRET_BYTES = 32;
  * ```
  */
 export class TokenManager {
-  /** Tokens under the current secret by address key: a requester's token is hashed once per secret, not per find. */
-  private readonly memo = new Map<string, Uint8Array>();
+  /**
+   * Slot in {@link TokenManager.slab} of the token under the current secret, by address key: a requester's
+   * token is hashed once per secret, not per find. Both made at the first token (a node never asked for
+   * one pays nothing).
+   */
+  private memo: Map<string, number> | undefined;
+  /** The remembered tokens, {@link TOKEN_BYTES} each, in the order they were made. */
+  private slab: Uint8Array | undefined;
   private current: Uint8Array;
   private previous: Uint8Array | undefined;
   private rotatedAt: number;
@@ -73,7 +80,8 @@ export class TokenManager {
    */
   issue(address: Address): Uint8Array {
     this.rotate();
-    return this.currentToken(this.keyOf(address)).slice();
+    const at = this.currentToken(this.keyOf(address));
+    return this.slab!.slice(at, at + TOKEN_BYTES);
   }
 
   /**
@@ -86,8 +94,9 @@ export class TokenManager {
     this.rotate();
     if (!(token instanceof Uint8Array) || token.length !== TOKEN_BYTES) return false;
     const key = this.keyOf(address);
-    const current = constantTimeEqual(token, this.currentToken(key));
-    const previous = !current && this.previous !== undefined && constantTimeEqual(token, tokenFor(this.previous, key));
+    const at = this.currentToken(key);
+    const current = constantTimeEqual(token, this.slab!, at);
+    const previous = !current && this.previous !== undefined && constantTimeEqual(token, tokenFor(this.previous, key), 0);
     if (current || previous) this.onVerified?.(address);
     return current || previous;
   }
@@ -101,7 +110,7 @@ export class TokenManager {
       this.lastAddress = address;
       this.lastHost = address.host;
       this.lastPort = address.port;
-      this.lastKey = addressKey(address);
+      this.lastKey = sharedKey(addressKey(address)); // the process's copy: the memo keeps no string of its own
     }
     return this.lastKey;
   }
@@ -113,24 +122,29 @@ export class TokenManager {
     this.previous = steps === 1 ? this.current : undefined;
     this.current = this.random.bytes(TOKEN_SECRET_BYTES);
     this.rotatedAt += steps * this.rotateMs;
-    this.memo.clear();
+    this.memo?.clear();
   }
 
-  /** The token of the address with key `key` under the current secret (remembered, a bounded few). */
-  private currentToken(key: string): Uint8Array {
-    let token = this.memo.get(key);
-    if (token === undefined) {
-      if (this.memo.size >= TOKEN_MEMO_ENTRIES) this.memo.clear();
-      token = tokenFor(this.current, key);
-      this.memo.set(key, token);
+  /**
+   * The token of the address with key `key` under the current secret (remembered, a bounded few).
+   * @returns its offset in {@link TokenManager.slab}.
+   */
+  private currentToken(key: string): number {
+    const memo = (this.memo ??= new Map());
+    let at = memo.get(key);
+    if (at === undefined) {
+      if (memo.size >= TOKEN_MEMO_ENTRIES) memo.clear();
+      at = memo.size * TOKEN_BYTES;
+      (this.slab ??= new Uint8Array(TOKEN_MEMO_ENTRIES * TOKEN_BYTES)).set(tokenFor(this.current, key), at);
+      memo.set(key, at);
     }
-    return token;
+    return at;
   }
 }
 
 /**
- * Most tokens a {@link TokenManager} remembers (about 100 bytes each; past it, it starts over): enough for
- * the requesters of a busy moment (the serve bench's 32 clients), about 6 KB for each simulated node.
+ * Most tokens a {@link TokenManager} remembers (about 70 bytes of heap each with its key, and 8 in the
+ * slab; past it, it starts over): enough for the requesters of a busy moment (the serve bench's 32 clients).
  */
 const TOKEN_MEMO_ENTRIES = 64;
 
@@ -138,9 +152,9 @@ function tokenFor(secret: Uint8Array, key: string): Uint8Array {
   return sha256(concatBytes(secret, utf8(key))).subarray(0, TOKEN_BYTES);
 }
 
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+/** True when the {@link TOKEN_BYTES}-byte `token` equals `b[at .. at + TOKEN_BYTES)`, in time independent of where they differ. */
+function constantTimeEqual(token: Uint8Array, b: Uint8Array, at: number): boolean {
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  for (let i = 0; i < TOKEN_BYTES; i++) diff |= token[i]! ^ b[at + i]!;
   return diff === 0;
 }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { TOKEN_BYTES, TOKEN_ROTATE_MS, TokenManager } from '../../../../communities/dht/storage/token-manager.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { addressKey } from '../../../../framework/endpoint/address.js';
 import { InvalidArgumentError } from '../../../../framework/errors.js';
 import { SeededRandom } from '../../../../framework/random/random.js';
 import { ManualClock } from '../../../../framework/time/manual-clock.js';
+import { concatBytes, utf8 } from '../../../../framework/util/bytes.js';
 
 const ALICE = { host: '10.0.0.1', port: 8090 };
 
@@ -37,6 +40,23 @@ describe('TokenManager', () => {
     const issued = Array.from({ length: 1_000 }, (_, i) => tokens.issue({ host: '10.0.0.1', port: 1 + i }));
     expect(issued.every((t, i) => tokens.verify(t, { host: '10.0.0.1', port: 1 + i }))).toBe(true);
     expect(issued.some((t, i) => tokens.verify(t, { host: '10.0.0.1', port: 2 + i }))).toBe(false);
+  });
+
+  it('gives the documented token (SHA-256 of secret and address key, first 8 bytes) whether remembered or not, across the memo starting over', async () => {
+    const { clock, tokens } = setup(7);
+    const secrets = new SeededRandom(7);
+    const expected = (secret: Uint8Array, key: string): Uint8Array => sha256(concatBytes(secret, utf8(key))).subarray(0, TOKEN_BYTES);
+    const addresses = Array.from({ length: 150 }, (_, i) => (i % 3 === 2 ? { host: `2001:db8::${i}`, port: 9000 + i } : { host: `198.18.${i}.1`, port: 7000 + i }));
+    const first = secrets.bytes(32);
+    for (let round = 0; round < 2; round++) {
+      for (const a of addresses) expect(tokens.issue(a)).toEqual(expected(first, addressKey(a)));
+    }
+    await clock.advance(TOKEN_ROTATE_MS);
+    const second = secrets.bytes(32);
+    for (const a of addresses) {
+      expect(tokens.verify(expected(first, addressKey(a)), a)).toBe(true);
+      expect(tokens.issue(a)).toEqual(expected(second, addressKey(a)));
+    }
   });
 
   it('stays valid after one rotation and not after two', async () => {
