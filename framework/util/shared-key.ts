@@ -1,0 +1,37 @@
+/**
+ * Process-wide sharing of map keys by content: the bounded tables of a node (rate limits, round-trip
+ * times, tokens, budgets) each keep a key string per peer (its address key or its hex id), most of them a
+ * fresh string per packet. A table that stores {@link sharedKey}`(key)` instead keeps the one copy every
+ * other table of the process holds for that content: in a simulation of thousands of nodes that know the
+ * same peers, a few dozen bytes per entry of every table. Strings cannot be held weakly, so the table of
+ * copies is bounded: two generations of {@link SHARED_KEY_GENERATION} strings, the older dropped when the
+ * newer is full (a string dropped is still shared by the tables that hold it; the next one met is the
+ * new copy).
+ * @module
+ */
+
+/** Strings in one generation of the process-wide table (at most twice as many held, about 100 bytes each). */
+export const SHARED_KEY_GENERATION = 16_384;
+
+let current = new Map<string, string>();
+let previous = new Map<string, string>();
+
+/**
+ * The process-wide copy of `key`: a string equal to it, the same one for every caller while the table
+ * holds it. Use it for a key a long-lived map stores, not for a lookup.
+ * @example
+ * ```ts
+ * rtt.set(sharedKey(toHex(id)), ms); // the hex string other tables of the process hold for this id
+ * ```
+ */
+export function sharedKey(key: string): string {
+  const held = current.get(key);
+  if (held !== undefined) return held;
+  const copy = previous.get(key) ?? key;
+  if (current.size >= SHARED_KEY_GENERATION) {
+    previous = current;
+    current = new Map();
+  }
+  current.set(copy, copy);
+  return copy;
+}
