@@ -1,17 +1,22 @@
 /**
- * The `peerlay` command line end to end: the built CLI (`dist/cli/main.js`, built once here) run as real
- * processes on 127.0.0.1 with free ports.
+ * The `peerlay` command line end to end: the built CLI (`dist/cli/main.js`, built by {@link buildOnce}) run as
+ * real processes on 127.0.0.1 with free ports. The nodes are always `peerlay node` processes; the client
+ * commands against their APIs mostly run in this process through `main` (the function the built entry point
+ * calls with `process.argv`), since each `peerlay` process costs about 0.6 s of CPU to load; the entry point
+ * itself runs as a process for help, a usage error, the loopback refusal, exit codes 3 and 4, a put, and a
+ * value read from stdin.
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, main } from '../../cli/main.js';
-import { captureIo, CLI, ROOT, runCli, spawnNode, waitFor } from './helpers.js';
-import type { SpawnedNode } from './helpers.js';
+import { buildOnce } from '../helpers/build.js';
+import { captureIo, ROOT, runCli, spawnNode, waitFor } from './helpers.js';
+import type { CliResult, SpawnedNode } from './helpers.js';
 
 const exec = promisify(execFile);
 const spawned: SpawnedNode[] = [];
@@ -23,17 +28,21 @@ async function start(args: readonly string[]): Promise<SpawnedNode> {
   return node;
 }
 
+/** Runs `peerlay ...args` in this process (through `main`, as the entry point does) with `env` as its environment. */
+async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const io = captureIo(env);
+  const code = await main(args, io);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
 async function api(node: SpawnedNode, path: string): Promise<Record<string, unknown>> {
   return (await (await fetch(`${node.api}${path}`)).json()) as Record<string, unknown>;
 }
 
 beforeAll(async () => {
-  const started = Date.now();
-  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
-  if (!existsSync(CLI) || statSync(CLI).mtimeMs < started - 1_000) throw new Error(`the build did not produce ${CLI}`);
-  chmodSync(CLI, 0o755); // as `npm run build` does: tsc does not set the executable bit the bin needs
+  await buildOnce(['dist/cli/main.js']);
   stateRoot = mkdtempSync(join(tmpdir(), 'peerlay-cli-'));
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const n of spawned) if (n.proc.exitCode === null) n.proc.kill('SIGKILL');
@@ -117,77 +126,77 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
   });
 
   it('put on one node, get from another (text and --json)', async () => {
-    const put = await runCli(['put', 'greeting', 'hello world', '--api', n3.api]);
+    const put = await runCli(['put', 'greeting', 'hello world', '--api', n3.api]); // a client process
     expect(put.code).toBe(0);
     expect(put.stdout).toMatch(/^stored on [12] nodes? \(key [0-9a-f]{40}, unsigned/);
-    const get = await runCli(['get', 'greeting', '--api', n2.api]);
+    const get = await cli(['get', 'greeting', '--api', n2.api]);
     expect(get.code).toBe(0);
     expect(get.stdout).toMatch(/^hello world\t\(unsigned, expires in 23h 59m\)\n$/);
-    const json = JSON.parse((await runCli(['get', 'greeting', '--json'], { PEERLAY_API: n1.api })).stdout);
+    const json = JSON.parse((await cli(['get', 'greeting', '--json'], { PEERLAY_API: n1.api })).stdout);
     expect(json.values[0]).toMatchObject({ value: 'hello world', encoding: 'utf8' });
   });
 
   it('put --sign --ttl, a value from stdin, and a missing key (exit 1)', async () => {
-    const put = await runCli(['put', 'signed', 'v1', '--sign', '--ttl', '120s', '--api', n2.api]);
+    const put = await cli(['put', 'signed', 'v1', '--sign', '--ttl', '120s', '--api', n2.api]);
     expect(put.code).toBe(0);
-    const get = await runCli(['get', 'signed', '--api', n1.api]);
+    const get = await cli(['get', 'signed', '--api', n1.api]);
     expect(get.stdout).toContain(`v1\t(signed by ${n2.mid.slice(0, 12)}`);
     expect(get.stdout).toMatch(/expires in (1m \d+s|2m 0s)\)/);
-    const binary = await runCli(['put', 'bytes', '-', '--api', n1.api], {}, '\u0000\u0001binary');
+    const binary = await runCli(['put', 'bytes', '-', '--api', n1.api], {}, '\u0000\u0001binary'); // a real stdin
     expect(binary.code).toBe(0);
-    const hex = await runCli(['get', 'bytes', '--encoding', 'hex', '--api', n3.api]);
+    const hex = await cli(['get', 'bytes', '--encoding', 'hex', '--api', n3.api]);
     expect(hex.stdout).toMatch(/^hex:000162696e617279\t/);
-    const missing = await runCli(['get', 'never-stored', '--api', n1.api]);
+    const missing = await cli(['get', 'never-stored', '--api', n1.api]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not-found: no value found/);
   });
 
   it('connect finds a node by its mid', async () => {
-    await waitFor(async () => (await runCli(['connect', n3.mid, '--timeout', '3s', '--api', n1.api])).code === 0, 15_000, 'connect');
-    const r = await runCli(['connect', n3.mid, '--api', n1.api]);
+    await waitFor(async () => (await cli(['connect', n3.mid, '--timeout', '3s', '--api', n1.api])).code === 0, 15_000, 'connect');
+    const r = await cli(['connect', n3.mid, '--api', n1.api]);
     expect(r.stdout).toBe(`connected to ${n3.mid} at ${n3.address} (direct)\n`);
-    const bad = await runCli(['connect', 'nope', '--api', n1.api]);
+    const bad = await cli(['connect', 'nope', '--api', n1.api]);
     expect(bad.code).toBe(2);
   });
 
   it('bag add, search (paged) and remove', async () => {
-    expect((await runCli(['bag', 'add', 'topic', 'hello', '--api', n1.api])).code).toBe(0);
-    const added = await runCli(['bag', 'add', 'topic', 'world', '--api', n2.api]);
+    expect((await cli(['bag', 'add', 'topic', 'hello', '--api', n1.api])).code).toBe(0);
+    const added = await cli(['bag', 'add', 'topic', 'world', '--api', n2.api]);
     expect(added.stdout).toMatch(/^added to the bag [0-9a-f]{40} on [123] nodes?\n$/);
-    const all = await runCli(['bag', 'search', 'topic', '--api', n3.api]);
+    const all = await cli(['bag', 'search', 'topic', '--api', n3.api]);
     expect(all.code).toBe(0);
     expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort()).toEqual(['hello', 'world']);
-    const page = await runCli(['bag', 'search', 'topic', '--limit', '1', '--api', n3.api]);
+    const page = await cli(['bag', 'search', 'topic', '--limit', '1', '--api', n3.api]);
     const cursor = /^cursor (\S+)$/m.exec(page.stdout)?.[1];
     expect(cursor).toBeDefined();
-    const next = await runCli(['bag', 'search', 'topic', '--limit', '1', '--cursor', cursor!, '--api', n3.api]);
+    const next = await cli(['bag', 'search', 'topic', '--limit', '1', '--cursor', cursor!, '--api', n3.api]);
     expect(next.stdout.split('\t')[0]).not.toBe(page.stdout.split('\t')[0]);
-    expect((await runCli(['bag', 'remove', 'topic', 'hello', '--api', n1.api])).code).toBe(0);
-    const after = await runCli(['bag', 'search', 'topic', '--json', '--api', n3.api]);
+    expect((await cli(['bag', 'remove', 'topic', 'hello', '--api', n1.api])).code).toBe(0);
+    const after = await cli(['bag', 'search', 'topic', '--json', '--api', n3.api]);
     expect(JSON.parse(after.stdout).values.map((v: { value: string }) => v.value)).toEqual(['world']);
   });
 
   it('ns set and ns get, with compare-and-swap', async () => {
-    const set = await runCli(['ns', 'set', 'name', 'alice', '--json', '--api', n2.api]);
+    const set = await cli(['ns', 'set', 'name', 'alice', '--json', '--api', n2.api]);
     expect(set.code).toBe(0);
     const { publicKey, seq } = JSON.parse(set.stdout) as { publicKey: string; seq: number };
-    const get = await runCli(['ns', 'get', publicKey, 'name', '--api', n1.api]);
+    const get = await cli(['ns', 'get', publicKey, 'name', '--api', n1.api]);
     expect(get.stdout).toBe(`alice\t(seq ${seq})\n`);
-    const lost = await runCli(['ns', 'set', 'name', 'mallory', '--cas', String(seq + 1_000), '--api', n2.api]);
+    const lost = await cli(['ns', 'set', 'name', 'mallory', '--cas', String(seq + 1_000), '--api', n2.api]);
     expect(lost.code).toBe(1);
     expect(lost.stderr).toMatch(/conflict/);
-    const swapped = await runCli(['ns', 'set', 'name', 'bob', '--cas', String(seq), '--api', n2.api]);
+    const swapped = await cli(['ns', 'set', 'name', 'bob', '--cas', String(seq), '--api', n2.api]);
     expect(swapped.code).toBe(0);
-    expect((await runCli(['ns', 'get', publicKey, 'name', '--api', n3.api])).stdout).toMatch(/^bob\t/);
+    expect((await cli(['ns', 'get', publicKey, 'name', '--api', n3.api])).stdout).toMatch(/^bob\t/);
   });
 
   it('status shows identity, contacts, values and overlays', async () => {
-    const r = await runCli(['status', '--api', n1.api]);
+    const r = await cli(['status', '--api', n1.api]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`mid       ${n1.mid}`);
     expect(r.stdout).toMatch(/contacts  2 in \d+ buckets?/);
     for (const name of ['DHTCommunity', 'DHTDiscoveryCommunity', 'BagCommunity', 'NamespaceCommunity']) expect(r.stdout).toContain(`overlay   ${name}`);
-    const json = JSON.parse((await runCli(['status', '--json', '--api', n1.api])).stdout);
+    const json = JSON.parse((await cli(['status', '--json', '--api', n1.api])).stdout);
     expect(json.health.mid).toBe(n1.mid);
   });
 
@@ -221,16 +230,16 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
 
   it('kill -9 and restart with the same --state: same key, routing table, and every record it acknowledged, of every type', async () => {
     // Values node 1 holds: one it published itself, one it stored for node 3.
-    expect((await runCli(['put', 'survivor', 'still here', '--sign', '--api', n1.api])).code).toBe(0);
-    expect((await runCli(['put', 'for-others', 'kept for n3', '--api', n3.api])).code).toBe(0);
-    const before = await runCli(['get', 'for-others', '--local', '--api', n1.api]);
+    expect((await cli(['put', 'survivor', 'still here', '--sign', '--api', n1.api])).code).toBe(0);
+    expect((await cli(['put', 'for-others', 'kept for n3', '--api', n3.api])).code).toBe(0);
+    const before = await cli(['get', 'for-others', '--local', '--api', n1.api]);
     expect(before.stdout).toMatch(/^kept for n3\t/);
     // A bag entry and a namespace record node 1 stores for node 3 (three nodes: every node is among the k closest).
-    expect((await runCli(['bag', 'add', 'survivors', 'from n3', '--api', n3.api])).code).toBe(0);
-    expect((await runCli(['ns', 'set', 'nickname', 'three', '--api', n3.api])).code).toBe(0);
+    expect((await cli(['bag', 'add', 'survivors', 'from n3', '--api', n3.api])).code).toBe(0);
+    expect((await cli(['ns', 'set', 'nickname', 'three', '--api', n3.api])).code).toBe(0);
     const n3Key = ((await api(n3, '/health')) as { publicKey: string }).publicKey;
-    expect((await runCli(['bag', 'search', 'survivors', '--local', '--api', n1.api])).stdout).toMatch(/^from n3\t/);
-    expect((await runCli(['ns', 'get', n3Key, 'nickname', '--local', '--api', n1.api])).stdout).toMatch(/^three\t\(seq 0\)/);
+    expect((await cli(['bag', 'search', 'survivors', '--local', '--api', n1.api])).stdout).toMatch(/^from n3\t/);
+    expect((await cli(['ns', 'get', n3Key, 'nickname', '--local', '--api', n1.api])).stdout).toMatch(/^three\t\(seq 0\)/);
     await new Promise((r) => setTimeout(r, 1_500)); // the routing table is saved 1 s after it changes
     n1.proc.kill('SIGKILL');
     expect(await n1.exited).toBe('SIGKILL');
@@ -241,15 +250,15 @@ describe('three nodes on 127.0.0.1, driven from the command line', () => {
     const health = await api(again, '/health');
     expect(health.contacts).toBeGreaterThanOrEqual(2);
     for (const [key, value] of [['survivor', 'still here'], ['for-others', 'kept for n3'], ['greeting', 'hello world']]) {
-      const local = await runCli(['get', key!, '--local', '--api', again.api]);
+      const local = await cli(['get', key!, '--local', '--api', again.api]);
       expect(local.code, key).toBe(0);
       expect(local.stdout.startsWith(`${value}\t`), `${key}: ${local.stdout}`).toBe(true);
     }
-    const bag = await runCli(['bag', 'search', 'survivors', '--local', '--api', again.api]);
+    const bag = await cli(['bag', 'search', 'survivors', '--local', '--api', again.api]);
     expect(bag.stdout, 'bag entry after kill -9').toMatch(/^from n3\t/);
-    const ns = await runCli(['ns', 'get', n3Key, 'nickname', '--local', '--api', again.api]);
+    const ns = await cli(['ns', 'get', n3Key, 'nickname', '--local', '--api', again.api]);
     expect(ns.stdout, 'namespace record after kill -9').toMatch(/^three\t\(seq 0\)/);
-    const network = await runCli(['get', 'survivor', '--api', again.api]);
+    const network = await cli(['get', 'survivor', '--api', again.api]);
     expect(network.stdout).toMatch(/^still here\t\(signed by /);
     n1 = again;
   });

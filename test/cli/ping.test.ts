@@ -4,15 +4,12 @@
  * command prints one line per reply and a summary, and exits 0 / 1 / 2 / 3 as its help says.
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressKey } from '../../framework/index.js';
 import type { PeerlayNode } from '../../cli/node/peerlay-node.js';
-import { call, CLI, ROOT, runCli, startNodes } from './helpers.js';
+import { buildOnce } from '../helpers/build.js';
+import { call, runCli, startNodes } from './helpers.js';
 
-const exec = promisify(execFile);
 /** A mid no node has. */
 const NOBODY = 'ab'.repeat(20);
 
@@ -20,13 +17,10 @@ let nodes: PeerlayNode[] = [];
 let api = '';
 
 beforeAll(async () => {
-  const started = Date.now();
-  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
-  if (!existsSync(CLI) || statSync(CLI).mtimeMs < started - 1_000) throw new Error(`the build did not produce ${CLI}`);
-  chmodSync(CLI, 0o755);
+  await buildOnce(['dist/cli/main.js']);
   nodes = await startNodes(3);
   api = `http://${addressKey(nodes[0]!.apiAddress!)}`;
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const n of nodes) await n.stop();

@@ -4,20 +4,18 @@
  * state directory), then `peerlay node` processes driven by the built CLI. Everything on 127.0.0.1 with free ports.
  */
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../framework/index.js';
 import { hashKey } from '../../communities/dht/index.js';
 import { main } from '../../cli/main.js';
 import { PeerlayNode } from '../../cli/node/peerlay-node.js';
-import { call, captureIo, CLI, ROOT, runCli, spawnNode, startNodes, waitFor } from './helpers.js';
+import { buildOnce } from '../helpers/build.js';
+import { call, captureIo, runCli, spawnNode, startNodes, waitFor } from './helpers.js';
 import type { SpawnedNode } from './helpers.js';
 
-const exec = promisify(execFile);
 let nodes: PeerlayNode[] = [];
 const spawned: SpawnedNode[] = [];
 const apiOf = (n: PeerlayNode): string => `http://127.0.0.1:${n.apiAddress!.port}`;
@@ -119,10 +117,7 @@ describe('provider records in the state database', () => {
 
 describe('peerlay provide / providers against `peerlay node` processes', () => {
   beforeAll(async () => {
-    const started = Date.now();
-    await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
-    if (!existsSync(CLI) || statSync(CLI).mtimeMs < started - 1_000) throw new Error(`the build did not produce ${CLI}`);
-    chmodSync(CLI, 0o755);
+    await buildOnce(['dist/cli/main.js']);
     const first = await spawnNode([]);
     spawned.push(first, await spawnNode(['--bootstrap', first.address]), await spawnNode(['--bootstrap', first.address]));
   }, 180_000);

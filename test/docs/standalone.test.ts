@@ -1,11 +1,12 @@
 /**
  * Every file in docs/examples/ runs on its own: `node dist/docs/examples/NAME.js` prints what it did and exits
- * 0 (real UDP on 127.0.0.1), and importing it (as the guide tests do) runs nothing.
+ * 0 (real UDP on 127.0.0.1), and importing it (as the guide tests do) runs nothing. The build is {@link buildOnce}'s.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce } from '../helpers/build.js';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -15,13 +16,8 @@ const EXAMPLES = readdirSync(`${ROOT}docs/examples`)
   .sort();
 
 beforeAll(async () => {
-  const started = Date.now();
-  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
-  for (const name of EXAMPLES) {
-    const built = `${ROOT}dist/docs/examples/${name}.js`;
-    if (!existsSync(built) || statSync(built).mtimeMs < started - 1_000) throw new Error(`the build did not produce ${built}`);
-  }
-}, 120_000);
+  await buildOnce(EXAMPLES.map((name) => `dist/docs/examples/${name}.js`));
+}, 240_000);
 
 describe('docs/examples run on their own', () => {
   it('there are examples to run', () => {
