@@ -2,6 +2,7 @@
  * The last store token each node issued us, so our finds prove our address (and get full answers).
  * @module
  */
+import { sharedKey } from '../../framework/util/shared-key.js';
 
 /**
  * Bounded LRU of tokens by node id (hex). A token is kept as a short string of its bytes (one char per
@@ -33,7 +34,7 @@ export class PeerTokens {
     this.tokens.delete(hex);
     let packed = '';
     for (let i = 0; i < token.length; i += 1_024) packed += String.fromCharCode(...token.subarray(i, i + 1_024));
-    this.tokens.set(hex, packed);
+    this.tokens.set(sharedKey(hex), packed); // the process's copy of the id, not one string per entry
     if (this.tokens.size > this.capacity) {
       const oldest = this.tokens.keys().next().value;
       if (oldest !== undefined) this.tokens.delete(oldest);

@@ -3,6 +3,7 @@
  * whole node, so a timeout fits the path instead of a fixed 2 s (py-ipv8's rule).
  * @module
  */
+import { sharedKey } from '../../framework/util/shared-key.js';
 
 /** Per-request timeout policy. */
 export class RttEstimator {
@@ -25,7 +26,7 @@ export class RttEstimator {
     const prev = this.perPeer.get(peer);
     const next = prev === undefined ? rttMs : prev * 0.75 + rttMs * 0.25;
     this.perPeer.delete(peer);
-    this.perPeer.set(peer, next);
+    this.perPeer.set(sharedKey(peer), next); // the process's copy of the key, not one string per entry
     if (this.perPeer.size > this.maxPeers) {
       const oldest = this.perPeer.keys().next().value;
       if (oldest !== undefined) this.perPeer.delete(oldest);

@@ -18,6 +18,7 @@
 import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
 import { InvalidArgumentError } from '../errors.js';
+import { sharedKey } from '../util/shared-key.js';
 
 /** Bytes we may send to an address that has not proved itself, per byte received from it. */
 export const DEFAULT_AMPLIFICATION_FACTOR = 3;
@@ -109,7 +110,7 @@ export class AmplificationBudget implements AmplificationGate {
 
   /** Credits `factor x bytes` to `from` for a packet received from it (nothing for a proven address). */
   received(from: Address, bytes: number): void {
-    const key = addressKey(from);
+    const key = sharedKey(addressKey(from)); // the process's copy: the tables keep no string of their own
     if (this.proven.has(key)) return touch(this.proven, key);
     const held = this.credit.get(key);
     if (held === undefined) this.forgetEvicted(key);
@@ -143,13 +144,13 @@ export class AmplificationBudget implements AmplificationGate {
       return false;
     }
     this.stats.chargedBytes += bytes;
-    this.put(key, held - bytes);
+    this.put(sharedKey(key), held - bytes);
     return true;
   }
 
   /** @inheritDoc */
   prove(address: Address): void {
-    const key = addressKey(address);
+    const key = sharedKey(addressKey(address));
     if (this.proven.has(key)) return touch(this.proven, key);
     this.stats.proofs++;
     this.credit.delete(key);

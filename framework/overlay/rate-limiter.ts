@@ -9,6 +9,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
+import { sharedKey } from '../util/shared-key.js';
 
 /** Options of a {@link RateLimiter}. */
 export interface RateLimitOptions {
@@ -114,7 +115,7 @@ export class RateLimiter {
       this.buckets.delete(source); // re-insert: most recently seen last
       b.seen = now;
     }
-    this.buckets.set(source, b);
+    this.buckets.set(sharedKey(source), b); // the process's copy of the key, not the caller's fresh string
     if (b.bannedUntil > now) {
       this.stats.banned++;
       return 'banned';

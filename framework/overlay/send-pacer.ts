@@ -16,6 +16,7 @@ import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
+import { sharedKey } from '../util/shared-key.js';
 
 /** Options of a {@link SendPacer}. */
 export interface SendPacingOptions {
@@ -89,7 +90,7 @@ export class SendPacer implements RequestPacing {
 
   /** @inheritDoc */
   schedule(to: Address, send: () => void): void {
-    const key = addressKey(to);
+    const key = sharedKey(addressKey(to)); // the process's copy, not one string per entry
     const b = this.bucket(key);
     if ((b.queue === undefined || b.queue.length === 0) && b.tokens >= 1) return send();
     (b.queue ??= []).push({ send, since: this.clock.now() });
@@ -100,7 +101,7 @@ export class SendPacer implements RequestPacing {
 
   /** Counts one packet sent to `to` (whatever it is): it takes a token, and the bucket may go below zero. */
   sent(to: Address): void {
-    this.bucket(addressKey(to)).tokens -= 1;
+    this.bucket(sharedKey(addressKey(to))).tokens -= 1;
   }
 
   /** Drops every waiting request (their sends never run) and every timer; for the node's `stop()`. */

@@ -15,6 +15,7 @@ import type { Address } from '../endpoint/address.js';
 import { addressKey } from '../endpoint/address.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
+import { sharedKey } from '../util/shared-key.js';
 
 /** Options of a {@link VerifyBudget}. */
 export interface VerifyBudgetOptions {
@@ -71,7 +72,7 @@ export class VerifyBudget {
 
   /** Records that this node sent a request (any packet but an answer) to `to`; called by the host's transport. */
   noteSent(to: Address): void {
-    const key = addressKey(to);
+    const key = sharedKey(addressKey(to)); // the process's copy, not one string per entry
     this.sentTo.delete(key);
     this.sentTo.set(key, this.clock.now());
     if (this.sentTo.size > this.maxSolicited) {
