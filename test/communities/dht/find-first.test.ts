@@ -3,9 +3,12 @@
  * lookup goes on to the usual quorum in the background, refilling the cache and calling `onQuorum` (issue
  * #20: about one round trip saved). What it may return is bounded by the same rule as the quorum's early
  * stop: a far node calling itself a storer is not taken.
+ *
+ * Four tests share one 60-node network (each with a key and nodes of its own; the one that stops the nodes
+ * runs last and checks that no timer is left); the two that rewire routing tables build their own.
  */
 import 'reflect-metadata';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DHTCommunity, DHTError, compareDistance, hashKey } from '../../../communities/dht/index.js';
 import type { FoundValue } from '../../../communities/dht/index.js';
 import { utf8 } from '../../../framework/index.js';
@@ -22,8 +25,13 @@ function knowsOnly(net: DhtNet, d: DHTCommunity, known: readonly DHTCommunity[])
 }
 
 describe('findValues with first: true', () => {
+  let shared: DhtNet;
+  beforeAll(async () => {
+    shared = await dhtNet(60, 81);
+  }, 120_000);
+
   it('returns the value before the quorum is reached, then calls onQuorum once with the quorum values', async () => {
-    const net = await dhtNet(60, 81);
+    const net = shared;
     const publisher = net.dhts[3]!;
     const name = 'a key found first';
     expect(await net.clock.settle(publisher.storeValue(name, utf8('hello'), { sign: true }))).toBe(8);
@@ -39,7 +47,6 @@ describe('findValues with first: true', () => {
     expect(quorums).toHaveLength(1);
     expect(quorums[0]!.map((v) => text(v.data))).toEqual(['hello']);
     expect(finder.statistics.findsWithValues).toBe(1);
-    expect(await net.stopAndDrain()).toBe(0);
   });
 
   it('a storer that missed an update is returned first; onQuorum and the cache then hold the newest version', async () => {
@@ -88,17 +95,24 @@ describe('findValues with first: true', () => {
   });
 
   it('with nothing stored it returns nothing when the lookup ends, and onQuorum gets the same nothing', async () => {
-    const net = await dhtNet(30, 83);
+    const net = shared;
     const quorums: FoundValue[][] = [];
     const found = await net.clock.settle(net.dhts[2]!.findValues('a key nobody stored', { first: true, onQuorum: (v) => quorums.push(v) }));
     expect(found).toEqual([]);
     await net.clock.advance(5_000);
     expect(quorums).toEqual([[]]);
-    expect(await net.stopAndDrain()).toBe(0);
   });
 
-  it('stopping the node while the background lookup runs leaves no timer behind', async () => {
-    const net = await dhtNet(60, 84);
+  it('first and latest together are refused with a named error, before anything is sent', async () => {
+    const dht = shared.dhts[0]!;
+    const before = dht.statistics.queries;
+    await expect(dht.findValues('k', { first: true, latest: true })).rejects.toThrow(DHTError);
+    await expect(dht.findValues('k', { first: true, latest: true })).rejects.toMatchObject({ reason: 'invalid-options' });
+    expect(dht.statistics.queries).toBe(before);
+  });
+
+  it('stopping the nodes while the background lookup runs leaves no timer behind (the shared network: runs last)', async () => {
+    const net = shared;
     const name = 'a key whose finder stops';
     await net.clock.settle(net.dhts[1]!.storeValue(name, utf8('x'), { sign: true }));
     net.network.setLatency(10, 9); // answers arrive apart: the first one well before the quorum's last
@@ -108,15 +122,5 @@ describe('findValues with first: true', () => {
     expect(found.map((v) => text(v.data))).toEqual(['x']);
     expect(await net.stopAndDrain()).toBe(0);
     expect(called).toBe(0);
-  });
-
-  it('first and latest together are refused with a named error, before anything is sent', async () => {
-    const net = await dhtNet(10, 85);
-    const dht = net.dhts[0]!;
-    const before = dht.statistics.queries;
-    await expect(dht.findValues('k', { first: true, latest: true })).rejects.toThrow(DHTError);
-    await expect(dht.findValues('k', { first: true, latest: true })).rejects.toMatchObject({ reason: 'invalid-options' });
-    expect(dht.statistics.queries).toBe(before);
-    await net.stopAll();
   });
 });
