@@ -5,14 +5,16 @@
  * from one IPv6 /48. They lie "stored" and drop the value, answer finds with only each other, and serve
  * the old version of an updated value. With the defences off (`maxPerIpGroupPerLookup: Infinity`,
  * `denseClusterCheck: false`) the finds fail; with the defaults every honest finder gets the value and
- * its newest version.
+ * its newest version. 100 honest nodes instead of 150 (the attack and the defences act on the k nodes next to
+ * the key, whatever the size): with seeds 16, 1 and 2 every row without the defences gave 0 of 30 (every
+ * updated one 30 of 30 stale), every row with them 30 of 30.
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { GrindingNet } from '../../../bench/grinding-net.js';
 import type { GrindRow } from '../../../bench/grinding-net.js';
 
-const HONEST = 150;
+const HONEST = 100;
 const FINDERS = 30;
 const K = 8;
 
