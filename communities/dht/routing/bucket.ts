@@ -16,15 +16,30 @@ export class Bucket {
   readonly replacements: Contact[] = [];
 
   /**
-   * @param prefix the bucket's range: ids whose first `depth` bits equal these (bits past `depth` are 0).
+   * @param selfId the table's own id (shared, not copied): the bucket's range is read from it.
    * @param depth number of significant prefix bits.
+   * @param far true for the far half of a split (its last prefix bit differs from `selfId`'s), false for
+   *   the bucket holding `selfId` (and the root).
    * @param lastChanged when the bucket was last added to, touched or refreshed (ms since the epoch).
    */
   constructor(
-    readonly prefix: Uint8Array,
+    private readonly selfId: Uint8Array,
     readonly depth: number,
+    private readonly far: boolean,
     public lastChanged: number,
   ) {}
+
+  /**
+   * The bucket's range: ids whose first `depth` bits equal these (bits past `depth` are 0). A new array
+   * each call, made from `selfId` (every bucket is one half of a split of the bucket holding it), so a
+   * table of a simulated node does not keep an array per bucket.
+   */
+  get prefix(): Uint8Array {
+    const prefix = maskPrefix(this.selfId, this.depth);
+    const last = this.depth - 1;
+    if (this.far) prefix[last >> 3] = prefix[last >> 3]! ^ (0x80 >> (last & 7));
+    return prefix;
+  }
 }
 
 /** Index of the contact with id `id` in `list`, or -1. */
@@ -59,11 +74,8 @@ export function bitAt(id: Uint8Array, index: number): number {
  */
 export function splitBucket(own: Bucket, selfId: Uint8Array): [far: Bucket, near: Bucket] {
   const depth = own.depth;
-  const nearPrefix = maskPrefix(selfId, depth + 1);
-  const farPrefix = Uint8Array.from(nearPrefix);
-  farPrefix[depth >> 3] = farPrefix[depth >> 3]! ^ (0x80 >> (depth & 7));
-  const near = new Bucket(nearPrefix, depth + 1, own.lastChanged);
-  const far = new Bucket(farPrefix, depth + 1, own.lastChanged);
+  const near = new Bucket(selfId, depth + 1, false, own.lastChanged);
+  const far = new Bucket(selfId, depth + 1, true, own.lastChanged);
   const selfBit = bitAt(selfId, depth);
   for (const c of own.contacts) (bitAt(c.id, depth) === selfBit ? near : far).contacts.push(c);
   for (const c of own.replacements) (bitAt(c.id, depth) === selfBit ? near : far).replacements.push(c);
@@ -73,7 +85,7 @@ export function splitBucket(own: Bucket, selfId: Uint8Array): [far: Bucket, near
 /** A read-only copy of `bucket` for status pages; `containsSelf` marks our own bucket. */
 export function bucketInfo(bucket: Bucket, containsSelf: boolean): BucketInfo {
   return {
-    prefix: Uint8Array.from(bucket.prefix),
+    prefix: bucket.prefix,
     prefixBits: prefixToBitString(bucket.prefix, bucket.depth),
     depth: bucket.depth,
     containsSelf,

@@ -56,7 +56,7 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     this.selfId = Uint8Array.from(selfId);
     this.clock = clock;
     this.options = resolveOptions(selfId.length, options);
-    this.table = [new Bucket(new Uint8Array(selfId.length), 0, clock.now())];
+    this.table = [new Bucket(this.selfId, 0, false, clock.now())];
   }
 
   /**
@@ -229,8 +229,9 @@ export class RoutingTable extends EventEmitter<RoutingTableEvents> {
     const out: RefreshTarget[] = [];
     for (const b of this.table) {
       if (now - b.lastChanged < this.options.staleAfterMs) continue;
-      const target = randomIdInRange(this.options.random, b.prefix, b.depth);
-      out.push({ depth: b.depth, prefix: Uint8Array.from(b.prefix), target });
+      const prefix = b.prefix;
+      const target = randomIdInRange(this.options.random, prefix, b.depth);
+      out.push({ depth: b.depth, prefix, target });
     }
     return out;
   }
