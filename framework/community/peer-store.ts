@@ -21,11 +21,27 @@ export interface PeerStoreOptions {
 /** Outcome of {@link PeerStore.addVerified}. */
 export type AddPeerResult = { peer: Peer; added: boolean } | { peer: undefined; added: false };
 
+/** The tables of a {@link PeerStore}. */
+interface Tables {
+  readonly byMid: Map<string, Peer>;
+  readonly byAddress: Map<string, Peer>;
+  readonly walkable: Map<string, Address>;
+}
+
+/** The same, read only. */
+interface ReadTables {
+  readonly byMid: ReadonlyMap<string, Peer>;
+  readonly byAddress: ReadonlyMap<string, Peer>;
+  readonly walkable: ReadonlyMap<string, Address>;
+}
+
+/** What a store reads before its first peer or address (never written: a store makes its own tables then). */
+const NO_TABLES: ReadTables = { byMid: new Map(), byAddress: new Map(), walkable: new Map() };
+
 /** Verified peers and walkable addresses of one community. */
 export class PeerStore {
-  private readonly byMid = new Map<string, Peer>();
-  private readonly byAddress = new Map<string, Peer>();
-  private readonly walkable = new Map<string, Address>();
+  /** Made at the first peer or address (a community that never meets one, like a simulated DHT node, keeps none). */
+  private own: Tables | undefined;
   /** Most verified peers kept. */
   readonly maxPeers: number;
   /** Most walkable addresses kept. */
@@ -39,12 +55,22 @@ export class PeerStore {
 
   /** Number of verified peers. */
   get size(): number {
-    return this.byMid.size;
+    return this.read.byMid.size;
   }
 
   /** Number of unverified introduced addresses. */
   get walkableCount(): number {
-    return this.walkable.size;
+    return this.read.walkable.size;
+  }
+
+  /** The tables to read: the store's own, or the shared empty ones. */
+  private get read(): ReadTables {
+    return this.own ?? NO_TABLES;
+  }
+
+  /** The tables to write, made now if the store has none. */
+  private get tables(): Tables {
+    return (this.own ??= { byMid: new Map(), byAddress: new Map(), walkable: new Map() });
   }
 
   /**
@@ -52,57 +78,61 @@ export class PeerStore {
    * last-seen time if known. Refused (peer undefined) when the store is full and the peer is new.
    */
   addVerified(publicKey: PublicKey, address: Address, now: number): AddPeerResult {
-    const existing = this.byMid.get(publicKey.midHex);
+    const t = this.tables;
+    const existing = t.byMid.get(publicKey.midHex);
     const key = addressKey(address);
     if (existing !== undefined) {
       if (existing.addressKey !== key) {
-        this.byAddress.delete(existing.addressKey);
+        t.byAddress.delete(existing.addressKey);
         existing.address = address;
       }
-      this.byAddress.set(key, existing);
+      t.byAddress.set(key, existing);
       existing.lastSeen = now;
       return { peer: existing, added: false };
     }
-    if (this.byMid.size >= this.maxPeers) return { peer: undefined, added: false };
-    const stale = this.byAddress.get(key);
+    if (t.byMid.size >= this.maxPeers) return { peer: undefined, added: false };
+    const stale = t.byAddress.get(key);
     if (stale !== undefined) this.remove(stale);
     const peer = new Peer(publicKey, address, now);
-    this.byMid.set(peer.midHex, peer);
-    this.byAddress.set(key, peer);
-    this.walkable.delete(key);
+    t.byMid.set(peer.midHex, peer);
+    t.byAddress.set(key, peer);
+    t.walkable.delete(key);
     return { peer, added: true };
   }
 
   /** Remembers an address we were introduced to, unless it is already a verified peer. */
   addWalkable(address: Address): void {
     const key = addressKey(address);
-    if (this.byAddress.has(key) || this.walkable.has(key)) return;
-    if (this.walkable.size >= this.maxWalkable) {
-      const oldest = this.walkable.keys().next().value;
-      if (oldest !== undefined) this.walkable.delete(oldest);
+    const t = this.tables;
+    if (t.byAddress.has(key) || t.walkable.has(key)) return;
+    if (t.walkable.size >= this.maxWalkable) {
+      const oldest = t.walkable.keys().next().value;
+      if (oldest !== undefined) t.walkable.delete(oldest);
     }
-    this.walkable.set(key, address);
+    t.walkable.set(key, address);
   }
 
   /** Forgets a peer. */
   remove(peer: Peer): void {
-    if (this.byMid.get(peer.midHex) === peer) this.byMid.delete(peer.midHex);
-    if (this.byAddress.get(peer.addressKey) === peer) this.byAddress.delete(peer.addressKey);
+    const t = this.own;
+    if (t === undefined) return;
+    if (t.byMid.get(peer.midHex) === peer) t.byMid.delete(peer.midHex);
+    if (t.byAddress.get(peer.addressKey) === peer) t.byAddress.delete(peer.addressKey);
   }
 
   /** The verified peer with this mid (hex), if known. */
   getByMid(midHex: string): Peer | undefined {
-    return this.byMid.get(midHex);
+    return this.read.byMid.get(midHex);
   }
 
   /** The verified peer at this address, if known. */
   getByAddress(address: Address): Peer | undefined {
-    return this.byAddress.get(addressKey(address));
+    return this.read.byAddress.get(addressKey(address));
   }
 
   /** All verified peers. */
   peers(): Peer[] {
-    return [...this.byMid.values()];
+    return [...this.read.byMid.values()];
   }
 
   /** A random verified peer, optionally excluding one address. */
@@ -114,16 +144,14 @@ export class PeerStore {
 
   /** Takes a random walkable address out of the store (it will be verified or forgotten). */
   takeWalkable(random: Random): Address | undefined {
-    const addresses = [...this.walkable.values()];
+    const addresses = [...this.read.walkable.values()];
     const chosen = pick(random, addresses);
-    if (chosen !== undefined) this.walkable.delete(addressKey(chosen));
+    if (chosen !== undefined) this.tables.walkable.delete(addressKey(chosen));
     return chosen;
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.byMid.clear();
-    this.byAddress.clear();
-    this.walkable.clear();
+    this.own = undefined;
   }
 }

@@ -48,9 +48,10 @@ export class RequestCache {
   /**
    * The outstanding requests of each signal, with the one abort listener the cache holds on it: many
    * requests under one signal (a bulk call, a lookup) add one listener, not one each, so Node never warns
-   * of a listener leak, and the listener goes when the signal's last request settles.
+   * of a listener leak, and the listener goes when the signal's last request settles. Made at the first
+   * request with a signal.
    */
-  private readonly bySignal = new Map<AbortSignal, { readonly ids: Set<bigint>; readonly onAbort: () => void }>();
+  private bySignal: Map<AbortSignal, { readonly ids: Set<bigint>; readonly onAbort: () => void }> | undefined;
   private closed = false;
 
   /** @param clock timers for timeouts. @param random source of request ids. */
@@ -87,14 +88,15 @@ export class RequestCache {
     if (options.deferTimeout !== true) entry.timer = this.arm(id, options.timeoutMs);
     const signal = options.signal;
     if (signal !== undefined) {
-      let group = this.bySignal.get(signal);
+      const groups = (this.bySignal ??= new Map());
+      let group = groups.get(signal);
       if (group === undefined) {
         const ids = new Set<bigint>();
         const onAbort = (): void => {
           for (const one of [...ids]) this.fail(one, new AbortError(`request ${one} aborted`));
         };
         group = { ids, onAbort };
-        this.bySignal.set(signal, group);
+        groups.set(signal, group);
         signal.addEventListener('abort', onAbort, { once: true });
       }
       group.ids.add(id);
@@ -150,10 +152,10 @@ export class RequestCache {
     this.pending.delete(id);
     this.clock.clear(entry.timer);
     const signal = entry.signal;
-    const group = signal === undefined ? undefined : this.bySignal.get(signal);
+    const group = signal === undefined ? undefined : this.bySignal?.get(signal);
     if (group !== undefined && group.ids.delete(id) && group.ids.size === 0) {
       signal!.removeEventListener('abort', group.onAbort);
-      this.bySignal.delete(signal!);
+      this.bySignal!.delete(signal!);
     }
     return entry;
   }
