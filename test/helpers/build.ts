@@ -80,6 +80,7 @@ export async function buildOnce(outputs: readonly string[]): Promise<void> {
       await exec(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined);
       if (existsSync(`${ROOT}dist/cli/main.js`)) chmodSync(`${ROOT}dist/cli/main.js`, 0o755); // as `npm run build` does: tsc does not set the executable bit the bin needs
       writeFileSync(STAMP, String(builtAt));
+      console.log(`buildOnce: built dist/ in ${Date.now() - builtAt} ms (a source changed since the last build)`);
     }
     for (const o of outputs) {
       if (!existsSync(`${ROOT}${o}`) || statSync(`${ROOT}${o}`).mtimeMs < builtAt - 1_000) throw new Error(`the build did not produce ${o}`);
