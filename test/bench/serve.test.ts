@@ -12,14 +12,15 @@ import type { ServeResult } from '../../bench/serve.js';
 import { replyId } from '../../bench/serve-client.js';
 import { PingResponse } from '../../communities/dht/messages.js';
 import { encodePacket, makePrefix, PrivateKey } from '../../framework/index.js';
+import { buildOnce } from '../helpers/build.js';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'peerlay-serve-'));
 
 beforeAll(async () => {
-  await exec('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch(() => undefined); // emits even with type errors elsewhere
-}, 120_000);
+  await buildOnce(['dist/bench/index.js']); // one build for every test file that runs dist/
+}, 240_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
