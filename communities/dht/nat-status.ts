@@ -19,6 +19,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { addressKey, canonicalIpBytes, InvalidArgumentError, isLocalHost, sameAddress } from '../../framework/index.js';
 import type { Address } from '../../framework/index.js';
+import { sharedKey } from '../../framework/util/shared-key.js';
 import { sourceGroup } from './storage/source-group.js';
 
 /**
@@ -233,7 +234,7 @@ export class NatObserver extends EventEmitter<NatObserverEvents> {
     if (canonicalIpBytes(observed.host) === undefined || observed.port === 0) return this.status;
     this.judged = false;
     this.checkBound();
-    const key = addressKey(reporter);
+    const key = sharedKey(addressKey(reporter)); // the process's copy: the table keeps no string of its own per reporter
     const group = this.groupOf(reporter);
     this.byReporter.delete(key);
     const sameGroup: string[] = [];
