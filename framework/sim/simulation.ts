@@ -18,6 +18,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { PrivateKey } from '../crypto/keys.js';
 import { rememberPairKeys } from '../crypto/pair-key-memo.js';
 import { rememberSignatures } from '../crypto/signature-memo.js';
+import { shareKeys } from '../util/shared-key.js';
 import { OverlayHost } from '../overlay/overlay-host.js';
 import { SeededRandom } from '../random/random.js';
 import { ManualClock } from '../time/manual-clock.js';
@@ -132,6 +133,7 @@ export class Simulation {
       rememberSignatures();
       rememberPairKeys();
     }
+    shareKeys(); // thousands of nodes' tables keep one copy of each peer's key string between them (memory only)
     this.random = new SeededRandom(seed);
     const latency = options.latency ?? 'per-packet';
     if (latency !== 'per-packet' && latency !== 'per-node') throw new InvalidArgumentError(`latency must be 'per-packet' or 'per-node', got ${JSON.stringify(latency)}`);

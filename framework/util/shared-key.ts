@@ -7,6 +7,9 @@
  * copies is bounded: two generations of {@link SHARED_KEY_GENERATION} strings, the older dropped when the
  * newer is full (a string dropped is still shared by the tables that hold it; the next one met is the
  * new copy).
+ *
+ * Off by default: a process running one node gains nothing from it and would pay a table lookup per
+ * packet (2-3 % of the serve bench's server time). The simulator turns it on ({@link shareKeys}).
  * @module
  */
 
@@ -15,16 +18,29 @@ export const SHARED_KEY_GENERATION = 16_384;
 
 let current = new Map<string, string>();
 let previous = new Map<string, string>();
+let sharing = false;
+
+/** Turns process-wide key sharing on for the rest of the process (the simulator does this); idempotent. */
+export function shareKeys(): void {
+  sharing = true;
+}
+
+/** True once {@link shareKeys} turned sharing on. */
+export function sharingKeys(): boolean {
+  return sharing;
+}
 
 /**
  * The process-wide copy of `key`: a string equal to it, the same one for every caller while the table
- * holds it. Use it for a key a long-lived map stores, not for a lookup.
+ * holds it; `key` itself while sharing is off ({@link shareKeys}). Use it for a key a long-lived map
+ * stores, not for a lookup.
  * @example
  * ```ts
  * rtt.set(sharedKey(toHex(id)), ms); // the hex string other tables of the process hold for this id
  * ```
  */
 export function sharedKey(key: string): string {
+  if (!sharing) return key;
   const held = current.get(key);
   if (held !== undefined) return held;
   const copy = previous.get(key) ?? key;
