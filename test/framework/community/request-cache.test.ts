@@ -1,6 +1,22 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortError, LifecycleError, ManualClock, RequestCache, SeededRandom, TimeoutError } from '../../../framework/index.js';
+import type { Clock } from '../../../framework/index.js';
+import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/community/request-cache.js';
+
+/** A ManualClock whose now() runs `stall` ms ahead while a test sets it: timers then fire that late, as after a stalled event loop. */
+function stallingClock(): { clock: Clock; manual: ManualClock; stall: (ms: number) => void } {
+  const manual = new ManualClock(0);
+  let extra = 0;
+  const clock: Clock = {
+    now: () => manual.now() + extra,
+    setTimeout: (fn, ms) => manual.setTimeout(fn, ms),
+    setInterval: (fn, ms) => manual.setInterval(fn, ms),
+    clear: (h) => manual.clear(h),
+    pendingTimers: () => manual.pendingTimers(),
+  };
+  return { clock, manual, stall: (ms) => void (extra = ms) };
+}
 
 describe('RequestCache', () => {
   it('resolves by id and tag, with distinct random 64-bit ids', async () => {
@@ -36,6 +52,39 @@ describe('RequestCache', () => {
     await expect(fast.promise).resolves.toBe(7);
     expect(cache.size).toBe(0);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a timeout that fires late (the process stalled) waits as long again, once, at most MAX_STALL_GRACE_MS; an on-time one fails at once', async () => {
+    const { clock, manual, stall } = stallingClock();
+    const cache = new RequestCache(clock, new SeededRandom(5));
+    const onTime = cache.register<number>({ timeoutMs: 1_000 });
+    const answered = cache.register<number>({ timeoutMs: 2_000 });
+    const unanswered = cache.register<number>({ timeoutMs: 3_000 });
+    const onTimeFailed = expect(onTime.promise).rejects.toBeInstanceOf(TimeoutError);
+    stall(STALL_LATE_MS); // exactly the threshold: on time
+    await manual.advance(1_000);
+    await onTimeFailed;
+    expect(cache.stalledTimeouts).toBe(0);
+
+    stall(700); // the loop was 700 ms late when the 2 s timeout fired
+    await manual.advance(1_000);
+    expect(cache.has(answered.id)).toBe(true); // not failed: the answer may be in the socket
+    expect(cache.stalledTimeouts).toBe(1);
+    await manual.advance(699);
+    expect(cache.resolve(answered.id, 42)).toBe(true); // read within the grace
+    await expect(answered.promise).resolves.toBe(42);
+
+    stall(5_000); // far later: the grace is capped
+    const unansweredFailed = expect(unanswered.promise).rejects.toBeInstanceOf(TimeoutError);
+    await manual.advance(301); // 3 s after registering
+    expect(cache.has(unanswered.id)).toBe(true);
+    expect(cache.stalledTimeouts).toBe(2);
+    await manual.advance(MAX_STALL_GRACE_MS - 1);
+    expect(cache.has(unanswered.id)).toBe(true);
+    await manual.advance(1); // one grace only, even though this firing is late again
+    await unansweredFailed;
+    expect(cache.size).toBe(0);
+    expect(manual.pendingTimers()).toBe(0);
   });
 
   it('honours AbortSignal, before and after registering', async () => {
