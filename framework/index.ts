@@ -13,6 +13,8 @@ export { SystemClock } from './time/system-clock.js';
 export { ManualClock } from './time/manual-clock.js';
 export { TimerSet } from './time/timer-set.js';
 export type { TimerSource } from './time/timer-set.js';
+export { MAX_STALL_GRACE_MS, STALL_LATE_MS, stallAwareTimeout } from './time/stall-aware-timeout.js';
+export type { StallAwareTimeout } from './time/stall-aware-timeout.js';
 export { CryptoRandom, SeededRandom, shuffle } from './random/random.js';
 export type { Random } from './random/random.js';
 export { consoleLogger, silentLogger } from './log/logger.js';

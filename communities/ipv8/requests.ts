@@ -8,14 +8,16 @@
 import type { Address } from '../../framework/endpoint/address.js';
 import { sameAddress } from '../../framework/endpoint/address.js';
 import { AbortError, TimeoutError } from '../../framework/errors.js';
-import type { Clock, TimerHandle } from '../../framework/time/clock.js';
+import type { Clock } from '../../framework/time/clock.js';
+import { stallAwareTimeout } from '../../framework/time/stall-aware-timeout.js';
+import type { StallAwareTimeout } from '../../framework/time/stall-aware-timeout.js';
 import type { Random } from '../../framework/random/random.js';
 
 interface Pending {
   readonly to: Address;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: TimerHandle;
+  readonly timer: StallAwareTimeout;
 }
 
 /** Requests in flight, by kind and identifier. */
@@ -35,7 +37,8 @@ export class Ipv8Requests {
 
   /**
    * Registers a request of `kind` to `to` and returns its identifier and the promise of its answer.
-   * The promise rejects with {@link TimeoutError} after `timeoutMs`, or {@link AbortError} on {@link Ipv8Requests.clear}.
+   * The promise rejects with {@link TimeoutError} after `timeoutMs` (plus a grace when this process stalled:
+   * `stallAwareTimeout`), or {@link AbortError} on {@link Ipv8Requests.clear}.
    */
   open<T>(kind: string, to: Address, timeoutMs: number): { identifier: number; answer: Promise<T> } {
     let identifier = 0;
@@ -43,10 +46,11 @@ export class Ipv8Requests {
     while (this.#pending.has(`${kind}:${identifier}`));
     const key = `${kind}:${identifier}`;
     const answer = new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
+      // A timeout that comes late because this process stalled waits its grace first (stallAwareTimeout).
+      const timer = stallAwareTimeout(this.clock, timeoutMs, () => {
         this.#pending.delete(key);
         reject(new TimeoutError(`${kind} to ${to.host}:${to.port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       this.#pending.set(key, { to, resolve: resolve as (v: unknown) => void, reject, timer });
     });
     return { identifier, answer };
@@ -58,7 +62,7 @@ export class Ipv8Requests {
     const p = this.#pending.get(key);
     if (p === undefined || !sameAddress(p.to, from)) return false;
     this.#pending.delete(key);
-    this.clock.clear(p.timer);
+    p.timer.cancel();
     p.resolve(value);
     return true;
   }
@@ -66,7 +70,7 @@ export class Ipv8Requests {
   /** Rejects every request with {@link AbortError} and clears its timer. */
   clear(): void {
     for (const p of this.#pending.values()) {
-      this.clock.clear(p.timer);
+      p.timer.cancel();
       p.reject(new AbortError('community stopped'));
     }
     this.#pending.clear();

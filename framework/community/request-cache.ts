@@ -2,34 +2,25 @@
  * Outstanding requests awaiting a response, keyed by random 64-bit ids (py-ipv8 uses 16 bits, which
  * collide and are guessable). Each request has its own timeout on the injected clock and honours an
  * `AbortSignal`; `clear()` rejects everything, so a stopped community leaves no timer behind.
- *
- * A timeout that fires more than {@link STALL_LATE_MS} after it fell due finds that this process was
- * stalled (a long GC, a busy event loop, a starved machine): the answer may be waiting in the socket,
- * and Node runs due timers before it reads the sockets. Such a timeout waits once more, as long as it was
- * late (at most {@link MAX_STALL_GRACE_MS}), before the request fails: a peer is not blamed for our
- * own stall. On the `ManualClock` timers fire on time, so simulations and tests never see it.
+ * A timeout that comes late because this process was stalled waits a grace first
+ * ({@link stallAwareTimeout}): a peer is not blamed for our own stall.
  * @module
  */
 import { AbortError, LifecycleError, TimeoutError } from '../errors.js';
 import type { Random } from '../random/random.js';
-import type { Clock, TimerHandle } from '../time/clock.js';
-
-/** A timeout firing later than this past its due time means the process itself was stalled (ms). */
-export const STALL_LATE_MS = 50;
-/** The most a stalled timeout waits before it fails (ms). */
-export const MAX_STALL_GRACE_MS = 1_000;
+import type { Clock } from '../time/clock.js';
+import { stallAwareTimeout } from '../time/stall-aware-timeout.js';
+import type { StallAwareTimeout } from '../time/stall-aware-timeout.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   /** The timeout; undefined until {@link RequestCache.startTimeout} for a request registered with `deferTimeout`. */
-  timer: TimerHandle | undefined;
+  timer: StallAwareTimeout | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   /** Opaque tag a handler checks to match a response (e.g. the address the request went to). */
   tag: string | undefined;
-  /** True once its timeout was found late and given its grace (it gets one). */
-  graced?: boolean;
 }
 
 /** A registered request: its id goes in the outgoing message, the promise settles on response or timeout. */
@@ -79,7 +70,7 @@ export class RequestCache {
     return this.pending.size;
   }
 
-  /** Timeouts that fired late (the process was stalled) and were given their grace (see the module). */
+  /** Timeouts that fired late (the process was stalled) and were given their grace ({@link stallAwareTimeout}). */
   get stalledTimeouts(): number {
     return this.stalled;
   }
@@ -130,24 +121,13 @@ export class RequestCache {
     if (entry !== undefined && entry.timer === undefined) entry.timer = this.arm(id, entry.timeoutMs);
   }
 
-  private arm(id: bigint, timeoutMs: number): TimerHandle {
-    const due = this.clock.now() + timeoutMs;
-    return this.clock.setTimeout(() => this.expire(id, timeoutMs, due), timeoutMs);
-  }
-
-  /** Fails request `id` for its timeout, unless the timeout fired late and has its grace still to take. */
-  private expire(id: bigint, timeoutMs: number, due: number): void {
-    const entry = this.pending.get(id);
-    if (entry === undefined) return;
-    const late = this.clock.now() - due;
-    if (late > STALL_LATE_MS && entry.graced !== true) {
-      entry.graced = true;
-      this.stalled++;
-      const grace = Math.min(late, MAX_STALL_GRACE_MS);
-      entry.timer = this.clock.setTimeout(() => this.expire(id, timeoutMs, Number.POSITIVE_INFINITY), grace);
-      return;
-    }
-    this.fail(id, new TimeoutError(`request ${id} timed out after ${timeoutMs} ms`));
+  private arm(id: bigint, timeoutMs: number): StallAwareTimeout {
+    return stallAwareTimeout(
+      this.clock,
+      timeoutMs,
+      () => this.fail(id, new TimeoutError(`request ${id} timed out after ${timeoutMs} ms`)),
+      () => void this.stalled++,
+    );
   }
 
   /** True if `id` is outstanding (and, when given, its tag matches). */
@@ -185,7 +165,7 @@ export class RequestCache {
     const entry = this.pending.get(id);
     if (entry === undefined) return undefined;
     this.pending.delete(id);
-    this.clock.clear(entry.timer);
+    entry.timer?.cancel();
     const signal = entry.signal;
     const group = signal === undefined ? undefined : this.bySignal?.get(signal);
     if (group !== undefined && group.ids.delete(id) && group.ids.size === 0) {

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortError, LifecycleError, ManualClock, RequestCache, SeededRandom, TimeoutError } from '../../../framework/index.js';
 import type { Clock } from '../../../framework/index.js';
-import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/community/request-cache.js';
+import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/time/stall-aware-timeout.js';
 
 /** A ManualClock whose now() runs `stall` ms ahead while a test sets it: timers then fire that late, as after a stalled event loop. */
 function stallingClock(): { clock: Clock; manual: ManualClock; stall: (ms: number) => void } {
