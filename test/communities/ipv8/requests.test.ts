@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ipv8Requests } from '../../../communities/ipv8/requests.js';
 import { AbortError, MAX_STALL_GRACE_MS, ManualClock, SeededRandom, TimeoutError } from '../../../framework/index.js';
-import type { Clock } from '../../../framework/index.js';
+import { stallingClock } from '../../helpers/stalling-clock.js';
 
 const PEER = { host: '127.0.0.1', port: 9 };
 
@@ -27,19 +27,11 @@ describe('Ipv8Requests', () => {
   });
 
   it('a timeout that fires late waits as long again (at most MAX_STALL_GRACE_MS) before it rejects', async () => {
-    const manual = new ManualClock(0);
-    let stall = 0;
-    const clock: Clock = {
-      now: () => manual.now() + stall,
-      setTimeout: (fn, ms) => manual.setTimeout(fn, ms),
-      setInterval: (fn, ms) => manual.setInterval(fn, ms),
-      clear: (h) => manual.clear(h),
-      pendingTimers: () => manual.pendingTimers(),
-    };
+    const { clock, manual, stall } = stallingClock();
     const requests = new Ipv8Requests(clock, new SeededRandom(2));
     const late = requests.open<string>('connect-peer', PEER, 1_000);
     const never = requests.open<string>('connect-peer', PEER, 1_000);
-    stall = 3_000; // the loop ran 3 s late
+    stall(3_000); // the loop ran 3 s late
     await manual.advance(1_000);
     expect(requests.size).toBe(2); // neither rejected yet: the answers may be unread in the socket
     expect(requests.settle('connect-peer', late.identifier, PEER, 'read after the stall')).toBe(true);

@@ -1,22 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { AbortError, LifecycleError, ManualClock, RequestCache, SeededRandom, TimeoutError } from '../../../framework/index.js';
-import type { Clock } from '../../../framework/index.js';
-import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/time/stall-aware-timeout.js';
-
-/** A ManualClock whose now() runs `stall` ms ahead while a test sets it: timers then fire that late, as after a stalled event loop. */
-function stallingClock(): { clock: Clock; manual: ManualClock; stall: (ms: number) => void } {
-  const manual = new ManualClock(0);
-  let extra = 0;
-  const clock: Clock = {
-    now: () => manual.now() + extra,
-    setTimeout: (fn, ms) => manual.setTimeout(fn, ms),
-    setInterval: (fn, ms) => manual.setInterval(fn, ms),
-    clear: (h) => manual.clear(h),
-    pendingTimers: () => manual.pendingTimers(),
-  };
-  return { clock, manual, stall: (ms) => void (extra = ms) };
-}
+import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/index.js';
+import { stallingClock } from '../../helpers/stalling-clock.js';
 
 describe('RequestCache', () => {
   it('resolves by id and tag, with distinct random 64-bit ids', async () => {
