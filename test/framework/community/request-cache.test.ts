@@ -1,7 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { AbortError, LifecycleError, ManualClock, RequestCache, SeededRandom, TimeoutError } from '../../../framework/index.js';
-import { MAX_STALL_GRACE_MS, STALL_LATE_MS } from '../../../framework/index.js';
+import { AbortError, LifecycleError, MAX_STALL_GRACE_MS, ManualClock, RequestCache, STALL_LATE_MS, SeededRandom, TimeoutError } from '../../../framework/index.js';
 import { stallingClock } from '../../helpers/stalling-clock.js';
 
 describe('RequestCache', () => {
