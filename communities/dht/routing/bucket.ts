@@ -84,9 +84,10 @@ export function splitBucket(own: Bucket, selfId: Uint8Array): [far: Bucket, near
 
 /** A read-only copy of `bucket` for status pages; `containsSelf` marks our own bucket. */
 export function bucketInfo(bucket: Bucket, containsSelf: boolean): BucketInfo {
+  const prefix = bucket.prefix;
   return {
-    prefix: bucket.prefix,
-    prefixBits: prefixToBitString(bucket.prefix, bucket.depth),
+    prefix,
+    prefixBits: prefixToBitString(prefix, bucket.depth),
     depth: bucket.depth,
     containsSelf,
     contacts: bucket.contacts.slice(),

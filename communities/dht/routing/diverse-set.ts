@@ -19,7 +19,7 @@
 import { InvalidArgumentError } from '../../../framework/errors.js';
 import type { Address } from '../../../framework/index.js';
 import { equalBytes } from '../../../framework/util/bytes.js';
-import { defaultCappedGroup, ipGroup, isLocalAddress } from './ip-diversity.js';
+import { hostMemo, isLocalAddress } from './ip-diversity.js';
 
 /** Default most nodes of one IP group among a lookup's k closest. */
 export const DEFAULT_MAX_PER_IP_GROUP_PER_LOOKUP = 1;
@@ -100,20 +100,11 @@ export function diverseSelector(options: DiverseSetOptions = {}): SetSelector {
   // With the default exemption a host's group is a pure function of it: every selector in the process
   // reads the one memo the routing tables' policies share (a simulated node holding its own cost about
   // 100 bytes per host it ever ranked). A custom exemption gets its own memo, made at the first lookup.
-  let groups: Map<string, string | undefined> | undefined;
-  const groupOf =
-    exempt === isLocalAddress
-      ? defaultCappedGroup
-      : (host: string): string | undefined => {
-          groups ??= new Map();
-          let g = groups.get(host);
-          if (g === undefined && !groups.has(host)) {
-            if (groups.size >= HOST_MEMO_SIZE) groups.clear();
-            g = exempt(host) ? undefined : ipGroup(host);
-            groups.set(host, g);
-          }
-          return g;
-        };
+  const info = hostMemo(exempt);
+  const groupOf = (host: string): string | undefined => {
+    const known = info(host);
+    return known.exempt ? undefined : known.group;
+  };
   return {
     pick<T extends { readonly peer: SetNode }>(target: Uint8Array, nearestFirst: Iterable<T>, k: number): SetPick<T> {
       const size = options.networkSize?.();
@@ -251,5 +242,3 @@ export function poissonTail(lambda: number, r: number): number {
   return Math.min(1, sum);
 }
 
-/** Most hosts a selector with a custom exemption remembers the group of (emptied when full). */
-const HOST_MEMO_SIZE = 4_096;

@@ -76,18 +76,7 @@ export function ipDiversityPolicy(options: IpDiversityOptions, tableContacts: ()
   // Hosts seen recently, with their group and exemption (parsing is most of the cost of a decision). With
   // the default exemption this is a pure function of the host, so every policy in the process shares one
   // memo (a simulation runs thousands of tables that meet the same hosts); a custom exemption gets its own.
-  const shared = isExempt === isLocalAddress;
-  const hosts = shared ? SHARED_HOSTS : new Map<string, HostInfo>();
-  const memoSize = shared ? SHARED_HOST_MEMO_SIZE : HOST_MEMO_SIZE;
-  const info = (host: string): HostInfo => {
-    let known = hosts.get(host);
-    if (known === undefined) {
-      if (hosts.size >= memoSize) hosts.clear();
-      known = { group: ipGroup(host), exempt: isExempt(host) };
-      hosts.set(host, known);
-    }
-    return known;
-  };
+  const info = hostMemo(isExempt);
   const groupOf = (c: Readonly<Contact>): string => info(c.address.host).group;
   /** True when `contacts` already hold `cap` contacts of `group`. */
   const reached = (contacts: Iterable<Readonly<Contact>>, group: string, cap: number): boolean => {
@@ -127,27 +116,39 @@ export function ipGroupOf(contact: Readonly<Contact>): string {
 }
 
 /**
- * The IP group of `host` under the default exemption: `undefined` for a host {@link isLocalAddress}
- * exempts, else {@link ipGroup}, through the process-wide memo the default policies share (what a
- * lookup's IP-group cap counts by, see `diverse-set.ts`).
+ * The group and exemption of a host, remembered: through the process-wide memo for the default exemption
+ * ({@link isLocalAddress}, a pure function of the host), else through a memo of this caller's own, made at
+ * its first use and emptied when full.
+ * @param isExempt the exemption.
+ * @returns the lookup.
  */
-export function defaultCappedGroup(host: string): string | undefined {
-  let known = SHARED_HOSTS.get(host);
+export function hostMemo(isExempt: (host: string) => boolean): (host: string) => HostInfo {
+  if (isExempt === isLocalAddress) return sharedHostInfo;
+  let hosts: Map<string, HostInfo> | undefined;
+  return (host) => remembered((hosts ??= new Map()), HOST_MEMO_SIZE, host, isExempt);
+}
+
+function sharedHostInfo(host: string): HostInfo {
+  return remembered(SHARED_HOSTS, SHARED_HOST_MEMO_SIZE, host, isLocalAddress);
+}
+
+function remembered(hosts: Map<string, HostInfo>, memoSize: number, host: string, isExempt: (host: string) => boolean): HostInfo {
+  let known = hosts.get(host);
   if (known === undefined) {
-    if (SHARED_HOSTS.size >= SHARED_HOST_MEMO_SIZE) SHARED_HOSTS.clear();
-    known = { group: ipGroup(host), exempt: isLocalAddress(host) };
-    SHARED_HOSTS.set(host, known);
+    if (hosts.size >= memoSize) hosts.clear();
+    known = { group: ipGroup(host), exempt: isExempt(host) };
+    hosts.set(host, known);
   }
-  return known.exempt ? undefined : known.group;
+  return known;
 }
 
 /** The group and exemption of a host. */
-interface HostInfo {
+export interface HostInfo {
   readonly group: string;
   readonly exempt: boolean;
 }
 
-/** Most hosts whose group and exemption a policy with a custom exemption remembers (emptied when full). */
+/** Most hosts whose group and exemption a caller with a custom exemption remembers (emptied when full). */
 const HOST_MEMO_SIZE = 4_096;
 
 /** Most hosts in the process-wide memo of the policies with the default exemption (emptied when full). */
